@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { Authenticator, loadTokens } from './auth.ts';
+import { assertSafeBind } from './platform.ts';
+import { loadConfig } from './config.ts';
+
+describe('auth', () => {
+  const auth = new Authenticator(loadTokens({ tokens: 'viewer:viewer-token-1,operator:operator-token-1,admin:admin-token-12' }));
+
+  it('grants by role rank', () => {
+    expect(auth.check('Bearer viewer-token-1', 'viewer')).toBe('viewer');
+    expect(auth.check('Bearer admin-token-12', 'operator')).toBe('admin');
+    expect(() => auth.check('Bearer viewer-token-1', 'operator')).toThrow(/operator role/);
+    expect(() => auth.check('Bearer nope-nope-nope', 'viewer')).toThrow(/Invalid token/);
+    expect(() => auth.check(undefined, 'viewer')).toThrow(/Missing bearer/);
+  });
+
+  it('rejects malformed token entries', () => {
+    expect(() => loadTokens({ tokens: 'root:abcdefghij' })).toThrow(/role:token/);
+    expect(() => loadTokens({ tokens: 'admin:short' })).toThrow(/8\+/);
+  });
+
+  it('refuses a non-loopback bind without tokens, allows loopback', () => {
+    const open = new Authenticator([]);
+    expect(() => assertSafeBind(loadConfig({ BENCHOPS_HOST: '0.0.0.0' }), open)).toThrow(/without authentication/);
+    expect(() => assertSafeBind(loadConfig({ BENCHOPS_HOST: '127.0.0.1' }), open)).not.toThrow();
+    expect(() => assertSafeBind(loadConfig({ BENCHOPS_HOST: '0.0.0.0' }), auth)).not.toThrow();
+  });
+
+  it('config rejects bad values naming the variable', () => {
+    expect(() => loadConfig({ BENCHOPS_MANAGER_PORT: '99999' })).toThrow(/ports.manager/);
+    expect(loadConfig({ BENCHOPS_MANAGER_PORT: '0' }).ports.manager).toBe(0);
+    expect(loadConfig({}).ports.results).toBe(8000);
+  });
+});

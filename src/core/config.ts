@@ -1,0 +1,109 @@
+/**
+ * The one configuration module: read once from the environment (and an optional JSON file named by
+ * BENCHOPS_CONFIG_FILE), validated, documented in README.md ("Configuration").
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+export const SERVICE_NAMES = ['results', 'manager', 'deployer', 'mlflow', 'eval', 'vllm'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+/** Seed ports: results 8000, manager 8001, deployer 8002, mlflow 8003, eval 8004, vllm 8005; gateway 8080. */
+export const DEFAULT_PORTS: Record<ServiceName | 'gateway', number> = {
+  results: 8000,
+  manager: 8001,
+  deployer: 8002,
+  mlflow: 8003,
+  eval: 8004,
+  vllm: 8005,
+  gateway: 8080,
+};
+
+const port = z.coerce.number().int().min(0).max(65535);
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const schema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  dataDir: z.string().min(1).default('.benchops'),
+  databaseUrl: z.string().optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ports: z.object(Object.fromEntries(Object.entries(DEFAULT_PORTS).map(([k, v]) => [k, port.default(v)]))),
+  tokens: z.string().optional(),
+  tokensFile: z.string().optional(),
+  secretKey: z.string().optional(),
+  bodyLimitBytes: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  demo: bool.default(true),
+  executor: z.enum(['local', 'kubernetes']).optional(),
+  namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).default('benchmark'),
+  pollTickSeconds: z.coerce.number().positive().default(5),
+  githubApiUrl: z.string().url().default('https://api.github.com'),
+  githubToken: z.string().optional(),
+  managerUrl: z.string().url().optional(),
+  resultsUrl: z.string().url().optional(),
+  deployerUrl: z.string().url().optional(),
+  vllmUrl: z.string().url().optional(),
+  evalUrl: z.string().url().optional(),
+});
+
+export type Config = Omit<z.infer<typeof schema>, 'ports'> & {
+  ports: Record<ServiceName | 'gateway', number>;
+  /** Absolute data folder. */
+  dataDir: string;
+};
+
+/** Environment variable → config key; the README's configuration table lists the same names. */
+export const ENV_KEYS: Record<string, string> = {
+  BENCHOPS_HOST: 'host',
+  BENCHOPS_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  BENCHOPS_LOG_LEVEL: 'logLevel',
+  BENCHOPS_TOKENS: 'tokens',
+  BENCHOPS_TOKENS_FILE: 'tokensFile',
+  BENCHOPS_SECRET_KEY: 'secretKey',
+  BENCHOPS_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  BENCHOPS_DEMO: 'demo',
+  BENCHOPS_EXECUTOR: 'executor',
+  BENCHOPS_NAMESPACE: 'namespace',
+  BENCHOPS_POLL_TICK_SECONDS: 'pollTickSeconds',
+  BENCHOPS_GITHUB_API_URL: 'githubApiUrl',
+  GITHUB_TOKEN: 'githubToken',
+  BENCHOPS_MANAGER_URL: 'managerUrl',
+  BENCHOPS_RESULTS_URL: 'resultsUrl',
+  BENCHOPS_DEPLOYER_URL: 'deployerUrl',
+  BENCHOPS_VLLM_URL: 'vllmUrl',
+  BENCHOPS_EVAL_URL: 'evalUrl',
+};
+
+/** Reads and validates the configuration; throws an Error listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, any> = {};
+  if (env.BENCHOPS_CONFIG_FILE) {
+    Object.assign(raw, JSON.parse(readFileSync(env.BENCHOPS_CONFIG_FILE, 'utf8')));
+  }
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = env[name];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const ports: Record<string, string | number> = { ...(raw.ports ?? {}) };
+  for (const svc of Object.keys(DEFAULT_PORTS)) {
+    const v = env[`BENCHOPS_${svc.toUpperCase()}_PORT`];
+    if (v !== undefined && v !== '') ports[svc] = v;
+  }
+  raw.ports = ports;
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data as Config;
+  cfg.dataDir = path.resolve(cfg.dataDir);
+  return cfg;
+}
+
+/** True when `host` only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

@@ -1,0 +1,219 @@
+/**
+ * The HTTP app factory every service and the gateway use: Fastify with zod schemas, OpenAPI at /openapi.json and
+ * docs at /docs, one error handler (FastAPI-shaped 422s, `{detail}` otherwise), request ids, bearer auth,
+ * /health, /status and /metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Writable } from 'node:stream';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { pino } from 'pino';
+import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
+import { z } from 'zod';
+import { AppError, type ValidationIssue } from './errors.ts';
+import { defaultRole, type Authenticator, type Role } from './auth.ts';
+import { REDACT_PATHS } from './secrets.ts';
+
+export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Role the route needs; default viewer for reads, operator for writes. */
+    role?: Role;
+    /** No authentication (health, docs, metrics). */
+    public?: boolean;
+  }
+  interface FastifyRequest {
+    role?: Role;
+  }
+}
+
+export interface HealthCheck {
+  /** Dependency name → 'ok' or the reason it is down. */
+  (): Promise<Record<string, string>>;
+}
+
+export interface AppOptions {
+  title: string;
+  description?: string;
+  version?: string;
+  auth: Authenticator;
+  logLevel?: string;
+  /** Where log lines go (tests capture them); stdout by default. */
+  logStream?: Writable;
+  bodyLimitBytes?: number;
+  health?: HealthCheck;
+  status?: () => Promise<Record<string, unknown>>;
+  /** Adds the service's own collectors to this app's registry. */
+  metrics?: (registry: Registry) => void;
+}
+
+const CONTEXT_LOC: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
+
+function zodIssuesToFastApi(err: FastifyError & { validation?: any[]; validationContext?: string }): ValidationIssue[] {
+  const ctx = CONTEXT_LOC[err.validationContext ?? 'body'] ?? 'body';
+  const out: ValidationIssue[] = [];
+  for (const v of err.validation ?? []) {
+    const segs = String(v.instancePath ?? '')
+      .split('/')
+      .filter(Boolean)
+      .map((s: string) => (/^\d+$/.test(s) ? Number(s) : s));
+    const p = v.params ?? {};
+    if (v.keyword === 'unrecognized_keys' && Array.isArray(p.keys)) {
+      for (const k of p.keys) out.push({ loc: [ctx, ...segs, k], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' });
+    } else if (v.keyword === 'invalid_type' && /received undefined/.test(v.message ?? '')) {
+      out.push({ loc: [ctx, ...segs], msg: 'Field required', type: 'missing' });
+    } else {
+      out.push({ loc: [ctx, ...segs], msg: v.message, type: v.keyword ?? 'value_error' });
+    }
+  }
+  return out;
+}
+
+/** Maps any thrown error to a status and body; the only place errors become responses. */
+export function errorToResponse(err: any): { status: number; body: unknown } {
+  if (err instanceof AppError) {
+    if (err.status === 422 && err.issues) return { status: 422, body: { detail: err.issues } };
+    return { status: err.status, body: { detail: err.detail } };
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) return { status: 422, body: { detail: zodIssuesToFastApi(err as any) } };
+  const code: string = err?.code ?? '';
+  if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { detail: 'Request body is too large' } };
+  if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: { detail: 'Unsupported content type' } };
+  if (code.startsWith('FST_ERR_CTP') || (err?.statusCode === 400 && err?.name === 'SyntaxError')) {
+    return { status: 422, body: { detail: [{ loc: ['body'], msg: `JSON decode error: ${err.message}`, type: 'json_invalid' }] } };
+  }
+  if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return { status: err.statusCode, body: { detail: err.message } };
+  }
+  return { status: 500, body: { detail: 'Internal server error' } };
+}
+
+/** Creates a Fastify app with BenchOps' conventions; register service routes on it afterwards. */
+export async function createApp(opts: AppOptions): Promise<App> {
+  const logger = pino(
+    { level: opts.logLevel ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { svc: opts.title } },
+    opts.logStream ?? process.stdout,
+  );
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: opts.bodyLimitBytes ?? 10 * 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = errorToResponse(err);
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ status, detail: (body as any).detail }, 'request rejected');
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
+
+  app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
+    const cfg = req.routeOptions.config ?? {};
+    const url = req.url;
+    if (cfg.public || url.startsWith('/docs') || url === '/openapi.json') return;
+    if (!req.routeOptions.url) return; // 404s answer without auth details
+    req.role = opts.auth.check(req.headers.authorization, cfg.role ?? defaultRole(req.method));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: opts.title, description: opts.description ?? '', version: opts.version ?? '0.1.0' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'benchops_' });
+  const duration = new Histogram({
+    name: 'benchops_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    duration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  opts.metrics?.(registry);
+  app.decorate('metricsRegistry', registry);
+
+  app.get('/metrics', { config: { public: true }, schema: { hide: true } }, async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+
+  app.get(
+    '/health',
+    {
+      config: { public: true },
+      schema: {
+        summary: 'Health: checks the service dependencies and says which is down',
+        tags: ['system'],
+        response: {
+          200: z.object({ status: z.literal('healthy'), checks: z.record(z.string(), z.string()), timestamp: z.string() }),
+          503: z.object({ status: z.literal('unhealthy'), checks: z.record(z.string(), z.string()), timestamp: z.string() }),
+        },
+      },
+    },
+    async (_req, reply) => {
+      let checks: Record<string, string>;
+      try {
+        checks = opts.health ? await opts.health() : {};
+      } catch (e: any) {
+        checks = { service: String(e?.message ?? e) };
+      }
+      const ok = Object.values(checks).every((v) => v === 'ok');
+      const body = { status: ok ? 'healthy' : 'unhealthy', checks, timestamp: new Date().toISOString() } as const;
+      return reply.code(ok ? 200 : 503).send(body as any);
+    },
+  );
+
+  app.get('/status', { schema: { summary: 'Counts and background-work state', tags: ['system'] } }, async () => ({
+    service: opts.title,
+    timestamp: new Date().toISOString(),
+    ...(opts.status ? await opts.status() : {}),
+  }));
+
+  return app;
+}
+
+/** Shared pagination query: `limit` (1..1000, default 100) and `offset`. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export type PageQuery = z.infer<typeof pageQuery>;
+
+/** Lists stay plain arrays (the earlier clients read arrays); the total goes into `X-Total-Count`. */
+export function setTotal(reply: FastifyReply, total: number): void {
+  reply.header('x-total-count', String(total));
+}
+
+/** ISO-8601 UTC with `Z`. */
+export function iso(d: Date | string | null | undefined): string | null {
+  if (d == null) return null;
+  return (d instanceof Date ? d : new Date(d)).toISOString();
+}

@@ -1,0 +1,6 @@
+/** The service catalogue: name → factory. A service joins the platform by adding itself here. */
+import type { ServiceName } from '../core/config.ts';
+import type { ServiceFactory } from '../core/service.ts';
+
+export const SERVICE_FACTORIES: Partial<Record<ServiceName, () => Promise<ServiceFactory>>> = {
+};

@@ -1,0 +1,43 @@
+/** Starts the real platform for a test: real ports (0 = any free one), a temp data folder, PGlite or PostgreSQL. */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { loadConfig, type ServiceName } from '../../src/core/config.ts';
+import { startPlatform, type RunningPlatform } from '../../src/core/platform.ts';
+import { createPgDatabase, type DbKind } from './db.ts';
+
+export interface TestPlatform extends RunningPlatform {
+  /** Every log line the platform wrote, for assertions (e.g. no secret ever logged). */
+  logs: () => string;
+  dataDir: string;
+}
+
+export async function startTestPlatform(opts: {
+  kind: DbKind;
+  services?: ServiceName[];
+  gateway?: boolean;
+  env?: Record<string, string>;
+  background?: boolean;
+}): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-test-'));
+  const env: Record<string, string> = {
+    BENCHOPS_DATA_DIR: dataDir,
+    BENCHOPS_DEMO: '0',
+    BENCHOPS_LOG_LEVEL: 'info',
+    ...Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0'])),
+    ...(opts.kind === 'postgres' ? { DATABASE_URL: await createPgDatabase() } : {}),
+    ...opts.env,
+  };
+  const stream = new PassThrough();
+  let captured = '';
+  stream.on('data', (d) => (captured += d));
+  const platform = await startPlatform({
+    config: loadConfig(env),
+    services: opts.services,
+    gateway: opts.gateway,
+    logStream: stream,
+    background: opts.background,
+  });
+  return Object.assign(platform, { logs: () => captured, dataDir });
+}
