@@ -10,6 +10,7 @@ import { openDatabase } from '../src/core/db/client.ts';
 import { notFound, unprocessable } from '../src/core/errors.ts';
 import { createApp, pageQuery, setTotal, type App } from '../src/core/http.ts';
 
+const json = async (r: Response): Promise<any> => r.json();
 const TOKENS = 'viewer:viewer-token-abc,operator:operator-token-abc,admin:admin-token-abcd';
 
 async function makeApp(opts: { tokens?: string; health?: () => Promise<Record<string, string>> } = {}) {
@@ -61,7 +62,7 @@ describe('HTTP conventions over a real port', () => {
       body: JSON.stringify({ count: 'x', extra: 1 }),
     });
     expect(r.status).toBe(422);
-    const body = await r.json();
+    const body = await json(r);
     const locs = body.detail.map((d: any) => d.loc.join('.'));
     expect(locs).toContain('body.name');
     expect(locs).toContain('body.count');
@@ -73,7 +74,7 @@ describe('HTTP conventions over a real port', () => {
   it('turns malformed JSON into a 422 on the body and oversize bodies into 413', async () => {
     const bad = await fetch(`${t.base}/things`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
     expect(bad.status).toBe(422);
-    expect((await bad.json()).detail[0]).toMatchObject({ loc: ['body'], type: 'json_invalid' });
+    expect((await json(bad)).detail[0]).toMatchObject({ loc: ['body'], type: 'json_invalid' });
     const big = await fetch(`${t.base}/things`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -86,18 +87,18 @@ describe('HTTP conventions over a real port', () => {
     expect(await (await fetch(`${t.base}/missing`)).json()).toEqual({ detail: 'Thing not found' });
     const f = await fetch(`${t.base}/bad-field`);
     expect(f.status).toBe(422);
-    expect((await f.json()).detail[0].loc).toEqual(['body', 'content']);
+    expect((await json(f)).detail[0].loc).toEqual(['body', 'content']);
     const boom = await fetch(`${t.base}/boom`);
     expect(boom.status).toBe(500);
-    expect(await boom.json()).toEqual({ detail: 'Internal server error' });
+    expect(await json(boom)).toEqual({ detail: 'Internal server error' });
     const nf = await fetch(`${t.base}/nowhere`);
     expect(nf.status).toBe(404);
-    expect((await nf.json()).detail).toMatch(/Not Found/);
+    expect((await json(nf)).detail).toMatch(/Not Found/);
   });
 
   it('paginates with limits and reports the total in a header', async () => {
     const r = await fetch(`${t.base}/things?limit=5&offset=10`);
-    expect(await r.json()).toEqual({ limit: 5, offset: 10 });
+    expect(await json(r)).toEqual({ limit: 5, offset: 10 });
     expect(r.headers.get('x-total-count')).toBe('42');
     expect((await fetch(`${t.base}/things?limit=5000`)).status).toBe(422);
   });
@@ -126,7 +127,7 @@ describe('health reports the failing dependency', () => {
     const t = await makeApp({ health: async () => ({ database: 'ok', kubernetes: 'down: connection refused' }) });
     const r = await fetch(`${t.base}/health`);
     expect(r.status).toBe(503);
-    expect((await r.json()).checks.kubernetes).toMatch(/refused/);
+    expect((await json(r)).checks.kubernetes).toMatch(/refused/);
     await t.app.close();
   });
 });
