@@ -3,4 +3,6 @@ import type { ServiceName } from '../core/config.ts';
 import type { ServiceFactory } from '../core/service.ts';
 
 export const SERVICE_FACTORIES: Partial<Record<ServiceName, () => Promise<ServiceFactory>>> = {
+  results: async () => (await import('./results/index.ts')).createResultsService,
+  manager: async () => (await import('./manager/index.ts')).createManagerService,
 };

@@ -1,0 +1,87 @@
+/**
+ * ManagerApi over HTTP (cluster mode) and the resolver other services use: the in-process module when the manager runs
+ * in this process, else an HTTP client to BENCHOPS_MANAGER_URL.
+ */
+import { loadTokens } from '../../core/auth.ts';
+import { AppError } from '../../core/errors.ts';
+import type { PlatformContext } from '../../core/service.ts';
+import type { FileType, ManagerApi, ProjectFile, ProjectSummary } from './api.ts';
+
+export class ManagerHttpClient implements ManagerApi {
+  private readonly base: string;
+
+  constructor(
+    baseUrl: string,
+    private readonly token?: string,
+    private readonly timeoutMs = 30_000,
+  ) {
+    this.base = baseUrl.replace(/\/+$/, '');
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (e: any) {
+      throw new AppError(503, `Benchmark manager unreachable at ${this.base}: ${e?.message ?? e}`, 'unavailable');
+    }
+    const text = await res.text();
+    let body: any = undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON */
+    }
+    if (!res.ok) {
+      const detail = typeof body?.detail === 'string' ? body.detail : `manager answered ${res.status}`;
+      throw new AppError(res.status === 404 ? 404 : res.status >= 500 ? 502 : res.status, detail);
+    }
+    return body as T;
+  }
+
+  async getProject(projectId: string): Promise<ProjectSummary> {
+    const r = await this.get<{ project: ProjectSummary & Record<string, unknown> }>(`/projects/${encodeURIComponent(projectId)}`);
+    return { project_id: r.project.project_id, name: r.project.name, project_type: r.project.project_type };
+  }
+
+  async listFiles(projectId: string, filter: { file_type?: FileType; benchmark_type?: string } = {}): Promise<ProjectFile[]> {
+    const out: ProjectFile[] = [];
+    const page = 1000;
+    for (let offset = 0; ; offset += page) {
+      const q = new URLSearchParams({ limit: String(page), offset: String(offset) });
+      if (filter.file_type) q.set('file_type', filter.file_type);
+      if (filter.benchmark_type !== undefined) q.set('benchmark_type', filter.benchmark_type);
+      const items = await this.get<ProjectFile[]>(`/projects/${encodeURIComponent(projectId)}/files?${q}`);
+      out.push(...items);
+      if (items.length < page) return out;
+    }
+  }
+
+  async getFile(projectId: string, fileId: string): Promise<ProjectFile> {
+    const r = await this.get<{ file_type: string; file: ProjectFile }>(
+      `/projects/${encodeURIComponent(projectId)}/files/${encodeURIComponent(fileId)}`,
+    );
+    return r.file;
+  }
+}
+
+/** The ManagerApi for this process: in-process when the manager runs here, else HTTP to `managerUrl`. */
+export function managerApi(ctx: Pick<PlatformContext, 'local' | 'config'>): ManagerApi {
+  const local = ctx.local.get('manager')?.api as ManagerApi | undefined;
+  if (local) return local;
+  if (ctx.config.managerUrl) {
+    // Service-to-service calls reuse a configured token (the least privileged one that can read).
+    const tokens = loadTokens(ctx.config);
+    const order = ['viewer', 'operator', 'admin'];
+    const token = [...tokens].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+    return new ManagerHttpClient(ctx.config.managerUrl, token);
+  }
+  throw new AppError(
+    503,
+    'The benchmark manager is not running in this process and BENCHOPS_MANAGER_URL is not set',
+    'unavailable',
+  );
+}
