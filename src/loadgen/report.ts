@@ -1,0 +1,165 @@
+/** Report shape (vLLM `bench serve` result JSON field names plus a `benchops` section), CSV and the terminal table. */
+import type { BenchmarkMetrics, Distribution, GoodputSlos, MetricName } from './metrics.ts';
+import type { SelfCheckReport } from './selfcheck.ts';
+
+/** One request in the per-request records (seconds; times relative to the benchmark start). */
+export interface RequestRecordOut {
+  index: number;
+  scheduled_time: number;
+  start_time: number;
+  client_queue_time: number;
+  success: boolean;
+  error: string;
+  prompt_len: number;
+  output_tokens: number;
+  /** usage: the server's count; tokenizer: counted from the text because usage was missing. */
+  output_token_source: 'usage' | 'tokenizer' | 'none';
+  ttft: number;
+  latency: number;
+  /** Read times of token-bearing chunks, relative to start_time. */
+  chunk_times: number[];
+  role_chunk_time?: number;
+}
+
+/** Our additions to the vLLM fields. */
+export interface BenchopsExtras {
+  version: string;
+  /** Whose tokenizer counted prompt tokens (server `/tokenize` or the bundled one). */
+  tokenizer: { id: string; source: 'server' | 'bundled' };
+  /** Where output token counts came from. */
+  output_token_source: 'usage' | 'tokenizer' | 'mixed' | 'none';
+  percentiles: number[];
+  percentile_metrics: MetricName[];
+  goodput_slos: GoodputSlos | null;
+  /** Time requests waited in the client for a concurrency slot (ms; not part of TTFT). */
+  client_queue_ms: Distribution;
+  self_check: SelfCheckReport;
+  /** False when the client itself was saturated: its timestamps are late and latencies overstated. */
+  reliable: boolean;
+  warmup_requests: number;
+  started_at: string;
+  finished_at: string;
+  endpoint_url: string;
+  stream: boolean;
+  workload: Record<string, unknown>;
+  /** Set by `sim predict`: the figures come from virtual time, not a measurement. */
+  predicted?: boolean;
+}
+
+/** The benchmark result. Field names follow vLLM's saved result JSON; `p{N}_{metric}_ms` exist per chosen percentile. */
+export interface BenchmarkReport {
+  date: string;
+  backend: string;
+  endpoint_type: string;
+  label: string | null;
+  model_id: string;
+  tokenizer_id: string;
+  num_prompts: number;
+  request_rate: number | 'inf';
+  burstiness: number;
+  max_concurrency: number | null;
+  duration: number;
+  completed: number;
+  failed: number;
+  total_input_tokens: number;
+  total_output_tokens: number;
+  request_throughput: number;
+  request_goodput: number | null;
+  output_throughput: number;
+  total_token_throughput: number;
+  max_output_tokens_per_s: number;
+  max_concurrent_requests: number;
+  input_lens: number[];
+  output_lens: number[];
+  ttfts: number[];
+  itls: number[][];
+  generated_texts: string[];
+  errors: string[];
+  benchops: BenchopsExtras;
+  requests?: RequestRecordOut[];
+  [metric: string]: unknown;
+}
+
+/** vLLM's percentile key word: 99 → "99", 99.9 → "99.9". */
+export function pWord(p: number): string {
+  return Number.isInteger(p) ? String(p) : String(p);
+}
+
+/** Adds mean/median/std/p*_{metric}_ms fields for the selected metrics. */
+export function addMetricFields(report: Record<string, unknown>, m: BenchmarkMetrics, metrics: readonly MetricName[]): void {
+  for (const name of metrics) {
+    const d = m[name];
+    report[`mean_${name}_ms`] = d.mean;
+    report[`median_${name}_ms`] = d.median;
+    report[`std_${name}_ms`] = d.std;
+    for (const [p, v] of d.percentiles) report[`p${pWord(p)}_${name}_ms`] = v;
+  }
+}
+
+const num = (v: unknown, digits = 2) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v ?? '-'));
+
+/** The terminal summary, laid out like vLLM's. */
+export function summaryTable(r: BenchmarkReport): string {
+  const rows: Array<[string, string]> = [];
+  const sec = (t: string) => rows.push([`---${t}`, '']);
+  rows.push(['Successful requests:', String(r.completed)]);
+  rows.push(['Failed requests:', String(r.failed)]);
+  rows.push(['Maximum request concurrency:', String(r.max_concurrency ?? 'unlimited')]);
+  rows.push(['Request rate configured (RPS):', String(r.request_rate)]);
+  rows.push(['Benchmark duration (s):', num(r.duration)]);
+  rows.push(['Total input tokens:', String(r.total_input_tokens)]);
+  rows.push(['Total generated tokens:', String(r.total_output_tokens)]);
+  rows.push(['Request throughput (req/s):', num(r.request_throughput)]);
+  if (r.request_goodput !== null) rows.push(['Request goodput (req/s):', num(r.request_goodput)]);
+  rows.push(['Output token throughput (tok/s):', num(r.output_throughput)]);
+  rows.push(['Peak output token throughput (tok/s):', num(r.max_output_tokens_per_s)]);
+  rows.push(['Peak concurrent requests:', num(r.max_concurrent_requests)]);
+  rows.push(['Total token throughput (tok/s):', num(r.total_token_throughput)]);
+  const titles: Record<MetricName, string> = { ttft: 'Time to First Token', tpot: 'Time per Output Token (excl. 1st token)', itl: 'Inter-token Latency', e2el: 'End-to-end Latency' };
+  for (const m of r.benchops.percentile_metrics) {
+    sec(titles[m]);
+    rows.push([`Mean ${m.toUpperCase()} (ms):`, num(r[`mean_${m}_ms`])]);
+    rows.push([`Median ${m.toUpperCase()} (ms):`, num(r[`median_${m}_ms`])]);
+    for (const p of r.benchops.percentiles) rows.push([`P${pWord(p)} ${m.toUpperCase()} (ms):`, num(r[`p${pWord(p)}_${m}_ms`])]);
+  }
+  sec('Client');
+  const q = r.benchops.client_queue_ms;
+  rows.push(['Client queue time mean / max p (ms):', `${num(q.mean)} / ${num(q.percentiles.at(-1)?.[1])}`]);
+  const sc = r.benchops.self_check;
+  rows.push(['Event-loop lag mean / p99 (ms):', `${num(sc.event_loop_lag_ms.mean)} / ${num(sc.event_loop_lag_ms.p99)}`]);
+  rows.push(['Client CPU mean / peak (core):', `${num(sc.cpu_mean)} / ${num(sc.cpu_peak)}`]);
+  rows.push(['Tokenizer:', `${r.benchops.tokenizer.id} (${r.benchops.tokenizer.source})`]);
+  rows.push(['Output tokens from:', r.benchops.output_token_source]);
+  rows.push(['Measurement:', r.benchops.reliable ? 'reliable' : `UNRELIABLE (${sc.reasons.join('; ')})`]);
+  const width = 50;
+  const title = r.benchops.predicted ? ' Predicted Benchmark Result ' : ' Serving Benchmark Result ';
+  const lines = [title.padStart((width + title.length) / 2, '=').padEnd(width, '=')];
+  for (const [k, v] of rows) {
+    if (k.startsWith('---')) lines.push(` ${k.slice(3)} `.padStart((width + k.length - 1) / 2, '-').padEnd(width, '-'));
+    else lines.push(k.padEnd(width - Math.max(10, v.length)) + v.padStart(Math.max(10, v.length)));
+  }
+  lines.push('='.repeat(width));
+  return lines.join('\n');
+}
+
+function csvCell(v: unknown): string {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Per-request CSV (one row per request; chunk times joined with `;`). */
+export function requestsCsv(r: BenchmarkReport): string {
+  const cols = ['index', 'scheduled_time', 'start_time', 'client_queue_time', 'success', 'error', 'prompt_len', 'output_tokens', 'output_token_source', 'ttft', 'latency', 'chunk_times'] as const;
+  const lines = [cols.join(',')];
+  for (const q of r.requests ?? []) {
+    lines.push(cols.map((c) => csvCell(c === 'chunk_times' ? q.chunk_times.map((x) => x.toFixed(6)).join(';') : q[c])).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** One-row summary CSV of several reports (sweeps): the scalar vLLM fields. */
+export function summaryCsv(reports: readonly BenchmarkReport[]): string {
+  if (!reports.length) return '';
+  const keys = Object.keys(reports[0]).filter((k) => typeof reports[0][k] !== 'object' || reports[0][k] === null);
+  return [keys.join(','), ...reports.map((r) => keys.map((k) => csvCell(r[k])).join(','))].join('\n') + '\n';
+}

@@ -1,0 +1,118 @@
+/**
+ * Engine configuration (performance model + scheduler limits, with vLLM's defaults) and the real-time engine loop that
+ * the emulated server runs: one timer per step, step boundaries anchored to the model's schedule so that late timer
+ * wake-ups do not accumulate drift.
+ */
+import { performance } from 'node:perf_hooks';
+import { PerformanceModel, resolveDeployment, type DeploymentOptions } from './perf-model.ts';
+import { Scheduler, type ScheduledItem, type SchedulerConfig, type SimRequest, type StepResult } from './scheduler.ts';
+
+/** Deployment plus vLLM engine arguments. */
+export interface EngineOptions extends DeploymentOptions {
+  max_num_seqs?: number;
+  max_num_batched_tokens?: number;
+  max_model_len?: number;
+  block_size?: number;
+  chunked_prefill?: boolean;
+}
+
+/** A ready-to-run engine description. */
+export interface EngineSetup {
+  perf: PerformanceModel;
+  scheduler: SchedulerConfig;
+}
+
+/** Resolves names and fills vLLM's defaults (max_num_seqs 256; batched tokens 8192 on ≥70 GB devices, else 2048). */
+export function buildEngine(o: EngineOptions): EngineSetup {
+  const perf = new PerformanceModel(resolveDeployment(o));
+  const blockSize = o.block_size ?? 16;
+  const capacity = perf.kvCapacityTokens();
+  const numBlocks = Math.floor(capacity / blockSize);
+  const maxModelLen = o.max_model_len ?? Math.min(perf.spec.model.max_context, numBlocks * blockSize);
+  if (!Number.isInteger(maxModelLen) || maxModelLen < 1) throw new RangeError(`max_model_len must be a positive integer`);
+  if (maxModelLen > perf.spec.model.max_context) {
+    throw new RangeError(`max_model_len ${maxModelLen} exceeds ${perf.spec.model.name}'s context ${perf.spec.model.max_context}`);
+  }
+  const maxNumSeqs = o.max_num_seqs ?? 256;
+  if (!Number.isInteger(maxNumSeqs) || maxNumSeqs < 1) throw new RangeError('max_num_seqs must be a positive integer');
+  const big = perf.spec.hardware.memory_gb >= 70;
+  return {
+    perf,
+    scheduler: {
+      max_num_seqs: maxNumSeqs,
+      max_num_batched_tokens: o.max_num_batched_tokens ?? (big ? 8192 : 2048),
+      block_size: blockSize,
+      num_blocks: numBlocks,
+      max_model_len: maxModelLen,
+      chunked_prefill: o.chunked_prefill ?? true,
+    },
+  };
+}
+
+/** Runs a scheduler against the wall clock; `onStep` gets each step's result when the step's modelled time is over. */
+export class RealtimeEngine {
+  readonly scheduler: Scheduler;
+  private readonly perf: PerformanceModel;
+  private readonly onStep: (r: StepResult, nowMs: number) => void;
+  private inflight: ScheduledItem[] | null = null;
+  private stepEnd = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private active = false;
+  private closed = false;
+  /** Steps run so far. */
+  steps = 0;
+
+  constructor(setup: EngineSetup, onStep: (r: StepResult, nowMs: number) => void) {
+    this.perf = setup.perf;
+    this.scheduler = new Scheduler(setup.scheduler);
+    this.onStep = onStep;
+  }
+
+  /** Queues a request; starts the loop when idle. */
+  submit(req: SimRequest): void {
+    this.scheduler.add(req);
+    if (!this.active && !this.closed) {
+      this.active = true;
+      this.stepEnd = performance.now();
+      setImmediate(() => this.tick());
+    }
+  }
+
+  /** Drops a request (client disconnected). */
+  abort(req: SimRequest): void {
+    this.scheduler.abort(req);
+  }
+
+  /** Stops the loop. */
+  close(): void {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private tick(): void {
+    this.timer = null;
+    if (this.closed) return;
+    let now = performance.now();
+    if (this.inflight) {
+      if (now < this.stepEnd - 0.25) {
+        this.timer = setTimeout(() => this.tick(), this.stepEnd - now);
+        return;
+      }
+      const items = this.inflight;
+      this.inflight = null;
+      this.steps++;
+      this.onStep(this.scheduler.complete(items), now);
+      now = performance.now();
+    }
+    const items = this.scheduler.schedule(now);
+    if (!items) {
+      this.active = false;
+      return;
+    }
+    // anchor to the modelled schedule unless we fell far behind (then restart from now)
+    const start = now - this.stepEnd > 20 ? now : this.stepEnd;
+    this.stepEnd = start + this.perf.stepTime(items) * 1000;
+    this.inflight = items;
+    this.timer = setTimeout(() => this.tick(), Math.max(0, this.stepEnd - performance.now()));
+  }
+}

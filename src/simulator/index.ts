@@ -1,0 +1,23 @@
+/** The simulator as a library: emulated vLLM server, catalogues, performance model, virtual-time prediction, calibration. */
+export { startEmulatedServer, renderChat } from './server.ts';
+export type { EmulatedServer, EmulatedServerOptions, FixedProfile, RequestRecord } from './server.ts';
+export {
+  MODEL_CATALOGUE,
+  HARDWARE_CATALOGUE,
+  findModel,
+  findHardware,
+  hardwareForResource,
+  weightBytes,
+  kvBytesPerToken,
+} from './catalog.ts';
+export type { ModelSpec, HardwareSpec, MigInfo } from './catalog.ts';
+export { PerformanceModel, resolveDeployment, GPU_FACTORS, CPU_FACTORS } from './perf-model.ts';
+export type { EfficiencyFactors, DeploymentOptions, DeploymentSpec, StepSeq } from './perf-model.ts';
+export { buildEngine } from './engine.ts';
+export type { EngineOptions, EngineSetup } from './engine.ts';
+export { Scheduler, newRequest } from './scheduler.ts';
+export type { SchedulerConfig, SimRequest } from './scheduler.ts';
+export { predict } from './predict.ts';
+export type { PredictOptions, Workload } from './predict.ts';
+export { calibrate, workloadFromRun } from './calibrate.ts';
+export type { CalibrationResult, MeasuredRun } from './calibrate.ts';

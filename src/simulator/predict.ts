@@ -1,0 +1,218 @@
+/**
+ * Virtual-time prediction: the emulated server's scheduler and performance model, plus the load generator's client
+ * (arrival schedule, concurrency limit), run as a discrete-event simulation. Returns the same report as a measured run
+ * (marked `benchops.predicted`) without real time passing.
+ */
+import { performance } from 'node:perf_hooks';
+import { loadSamples, type Sample } from '../loadgen/dataset.ts';
+import { calculateMetrics, type RequestOutput } from '../loadgen/metrics.ts';
+import { addMetricFields, type BenchmarkReport } from '../loadgen/report.ts';
+import { normaliseOptions, workloadOf, type BenchmarkOptions } from '../loadgen/runner.ts';
+import { arrivalTimes } from '../loadgen/schedule.ts';
+import { bundledTokenizer } from '../loadgen/tokenizer.ts';
+import { buildEngine, type EngineOptions } from './engine.ts';
+import { newRequest, Scheduler, type ScheduledItem, type SimRequest } from './scheduler.ts';
+import { renderChat } from './server.ts';
+
+/** The load generator's workload description (its options without a URL). */
+export type Workload = Omit<BenchmarkOptions, 'base_url'> & { base_url?: string };
+
+/** Options of `predict`. */
+export interface PredictOptions extends EngineOptions {
+  workload: Workload;
+  /** One-way client↔server latency added to every send and chunk, ms (default 0.1: loopback). */
+  network_latency_ms?: number;
+  /** Stop after this much virtual time (seconds, default 24 h) — a guard against runaway workloads. */
+  max_virtual_s?: number;
+}
+
+interface Flight {
+  index: number;
+  sample: Sample;
+  scheduled: number;
+  sent: number;
+  tokens: number[];
+  sim: SimRequest;
+}
+
+/** Predicts a benchmark's report for a deployment and workload. */
+export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
+  const wall0 = performance.now();
+  const setup = buildEngine(o);
+  const sched = new Scheduler(setup.scheduler);
+  const perf = setup.perf;
+  const w = o.workload;
+  const n = normaliseOptions({ ...w, base_url: w.base_url ?? 'http://predict.invalid' });
+  const tok = bundledTokenizer();
+  const samples = w.samples ?? (await loadSamples({ ...w, num_prompts: n.numPrompts, seed: n.seed, lengths_only: true }));
+  // the server counts the chat template too
+  const chatOverhead = n.chat ? tok.count(renderChat([{ role: 'user', content: ' ba be' }])) - 2 : 0;
+  const ignoreEos = w.ignore_eos ?? true;
+  const delta = (o.network_latency_ms ?? 0.1) / 1000;
+  const slots = n.conc ?? Infinity;
+  const total = w.duration ? null : n.numPrompts;
+  const times = arrivalTimes({ ...w, seed: n.seed }, total ?? undefined, w.duration);
+  const maxT = o.max_virtual_s ?? 86_400;
+
+  const flights: Flight[] = [];
+  const queue: Flight[] = [];
+  const toServer: Array<{ t: number; f: Flight }> = [];
+  let inflight = 0;
+  let issued = 0;
+  let nextArrival: number | undefined = times.next().value as number;
+  let batch: ScheduledItem[] | null = null;
+  let stepEnd = Infinity;
+  const outputs: RequestOutput[] = [];
+
+  const nextArrivalValid = () =>
+    nextArrival !== undefined && (total === null || issued < total) && !(w.duration && nextArrival >= w.duration);
+  const send = (t: number) => {
+    while (queue.length && inflight < slots) {
+      const f = queue.shift()!;
+      inflight++;
+      f.sent = t;
+      const at = t + delta;
+      let i = toServer.length;
+      while (i > 0 && toServer[i - 1].t > at) i--;
+      toServer.splice(i, 0, { t: at, f });
+    }
+  };
+  const startStep = (t: number) => {
+    batch = sched.schedule(t);
+    stepEnd = batch ? t + perf.stepTime(batch) : Infinity;
+  };
+
+  for (;;) {
+    const tArr = nextArrivalValid() ? nextArrival! : Infinity;
+    const tRecv = toServer.length ? toServer[0].t : Infinity;
+    const t = Math.min(tArr, tRecv, stepEnd);
+    if (t === Infinity) break;
+    if (t > maxT) throw new RangeError(`prediction exceeded ${maxT} s of virtual time; the workload cannot finish`);
+    if (t === stepEnd) {
+      const res = sched.complete(batch!);
+      batch = null;
+      stepEnd = Infinity;
+      for (const r of res.emitted) (r.owner as Flight).tokens.push(t + delta);
+      for (const r of res.finished) {
+        const f = r.owner as Flight;
+        inflight--;
+        outputs[f.index] = toOutput(f);
+      }
+      if (res.finished.length) send(t + delta);
+      startStep(t);
+    } else if (t === tRecv) {
+      const { f } = toServer.shift()!;
+      try {
+        sched.add(f.sim);
+      } catch (e) {
+        // the server would answer 400 (context too long): a failed request
+        inflight--;
+        outputs[f.index] = { ...toOutput(f), success: false, error: `HTTP 400: ${(e as Error).message}` };
+        send(t + delta);
+        continue;
+      }
+      if (!batch) startStep(t);
+    } else {
+      const i = issued++;
+      const sample = samples[i % samples.length];
+      const outLen = ignoreEos ? sample.expected_output_len : sample.expected_output_len;
+      const sim = newRequest(String(i), sample.prompt_len + chatOverhead, outLen, t);
+      const f: Flight = { index: i, sample, scheduled: t, sent: t, tokens: [], sim };
+      sim.owner = f;
+      flights.push(f);
+      queue.push(f);
+      send(t);
+      nextArrival = times.next().value as number;
+    }
+  }
+  const outs = flights.map((f) => outputs[f.index] ?? { ...toOutput(f), success: false, error: 'not finished' });
+  const durationS = outs.reduce((m, x) => Math.max(m, x.start_time + x.latency), 0);
+  const metrics = calculateMetrics(outs, durationS, n.percentiles, (s) => tok.count(s), n.slos);
+  const spec = perf.spec;
+  const now = new Date();
+  const report: BenchmarkReport = {
+    date: now.toISOString(),
+    backend: n.backend,
+    endpoint_type: n.backend,
+    label: w.label ?? null,
+    model_id: w.model ?? spec.model.name,
+    tokenizer_id: tok.id,
+    num_prompts: outs.length,
+    request_rate: (w.request_rate ?? Infinity) === Infinity ? 'inf' : w.request_rate!,
+    burstiness: w.burstiness ?? 1,
+    max_concurrency: n.conc,
+    duration: durationS,
+    completed: metrics.completed,
+    failed: metrics.failed,
+    total_input_tokens: metrics.total_input,
+    total_output_tokens: metrics.total_output,
+    request_throughput: metrics.request_throughput,
+    request_goodput: n.slos ? metrics.request_goodput : null,
+    output_throughput: metrics.output_throughput,
+    total_token_throughput: metrics.total_token_throughput,
+    max_output_tokens_per_s: metrics.max_output_tokens_per_s,
+    max_concurrent_requests: metrics.max_concurrent_requests,
+    input_lens: outs.map((x) => x.prompt_len),
+    output_lens: metrics.output_lens,
+    ttfts: outs.map((x) => x.ttft),
+    itls: outs.map((x) => x.itl),
+    generated_texts: outs.map(() => ''),
+    errors: outs.map((x) => x.error),
+    benchops: {
+      version: '0.1.0',
+      tokenizer: { id: tok.id, source: 'bundled' },
+      output_token_source: 'usage',
+      percentiles: n.percentiles,
+      percentile_metrics: n.percentileMetrics,
+      goodput_slos: n.slos ?? null,
+      client_queue_ms: metrics.client_queue,
+      self_check: {
+        event_loop_lag_ms: { mean: 0, p50: 0, p99: 0, max: 0 },
+        cpu_mean: 0,
+        cpu_peak: 0,
+        samples: 0,
+        reliable: true,
+        reasons: [],
+        limits: { mean_lag_ms: 0, p99_lag_ms: 0, cpu_fraction: 0 },
+      },
+      reliable: true,
+      warmup_requests: 0,
+      started_at: now.toISOString(),
+      finished_at: now.toISOString(),
+      endpoint_url: '',
+      stream: true,
+      workload: workloadOf(w as BenchmarkOptions, n.numPrompts),
+      predicted: true,
+    },
+    prediction: {
+      model: spec.model.name,
+      hardware: spec.hardware.name,
+      tensor_parallel: spec.tensor_parallel,
+      factors: spec.factors,
+      scheduler: setup.scheduler,
+      preemptions: sched.preemptions,
+      network_latency_ms: delta * 1000,
+      compute_ms: performance.now() - wall0,
+    },
+  };
+  addMetricFields(report, metrics, n.percentileMetrics);
+  return report;
+}
+
+function toOutput(f: Flight): RequestOutput {
+  const first = f.tokens[0] ?? f.sent;
+  const itl: number[] = [];
+  for (let i = 1; i < f.tokens.length; i++) itl.push(f.tokens[i] - f.tokens[i - 1]);
+  return {
+    success: f.tokens.length > 0,
+    error: '',
+    prompt_len: f.sample.prompt_len,
+    output_tokens: f.tokens.length,
+    generated_text: '',
+    start_time: f.sent,
+    scheduled_time: f.scheduled,
+    ttft: first - f.sent,
+    itl,
+    latency: (f.tokens[f.tokens.length - 1] ?? f.sent) - f.sent,
+  };
+}

@@ -1,0 +1,539 @@
+/**
+ * The emulated vLLM server: OpenAI-compatible HTTP (node:http, not Fastify: it is a stand-in for a third-party server
+ * and must control every chunk write with minimal overhead). Timing comes from the continuous-batching engine
+ * (performance model) or from a fixed profile; every token-bearing chunk's send time is recorded as ground truth.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { AddressInfo } from 'node:net';
+import { Rng } from '../loadgen/rng.ts';
+import { bundledTokenizer } from '../loadgen/tokenizer.ts';
+import { buildEngine, RealtimeEngine, type EngineOptions, type EngineSetup } from './engine.ts';
+import { ServerMetrics } from './metrics.ts';
+import { newRequest, type SimRequest, type StepResult } from './scheduler.ts';
+
+/** Constant latencies (ms) with optional relative jitter (standard deviation as a fraction, e.g. 0.1). */
+export interface FixedProfile {
+  ttft_ms: number;
+  itl_ms: number;
+  jitter?: number;
+}
+
+/** Options of `startEmulatedServer`. */
+export interface EmulatedServerOptions extends Omit<EngineOptions, 'model'> {
+  /** Catalogue model name or a full spec (default meta-llama/Llama-3.1-8B-Instruct). */
+  model?: EngineOptions['model'];
+  /** Name clients must use in `model` (default: the model's name). */
+  served_model_name?: string;
+  /** Fixed latencies instead of the performance model (no batching limits apply). */
+  profile?: FixedProfile;
+  /** Seed for generated text, natural output lengths and jitter. */
+  seed?: number;
+  host?: string;
+  /** 0 = a free port. */
+  port?: number;
+  /** Deterministic answers: return the text to generate for a prompt (chat: the last user message), or undefined. */
+  responder?: (prompt: string) => string | undefined;
+  /** Keep per-request records (default true). */
+  record?: boolean;
+  /** Oldest records are dropped past this many (default 200000). */
+  max_records?: number;
+}
+
+/** Ground truth of one request as the server saw it. Times are epoch milliseconds (fractional). */
+export interface RequestRecord {
+  id: string;
+  endpoint: 'completions' | 'chat';
+  stream: boolean;
+  arrival_ms: number;
+  /** Chat only: when the role-only first chunk was written. */
+  role_chunk_ms?: number;
+  /** Send time of each token-bearing chunk (one token per chunk). */
+  chunk_ms: number[];
+  prompt_tokens: number;
+  output_tokens: number;
+  /** When the engine first scheduled it (queue time = first_scheduled_ms − arrival_ms). */
+  first_scheduled_ms?: number;
+  finished_ms?: number;
+  finish_reason?: 'stop' | 'length' | 'abort';
+  preemptions: number;
+}
+
+/** A running emulated server. */
+export interface EmulatedServer {
+  /** `http://host:port` (no trailing slash). */
+  url: string;
+  port: number;
+  /** Served model name. */
+  model: string;
+  /** Stops accepting, ends open streams, closes the port. */
+  close(): Promise<void>;
+  /** Per-request ground truth, oldest first. */
+  records(): RequestRecord[];
+  /** Forgets all records. */
+  clearRecords(): void;
+  /** The resolved engine (undefined with a fixed profile). */
+  engine?: EngineSetup;
+}
+
+interface Job {
+  rec: RequestRecord;
+  res: http.ServerResponse;
+  stream: boolean;
+  chat: boolean;
+  includeUsage: boolean;
+  id: string;
+  created: number;
+  tokens: number[];
+  maxTokens: number;
+  sim?: SimRequest;
+  timer?: NodeJS.Timeout;
+  done: boolean;
+  text: string[];
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type = 'BadRequestError',
+    readonly param: string | null = null,
+  ) {
+    super(message);
+  }
+}
+
+const epochNow = () => performance.timeOrigin + performance.now();
+const MAX_BODY = 16 * 1024 * 1024;
+
+function fnv1a(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Renders chat messages the way the emulated model's template does (role markers + content). */
+export function renderChat(messages: Array<{ role: string; content: unknown }>): string {
+  let s = '';
+  for (const m of messages) s += `<|${m.role}|>\n${contentText(m.content)}\n`;
+  return s + '<|assistant|>\n';
+}
+
+function contentText(c: unknown): string {
+  if (typeof c === 'string') return c;
+  if (Array.isArray(c)) return c.map((p) => (p && typeof p === 'object' && 'text' in p ? String((p as { text: unknown }).text) : '')).join('');
+  return c == null ? '' : String(c);
+}
+
+/** Starts an emulated vLLM server; resolves once it listens. */
+export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Promise<EmulatedServer> {
+  const tok = bundledTokenizer();
+  const engineSetup = buildEngine({ ...opts, model: opts.model ?? 'meta-llama/Llama-3.1-8B-Instruct' });
+  const modelName = engineSetup.perf.spec.model.name;
+  const served = opts.served_model_name ?? modelName;
+  const maxModelLen = engineSetup.scheduler.max_model_len;
+  const seed = opts.seed ?? 0;
+  const profile = opts.profile;
+  if (profile && (!(profile.ttft_ms >= 0) || !(profile.itl_ms >= 0) || !((profile.jitter ?? 0) >= 0))) {
+    throw new RangeError('profile ttft_ms, itl_ms and jitter must be non-negative numbers');
+  }
+  const recordOn = opts.record ?? true;
+  const maxRecords = opts.max_records ?? 200_000;
+  const metrics = new ServerMetrics();
+  let records: RequestRecord[] = [];
+  const jobs = new Set<Job>();
+  let counter = 0;
+  const jitterRng = new Rng(seed ^ 0x5bd1e995);
+  const modelJson = JSON.stringify(served);
+
+  const engine = profile
+    ? undefined
+    : new RealtimeEngine(engineSetup, (r: StepResult) => onEngineStep(r));
+
+  function onEngineStep(r: StepResult): void {
+    for (const sim of r.emitted) {
+      const job = sim.owner as Job;
+      if (sim.output === 1 && sim.first_scheduled !== undefined) {
+        job.rec.first_scheduled_ms = performance.timeOrigin + sim.first_scheduled;
+        job.rec.preemptions = sim.preemptions;
+      }
+      emitToken(job, sim.output - 1);
+    }
+    for (const sim of r.finished) finish(sim.owner as Job, finishReason(sim.owner as Job));
+  }
+
+  function finishReason(job: Job): 'stop' | 'length' {
+    return job.tokens.length >= job.maxTokens ? 'length' : 'stop';
+  }
+
+  function chunkFor(job: Job, text: string, finish: string | null): string {
+    const fr = finish === null ? 'null' : `"${finish}"`;
+    if (job.chat) {
+      return `data: {"id":"${job.id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":${fr}}]}\n\n`;
+    }
+    return `data: {"id":"${job.id}","object":"text_completion","created":${job.created},"model":${modelJson},"choices":[{"index":0,"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":${fr},"stop_reason":null}]}\n\n`;
+  }
+
+  function emitToken(job: Job, index: number): void {
+    if (job.done) return;
+    const text = tok.tokenText(job.tokens[index]);
+    const last = index === job.tokens.length - 1;
+    const now = epochNow();
+    if (job.stream) {
+      job.res.write(chunkFor(job, text, last ? finishReason(job) : null));
+    } else job.text.push(text);
+    const rec = job.rec;
+    if (recordOn) rec.chunk_ms.push(now);
+    const prev = rec.chunk_ms.length > 1 ? rec.chunk_ms[rec.chunk_ms.length - 2] : undefined;
+    if (index === 0) metrics.ttft.observe((now - rec.arrival_ms) / 1000);
+    else if (prev !== undefined) metrics.itl.observe((now - prev) / 1000);
+    rec.output_tokens = index + 1;
+    metrics.generationTokens++;
+  }
+
+  function finish(job: Job, reason: 'stop' | 'length' | 'abort'): void {
+    if (job.done) return;
+    job.done = true;
+    jobs.delete(job);
+    if (job.timer) clearTimeout(job.timer);
+    const rec = job.rec;
+    rec.finished_ms = epochNow();
+    rec.finish_reason = reason;
+    metrics.success[reason]++;
+    if (reason === 'abort') return;
+    metrics.e2e.observe((rec.finished_ms - rec.arrival_ms) / 1000);
+    if (rec.first_scheduled_ms !== undefined) metrics.queue.observe((rec.first_scheduled_ms - rec.arrival_ms) / 1000);
+    metrics.genHist.observe(rec.output_tokens);
+    const usage = { prompt_tokens: rec.prompt_tokens, total_tokens: rec.prompt_tokens + rec.output_tokens, completion_tokens: rec.output_tokens, prompt_tokens_details: null };
+    if (job.stream) {
+      if (job.includeUsage) {
+        const obj = job.chat ? 'chat.completion.chunk' : 'text_completion';
+        job.res.write(`data: {"id":"${job.id}","object":"${obj}","created":${job.created},"model":${modelJson},"choices":[],"usage":${JSON.stringify(usage)}}\n\n`);
+      }
+      job.res.end('data: [DONE]\n\n');
+      return;
+    }
+    const text = job.text.join('');
+    const body = job.chat
+      ? {
+          id: job.id,
+          object: 'chat.completion',
+          created: job.created,
+          model: served,
+          choices: [{ index: 0, message: { role: 'assistant', content: text, tool_calls: [] }, logprobs: null, finish_reason: reason, stop_reason: null }],
+          usage,
+        }
+      : {
+          id: job.id,
+          object: 'text_completion',
+          created: job.created,
+          model: served,
+          choices: [{ index: 0, text, logprobs: null, finish_reason: reason, stop_reason: null }],
+          usage,
+        };
+    sendJson(job.res, 200, body);
+  }
+
+  function scheduleFixed(job: Job): void {
+    const p = profile!;
+    const jit = (v: number) => (p.jitter ? Math.max(0, v * (1 + p.jitter * jitterRng.normal())) : v);
+    let due = job.rec.arrival_ms - performance.timeOrigin + jit(p.ttft_ms);
+    let index = 0;
+    const fire = () => {
+      if (job.done) return;
+      emitToken(job, index);
+      index++;
+      if (index >= job.tokens.length) return finish(job, finishReason(job));
+      due += jit(p.itl_ms);
+      job.timer = setTimeout(fire, Math.max(0, due - performance.now()));
+    };
+    job.timer = setTimeout(fire, Math.max(0, due - performance.now()));
+  }
+
+  function outputTokens(promptText: string, answerKey: string, maxTokens: number, minTokens: number, ignoreEos: boolean): number[] {
+    const rng = new Rng(fnv1a(promptText, seed));
+    const answer = opts.responder?.(answerKey);
+    const words = tok.wordIds;
+    const synth = () => words[Math.floor(rng.next() * words.length)];
+    let ids: number[];
+    if (answer !== undefined) {
+      ids = tok.encode(answer).slice(0, maxTokens);
+      const want = ignoreEos ? maxTokens : Math.min(maxTokens, Math.max(minTokens, ids.length));
+      while (ids.length < want) ids.push(synth());
+      if (ids.length === 0) ids.push(synth()); // a request always yields at least one token
+    } else {
+      // natural length: geometric-like around 200 tokens, clamped to [min_tokens, max_tokens]
+      const natural = ignoreEos ? maxTokens : Math.min(maxTokens, Math.max(minTokens, 1 + Math.floor(rng.exponential(200))));
+      ids = new Array(Math.max(1, natural));
+      for (let i = 0; i < ids.length; i++) ids[i] = synth();
+    }
+    return ids;
+  }
+
+  function intField(body: Record<string, unknown>, name: string, dflt: number, min: number): number {
+    const v = body[name];
+    if (v === undefined || v === null) return dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw new HttpError(400, `${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, 'BadRequestError', name);
+    }
+    return v;
+  }
+
+  function checkModel(body: Record<string, unknown>): void {
+    if (body.model !== undefined && body.model !== served && body.model !== modelName) {
+      throw new HttpError(404, `The model \`${String(body.model)}\` does not exist.`, 'NotFoundError', 'model');
+    }
+  }
+
+  function promptOf(body: Record<string, unknown>): { text: string; tokens: number } {
+    const p = body.prompt;
+    if (typeof p === 'string') return { text: p, tokens: tok.count(p) };
+    if (Array.isArray(p) && p.length > 0 && p.every((x) => Number.isInteger(x))) {
+      const ids = p as number[];
+      let text = '';
+      try {
+        text = tok.decode(ids);
+      } catch {
+        text = ids.join(' ');
+      }
+      return { text, tokens: ids.length };
+    }
+    if (Array.isArray(p) && p.length === 1 && typeof p[0] === 'string') return { text: p[0], tokens: tok.count(p[0]) };
+    throw new HttpError(400, 'prompt must be a string or a list of token ids (batched prompts are not emulated)', 'BadRequestError', 'prompt');
+  }
+
+  function startGeneration(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>, chat: boolean): void {
+    checkModel(body);
+    const arrival = epochNow();
+    let promptText: string;
+    let promptTokens: number;
+    let answerKey: string;
+    if (chat) {
+      const msgs = body.messages;
+      if (!Array.isArray(msgs) || msgs.length === 0 || !msgs.every((m) => m && typeof m === 'object' && typeof m.role === 'string')) {
+        throw new HttpError(400, 'messages must be a non-empty list of {role, content}', 'BadRequestError', 'messages');
+      }
+      promptText = renderChat(msgs);
+      promptTokens = tok.count(promptText);
+      const lastUser = [...msgs].reverse().find((m) => m.role === 'user');
+      answerKey = contentText(lastUser?.content ?? '');
+    } else {
+      ({ text: promptText, tokens: promptTokens } = promptOf(body));
+      answerKey = promptText;
+    }
+    if ((body.n ?? 1) !== 1) throw new HttpError(400, 'only n=1 is emulated', 'BadRequestError', 'n');
+    if (promptTokens > maxModelLen) {
+      throw new HttpError(
+        400,
+        `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens} tokens in the messages. Please reduce the length of the messages.`,
+        'BadRequestError',
+        chat ? 'messages' : 'prompt',
+      );
+    }
+    const room = maxModelLen - promptTokens;
+    const maxField = chat && body.max_completion_tokens != null ? 'max_completion_tokens' : 'max_tokens';
+    const maxTokens = intField(body, maxField, chat ? room : 16, 1);
+    const minTokens = intField(body, 'min_tokens', 0, 0);
+    if (minTokens > maxTokens) throw new HttpError(400, `min_tokens (${minTokens}) must be ≤ max_tokens (${maxTokens})`, 'BadRequestError', 'min_tokens');
+    if (promptTokens + maxTokens > maxModelLen) {
+      throw new HttpError(
+        400,
+        `This model's maximum context length is ${maxModelLen} tokens. However, you requested ${promptTokens + maxTokens} tokens (${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`,
+        'BadRequestError',
+        maxField,
+      );
+    }
+    const stream = body.stream === true;
+    const so = body.stream_options as { include_usage?: unknown } | undefined;
+    const tokens = outputTokens(promptText, answerKey, maxTokens, minTokens, body.ignore_eos === true);
+    const id = `${chat ? 'chatcmpl' : 'cmpl'}-${(++counter).toString(16).padStart(8, '0')}${(seed >>> 0).toString(16)}`;
+    const rec: RequestRecord = {
+      id,
+      endpoint: chat ? 'chat' : 'completions',
+      stream,
+      arrival_ms: arrival,
+      chunk_ms: [],
+      prompt_tokens: promptTokens,
+      output_tokens: 0,
+      preemptions: 0,
+    };
+    if (recordOn) {
+      records.push(rec);
+      if (records.length > maxRecords) records = records.slice(records.length - Math.floor(maxRecords / 2));
+    }
+    metrics.promptTokens += promptTokens;
+    metrics.promptHist.observe(promptTokens);
+    const job: Job = {
+      rec,
+      res,
+      stream,
+      chat,
+      includeUsage: !!so?.include_usage,
+      id,
+      created: Math.floor(arrival / 1000),
+      tokens,
+      maxTokens,
+      done: false,
+      text: [],
+    };
+    jobs.add(job);
+    if (stream) {
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      if (chat) {
+        // role-only first chunk, sent at once: it carries no token and must not count as the first token
+        res.write(`data: {"id":"${id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`);
+        rec.role_chunk_ms = epochNow();
+      }
+    }
+    res.on('close', () => {
+      if (!job.done) {
+        if (job.sim && engine) engine.abort(job.sim);
+        finish(job, 'abort');
+      }
+    });
+    if (engine) {
+      const sim = newRequest(id, promptTokens, tokens.length, arrival - performance.timeOrigin);
+      sim.owner = job;
+      job.sim = sim;
+      engine.submit(sim);
+    } else scheduleFixed(job);
+  }
+
+  function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+    const s = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(s) });
+    res.end(s);
+  }
+
+  function sendError(res: http.ServerResponse, e: HttpError): void {
+    sendJson(res, e.status, { error: { message: e.message, type: e.type, param: e.param, code: e.status } });
+  }
+
+  function tokenizeBody(body: Record<string, unknown>): { count: number; max_model_len: number; tokens: number[] } {
+    checkModel(body);
+    let text: string;
+    if (Array.isArray(body.messages)) text = renderChat(body.messages as Array<{ role: string; content: unknown }>);
+    else if (typeof body.prompt === 'string') text = body.prompt;
+    else throw new HttpError(400, 'prompt (string) or messages is required', 'BadRequestError', 'prompt');
+    const tokens = tok.encode(text);
+    return { count: tokens.length, max_model_len: maxModelLen, tokens };
+  }
+
+  async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_BODY) throw new HttpError(413, 'request body too large');
+      chunks.push(c as Buffer);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'body is not valid JSON');
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new HttpError(400, 'body must be a JSON object');
+    return parsed as Record<string, unknown>;
+  }
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && path === '/health') return void res.writeHead(200).end();
+    if (method === 'GET' && path === '/version') return sendJson(res, 200, { version: '0.0.0+benchops-emulated' });
+    if (method === 'GET' && path === '/v1/models') {
+      return sendJson(res, 200, {
+        object: 'list',
+        data: [{ id: served, object: 'model', created: Math.floor(Date.now() / 1000), owned_by: 'vllm', root: modelName, parent: null, max_model_len: maxModelLen, permission: [] }],
+      });
+    }
+    if (method === 'GET' && path === '/metrics') {
+      const s = engine?.scheduler;
+      const body = metrics.render({
+        model: served,
+        running: s ? s.running.length : jobs.size,
+        waiting: s ? s.waiting.length : 0,
+        kvUsage: s ? s.kvUsage : 0,
+        preemptions: s ? s.preemptions : 0,
+      });
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return void res.end(body);
+    }
+    if (method === 'GET' && path === '/benchops/records') return sendJson(res, 200, records);
+    if (method === 'DELETE' && path === '/benchops/records') {
+      records = [];
+      return void res.writeHead(204).end();
+    }
+    if (method === 'GET' && path === '/benchops/info') {
+      const spec = engineSetup.perf.spec;
+      return sendJson(res, 200, {
+        served_model_name: served,
+        model: spec.model,
+        hardware: spec.hardware,
+        tensor_parallel: spec.tensor_parallel,
+        factors: spec.factors,
+        scheduler: engineSetup.scheduler,
+        profile: profile ?? null,
+        seed,
+      });
+    }
+    if (method === 'POST' && (path === '/v1/completions' || path === '/v1/chat/completions')) {
+      const body = await readJson(req);
+      return startGeneration(req, res, body, path === '/v1/chat/completions');
+    }
+    if (method === 'POST' && path === '/tokenize') return sendJson(res, 200, tokenizeBody(await readJson(req)));
+    if (method === 'POST' && path === '/detokenize') {
+      const body = await readJson(req);
+      checkModel(body);
+      const ids = body.tokens;
+      if (!Array.isArray(ids) || !ids.every((x) => Number.isInteger(x))) throw new HttpError(400, 'tokens must be a list of integers', 'BadRequestError', 'tokens');
+      try {
+        return sendJson(res, 200, { prompt: tok.decode(ids as number[]) });
+      } catch (e) {
+        throw new HttpError(400, (e as Error).message, 'BadRequestError', 'tokens');
+      }
+    }
+    throw new HttpError(404, `no route ${method} ${path}`, 'NotFoundError');
+  }
+
+  const server = http.createServer({ keepAliveTimeout: 65_000, noDelay: true }, (req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (res.headersSent) return void res.destroy();
+      sendError(res, e instanceof HttpError ? e : new HttpError(500, `internal error: ${(e as Error).message}`, 'InternalServerError'));
+    });
+  });
+  server.maxConnections = 100_000;
+  server.headersTimeout = 60_000;
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '::' ? opts.host : '127.0.0.1';
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    model: served,
+    engine: engine ? engineSetup : undefined,
+    records: () => records.slice(),
+    clearRecords: () => {
+      records = [];
+    },
+    close: async () => {
+      engine?.close();
+      for (const job of [...jobs]) {
+        if (job.timer) clearTimeout(job.timer);
+        job.done = true;
+        job.res.destroy();
+      }
+      jobs.clear();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
