@@ -1,15 +1,20 @@
 /**
  * The results service's interface (the runner posts through its HTTP client; the vLLM queue reads result pks).
- * Shapes follow SPEC 3.3 and reference-behaviour.md §3.
+ * Shapes follow SPEC 3.3 and reference-behaviour.md §3. In-process: `ctx.local.get('results').api`; across
+ * processes: `ResultsClient` (client.ts); `resultsApi(ctx)` picks one.
  */
 export interface ResultPost {
-  run_id?: string;
+  /** Generated (a UUID) when missing or null. No `/`, `?`, `#`, `%` or spaces (it is part of the pk, a path segment). */
+  run_id?: string | null;
   benchmark_name: string;
+  /** Any JSON for raw inputs; `{meta, results, performance}` for standardized outputs (missing sections become {}). */
   data: Record<string, unknown>;
-  /** ISO-8601; defaults to now. */
+  /** ISO-8601; defaults to now. Kept verbatim in the pk. */
   timestamp?: string;
   model_id: string;
+  /** Defaults to model_id. */
   tokenizer_id?: string;
+  /** The producing tool; known tools (lm-eval, evalchemy, vllm-bench, guidellm, benchops-runner) get parsed. */
   source: string;
 }
 
@@ -23,8 +28,122 @@ export interface ResultSummary {
   timestamp: string;
 }
 
+/** What a POST answers: the earlier `{status, run_id, saved_as}` plus the summary. */
+export interface SaveResult extends ResultSummary {
+  status: 'success';
+  /** The pk (the earlier service's name for it). */
+  saved_as: string;
+  /** False when the identical document was already stored (idempotent re-post). */
+  created: boolean;
+  /**
+   * Raw inputs only: what happened to the standardized document under the same pk. `parser` null: the source is
+   * not a known tool. `stored` false with `error`: the data did not have the tool's shape (the raw input is kept);
+   * with `reason: "explicit"`: a standardized document was posted explicitly for this pk and is kept.
+   */
+  standardized?: { stored: boolean; parser: string | null; error?: string; reason?: string };
+}
+
+/** `GET /raw_input/{pk}`, `GET /standardized_output/{pk}`. */
+export interface ResultDocument {
+  result_name: string;
+  data: unknown;
+}
+
+export interface ResultFilter {
+  model_id?: string;
+  benchmark_name?: string;
+  source?: string;
+  run_id?: string;
+  /** ISO-8601 bounds on the result timestamp (inclusive). */
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+  /** By timestamp; newest first by default. */
+  order?: 'asc' | 'desc';
+}
+
+export interface ResultPage {
+  items: ResultSummary[];
+  total: number;
+}
+
+export interface MetricDelta {
+  /** value − baseline. */
+  absolute: number | null;
+  /** (value − baseline) / |baseline|; null when the baseline is 0 or either side is missing. */
+  relative: number | null;
+  /** Whether the change goes the good way (lower latency, higher score/throughput); null when unchanged or unknown. */
+  improved: boolean | null;
+}
+
+export interface ComparedMetric {
+  /** Path inside the standardized data, e.g. `results.gsm8k.exact_match`, `performance.latency.ttft_ms.p99`. */
+  path: string;
+  group: 'score' | 'latency' | 'throughput' | 'summary';
+  task: string;
+  metric: string;
+  stat: string;
+  higher_is_better: boolean;
+  /** pk → value (null: absent from that result). */
+  values: Record<string, number | null>;
+  /** pk → delta against the baseline (every pk but the baseline). */
+  deltas: Record<string, MetricDelta>;
+}
+
+export interface CompareResult {
+  /** The first pk given. */
+  baseline: string;
+  results: ResultSummary[];
+  metrics: ComparedMetric[];
+}
+
+export interface HistoryQuery {
+  /** A path (`results.gsm8k.exact_match`, `performance.latency.ttft_ms.p99`) or a metric name (`exact_match`, `ttft_ms`). */
+  metric: string;
+  task?: string;
+  /** Latency stat when `metric` is a name (`p99`, `mean`…). */
+  stat?: string;
+  benchmark_name?: string;
+  since?: string;
+  until?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface HistoryPoint {
+  pk: string;
+  run_id: string;
+  benchmark_name: string;
+  timestamp: string;
+  path: string;
+  task: string;
+  stat: string;
+  value: number;
+}
+
+/** Posting (what the runner needs; its own client implements just this). Both answer a SaveResult (a superset). */
 export interface ResultsApi {
   /** Idempotent for identical data; AppError 409 when the pk exists with different data. */
   postRaw(body: ResultPost): Promise<ResultSummary>;
   postStandardized(body: ResultPost): Promise<ResultSummary>;
+}
+
+/** Reading, comparing and history (the in-process service and ResultsClient implement it with ResultsApi). */
+export interface ResultsQueryApi {
+  /** AppError 404 when absent. */
+  getRaw(pk: string): Promise<ResultDocument>;
+  getStandardized(pk: string): Promise<ResultDocument>;
+  listRaw(filter?: ResultFilter): Promise<ResultPage>;
+  listStandardized(filter?: ResultFilter): Promise<ResultPage>;
+  /** Metric deltas of each pk against the first; AppError 404 naming a missing pk. */
+  compare(pks: string[]): Promise<CompareResult>;
+  /** One model's values of a metric over time, oldest first. */
+  history(modelId: string, query: HistoryQuery): Promise<{ items: HistoryPoint[]; total: number }>;
+}
+
+/** Everything the results service offers (what `resultsApi(ctx)` returns). */
+export interface FullResultsApi extends ResultsApi, ResultsQueryApi {
+  postRaw(body: ResultPost): Promise<SaveResult>;
+  postStandardized(body: ResultPost): Promise<SaveResult>;
 }

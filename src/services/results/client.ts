@@ -1,0 +1,153 @@
+/**
+ * ResultsApi over HTTP (the runner, a separate process, posts through it; cluster-mode services read through it)
+ * and the resolver other services use: the in-process module when results runs here, else HTTP to
+ * BENCHOPS_RESULTS_URL. Importing this file pulls in no database code.
+ */
+import { loadTokens } from '../../core/auth.ts';
+import { AppError } from '../../core/errors.ts';
+import type { PlatformContext } from '../../core/service.ts';
+import type {
+  CompareResult,
+  HistoryPoint,
+  HistoryQuery,
+  ResultDocument,
+  ResultFilter,
+  ResultPage,
+  ResultPost,
+  FullResultsApi,
+  ResultSummary,
+  SaveResult,
+} from './api.ts';
+
+export interface ResultsClientOptions {
+  /** Bearer token (operator role to post, viewer to read). */
+  token?: string;
+  timeoutMs?: number;
+  /** Retries of a POST on network errors and 502/503/504 (posts are idempotent by pk, so retrying is safe). */
+  retries?: number;
+}
+
+export class ResultsClient implements FullResultsApi {
+  private readonly base: string;
+  private readonly token?: string;
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+
+  constructor(baseUrl: string, opts: ResultsClientOptions = {}) {
+    this.base = baseUrl.replace(/\/+$/, '');
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.retries = opts.retries ?? 2;
+  }
+
+  private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ body: T; total?: number }> {
+    const attempts = method === 'POST' ? this.retries + 1 : 1;
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(this.base + path, {
+          method,
+          headers: {
+            accept: 'application/json',
+            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+          },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+      } catch (e: any) {
+        if (attempt < attempts) {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          continue;
+        }
+        throw new AppError(503, `Results service unreachable at ${this.base}: ${e?.message ?? e}`, 'unavailable');
+      }
+      if ([502, 503, 504].includes(res.status) && attempt < attempts) {
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+        continue;
+      }
+      const text = await res.text();
+      let parsed: any;
+      try {
+        parsed = text ? JSON.parse(text) : undefined;
+      } catch {
+        parsed = undefined;
+      }
+      if (!res.ok) {
+        const detail = parsed?.detail;
+        if (res.status === 422 && Array.isArray(detail)) {
+          const msg = detail.map((i: any) => `${(i.loc ?? []).join('.')}: ${i.msg}`).join('; ');
+          throw new AppError(422, msg, 'validation', detail);
+        }
+        throw new AppError(res.status, typeof detail === 'string' ? detail : `results service answered ${res.status}`);
+      }
+      const total = res.headers.get('x-total-count');
+      return { body: parsed as T, total: total === null ? undefined : Number(total) };
+    }
+  }
+
+  async postRaw(body: ResultPost, opts: { standardize?: boolean } = {}): Promise<SaveResult> {
+    const q = opts.standardize === false ? '?standardize=false' : '';
+    return (await this.request<SaveResult>('POST', `/raw_input${q}`, body)).body;
+  }
+
+  async postStandardized(body: ResultPost): Promise<SaveResult> {
+    return (await this.request<SaveResult>('POST', '/standardized_output', body)).body;
+  }
+
+  async getRaw(pk: string): Promise<ResultDocument> {
+    return (await this.request<ResultDocument>('GET', `/raw_input/${encodeURIComponent(pk)}`)).body;
+  }
+
+  async getStandardized(pk: string): Promise<ResultDocument> {
+    return (await this.request<ResultDocument>('GET', `/standardized_output/${encodeURIComponent(pk)}`)).body;
+  }
+
+  private async list(path: string, f: ResultFilter): Promise<ResultPage> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(f)) if (v !== undefined && v !== null) q.set(k, String(v));
+    const r = await this.request<ResultSummary[]>('GET', `${path}${q.size ? `?${q}` : ''}`);
+    return { items: r.body, total: r.total ?? r.body.length };
+  }
+
+  listRaw(filter: ResultFilter = {}): Promise<ResultPage> {
+    return this.list('/raw_input', filter);
+  }
+
+  listStandardized(filter: ResultFilter = {}): Promise<ResultPage> {
+    return this.list('/standardized_output', filter);
+  }
+
+  async compare(pks: string[]): Promise<CompareResult> {
+    const q = new URLSearchParams();
+    for (const pk of pks) q.append('pks', pk);
+    return (await this.request<CompareResult>('GET', `/compare?${q}`)).body;
+  }
+
+  async history(modelId: string, query: HistoryQuery): Promise<{ items: HistoryPoint[]; total: number }> {
+    const q = new URLSearchParams({ model_id: modelId });
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) q.set(k, String(v));
+    const r = await this.request<HistoryPoint[]>('GET', `/history?${q}`);
+    return { items: r.body, total: r.total ?? r.body.length };
+  }
+}
+
+/**
+ * The ResultsApi for this process: in-process when the results service runs here, else HTTP to `resultsUrl`
+ * with `token`, or else the least privileged configured token that may post (operator, then admin).
+ */
+export function resultsApi(ctx: Pick<PlatformContext, 'local' | 'config'>, opts: { token?: string } = {}): FullResultsApi {
+  const local = ctx.local.get('results')?.api as FullResultsApi | undefined;
+  if (local) return local;
+  if (ctx.config.resultsUrl) {
+    let token = opts.token;
+    if (!token) {
+      const order = ['operator', 'admin'];
+      token = loadTokens(ctx.config)
+        .filter((t) => order.includes(t.role))
+        .sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+    }
+    return new ResultsClient(ctx.config.resultsUrl, { token });
+  }
+  throw new AppError(503, 'The results service is not running in this process and BENCHOPS_RESULTS_URL is not set', 'unavailable');
+}

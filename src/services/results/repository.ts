@@ -1,0 +1,246 @@
+/** SQL for the results tables; every function takes the Db or the transaction handle it runs in. */
+import { and, asc, count, desc, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { DbOrTx } from '../../core/db/client.ts';
+import type { ResultFilter, ResultSummary } from './api.ts';
+import { latestSeries, metricValues, rawInputs, standardizedOutputs } from './schema.ts';
+import { familyOf, type MetricRow } from './standard.ts';
+import type { Envelope } from './validation.ts';
+
+export type Collection = typeof rawInputs | typeof standardizedOutputs;
+
+export interface StoredDoc {
+  pk: string;
+  hash: string;
+  derived?: boolean;
+}
+
+const summaryColumns = (t: Collection) => ({
+  pk: t.pk,
+  run_id: t.runId,
+  benchmark_name: t.benchmarkName,
+  model_id: t.modelId,
+  tokenizer_id: t.tokenizerId,
+  source: t.source,
+  timestamp: t.timestamp,
+});
+
+/** Inserts unless the pk exists; returns true when this call inserted it. */
+export async function insertDoc(
+  db: DbOrTx,
+  t: Collection,
+  env: Envelope,
+  data: unknown,
+  hash: string,
+  extra: { derived?: boolean; parser?: string | null } = {},
+): Promise<boolean> {
+  const row: any = {
+    pk: env.pk,
+    runId: env.run_id,
+    benchmarkName: env.benchmark_name,
+    modelId: env.model_id,
+    tokenizerId: env.tokenizer_id,
+    source: env.source,
+    timestamp: env.timestamp,
+    ts: env.ts,
+    data,
+    hash,
+  };
+  if (t === standardizedOutputs) Object.assign(row, { derived: extra.derived ?? false, parser: extra.parser ?? null });
+  const r = await db.insert(t).values(row).onConflictDoNothing().returning({ pk: t.pk });
+  return r.length === 1;
+}
+
+export async function findDoc(db: DbOrTx, t: Collection, pk: string, forUpdate = false): Promise<StoredDoc | undefined> {
+  const cols: any = { pk: t.pk, hash: t.hash };
+  if (t === standardizedOutputs) cols.derived = standardizedOutputs.derived;
+  const q = db.select(cols).from(t).where(eq(t.pk, pk));
+  const rows = (forUpdate ? await q.for('update') : await q) as StoredDoc[];
+  return rows[0];
+}
+
+/** Replaces a derived standardized document (by an explicit one, or a re-parse) in place. */
+export async function replaceStandardized(
+  db: DbOrTx,
+  env: Envelope,
+  data: unknown,
+  hash: string,
+  extra: { derived: boolean; parser: string | null },
+): Promise<void> {
+  await db
+    .update(standardizedOutputs)
+    .set({
+      modelId: env.model_id,
+      tokenizerId: env.tokenizer_id,
+      source: env.source,
+      data,
+      hash,
+      derived: extra.derived,
+      parser: extra.parser,
+    })
+    .where(eq(standardizedOutputs.pk, env.pk));
+  await db.delete(metricValues).where(eq(metricValues.pk, env.pk));
+  await db.delete(latestSeries).where(eq(latestSeries.pk, env.pk));
+}
+
+export async function markExplicit(db: DbOrTx, pk: string): Promise<void> {
+  await db.update(standardizedOutputs).set({ derived: false }).where(eq(standardizedOutputs.pk, pk));
+}
+
+const CHUNK = 500;
+
+/** Stores a standardized document's numbers and moves each exported series' latest value forward. */
+export async function insertMetrics(db: DbOrTx, env: Envelope, rows: MetricRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await db.insert(metricValues).values(
+      rows.slice(i, i + CHUNK).map((r) => ({
+        pk: env.pk,
+        path: r.path,
+        group: r.group,
+        task: r.task,
+        metric: r.metric,
+        stat: r.stat,
+        value: r.value,
+        modelId: env.model_id,
+        benchmarkName: env.benchmark_name,
+        ts: env.ts,
+      })),
+    );
+  }
+  // One row per series (names that sanitize alike collapse); sorted so concurrent upserts lock in one order.
+  const series = new Map<string, typeof latestSeries.$inferInsert>();
+  for (const r of rows) {
+    const family = familyOf(r);
+    if (!family) continue;
+    const key = `${family}\u0000${r.task}\u0000${r.stat}`;
+    series.set(key, { family, group: r.group, modelId: env.model_id, task: r.task, stat: r.stat, value: r.value, ts: env.ts, pk: env.pk });
+  }
+  const values = [...series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
+  for (let i = 0; i < values.length; i += CHUNK) {
+    await db
+      .insert(latestSeries)
+      .values(values.slice(i, i + CHUNK))
+      .onConflictDoUpdate({
+        target: [latestSeries.family, latestSeries.modelId, latestSeries.task, latestSeries.stat],
+        set: {
+          value: sql`excluded.value`,
+          ts: sql`excluded.ts`,
+          pk: sql`excluded.pk`,
+          group: sql`excluded."group"`,
+          updatedAt: sql`now()`,
+        },
+        setWhere: sql`excluded.ts > ${latestSeries.ts} OR (excluded.ts = ${latestSeries.ts} AND excluded.pk >= ${latestSeries.pk})`,
+      });
+  }
+}
+
+function filterWhere(t: Collection, f: ResultFilter): SQL | undefined {
+  const conds: SQL[] = [];
+  if (f.model_id) conds.push(eq(t.modelId, f.model_id));
+  if (f.benchmark_name) conds.push(eq(t.benchmarkName, f.benchmark_name));
+  if (f.source) conds.push(eq(t.source, f.source));
+  if (f.run_id) conds.push(eq(t.runId, f.run_id));
+  if (f.since) conds.push(gte(t.ts, new Date(f.since)));
+  if (f.until) conds.push(lte(t.ts, new Date(f.until)));
+  return conds.length ? and(...conds) : undefined;
+}
+
+export async function listDocs(db: DbOrTx, t: Collection, f: ResultFilter): Promise<{ items: ResultSummary[]; total: number }> {
+  const where = filterWhere(t, f);
+  const dir = f.order === 'asc' ? asc : desc;
+  const items = await db
+    .select(summaryColumns(t))
+    .from(t)
+    .where(where)
+    .orderBy(dir(t.ts), dir(t.pk))
+    .limit(f.limit ?? 100)
+    .offset(f.offset ?? 0);
+  const [{ n }] = await db.select({ n: count() }).from(t).where(where);
+  return { items, total: Number(n) };
+}
+
+export async function getDoc(db: DbOrTx, t: Collection, pk: string): Promise<{ pk: string; data: unknown } | undefined> {
+  const rows = await db.select({ pk: t.pk, data: t.data }).from(t).where(eq(t.pk, pk));
+  return rows[0];
+}
+
+export async function summariesOf(db: DbOrTx, pks: string[]): Promise<ResultSummary[]> {
+  return db.select(summaryColumns(standardizedOutputs)).from(standardizedOutputs).where(inArray(standardizedOutputs.pk, pks));
+}
+
+export async function metricsOf(db: DbOrTx, pks: string[]) {
+  return db
+    .select({
+      pk: metricValues.pk,
+      path: metricValues.path,
+      group: metricValues.group,
+      task: metricValues.task,
+      metric: metricValues.metric,
+      stat: metricValues.stat,
+      value: metricValues.value,
+    })
+    .from(metricValues)
+    .where(inArray(metricValues.pk, pks));
+}
+
+export interface HistoryFilter {
+  modelId: string;
+  metric: string;
+  task?: string;
+  stat?: string;
+  benchmarkName?: string;
+  since?: string;
+  until?: string;
+  limit: number;
+  offset: number;
+}
+
+export async function history(db: DbOrTx, f: HistoryFilter) {
+  const conds: SQL[] = [eq(metricValues.modelId, f.modelId), or(eq(metricValues.path, f.metric), eq(metricValues.metric, f.metric))!];
+  if (f.task) conds.push(eq(metricValues.task, f.task));
+  if (f.stat !== undefined) conds.push(eq(metricValues.stat, f.stat));
+  if (f.benchmarkName) conds.push(eq(metricValues.benchmarkName, f.benchmarkName));
+  if (f.since) conds.push(gte(metricValues.ts, new Date(f.since)));
+  if (f.until) conds.push(lte(metricValues.ts, new Date(f.until)));
+  const where = and(...conds);
+  const items = await db
+    .select({
+      pk: metricValues.pk,
+      run_id: standardizedOutputs.runId,
+      benchmark_name: metricValues.benchmarkName,
+      timestamp: standardizedOutputs.timestamp,
+      path: metricValues.path,
+      task: metricValues.task,
+      stat: metricValues.stat,
+      value: metricValues.value,
+    })
+    .from(metricValues)
+    .innerJoin(standardizedOutputs, eq(standardizedOutputs.pk, metricValues.pk))
+    .where(where)
+    .orderBy(asc(metricValues.ts), asc(metricValues.pk), asc(metricValues.path))
+    .limit(f.limit)
+    .offset(f.offset);
+  const [{ n }] = await db.select({ n: count() }).from(metricValues).where(where);
+  return { items, total: Number(n) };
+}
+
+/** Every exported series' latest value (read at scrape time). */
+export async function latestAll(db: DbOrTx) {
+  return db
+    .select({
+      family: latestSeries.family,
+      group: latestSeries.group,
+      modelId: latestSeries.modelId,
+      task: latestSeries.task,
+      stat: latestSeries.stat,
+      value: latestSeries.value,
+    })
+    .from(latestSeries)
+    .orderBy(asc(latestSeries.family), asc(latestSeries.modelId), asc(latestSeries.task), asc(latestSeries.stat));
+}
+
+export async function counts(db: DbOrTx): Promise<{ raw: number; standardized: number; derived: number }> {
+  const [{ n: raw }] = await db.select({ n: count() }).from(rawInputs);
+  const [{ n: std }] = await db.select({ n: count() }).from(standardizedOutputs);
+  const [{ n: derived }] = await db.select({ n: count() }).from(standardizedOutputs).where(eq(standardizedOutputs.derived, true));
+  return { raw: Number(raw), standardized: Number(std), derived: Number(derived) };
+}
