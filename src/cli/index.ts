@@ -2,6 +2,9 @@
 import { Command } from 'commander';
 import { registerServe } from './serve.ts';
 import { registerDb } from './db.ts';
+import { registerBench } from './bench.ts';
+import { registerSim } from './sim.ts';
+import { registerJob } from './job.ts';
 
 const program = new Command()
   .name('benchops')
@@ -14,5 +17,8 @@ const program = new Command()
 
 registerServe(program);
 registerDb(program);
+registerBench(program);
+registerSim(program);
+registerJob(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,178 @@
+/** Performance runs: each scenario through the load generator (vLLM `bench serve` semantics), then thresholds. */
+import type { ApiKind, Endpoint } from './endpoint.ts';
+import { ConfigError } from './errors.ts';
+import type * as loadgen from '../loadgen/index.ts';
+import type { PerfPlan, PerfScenario } from './perf-config.ts';
+import type { LatencyStats, PerformanceBlock } from './report.ts';
+import { checkPerf, type ThresholdCheck } from './thresholds.ts';
+
+export interface PerfContext {
+  endpoint: Endpoint;
+  model: string;
+  tokenizerId: string;
+  /** API from BACKEND_API when neither the endpoint URL nor the scenario says. */
+  fallbackApi?: ApiKind;
+  log: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface ScenarioOutcome {
+  name: string;
+  backend: 'openai' | 'openai-chat';
+  endpointPath: string;
+  config: Record<string, unknown>;
+  block: PerformanceBlock;
+  /** Flat vLLM-style metrics the thresholds read (`p95_ttft_ms`, `output_throughput`, `success_rate`…). */
+  flat: Record<string, number>;
+  reliable?: boolean;
+}
+
+export interface PerfOutcome {
+  scenarios: ScenarioOutcome[];
+  checks: ThresholdCheck[];
+  requests: unknown[];
+}
+
+const METRICS = ['ttft', 'tpot', 'itl', 'e2el'] as const;
+
+/** Percentiles the thresholds need are always computed, whatever `metric_percentiles` says. */
+function neededPercentiles(plan: PerfPlan, s: PerfScenario): { percentiles: number[]; metrics: string[] } {
+  const percentiles = new Set(s.metricPercentiles);
+  const metrics = new Set(s.percentileMetrics);
+  for (const t of [...plan.thresholds, ...(plan.scenarioThresholds[s.name] ?? [])]) {
+    const m = /^(mean|median|std|p(\d+(?:\.\d+)?))_(ttft|tpot|itl|e2el)_ms$/.exec(t.metric);
+    if (!m) continue;
+    metrics.add(m[3]);
+    if (m[2]) percentiles.add(Number(m[2]));
+  }
+  return { percentiles: [...percentiles].sort((a, b) => a - b), metrics: [...metrics] };
+}
+
+/** Turns vLLM `bench serve` JSON fields into the standardized performance block and the flat threshold view. */
+export function blockFromBenchJson(r: Record<string, unknown>, numPrompts: number): { block: PerformanceBlock; flat: Record<string, number> } {
+  const flat: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r)) if (typeof v === 'number' && Number.isFinite(v)) flat[k] = v;
+  const completed = flat.completed ?? 0;
+  const failed = flat.failed ?? Math.max(0, (flat.num_prompts ?? numPrompts) - completed);
+  flat.failed = failed;
+  flat.success_rate = completed + failed > 0 ? completed / (completed + failed) : 0;
+  const latency: Record<string, LatencyStats> = {};
+  for (const m of METRICS) {
+    const stats: LatencyStats = {};
+    for (const [k, v] of Object.entries(flat)) {
+      const mm = new RegExp(`^(mean|median|std|min|max|p\\d+(?:\\.\\d+)?)_${m}_ms$`).exec(k);
+      if (mm) stats[mm[1]] = v;
+    }
+    if (Object.keys(stats).length) latency[`${m}_ms`] = stats;
+  }
+  const pick = (keys: string[]) => Object.fromEntries(keys.filter((k) => flat[k] !== undefined).map((k) => [k, flat[k]]));
+  return {
+    flat,
+    block: {
+      summary: {
+        completed,
+        failed,
+        success_rate: flat.success_rate,
+        duration_s: flat.duration,
+        total_input_tokens: flat.total_input_tokens,
+        total_output_tokens: flat.total_output_tokens,
+      },
+      throughput: pick(['request_throughput', 'output_throughput', 'total_token_throughput', 'request_goodput', 'max_output_tokens_per_s', 'max_concurrent_requests']),
+      latency,
+    },
+  };
+}
+
+/** Runs every scenario in order; a scenario that throws is recorded as all-failed and the rest still run. */
+export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<PerfOutcome> {
+  const scenarios: ScenarioOutcome[] = [];
+  const checks: ThresholdCheck[] = [];
+  const requests: unknown[] = [];
+  // Loaded on demand: task evaluations never need the load generator.
+  const { runBenchmark } = await import('../loadgen/index.ts');
+  for (const [i, s] of plan.scenarios.entries()) {
+    const api: ApiKind = ctx.endpoint.api ?? s.api ?? ctx.fallbackApi ?? 'completions';
+    const endpointPath = api === 'chat' ? '/v1/chat/completions' : '/v1/completions';
+    const backend = api === 'chat' ? 'openai-chat' : 'openai';
+    const { percentiles, metrics } = neededPercentiles(plan, s);
+    const config: Record<string, unknown> = {
+      backend,
+      endpoint: endpointPath,
+      dataset_name: s.datasetName,
+      num_prompts: s.numPrompts,
+      random_input_len: s.randomInputLen,
+      random_output_len: s.randomOutputLen,
+      max_concurrency: s.maxConcurrency ?? null,
+      request_rate: Number.isFinite(s.requestRate) ? s.requestRate : 'inf',
+      metric_percentiles: percentiles,
+      percentile_metrics: metrics,
+    };
+    ctx.log(
+      `scenario ${i + 1}/${plan.scenarios.length} "${s.name}": ${s.numPrompts} prompts, input ${s.randomInputLen} / output ${s.randomOutputLen} tokens, ` +
+        `concurrency ${s.maxConcurrency ?? 'unlimited'}, rate ${Number.isFinite(s.requestRate) ? `${s.requestRate}/s` : 'inf'}, ${backend}`,
+    );
+    let result: Record<string, unknown>;
+    let reliable: boolean | undefined;
+    try {
+      let lastDecile = -1;
+      const report = await runBenchmark(
+        {
+          base_url: ctx.endpoint.baseUrl,
+          endpoint: endpointPath,
+          backend: api,
+          model: ctx.model,
+          tokenizer: 'auto',
+          dataset_name: s.datasetName === 'shared_prefix' ? 'prefix_repetition' : (s.datasetName as loadgen.DatasetOptions['dataset_name']),
+          dataset_path: s.datasetPath,
+          num_prompts: s.numPrompts,
+          random_input_len: s.randomInputLen,
+          random_output_len: s.randomOutputLen,
+          random_range_ratio: s.randomRangeRatio,
+          random_prefix_len: s.randomPrefixLen,
+          max_concurrency: s.maxConcurrency ?? null,
+          request_rate: s.requestRate,
+          burstiness: s.burstiness,
+          percentile_metrics: metrics.join(','),
+          metric_percentiles: percentiles,
+          ignore_eos: s.ignoreEos,
+          seed: s.seed ?? 0,
+          temperature: s.temperature,
+          num_warmups: s.numWarmups,
+          goodput: s.goodput,
+          api_key: ctx.env.OPENAI_API_KEY ?? ctx.env.VLLM_API_KEY,
+          label: s.name,
+        },
+        {
+          onProgress: (p) => {
+            if (p.phase !== 'running' && p.phase !== 'done') return;
+            const done = p.completed + p.failed;
+            const total = p.total ?? s.numPrompts;
+            const decile = Math.floor((done / Math.max(1, total)) * 10);
+            if (decile > lastDecile) {
+              lastDecile = decile;
+              ctx.log(`  progress: ${done}/${total} requests (${p.failed} failed), ${p.elapsed_s.toFixed(1)}s`);
+            }
+          },
+        },
+      );
+      result = report as unknown as Record<string, unknown>;
+      reliable = report.benchops?.reliable;
+      if (reliable === false) ctx.log(`  warning: the client was saturated during "${s.name}"; its latencies are overstated (see benchops.self_check)`);
+      const errors = [...new Set(report.errors.filter(Boolean))];
+      if (errors.length) ctx.log(`  ${report.failed} request(s) failed, e.g. ${errors[0]}`);
+      // Per-request records without chunk times (those would make the document megabytes; ITL stats are kept).
+      for (const r of report.requests ?? []) {
+        const { chunk_times: _c, ...rest } = r;
+        requests.push({ scenario: s.name, ...rest });
+      }
+    } catch (e) {
+      if (e instanceof RangeError) throw new ConfigError(`scenarios.${s.name}`, e.message);
+      ctx.log(`  scenario "${s.name}" failed: ${(e as Error).message}`);
+      result = { completed: 0, failed: s.numPrompts, error: (e as Error).message };
+    }
+    const { block, flat } = blockFromBenchJson(result, s.numPrompts);
+    scenarios.push({ name: s.name, backend, endpointPath, config, block, flat, reliable });
+    checks.push(...checkPerf(s.name, flat, [...plan.thresholds, ...(plan.scenarioThresholds[s.name] ?? [])]));
+  }
+  return { scenarios, checks, requests };
+}
