@@ -13,7 +13,7 @@ import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 const FIX = '/work/shared/fixtures/reference-repos';
 const fixture = (p: string) => readFileSync(path.join(FIX, p), 'utf8');
 
-export async function call(base: string, method: string, url: string, body?: unknown) {
+async function call(base: string, method: string, url: string, body?: unknown) {
   const res = await fetch(base + url, {
     method,
     headers: body === undefined ? {} : { 'content-type': 'application/json' },

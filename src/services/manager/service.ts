@@ -71,6 +71,9 @@ export class ManagerService implements ManagerApi {
   private checkRepoUrl(input: ProjectInput, url: string): string {
     const field = input.github_repo_url != null ? 'github_repo_url' : 'repository_url';
     if (url.length > 2048) throw unprocessable(['body', field], `${field} is too long`);
+    if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(url.trim())) {
+      throw unprocessable(['body', field], `${field} must not contain a password or token; send it in github_token (stored encrypted)`);
+    }
     if (!parseRepoUrl(url, this.githubApiUrl)) {
       throw unprocessable(
         ['body', field],

@@ -1,0 +1,221 @@
+/**
+ * Manager bad input over HTTP (PGlite and PostgreSQL): 422s naming the field, 404s, malformed JSON/YAML, path
+ * traversal, file ownership across projects, and the GitHub token: write-only, kept on empty/masked updates, never in a
+ * response body or a log line.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DB_KINDS } from './helpers/db.ts';
+import { makeRepo, type TestRepo } from './helpers/git.ts';
+import { GithubDouble } from './helpers/github-double.ts';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+
+const TOKEN = 'ghp_TopSecretToken1234567890abcdef';
+async function call(base: string, method: string, url: string, body?: unknown) {
+  const res = await fetch(base + url, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
+const locs = (body: any) => (Array.isArray(body?.detail) ? body.detail.map((d: any) => d.loc.join('.')) : []);
+
+describe.each(DB_KINDS)('manager validation (%s)', (kind) => {
+  let p: TestPlatform;
+  let base: string;
+  let repo: TestRepo;
+  let gh: GithubDouble;
+  const bodies: string[] = [];
+  let pid: string;
+  let otherPid: string;
+  let fileId: string;
+
+  const req = async (method: string, url: string, body?: unknown) => {
+    const r = await call(base, method, url, body);
+    bodies.push(JSON.stringify(r.body));
+    return r;
+  };
+
+  beforeAll(async () => {
+    gh = new GithubDouble('acme', 'bench', { 'config/a/c.json': '{"a": 1}', 'job/a/j.yaml': 'kind: Job\n' });
+    gh.requiredToken = TOKEN;
+    await gh.start();
+    p = await startTestPlatform({ kind, services: ['manager'], background: false, env: { BENCHOPS_GITHUB_API_URL: gh.url } });
+    base = p.urls.manager!;
+    repo = makeRepo({ 'config/a/c.json': '{"a": 1}\n', 'job/a/j.yaml': 'kind: Job\n' });
+    pid = (await req('POST', '/projects', { name: 'one', github_repo_url: repo.url })).body.project_id;
+    otherPid = (await req('POST', '/projects', { name: 'two', github_repo_url: repo.url })).body.project_id;
+    await req('POST', `/projects/${pid}/sync`);
+    await req('POST', `/projects/${otherPid}/sync`);
+    fileId = (await req('GET', `/projects/${pid}/files?file_type=config`)).body[0].file_id;
+  });
+  afterAll(async () => {
+    await p?.close();
+    await gh?.stop();
+    repo?.cleanup();
+  });
+
+  it('rejects invalid project bodies with 422 naming the field', async () => {
+    let r = await req('POST', '/projects', {});
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toContain('body.name');
+    r = await req('POST', '/projects', { name: 'x', polling_interval: -5 });
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['body.polling_interval']);
+    r = await req('POST', '/projects', { name: 'x', project_type: 'kubernetes' });
+    expect(locs(r.body)).toEqual(['body.project_type']);
+    r = await req('POST', '/projects', { name: 'x', repository_url: 'ftp://example.com/repo' });
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['body.repository_url']);
+    r = await req('POST', '/projects', { name: 'x', github_repo_url: 'not a url at all' });
+    expect(locs(r.body)).toEqual(['body.github_repo_url']);
+    r = await req('POST', '/projects', { name: 'x', config_path: '../etc' });
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['body.config_path']);
+    r = await req('POST', '/projects', { name: 'x', job_folder: '/abs/jobs' });
+    expect(locs(r.body)).toEqual(['body.job_folder']);
+    r = await req('POST', '/projects', { name: 'x', github_repo_url: 'a/b', repository_url: 'c/d' });
+    expect(locs(r.body)).toEqual(['body.repository_url']);
+    r = await req('POST', '/projects', { name: 'x', branch: '--upload-pack=evil' });
+    expect(locs(r.body)).toEqual(['body.branch']);
+    r = await req('PUT', `/projects/${pid}`, { vllm_values_path: 'a/../../b' });
+    expect(locs(r.body)).toEqual(['body.vllm_values_path']);
+    const list = await req('GET', '/projects');
+    expect(list.body.map((x: any) => x.name).sort()).toEqual(['one', 'two']);
+  });
+
+  it('answers 404 for unknown projects and files', async () => {
+    for (const [m, u] of [
+      ['GET', '/projects/nope'],
+      ['PUT', '/projects/nope'],
+      ['DELETE', '/projects/nope'],
+      ['POST', '/projects/nope/sync'],
+      ['GET', '/projects/nope/files'],
+      ['GET', '/projects/nope/modified-files'],
+      ['DELETE', '/projects/nope/modified-files'],
+      ['GET', `/projects/${pid}/files/nope`],
+      ['GET', '/modified-files/nope'],
+      ['PUT', '/modified-files/nope'],
+      ['DELETE', '/modified-files/nope'],
+    ] as const) {
+      const r = await req(m, u, m === 'PUT' ? {} : undefined);
+      expect(r.status, `${m} ${u}`).toBe(404);
+      expect(typeof r.body.detail).toBe('string');
+    }
+    const r = await req('POST', '/projects/nope/modified-files', { file_path: 'config/a/x.json', content: '{}' });
+    expect(r.status).toBe(404);
+  });
+
+  it('checks that a file belongs to the project in the path', async () => {
+    expect((await req('GET', `/projects/${pid}/files/${fileId}`)).status).toBe(200);
+    expect((await req('GET', `/projects/${otherPid}/files/${fileId}`)).status).toBe(404);
+    const r = await req('POST', `/projects/${otherPid}/modified-files`, { original_file_id: fileId, content: '{}' });
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['body.original_file_id']);
+    const m = await req('POST', `/projects/${pid}/modified-files`, { original_file_id: fileId, content: '{"b": 2}' });
+    expect((await req('GET', `/projects/${otherPid}/files/${m.body.file_id}`)).status).toBe(404);
+    expect((await req('GET', `/projects/${otherPid}/files/${m.body.file_id}/diff`)).status).toBe(404);
+    const moved = await req('PUT', `/modified-files/${m.body.file_id}`, { project_id: otherPid, content: '{}' });
+    expect(moved.status).toBe(422);
+    expect(locs(moved.body)).toEqual(['body.project_id']);
+    expect((await req('GET', `/modified-files/${m.body.file_id}`)).body).toMatchObject({ project_id: pid, content: '{"b": 2}' });
+    const wrong = await req('POST', `/projects/${pid}/modified-files`, { project_id: otherPid, file_path: 'config/a/z.json', content: '{}' });
+    expect(locs(wrong.body)).toEqual(['body.project_id']);
+    expect((await req('GET', `/projects/${pid}/files/${fileId}/diff`)).status).toBe(400);
+  });
+
+  it('validates modified file content and paths', async () => {
+    const post = (body: unknown) => req('POST', `/projects/${pid}/modified-files`, body);
+    let r = await post({ file_path: 'job/a/bad.yaml', content: 'a: [1, 2\nb: }' });
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['body.content']);
+    expect(r.body.detail[0].msg).toMatch(/not valid YAML/);
+    r = await post({ file_path: 'config/a/bad.json', content: '{"a": ' });
+    expect(locs(r.body)).toEqual(['body.content']);
+    expect(r.body.detail[0].msg).toMatch(/not valid JSON/);
+    // an alias bomb is refused, not expanded
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 0; i < 8; i++) bomb.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(',')}]`);
+    r = await post({ file_path: 'job/a/bomb.yaml', content: bomb.join('\n') });
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['body.content']);
+    for (const bad of ['../escape.yaml', 'config/../../etc/passwd.yaml', '/etc/x.yaml', 'config\\a\\x.yaml', 'config//x.yaml']) {
+      r = await post({ file_path: bad, content: 'a: 1' });
+      expect(r.status, bad).toBe(422);
+      expect(locs(r.body), bad).toEqual(['body.file_path']);
+    }
+    r = await post({ file_path: 'config/a/x.txt', content: 'a' });
+    expect(locs(r.body)).toEqual(['body.file_path']);
+    r = await post({ original_file_id: fileId, modified_name: '../x.json', content: '{}' });
+    expect(locs(r.body)).toEqual(['body.modified_name']);
+    r = await post({ file_path: 'config/a/x.json' });
+    expect(locs(r.body)).toEqual(['body.content']);
+    r = await post({ file_path: 'config/a/x.json', content: 42 });
+    expect(locs(r.body)).toEqual(['body.content']);
+    // a rename to .json re-validates the content as JSON
+    const ok = await post({ file_path: 'job/a/ok.yaml', content: 'a: 1\n' });
+    expect(ok.status).toBe(200);
+    r = await req('PUT', `/modified-files/${ok.body.file_id}`, { file_path: 'job/a/ok.json' });
+    expect(locs(r.body)).toEqual(['body.content']);
+    r = await req('PUT', `/modified-files/${ok.body.file_id}`, { content: 'a: [' });
+    expect(locs(r.body)).toEqual(['body.content']);
+    expect((await req('GET', `/modified-files/${ok.body.file_id}`)).body).toMatchObject({ file_path: 'job/a/ok.yaml', content: 'a: 1\n' });
+    // query validation
+    r = await req('GET', `/projects/${pid}/files?file_type=binary`);
+    expect(r.status).toBe(422);
+    expect(locs(r.body)).toEqual(['query.file_type']);
+  });
+
+  it('keeps the GitHub token write-only and out of every response and log line', async () => {
+    const created = await req('POST', '/projects', { name: 'gh', github_repo_url: 'https://github.com/acme/bench', github_token: TOKEN });
+    expect(created.status).toBe(200);
+    expect(created.body.has_github_token).toBe(true);
+    const id = created.body.project_id;
+    // the token is used: the double demands it
+    const s = await req('POST', `/projects/${id}/sync`);
+    expect(s.body).toMatchObject({ status: 'success', synced_files: 2 });
+    expect(gh.requests.some((r) => r.headers.authorization?.includes(TOKEN))).toBe(true);
+    // an empty or masked token keeps it (the earlier UI sends the form back)
+    const form = (await req('GET', `/projects/${id}`)).body.project;
+    expect((await req('PUT', `/projects/${id}`, { ...form, github_token: '' })).body.has_github_token).toBe(true);
+    expect((await req('PUT', `/projects/${id}`, { ...form })).body.has_github_token).toBe(true);
+    gh.setFiles({ 'config/a/c.json': '{"a": 2}' });
+    expect((await req('POST', `/projects/${id}/sync`)).body).toMatchObject({ status: 'success', updated_files: 1 });
+    // clearing it: the double now answers 401 and the sync fails without touching the files
+    expect((await req('PUT', `/projects/${id}`, { clear_github_token: true })).body.has_github_token).toBe(false);
+    const failed = await req('POST', `/projects/${id}/sync`);
+    expect(failed.body.status).toBe('error');
+    expect(failed.body.message).toMatch(/401/);
+    expect((await req('GET', `/projects/${id}/files`)).body).toHaveLength(2);
+    // a new token replaces it
+    expect((await req('PUT', `/projects/${id}`, { github_token: TOKEN })).body.has_github_token).toBe(true);
+    expect((await req('POST', `/projects/${id}/sync`)).body.status).toBe('success');
+    await req('GET', '/projects');
+    await req('POST', '/projects/sync-all');
+    await req('GET', '/status');
+    // credentials inside a URL are refused (they belong in github_token), and the 422 does not echo them
+    const withCreds = await req('POST', '/projects', { name: 'creds', github_repo_url: `https://user:${TOKEN}@127.0.0.1:1/x.git` });
+    expect(withCreds.status).toBe(422);
+    expect(locs(withCreds.body)).toEqual(['body.github_repo_url']);
+    // a failed sync's message carries no token either
+    const unreachable = await req('POST', '/projects', { name: 'down', github_repo_url: 'https://127.0.0.1:1/x.git', github_token: TOKEN });
+    expect((await req('POST', `/projects/${unreachable.body.project_id}/sync`)).body.status).toBe('error');
+    await req('GET', `/projects/${unreachable.body.project_id}`);
+    // the earlier client's create body with a token
+    await req('POST', '/projects', { name: 'legacy', repository_url: 'https://api.github.com/repos/acme/bench', github_token: TOKEN, config_path: 'config/' });
+
+    for (const b of bodies) expect(b).not.toContain(TOKEN);
+    for (const b of bodies) expect(b).not.toContain('TopSecret');
+    const logs = p.logs();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs).not.toContain(TOKEN);
+    expect(logs).not.toContain('TopSecret');
+    // and it is stored encrypted
+    const raw: any = await p.ctx.db.execute(`SELECT token_enc FROM manager_projects WHERE id = '${id}'` as any);
+    const rows = raw.rows ?? raw;
+    expect(rows[0].token_enc).toMatch(/^v1:/);
+    expect(rows[0].token_enc).not.toContain(TOKEN);
+  });
+});
