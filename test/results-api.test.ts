@@ -359,6 +359,15 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(newer).toContain(`vllm_eval_f1{task="custom_task_1",model_tag="${model}"} 0.8`);
     });
 
+    it('/openapi.json documents every route', async () => {
+      const o = await get('/openapi.json');
+      expect(o.status).toBe(200);
+      expect(Object.keys(o.body.paths)).toEqual(
+        expect.arrayContaining(['/raw_input', '/standardized_output', '/raw_input/{pk}', '/standardized_output/{pk}', '/compare', '/models/{model_id}/history', '/parse']),
+      );
+      expect(o.body.paths['/raw_input'].post.requestBody.content['application/json'].schema.required).toEqual(['benchmark_name', 'data', 'model_id', 'source']);
+    });
+
     it('/status counts both collections', async () => {
       const s = await get('/status');
       expect(s.body.documents.standardized).toBeGreaterThan(5);
