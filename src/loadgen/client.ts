@@ -26,6 +26,9 @@ export interface RawResult {
   success: boolean;
   error: string;
   status: number;
+  /** When the client began the request (dispatch). */
+  dispatch: number;
+  /** When the request was fully handed to the socket: TTFT and E2EL are measured from here. */
   start: number;
   /** Read times of token-bearing chunks. */
   tokenChunks: number[];
@@ -62,6 +65,7 @@ export function sendRequest(
       success: false,
       error: '',
       status: 0,
+      dispatch: 0,
       start: 0,
       tokenChunks: [],
       end: 0,
@@ -77,6 +81,7 @@ export function sendRequest(
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       r.text = textParts.join('');
+      if (!r.start) r.start = r.dispatch;
       if (err) {
         r.success = false;
         r.error = err;
@@ -100,6 +105,7 @@ export function sendRequest(
     signal?.addEventListener('abort', onAbort);
     req.on('error', (e) => done(e.message || String(e)));
     req.on('response', (res) => {
+      if (!r.start) r.start = performance.now() / 1000 - perfOrigin;
       r.status = res.statusCode ?? 0;
       res.setEncoding('utf8');
       if (r.status !== 200) {
@@ -191,7 +197,18 @@ export function sendRequest(
       res.on('error', (e) => done(e.message));
       res.on('aborted', () => done('response aborted'));
     });
-    r.start = performance.now() / 1000 - perfOrigin;
-    req.end(payload);
+    r.dispatch = performance.now() / 1000 - perfOrigin;
+    // The body is written only once a connected socket is assigned, and the clock starts right before that write
+    // (which reaches the kernel synchronously): client-side dispatch delay (a pooled socket, connecting, a busy
+    // event loop) is not charged to the server's TTFT; it is reported apart.
+    req.once('socket', (sock) => {
+      const go = () => {
+        if (settled) return;
+        r.start = performance.now() / 1000 - perfOrigin;
+        req.end(payload);
+      };
+      if ((sock as import('node:net').Socket).connecting) sock.once('connect', go);
+      else go();
+    });
   });
 }

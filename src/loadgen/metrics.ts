@@ -14,8 +14,10 @@ export interface RequestOutput {
   /** Output tokens from the server's usage, null when the server did not say. */
   output_tokens: number | null;
   generated_text: string;
-  /** When the request was sent (after any client queueing). */
+  /** When the request was sent (after any client queueing and dispatch). */
   start_time: number;
+  /** When the client began sending it; start_time − dispatch_time is client dispatch delay (default: start_time). */
+  dispatch_time?: number;
   /** When the schedule wanted it sent; start_time − scheduled_time is client queue time. */
   scheduled_time: number;
   ttft: number;
@@ -60,8 +62,10 @@ export interface BenchmarkMetrics {
   tpot: Distribution;
   itl: Distribution;
   e2el: Distribution;
-  /** Client queue time (send − scheduled), ms; not part of TTFT. */
+  /** Client queue time (dispatch − scheduled: waiting for a concurrency slot or a late timer), ms; not part of TTFT. */
   client_queue: Distribution;
+  /** Client dispatch delay (socket flush − dispatch), ms; not part of TTFT. */
+  client_dispatch: Distribution;
 }
 
 /** numpy.percentile with linear interpolation, on an ascending-sorted array. */
@@ -105,12 +109,15 @@ export function calculateMetrics(
   const itls: number[] = [];
   const e2els: number[] = [];
   const queue: number[] = [];
+  const dispatch: number[] = [];
   let totalInput = 0;
   let completed = 0;
   let fromTokenizer = 0;
   let good = 0;
   for (const o of outputs) {
-    queue.push(Math.max(0, o.start_time - o.scheduled_time));
+    const d = o.dispatch_time ?? o.start_time;
+    queue.push(Math.max(0, d - o.scheduled_time));
+    dispatch.push(Math.max(0, o.start_time - d));
     if (!o.success) {
       outputLens.push(0);
       continue;
@@ -161,6 +168,7 @@ export function calculateMetrics(
     itl: distribution(itls, percentiles),
     e2el: distribution(e2els, percentiles),
     client_queue: distribution(queue, percentiles),
+    client_dispatch: distribution(dispatch, percentiles),
   };
 }
 

@@ -8,6 +8,8 @@ export interface RequestRecordOut {
   scheduled_time: number;
   start_time: number;
   client_queue_time: number;
+  /** Seconds between starting the request and its body reaching the socket (client overhead, not in TTFT). */
+  client_dispatch_time: number;
   success: boolean;
   error: string;
   prompt_len: number;
@@ -33,6 +35,8 @@ export interface BenchopsExtras {
   goodput_slos: GoodputSlos | null;
   /** Time requests waited in the client for a concurrency slot (ms; not part of TTFT). */
   client_queue_ms: Distribution;
+  /** Time from starting a request to its body reaching the socket (ms; client overhead, not part of TTFT). */
+  client_dispatch_ms: Distribution;
   self_check: SelfCheckReport;
   /** False when the client itself was saturated: its timestamps are late and latencies overstated. */
   reliable: boolean;
@@ -125,6 +129,8 @@ export function summaryTable(r: BenchmarkReport): string {
   sec('Client');
   const q = r.benchops.client_queue_ms;
   rows.push(['Client queue time mean / max p (ms):', `${num(q.mean)} / ${num(q.percentiles.at(-1)?.[1])}`]);
+  const dd = r.benchops.client_dispatch_ms;
+  rows.push(['Client dispatch delay mean / max p (ms):', `${num(dd.mean)} / ${num(dd.percentiles.at(-1)?.[1])}`]);
   const sc = r.benchops.self_check;
   rows.push(['Event-loop lag mean / p99 (ms):', `${num(sc.event_loop_lag_ms.mean)} / ${num(sc.event_loop_lag_ms.p99)}`]);
   rows.push(['Client CPU mean / peak (core):', `${num(sc.cpu_mean)} / ${num(sc.cpu_peak)}`]);
@@ -149,7 +155,7 @@ function csvCell(v: unknown): string {
 
 /** Per-request CSV (one row per request; chunk times joined with `;`). */
 export function requestsCsv(r: BenchmarkReport): string {
-  const cols = ['index', 'scheduled_time', 'start_time', 'client_queue_time', 'success', 'error', 'prompt_len', 'output_tokens', 'output_token_source', 'ttft', 'latency', 'chunk_times'] as const;
+  const cols = ['index', 'scheduled_time', 'start_time', 'client_queue_time', 'client_dispatch_time', 'success', 'error', 'prompt_len', 'output_tokens', 'output_token_source', 'ttft', 'latency', 'chunk_times'] as const;
   const lines = [cols.join(',')];
   for (const q of r.requests ?? []) {
     lines.push(cols.map((c) => csvCell(c === 'chunk_times' ? q.chunk_times.map((x) => x.toFixed(6)).join(';') : q[c])).join(','));

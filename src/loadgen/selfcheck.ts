@@ -14,7 +14,7 @@ export interface SelfCheckLimits {
   cpu_fraction: number;
 }
 
-export const DEFAULT_LIMITS: SelfCheckLimits = { mean_lag_ms: 3, p99_lag_ms: 25, cpu_fraction: 0.9 };
+export const DEFAULT_LIMITS: SelfCheckLimits = { mean_lag_ms: 1, p99_lag_ms: 10, cpu_fraction: 0.9 };
 
 /** What the self-check saw. */
 export interface SelfCheckReport {
@@ -69,8 +69,7 @@ export function startSelfCheck(limits: SelfCheckLimits = DEFAULT_LIMITS): { stop
       const reasons: string[] = [];
       if (lag.mean > limits.mean_lag_ms) reasons.push(`mean event-loop lag ${lag.mean.toFixed(2)} ms > ${limits.mean_lag_ms} ms`);
       if (lag.p99 > limits.p99_lag_ms) reasons.push(`p99 event-loop lag ${lag.p99.toFixed(2)} ms > ${limits.p99_lag_ms} ms`);
-      const cpuCheck = samples > 0 ? Math.max(cpuMean, 0) : cpuMean;
-      if (cpuCheck > limits.cpu_fraction) reasons.push(`client CPU ${(cpuCheck * 100).toFixed(0)} % of a core > ${limits.cpu_fraction * 100} %`);
+      if (cpuMean > limits.cpu_fraction) reasons.push(`client CPU ${(cpuMean * 100).toFixed(0)} % of a core > ${limits.cpu_fraction * 100} %`);
       return {
         event_loop_lag_ms: lag,
         cpu_mean: cpuMean,

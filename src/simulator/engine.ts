@@ -94,7 +94,7 @@ export class RealtimeEngine {
     if (this.closed) return;
     let now = performance.now();
     if (this.inflight) {
-      if (now < this.stepEnd - 0.25) {
+      if (now < this.stepEnd - 0.05) {
         this.timer = setTimeout(() => this.tick(), this.stepEnd - now);
         return;
       }

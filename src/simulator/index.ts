@@ -1,5 +1,7 @@
 /** The simulator as a library: emulated vLLM server, catalogues, performance model, virtual-time prediction, calibration. */
 export { startEmulatedServer, renderChat } from './server.ts';
+export { spawnEmulator } from './child.ts';
+export type { EmulatorProcess } from './child.ts';
 export type { EmulatedServer, EmulatedServerOptions, FixedProfile, RequestRecord } from './server.ts';
 export {
   MODEL_CATALOGUE,

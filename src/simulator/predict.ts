@@ -166,6 +166,7 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
       percentile_metrics: n.percentileMetrics,
       goodput_slos: n.slos ?? null,
       client_queue_ms: metrics.client_queue,
+      client_dispatch_ms: metrics.client_dispatch,
       self_check: {
         event_loop_lag_ms: { mean: 0, p50: 0, p99: 0, max: 0 },
         cpu_mean: 0,

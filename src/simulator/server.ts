@@ -241,6 +241,12 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     let index = 0;
     const fire = () => {
       if (job.done) return;
+      const early = due - performance.now();
+      // node timers may fire up to a millisecond early (ms-granular loop clock): wait out the rest
+      if (early > 0.05) {
+        job.timer = setTimeout(fire, early);
+        return;
+      }
       emitToken(job, index);
       index++;
       if (index >= job.tokens.length) return finish(job, finishReason(job));
@@ -302,9 +308,8 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     throw new HttpError(400, 'prompt must be a string or a list of token ids (batched prompts are not emulated)', 'BadRequestError', 'prompt');
   }
 
-  function startGeneration(req: http.IncomingMessage, res: http.ServerResponse, body: Record<string, unknown>, chat: boolean): void {
+  function startGeneration(arrival: number, res: http.ServerResponse, body: Record<string, unknown>, chat: boolean): void {
     checkModel(body);
-    const arrival = epochNow();
     let promptText: string;
     let promptTokens: number;
     let answerKey: string;
@@ -479,8 +484,9 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       });
     }
     if (method === 'POST' && (path === '/v1/completions' || path === '/v1/chat/completions')) {
+      const arrival = epochNow(); // the request's headers are in: from here the server's clock runs
       const body = await readJson(req);
-      return startGeneration(req, res, body, path === '/v1/chat/completions');
+      return startGeneration(arrival, res, body, path === '/v1/chat/completions');
     }
     if (method === 'POST' && path === '/tokenize') return sendJson(res, 200, tokenizeBody(await readJson(req)));
     if (method === 'POST' && path === '/detokenize') {

@@ -1,0 +1,161 @@
+/** `benchops sim serve|predict|calibrate|catalogue`: the emulated vLLM server and virtual-time prediction. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { summaryTable } from '../loadgen/index.ts';
+import {
+  calibrate,
+  HARDWARE_CATALOGUE,
+  MODEL_CATALOGUE,
+  predict,
+  startEmulatedServer,
+  type EfficiencyFactors,
+  type EngineOptions,
+  type ModelSpec,
+} from '../simulator/index.ts';
+import { addWorkloadOptions, workloadFromFlags } from './bench.ts';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new Error(`${name} must be an integer, got "${v}"`);
+  return n;
+};
+const float = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (Number.isNaN(n)) throw new Error(`${name} must be a number, got "${v}"`);
+  return n;
+};
+
+function addDeploymentOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <name>', 'catalogue model name or alias, or a JSON file with a full model spec', 'meta-llama/Llama-3.1-8B-Instruct')
+    .option('--hardware <name>', 'catalogue hardware name, alias or GPU product label', 'H100-80G')
+    .option('--tp, --tensor-parallel-size <n>', 'tensor parallel degree', int('--tp'), 1)
+    .option('--max-num-seqs <n>', 'scheduler seat limit', int('--max-num-seqs'))
+    .option('--max-num-batched-tokens <n>', 'token budget per step (chunked prefill)', int('--max-num-batched-tokens'))
+    .option('--max-model-len <n>', 'context limit', int('--max-model-len'))
+    .option('--gpu-memory-utilization <f>', 'fraction of device memory vLLM may use', float('--gpu-memory-utilization'), 0.9)
+    .option('--factors <json>', 'efficiency factors as JSON, e.g. {"mfu":0.5} (or a file written by sim calibrate)');
+}
+
+async function deploymentFromFlags(o: Record<string, any>): Promise<EngineOptions> {
+  let model: string | ModelSpec = o.model;
+  if (/\.json$/i.test(o.model)) model = JSON.parse(await readFile(o.model, 'utf8')) as ModelSpec;
+  let factors: Partial<EfficiencyFactors> | undefined;
+  if (o.factors) {
+    const raw = o.factors.trim().startsWith('{') ? o.factors : await readFile(o.factors, 'utf8');
+    const parsed = JSON.parse(raw);
+    factors = parsed.factors ?? parsed;
+  }
+  return {
+    model,
+    hardware: o.hardware,
+    tensor_parallel: o.tensorParallelSize,
+    max_num_seqs: o.maxNumSeqs,
+    max_num_batched_tokens: o.maxNumBatchedTokens,
+    max_model_len: o.maxModelLen,
+    gpu_memory_utilization: o.gpuMemoryUtilization,
+    factors,
+  };
+}
+
+function fail(prefix: string, e: unknown): void {
+  console.error(`${prefix}: ${(e as Error).message}`);
+  process.exitCode = 2;
+}
+
+export function registerSim(program: Command): void {
+  const sim = program.command('sim').description('Emulated vLLM server and virtual-time prediction of benchmark runs');
+
+  const serve = sim
+    .command('serve')
+    .description(
+      'Start an emulated vLLM server (OpenAI API, /tokenize, /metrics with vllm:* names). Timing from a continuous-batching\n' +
+        'scheduler and a roofline model of --model on --hardware, or from --profile fixed. Prints\n' +
+        'BENCHOPS_SIM_READY {"url":…} when listening; exits on SIGTERM/SIGINT.',
+    )
+    .option('--served-model-name <name>', 'name clients use (default: the model name)')
+    .option('--host <host>', 'bind address', '127.0.0.1')
+    .option('--port <port>', 'port (0 = any free port)', int('--port'), 8000)
+    .option('--seed <n>', 'seed for text, output lengths and jitter', int('--seed'), 0)
+    .addOption(new Option('--profile <kind>', 'timing source').choices(['model', 'fixed']).default('model'))
+    .option('--ttft-ms <ms>', 'fixed profile: time to first token', float('--ttft-ms'), 50)
+    .option('--itl-ms <ms>', 'fixed profile: inter-token latency', float('--itl-ms'), 10)
+    .option('--jitter <f>', 'fixed profile: relative standard deviation of each latency', float('--jitter'), 0)
+    .option('--no-records', 'do not keep per-request ground truth');
+  addDeploymentOptions(serve).action(async (o: Record<string, any>) => {
+    try {
+      const dep = await deploymentFromFlags(o);
+      const server = await startEmulatedServer({
+        ...dep,
+        served_model_name: o.servedModelName,
+        host: o.host,
+        port: o.port,
+        seed: o.seed,
+        record: o.records,
+        profile: o.profile === 'fixed' ? { ttft_ms: o.ttftMs, itl_ms: o.itlMs, jitter: o.jitter } : undefined,
+      });
+      console.log(`BENCHOPS_SIM_READY ${JSON.stringify({ url: server.url })}`);
+      let stopping = false;
+      const stop = () => {
+        if (stopping) return;
+        stopping = true;
+        const force = setTimeout(() => process.exit(1), 5000);
+        force.unref();
+        server.close().then(() => process.exit(0));
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    } catch (e) {
+      fail('benchops sim serve', e);
+    }
+  });
+
+  const pred = sim
+    .command('predict')
+    .description('Predict a benchmark run (same metrics as `benchops bench`) in virtual time, without a server')
+    .option('--json', 'print the JSON report instead of the table')
+    .option('--output <file>', 'write the JSON report to a file');
+  addWorkloadOptions(addDeploymentOptions(pred)).action(async (o: Record<string, any>) => {
+    try {
+      const report = await predict({ ...(await deploymentFromFlags(o)), workload: workloadFromFlags(o) });
+      console.log(o.json ? JSON.stringify(report, null, 2) : summaryTable(report));
+      if (o.output) await writeFile(o.output, JSON.stringify(report, null, 2));
+    } catch (e) {
+      fail('benchops sim predict', e);
+    }
+  });
+
+  const cal = sim
+    .command('calibrate')
+    .description('Fit the efficiency factors to a measured run (a `benchops bench` or `vllm bench serve` result JSON)')
+    .argument('<run.json>', 'measured result')
+    .option('--iterations <n>', 'coordinate-search rounds', int('--iterations'), 6)
+    .option('--output <file>', 'write the fitted factors as JSON');
+  addDeploymentOptions(cal).action(async (file: string, o: Record<string, any>) => {
+    try {
+      const run = JSON.parse(await readFile(file, 'utf8'));
+      const res = await calibrate(await deploymentFromFlags(o), run, o.iterations);
+      const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+      console.log(`before: TTFT ${pct(res.before.ttft)}, TPOT ${pct(res.before.tpot)}, throughput ${pct(res.before.throughput)}`);
+      console.log(`after:  TTFT ${pct(res.after.ttft)}, TPOT ${pct(res.after.tpot)}, throughput ${pct(res.after.throughput)}`);
+      console.log(JSON.stringify({ factors: res.factors }, null, 2));
+      if (o.output) await writeFile(o.output, JSON.stringify({ factors: res.factors }, null, 2));
+    } catch (e) {
+      fail('benchops sim calibrate', e);
+    }
+  });
+
+  sim
+    .command('catalogue')
+    .description('List the models and hardware the simulator knows')
+    .option('--json', 'as JSON')
+    .action((o: { json?: boolean }) => {
+      if (o.json) return console.log(JSON.stringify({ models: MODEL_CATALOGUE, hardware: HARDWARE_CATALOGUE }, null, 2));
+      console.log('Models:');
+      for (const m of MODEL_CATALOGUE) console.log(`  ${m.name.padEnd(40)} ${(m.params / 1e9).toFixed(2)}B  layers ${m.num_layers}  ctx ${m.max_context}`);
+      console.log('Hardware:');
+      for (const h of HARDWARE_CATALOGUE) {
+        console.log(`  ${h.name.padEnd(26)} ${h.type}  ${String(h.memory_gb).padStart(4)} GB  ${h.peak_fp16_TFLOPS.toFixed(0).padStart(4)} TFLOPS  ${String(h.memory_bandwidth_GBps).padStart(5)} GB/s  ${h.resource_name}`);
+      }
+    });
+}

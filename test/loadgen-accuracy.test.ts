@@ -1,0 +1,93 @@
+/**
+ * Load-generator accuracy against ground truth: the emulated server (a child process, fixed profile TTFT 50 ms /
+ * ITL 10 ms) records when it wrote every chunk; the client's means must match them tightly at c = 1, 64 and 256.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runBenchmark } from '../src/loadgen/index.ts';
+import { spawnEmulator, type EmulatorProcess, type RequestRecord } from '../src/simulator/index.ts';
+
+let emu: EmulatorProcess;
+
+beforeAll(async () => {
+  emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--max-model-len', '2048', '--seed', '7']);
+});
+afterAll(async () => {
+  expect(await emu?.stop()).toBe(0);
+});
+
+async function truth(skip: number): Promise<{ ttft: number; itl: number; n: number }> {
+  // warm-up requests come first and finish before the measured ones start
+  const recs = ((await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[]).slice(skip);
+  const ttfts = recs.map((r) => r.chunk_ms[0] - r.arrival_ms);
+  const itls = recs.flatMap((r) => r.chunk_ms.slice(1).map((t, i) => t - r.chunk_ms[i]));
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  return { ttft: mean(ttfts), itl: mean(itls), n: recs.length };
+}
+
+describe('measured vs emulator ground truth (fixed profile 50 ms / 10 ms)', () => {
+  it.each([
+    [1, 10],
+    [64, 256],
+    [256, 512],
+  ])('concurrency %i: mean TTFT and ITL match the recorded truth', async (conc, prompts) => {
+    await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+    const r = await runBenchmark({
+      base_url: emu.url,
+      num_prompts: prompts,
+      max_concurrency: conc,
+      random_input_len: 32,
+      random_output_len: 20,
+      seed: conc,
+      num_warmups: 2,
+    });
+    const t = await truth(2);
+    expect(r.completed).toBe(prompts);
+    expect(r.failed).toBe(0);
+    expect(t.n).toBe(prompts);
+    expect(r.total_output_tokens).toBe(prompts * 20);
+    expect(r.benchops.output_token_source).toBe('usage');
+    expect(r.benchops.tokenizer.source).toBe('server');
+    // the emulator never runs early (its timers are late only when the machine is busy)
+    expect(t.ttft).toBeGreaterThanOrEqual(49.9);
+    expect(t.itl).toBeGreaterThanOrEqual(9.9);
+    const ttft = r.mean_ttft_ms as number;
+    const itl = r.mean_itl_ms as number;
+    // a token cannot be read before it is written (clock mix-ups would break this)
+    expect(ttft).toBeGreaterThan(t.ttft - 1);
+    if (r.benchops.reliable) {
+      // tight: loopback transfer and parsing only
+      expect(Math.abs(ttft - t.ttft)).toBeLessThan(Math.max(2, 0.04 * t.ttft));
+      expect(Math.abs(itl - t.itl)).toBeLessThan(Math.max(0.3, 0.03 * t.itl));
+    } else {
+      // the client was starved (shared CPU): the report must say why, and the figures stay in the truth's range
+      expect(r.benchops.self_check.reasons.length).toBeGreaterThan(0);
+      expect(Math.abs(itl - t.itl)).toBeLessThan(t.itl);
+    }
+    // TPOT from E2EL and TTFT agrees with the chunk gaps when chunks carry one token
+    expect(r.mean_tpot_ms as number).toBeCloseTo(itl, 1);
+    expect(r.max_concurrent_requests).toBeGreaterThanOrEqual(Math.min(conc, prompts));
+  });
+
+  it('counts timeouts and server rejections as failures, never drops them', async () => {
+    const timeouts = await runBenchmark({ base_url: emu.url, num_prompts: 6, max_concurrency: 6, random_input_len: 16, random_output_len: 60, request_timeout: 0.2 });
+    expect(timeouts.completed).toBe(0);
+    expect(timeouts.failed).toBe(6);
+    expect(timeouts.errors.every((e) => /timeout/.test(e))).toBe(true);
+    expect(timeouts.output_lens).toEqual([0, 0, 0, 0, 0, 0]);
+
+    const mixed = await runBenchmark({
+      base_url: emu.url,
+      samples: [
+        { prompt: ' ba be', prompt_len: 2, expected_output_len: 3 },
+        { prompt: ' ba be', prompt_len: 2, expected_output_len: 5000 }, // over max_model_len 2048 → 400
+      ],
+      num_prompts: 4,
+      max_concurrency: 2,
+    });
+    expect(mixed.completed).toBe(2);
+    expect(mixed.failed).toBe(2);
+    expect(mixed.errors.filter((e) => e.startsWith('HTTP 400'))).toHaveLength(2);
+    expect(mixed.total_output_tokens).toBe(6);
+    expect(mixed.requests!.filter((q) => !q.success).map((q) => q.index)).toEqual([1, 3]);
+  });
+});
