@@ -46,6 +46,8 @@ const schema = z.object({
   deployerUrl: z.string().url().optional(),
   vllmUrl: z.string().url().optional(),
   evalUrl: z.string().url().optional(),
+  /** Devices of the built-in `local` cluster's node (vLLM service), e.g. `H100-80G:2`; default one CPU. */
+  localDevices: z.string().optional(),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'ports'> & {
@@ -75,6 +77,7 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_DEPLOYER_URL: 'deployerUrl',
   BENCHOPS_VLLM_URL: 'vllmUrl',
   BENCHOPS_EVAL_URL: 'evalUrl',
+  BENCHOPS_LOCAL_DEVICES: 'localDevices',
 };
 
 /** Reads and validates the configuration; throws an Error listing every bad variable. */

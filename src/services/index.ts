@@ -5,4 +5,5 @@ import type { ServiceFactory } from '../core/service.ts';
 export const SERVICE_FACTORIES: Partial<Record<ServiceName, () => Promise<ServiceFactory>>> = {
   results: async () => (await import('./results/index.ts')).createResultsService,
   manager: async () => (await import('./manager/index.ts')).createManagerService,
+  vllm: async () => (await import('./vllm/index.ts')).createVllmService,
 };

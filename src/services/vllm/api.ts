@@ -1,0 +1,42 @@
+/**
+ * The vLLM service's interface for other parts: the deployer's `/vllm/helm/deploy` and `/vllm/queue/*` forward to
+ * the queue through it (in-process: `ctx.local.get('vllm').api`), and the gateway reads the running models.
+ */
+import type { QueueRequestInput } from './models.ts';
+import type { queueView } from './queue.ts';
+
+export type QueueItemView = ReturnType<typeof queueView>;
+
+export interface QueueCounts {
+  total_requests: number;
+  pending_requests: number;
+  processing_requests: number;
+  completed_requests: number;
+  failed_requests: number;
+  cancelled_requests: number;
+}
+
+/** A running deployment as the OpenAI gateway sees it. */
+export interface ServedModel {
+  deployment_id: string;
+  /** The served model name (the OpenAI `model`). */
+  id: string;
+  endpoint: string;
+  max_model_len: number | null;
+  /** Unix seconds. */
+  created: number;
+  reachable: boolean;
+}
+
+export interface VllmApi {
+  /** Same validation and behaviour as `POST /queue/deployment` (AppError 422 naming the field). */
+  enqueue(body: QueueRequestInput): Promise<QueueItemView>;
+  getQueueItem(id: string): Promise<QueueItemView>;
+  listQueue(opts?: { status?: string; limit?: number; offset?: number }): Promise<QueueItemView[]>;
+  queueStatus(): Promise<QueueCounts>;
+  /** Cancels a pending or processing item (its running step stops; only its own objects are cleaned). */
+  cancel(id: string): Promise<void>;
+  setPriority(id: string, priority: string): Promise<void>;
+  /** Running deployments that serve a model, for `/v1/models` and OpenAI proxying. */
+  servedModels(): Promise<ServedModel[]>;
+}

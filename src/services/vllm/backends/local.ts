@@ -1,0 +1,162 @@
+/**
+ * Local backend: one emulated vLLM server process per deployment (`benchops sim serve`), whose performance model
+ * matches the requested model and hardware. The process id and URL are stored, so a restart can tell a live server
+ * from a vanished one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { PACKAGE_ROOT } from '../../../core/db/migrate.ts';
+import { localNode, type ClusterNode, type LocalDevice } from '../devices.ts';
+import { servedName } from '../models.ts';
+import type { DeploymentRef, LiveState, ServingBackend, StartResult } from './types.ts';
+import type { ManifestInput } from '../manifests.ts';
+
+export interface LocalBackendOptions {
+  devices: LocalDevice[];
+  log: Logger;
+  /** Command that starts an emulated server (default: this package's `benchops sim serve`); args are appended. */
+  command?: string[];
+  readyTimeoutMs?: number;
+}
+
+export function pidAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e: any) {
+    return e.code === 'EPERM';
+  }
+}
+
+async function probe(url: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await r.body?.cancel().catch(() => {});
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+export class LocalBackend implements ServingBackend {
+  readonly kind = 'local' as const;
+  readonly httpReachable = true;
+  private readonly children = new Map<number, ChildProcess>();
+  private readonly node: ClusterNode;
+
+  constructor(private readonly opts: LocalBackendOptions) {
+    this.node = localNode(opts.devices);
+  }
+
+  async start(input: ManifestInput & { hardware: string }, signal?: AbortSignal): Promise<StartResult> {
+    const cfg = input.config;
+    const base = this.opts.command ?? [process.execPath, path.join(PACKAGE_ROOT, 'bin/benchops.js'), 'sim', 'serve'];
+    const args = [
+      ...base.slice(1),
+      '--model', cfg.model_name,
+      '--hardware', input.hardware,
+      '--tp', String(cfg.tensor_parallel_size),
+      '--max-num-seqs', String(cfg.max_num_seqs),
+      '--served-model-name', servedName(cfg),
+      '--host', '127.0.0.1',
+      '--port', '0',
+    ];
+    if (cfg.max_model_len) args.push('--max-model-len', String(cfg.max_model_len));
+    const child = spawn(base[0], args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCHOPS_LOG_LEVEL: 'warn' } });
+    let out = '';
+    let err = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error(`emulated vLLM server did not report ready within ${this.timeout()} ms`)), this.timeout());
+      const onAbort = () => fail(new Error('cancelled'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const fail = (e: Error) => {
+        done();
+        child.kill('SIGKILL');
+        reject(e);
+      };
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /BENCHOPS_SIM_READY\s+(\{.*\})/.exec(out);
+        if (m) {
+          done();
+          try {
+            resolve(JSON.parse(m[1]).url);
+          } catch (e: any) {
+            reject(new Error(`bad ready line from emulated server: ${e.message}`));
+          }
+        }
+        if (out.length > 65536) out = out.slice(-4096);
+      });
+      child.stderr!.on('data', (d: Buffer) => {
+        err = (err + d.toString()).slice(-4000);
+      });
+      child.on('error', (e) => fail(e));
+      child.on('exit', (code, sig) => {
+        done();
+        reject(new Error(`emulated vLLM server exited (${sig ?? code}) before it was ready: ${err.trim().split('\n').slice(-5).join(' | ')}`));
+      });
+    });
+    // keep draining so a chatty server never blocks on a full pipe
+    child.stdout!.resume();
+    child.stderr!.resume();
+    const pid = child.pid!;
+    this.children.set(pid, child);
+    child.on('exit', (code, sig) => {
+      this.children.delete(pid);
+      this.opts.log.info({ pid, code, sig, deployment: input.id }, 'emulated vLLM server exited');
+    });
+    return { endpoint: url.replace(/\/+$/, ''), serviceName: input.name, pid };
+  }
+
+  private timeout(): number {
+    return this.opts.readyTimeoutMs ?? 60_000;
+  }
+
+  async inspect(ref: DeploymentRef): Promise<LiveState> {
+    if (!pidAlive(ref.pid)) return { state: 'missing', message: `process ${ref.pid ?? '?'} is gone` };
+    if (!ref.endpoint) return { state: 'starting' };
+    return (await probe(`${ref.endpoint}/health`)) ? { state: 'ready' } : { state: 'starting', message: '/health does not answer' };
+  }
+
+  async remove(ref: DeploymentRef): Promise<void> {
+    const pid = ref.pid;
+    if (!pid || !pidAlive(pid)) return;
+    const child = this.children.get(pid);
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      return;
+    }
+    const deadline = Date.now() + 5000;
+    while (pidAlive(pid) && Date.now() < deadline) {
+      if (child && child.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (pidAlive(pid) && !(child && child.exitCode !== null)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+
+  async nodes(): Promise<ClusterNode[]> {
+    return [this.node];
+  }
+
+  async foreignWorkloads() {
+    return [];
+  }
+
+  /** Stops every server this process started (they are restarted by reconciliation on the next start). */
+  async close(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((pid) => this.remove({ id: '', name: '', namespace: '', endpoint: null, pid })));
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * The other services this one calls, resolved per process: in-process modules in embedded mode, HTTP clients in
+ * cluster mode (deployer: `BENCHOPS_DEPLOYER_URL`; results: `BENCHOPS_RESULTS_URL`).
+ */
+import { loadTokens } from '../../core/auth.ts';
+import { AppError } from '../../core/errors.ts';
+import type { PlatformContext } from '../../core/service.ts';
+import type { DeployerApi, DeploymentRecord, RunOptions, RunRequest, RunResponse } from '../deployer/api.ts';
+import type { ResultSummary } from '../results/api.ts';
+
+function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
+  const order = ['operator', 'admin', 'viewer'];
+  return [...loadTokens(ctx.config)].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+}
+
+async function call<T>(base: string, token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(base.replace(/\/+$/, '') + path, {
+      method,
+      headers: {
+        accept: 'application/json',
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch (e: any) {
+    throw new AppError(503, `${base} unreachable: ${e?.message ?? e}`, 'unavailable');
+  }
+  const text = await res.text();
+  let parsed: any;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (!res.ok) {
+    const detail = typeof parsed?.detail === 'string' ? parsed.detail : JSON.stringify(parsed?.detail ?? text.slice(0, 300));
+    throw new AppError(res.status >= 500 ? 502 : res.status, detail);
+  }
+  return parsed as T;
+}
+
+/** DeployerApi over HTTP. Run options travel in the `x-benchops-run-options` header (JSON), outside seed 000's body. */
+export class DeployerHttpClient implements DeployerApi {
+  constructor(
+    private readonly base: string,
+    private readonly token?: string,
+  ) {}
+
+  run(req: RunRequest, opts?: RunOptions): Promise<RunResponse> {
+    const headers: Record<string, string> = opts ? { 'x-benchops-run-options': JSON.stringify(opts) } : {};
+    return call(this.base, this.token, 'POST', '/run', req, headers);
+  }
+
+  getDeployment(id: string): Promise<DeploymentRecord> {
+    return call(this.base, this.token, 'GET', `/deployments/${encodeURIComponent(id)}`);
+  }
+
+  async deleteJob(name: string, namespace?: string): Promise<void> {
+    const q = namespace ? `?namespace=${encodeURIComponent(namespace)}` : '';
+    try {
+      await call(this.base, this.token, 'DELETE', `/jobs/${encodeURIComponent(name)}/delete${q}`);
+    } catch (e: any) {
+      if (e?.status !== 404) throw e;
+    }
+  }
+}
+
+export function deployerApi(ctx: Pick<PlatformContext, 'local' | 'config'>): DeployerApi {
+  const local = ctx.local.get('deployer')?.api as DeployerApi | undefined;
+  if (local) return local;
+  if (ctx.config.deployerUrl) return new DeployerHttpClient(ctx.config.deployerUrl, serviceToken(ctx));
+  throw new AppError(503, 'The deployer is not running in this process and BENCHOPS_DEPLOYER_URL is not set', 'unavailable');
+}
+
+/** Result pks stored for a run id (standardized first, then raw); [] when the results service cannot be reached. */
+export async function resultPksFor(ctx: Pick<PlatformContext, 'local' | 'config'>, runId: string): Promise<string[]> {
+  const local = ctx.local.get('results')?.api as
+    | { listStandardized?: (f: any) => Promise<{ items: ResultSummary[] }>; listRaw?: (f: any) => Promise<{ items: ResultSummary[] }> }
+    | undefined;
+  const pks = new Set<string>();
+  if (local?.listStandardized) {
+    for (const r of (await local.listStandardized({ run_id: runId, limit: 1000 })).items) pks.add(r.pk);
+    if (local.listRaw) for (const r of (await local.listRaw({ run_id: runId, limit: 1000 })).items) pks.add(r.pk);
+    return [...pks];
+  }
+  if (ctx.config.resultsUrl) {
+    const token = serviceToken(ctx);
+    for (const coll of ['standardized_output', 'raw_input']) {
+      const items = await call<ResultSummary[]>(ctx.config.resultsUrl, token, 'GET', `/${coll}?run_id=${encodeURIComponent(runId)}&limit=1000`).catch(
+        () => [] as ResultSummary[],
+      );
+      for (const r of items) pks.add(r.pk);
+    }
+  }
+  return [...pks];
+}

@@ -1,0 +1,361 @@
+/**
+ * vLLM deployments: placement (under a per-cluster lock so two schedulers never promise the same GPU twice), start on
+ * the cluster's backend, readiness (backend state, then `/health` and `/v1/models` when reachable), delete, and
+ * reconciliation of stored records with what is actually running.
+ */
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import type { Database } from '../../core/db/client.ts';
+import { conflict, notFound } from '../../core/errors.ts';
+import { iso } from '../../core/http.ts';
+import type { DeploymentRef } from './backends/types.ts';
+import type { ClusterRegistry } from './clusters.ts';
+import { emulatedHardware, type ClusterNode } from './devices.ts';
+import { fingerprint, k8sName, publicConfig, resourcesOf, servedName, type VllmConfig } from './models.ts';
+import { decidePlacement, type PlacementDecision, type Workload } from './placement.ts';
+import { vllmDeployments, vllmQueue } from './schema.ts';
+
+export type DeploymentRow = typeof vllmDeployments.$inferSelect;
+export const ACTIVE = ['deploying', 'running'];
+
+export interface CreateOptions {
+  clusterId: string;
+  priorityRank: number;
+  allowEviction?: boolean;
+  allowReuse?: boolean;
+  keep?: boolean;
+  ownerRequestId?: string | null;
+  name?: string | null;
+  nodes?: string[];
+  signal?: AbortSignal;
+}
+
+export type CreateOutcome =
+  | { kind: 'created'; deployment: DeploymentRow; decision: PlacementDecision }
+  | { kind: 'reused'; deployment: DeploymentRow; decision: PlacementDecision }
+  | { kind: 'wait'; decision: PlacementDecision }
+  | { kind: 'unschedulable'; decision: PlacementDecision };
+
+export function toRef(d: DeploymentRow): DeploymentRef {
+  return { id: d.id, name: d.name, namespace: d.namespace, endpoint: d.endpoint, pid: d.pid };
+}
+
+/** The API view (earlier shape plus the placement decision); custom values are never returned. */
+export function deploymentView(d: DeploymentRow) {
+  const cfg = d.config as VllmConfig;
+  return {
+    deployment_id: d.id,
+    deployment_name: d.name,
+    status: d.status,
+    config: publicConfig(cfg),
+    cluster_id: d.clusterId,
+    backend: d.backend,
+    namespace: d.namespace,
+    node_name: d.nodeName,
+    k8s_service_name: d.serviceName,
+    helm_release_name: null,
+    endpoint: d.endpoint,
+    served_model_name: servedName(cfg),
+    resources: d.resources,
+    fingerprint: d.fingerprint,
+    placement: d.placement,
+    owner_request_id: d.ownerRequestId,
+    keep: d.keep,
+    error_message: d.errorMessage,
+    created_at: iso(d.createdAt),
+    updated_at: iso(d.updatedAt),
+  };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error('cancelled'));
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', on);
+      resolve();
+    }, ms);
+    const on = () => {
+      clearTimeout(t);
+      reject(signal!.reason ?? new Error('cancelled'));
+    };
+    signal?.addEventListener('abort', on, { once: true });
+  });
+
+export class DeploymentService {
+  constructor(
+    private readonly database: Database,
+    private readonly clusters: ClusterRegistry,
+    private readonly log: Logger,
+    private readonly opts: { readyTimeoutMs?: number; pollMs?: number } = {},
+  ) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  async list(): Promise<DeploymentRow[]> {
+    return this.db.select().from(vllmDeployments).orderBy(vllmDeployments.createdAt);
+  }
+
+  async get(id: string): Promise<DeploymentRow> {
+    const [d] = await this.db.select().from(vllmDeployments).where(eq(vllmDeployments.id, id));
+    if (!d) throw notFound(`Deployment ${id} not found`);
+    return d;
+  }
+
+  async running(): Promise<DeploymentRow[]> {
+    return this.db.select().from(vllmDeployments).where(eq(vllmDeployments.status, 'running'));
+  }
+
+  private async patch(id: string, set: Partial<typeof vllmDeployments.$inferInsert>): Promise<void> {
+    await this.db.update(vllmDeployments).set({ ...set, updatedAt: new Date() }).where(eq(vllmDeployments.id, id));
+  }
+
+  /** BenchOps workloads on a cluster for placement: live state checked, pinned when an active request uses them. */
+  async workloads(clusterId: string, exceptRequest?: string | null): Promise<Workload[]> {
+    const rows = await this.db
+      .select()
+      .from(vllmDeployments)
+      .where(and(eq(vllmDeployments.clusterId, clusterId), inArray(vllmDeployments.status, ACTIVE)));
+    if (!rows.length) return [];
+    const users = await this.db
+      .select({ id: vllmQueue.id, deploymentId: vllmQueue.deploymentId })
+      .from(vllmQueue)
+      .where(and(eq(vllmQueue.status, 'processing'), inArray(vllmQueue.deploymentId, rows.map((r) => r.id))));
+    const backend = await this.clusters.backend(clusterId);
+    const out: Workload[] = [];
+    for (const r of rows) {
+      let healthy = false;
+      if (r.status === 'running') {
+        const live = await backend.inspect(toRef(r)).catch(() => null);
+        healthy = live?.state === 'ready' && (live.fingerprint === undefined || live.fingerprint === r.fingerprint);
+      }
+      out.push({
+        id: r.id,
+        node: r.nodeName,
+        resources: r.resources as Record<string, number>,
+        managedByBenchops: true,
+        priorityRank: r.priorityRank,
+        fingerprint: r.fingerprint,
+        healthy,
+        pinned: users.some((u) => u.deploymentId === r.id && u.id !== exceptRequest),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Places and starts a deployment (or reuses an identical healthy one). Placement and the record that reserves the
+   * GPUs happen under one cluster-wide lock; starting the server happens after it.
+   */
+  async create(config: VllmConfig, o: CreateOptions): Promise<CreateOutcome> {
+    const backend = await this.clusters.backend(o.clusterId);
+    const namespace = await this.clusters.namespaceOf(o.clusterId);
+    const fp = fingerprint(config, o.clusterId);
+    const resources = resourcesOf(config);
+    const reserved = await this.database.withLock(`vllm:placement:${o.clusterId}`, async () => {
+      const nodes = await backend.nodes();
+      const running = [...(await this.workloads(o.clusterId, o.ownerRequestId)), ...(await backend.foreignWorkloads())];
+      const decision = decidePlacement(
+        {
+          fingerprint: fp,
+          resources,
+          priorityRank: o.priorityRank,
+          allowEviction: !!o.allowEviction,
+          allowReuse: o.allowReuse,
+          nodeSelector: config.node_selector ?? undefined,
+          nodes: o.nodes,
+        },
+        nodes,
+        running,
+      );
+      if (decision.action === 'wait' || decision.action === 'unschedulable') return { decision };
+      if (decision.action === 'reuse') return { decision, reused: await this.get(decision.deployment_id) };
+      if (decision.action === 'evict') {
+        for (const victim of decision.evict) await this.stop(victim, `evicted for a higher-priority deployment (${decision.reason})`);
+      }
+      const id = randomUUID();
+      const row: typeof vllmDeployments.$inferInsert = {
+        id,
+        name: o.name ? k8sName(o.name, id) : k8sName(config.model_name, id),
+        clusterId: o.clusterId,
+        backend: backend.kind,
+        namespace,
+        status: 'deploying',
+        config,
+        fingerprint: fp,
+        resources,
+        priorityRank: o.priorityRank,
+        nodeName: decision.node,
+        ownerRequestId: o.ownerRequestId ?? null,
+        keep: !!o.keep,
+        placement: decision,
+      };
+      const [d] = await this.db.insert(vllmDeployments).values(row).returning();
+      return { decision, created: d, node: nodes.find((n) => n.name === decision.node) };
+    });
+    if ('reused' in reserved && reserved.reused) return { kind: 'reused', deployment: reserved.reused, decision: reserved.decision };
+    if (!('created' in reserved) || !reserved.created) {
+      return reserved.decision.action === 'wait' ? { kind: 'wait', decision: reserved.decision } : { kind: 'unschedulable', decision: reserved.decision };
+    }
+    const d = reserved.created;
+    await this.launch(d, (reserved as { node?: ClusterNode }).node, o.signal);
+    return { kind: 'created', deployment: await this.get(d.id), decision: reserved.decision };
+  }
+
+  private async launch(d: DeploymentRow, node: ClusterNode | undefined, signal?: AbortSignal): Promise<void> {
+    const backend = await this.clusters.backend(d.clusterId);
+    const cfg = d.config as VllmConfig;
+    try {
+      const res = await backend.start(
+        {
+          id: d.id,
+          name: d.name,
+          namespace: d.namespace,
+          config: cfg,
+          fingerprint: d.fingerprint,
+          resources: d.resources as Record<string, number>,
+          priorityRank: d.priorityRank,
+          node: backend.kind === 'kubernetes' ? d.nodeName : null,
+          ownerRequestId: d.ownerRequestId,
+          hardware: emulatedHardware(node, cfg.gpu_resource_type, cfg.hardware),
+        },
+        signal,
+      );
+      await this.patch(d.id, { endpoint: res.endpoint, serviceName: res.serviceName, pid: res.pid ?? null });
+    } catch (e: any) {
+      await this.patch(d.id, { status: 'failed', errorMessage: `start failed: ${e.message}` });
+      throw e;
+    }
+  }
+
+  /** Waits until the deployment serves: backend ready, then `/health` and `/v1/models` (listing the served name). */
+  async waitReady(id: string, signal?: AbortSignal): Promise<DeploymentRow> {
+    const timeout = this.opts.readyTimeoutMs ?? 600_000;
+    const deadline = Date.now() + timeout;
+    let last = '';
+    for (;;) {
+      const d = await this.get(id);
+      if (d.status === 'running') return d;
+      if (d.status !== 'deploying') throw new Error(`deployment ${id} is ${d.status}${d.errorMessage ? `: ${d.errorMessage}` : ''}`);
+      const backend = await this.clusters.backend(d.clusterId);
+      const live = await backend.inspect(toRef(d)).catch((e) => ({ state: 'starting' as const, message: e.message }));
+      if (live.state === 'failed' || live.state === 'missing') {
+        await this.patch(id, { status: 'failed', errorMessage: live.message ?? live.state });
+        throw new Error(`deployment ${d.name} failed: ${live.message ?? live.state}`);
+      }
+      last = live.message ?? last;
+      if (live.state === 'ready') {
+        const ok = backend.httpReachable && d.endpoint ? await this.servesModel(d) : true;
+        if (ok === true) {
+          await this.db
+            .update(vllmDeployments)
+            .set({ status: 'running', errorMessage: null, updatedAt: new Date() })
+            .where(and(eq(vllmDeployments.id, id), eq(vllmDeployments.status, 'deploying')));
+          return this.get(id);
+        }
+        last = ok;
+      }
+      if (Date.now() > deadline) {
+        await this.patch(id, { status: 'failed', errorMessage: `not ready within ${Math.round(timeout / 1000)} s${last ? `: ${last}` : ''}` });
+        throw new Error(`deployment ${d.name} not ready within ${Math.round(timeout / 1000)} s${last ? `: ${last}` : ''}`);
+      }
+      await sleep(this.opts.pollMs ?? 1000, signal);
+    }
+  }
+
+  /** True when `/health` answers and `/v1/models` lists the served name; else why not. */
+  private async servesModel(d: DeploymentRow): Promise<true | string> {
+    try {
+      const h = await fetch(`${d.endpoint}/health`, { signal: AbortSignal.timeout(3000) });
+      await h.body?.cancel().catch(() => {});
+      if (!h.ok) return `/health answered ${h.status}`;
+      const m = await fetch(`${d.endpoint}/v1/models`, { signal: AbortSignal.timeout(3000) });
+      if (!m.ok) return `/v1/models answered ${m.status}`;
+      const body: any = await m.json();
+      const want = servedName(d.config as VllmConfig);
+      if (!Array.isArray(body?.data) || !body.data.some((x: any) => x?.id === want)) return `/v1/models does not list ${want}`;
+      return true;
+    } catch (e: any) {
+      return `endpoint unreachable: ${e.message}`;
+    }
+  }
+
+  /** Stops a deployment: removes its objects or process, status `stopped` (kept as history). */
+  async stop(id: string, reason?: string): Promise<DeploymentRow> {
+    const d = await this.get(id);
+    if (d.status === 'stopped' || d.status === 'cleaned_up') return d;
+    const backend = await this.clusters.backend(d.clusterId);
+    await backend.remove(toRef(d));
+    await this.patch(id, { status: 'stopped', pid: null, ...(reason ? { errorMessage: reason } : {}) });
+    this.log.info({ deployment: id, reason }, 'vLLM deployment stopped');
+    return this.get(id);
+  }
+
+  /** DELETE /deployments/{id}: refuses while a processing request benchmarks it (cancel that request instead). */
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    const [user] = await this.db
+      .select({ id: vllmQueue.id })
+      .from(vllmQueue)
+      .where(and(eq(vllmQueue.deploymentId, id), eq(vllmQueue.status, 'processing')));
+    if (user) throw conflict(`Deployment ${id} is in use by queue request ${user.id}; cancel it first`);
+    await this.stop(id, 'deleted');
+  }
+
+  /** Whether another active request (not `requestId`) uses the deployment. */
+  async inUseByOthers(id: string, requestId: string): Promise<boolean> {
+    const rows = await this.db
+      .select({ id: vllmQueue.id })
+      .from(vllmQueue)
+      .where(and(eq(vllmQueue.deploymentId, id), inArray(vllmQueue.status, ['processing']), ne(vllmQueue.id, requestId)));
+    return rows.length > 0;
+  }
+
+  /**
+   * Start-up reconciliation: a `running`/`deploying` record whose server is gone is restarted (local backend) or marked
+   * failed (Kubernetes); a `deploying` one that became ready is marked running.
+   */
+  async reconcile(): Promise<{ checked: number; restarted: number; failed: number }> {
+    const rows = await this.db.select().from(vllmDeployments).where(inArray(vllmDeployments.status, ACTIVE));
+    let restarted = 0;
+    let failed = 0;
+    for (const d of rows) {
+      let backend;
+      try {
+        backend = await this.clusters.backend(d.clusterId);
+      } catch (e: any) {
+        this.log.warn({ deployment: d.id, err: e.message }, 'cannot reach the cluster of a deployment; left as is');
+        continue;
+      }
+      const live = await backend.inspect(toRef(d)).catch(() => null);
+      if (!live) continue;
+      if (live.state === 'ready' && d.status === 'deploying') await this.patch(d.id, { status: 'running' });
+      if (live.state !== 'missing' && live.state !== 'failed') continue;
+      if (backend.kind === 'local' && live.state === 'missing') {
+        try {
+          const node = (await backend.nodes())[0];
+          await this.patch(d.id, { status: 'deploying', errorMessage: `restarted: ${live.message ?? 'process gone'}` });
+          await this.launch({ ...d, status: 'deploying' }, node);
+          await this.waitReady(d.id);
+          restarted++;
+          continue;
+        } catch (e: any) {
+          this.log.warn({ deployment: d.id, err: e.message }, 'restart of a local deployment failed');
+        }
+      }
+      await this.patch(d.id, { status: 'failed', pid: null, errorMessage: `found ${live.state} on start-up: ${live.message ?? ''}`.trim() });
+      failed++;
+    }
+    return { checked: rows.length, restarted, failed };
+  }
+
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.db
+      .select({ status: vllmDeployments.status, n: sql<number>`count(*)::int` })
+      .from(vllmDeployments)
+      .groupBy(vllmDeployments.status);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+  }
+}

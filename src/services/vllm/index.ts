@@ -1,0 +1,141 @@
+/**
+ * Benchmark vLLM service (:8005): vLLM deployments with GPU placement, the deploy-then-benchmark queue and its
+ * scheduler, clusters and nodes. `registerModelGateway` (gateway.ts) adds `/v1/models` and OpenAI proxying to the
+ * 8080 gateway.
+ */
+import type { PlatformContext, ServiceModule } from '../../core/service.ts';
+import type { App } from '../../core/http.ts';
+import type { DeployerApi } from '../deployer/api.ts';
+import type { ManagerApi } from '../manager/api.ts';
+import { managerApi } from '../manager/client.ts';
+import type { VllmApi } from './api.ts';
+import { deployerApi, resultPksFor } from './clients.ts';
+import { ClusterRegistry } from './clusters.ts';
+import { DeploymentService } from './deployments.ts';
+import { parseLocalDevices } from './devices.ts';
+import { Pipeline } from './pipeline.ts';
+import { QueueRepository } from './queue.ts';
+import { registerRoutes } from './routes.ts';
+import { newInstanceId, Scheduler } from './scheduler.ts';
+import { VllmService, type VllmCore } from './service.ts';
+
+export { registerModelGateway } from './gateway.ts';
+export type { VllmApi } from './api.ts';
+
+/** Knobs tests and benchmarks turn; production uses the defaults. */
+export interface VllmModuleOptions {
+  deployer?: () => DeployerApi;
+  manager?: () => ManagerApi | null;
+  resultPks?: (runId: string) => Promise<string[]>;
+  simCommand?: string[];
+  instanceId?: string;
+  leaseMs?: number;
+  concurrency?: number;
+  jobPollMs?: number;
+  jobTimeoutMs?: number;
+  deployPollMs?: number;
+  readyTimeoutMs?: number;
+  retryWaitMs?: number;
+  maxAttempts?: number;
+  /** Start the scheduler loop in start() (default true). */
+  autoStart?: boolean;
+}
+
+export interface VllmModule extends ServiceModule {
+  api: VllmApi;
+  core: VllmCore;
+}
+
+export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}): VllmModule {
+  const { config, log } = ctx;
+  const clusters = new ClusterRegistry({
+    db: ctx.db,
+    secrets: ctx.secrets,
+    log,
+    namespace: config.namespace,
+    localDevices: parseLocalDevices(config.localDevices),
+    kubernetesDefault: config.executor === 'kubernetes',
+    simCommand: o.simCommand,
+  });
+  const deployments = new DeploymentService(ctx.database, clusters, log, { readyTimeoutMs: o.readyTimeoutMs, pollMs: o.deployPollMs ?? 500 });
+  const queue = new QueueRepository(ctx.db);
+  const owner = o.instanceId ?? newInstanceId();
+  const manager = o.manager ?? (() => {
+    try {
+      return managerApi(ctx);
+    } catch {
+      return null;
+    }
+  });
+  const pipeline = new Pipeline({
+    db: ctx.db,
+    queue,
+    deployments,
+    deployer: o.deployer ?? (() => deployerApi(ctx)),
+    manager,
+    resultPks: o.resultPks ?? ((runId) => resultPksFor(ctx, runId)),
+    log,
+    owner,
+    jobPollMs: o.jobPollMs ?? 1000,
+    jobTimeoutMs: o.jobTimeoutMs ?? 3600_000,
+    retryWaitMs: o.retryWaitMs ?? Math.max(1000, config.pollTickSeconds * 1000),
+  });
+  const scheduler = new Scheduler({
+    db: ctx.db,
+    queue,
+    pipeline,
+    log,
+    owner,
+    defaultPollSeconds: config.pollTickSeconds,
+    leaseMs: o.leaseMs ?? 30_000,
+    concurrency: o.concurrency ?? 2,
+    maxAttempts: o.maxAttempts ?? 3,
+  });
+  const core: VllmCore = { db: ctx.db, log, queue, deployments, clusters, scheduler, pipeline, manager };
+  const svc = new VllmService(core);
+
+  return {
+    name: 'vllm',
+    title: 'BenchOps vLLM service',
+    description:
+      'Deploys vLLM servers (Kubernetes, or emulated servers locally) with GPU placement, and runs the deploy-then-benchmark queue.',
+    api: svc,
+    core,
+    routes: (app: App) => registerRoutes(app, core, svc),
+    health: async () => {
+      const out: Record<string, string> = {};
+      try {
+        const b = await clusters.backend(config.executor === 'kubernetes' ? 'default' : 'local');
+        await b.nodes();
+        out.cluster = 'ok';
+      } catch (e: any) {
+        out.cluster = `down: ${e.message}`;
+      }
+      out.scheduler = scheduler.lastError ? `degraded: ${scheduler.lastError}` : 'ok';
+      return out;
+    },
+    status: async () => ({
+      queue: await svc.queueStatus(),
+      deployments: await deployments.counts(),
+      scheduler: { ...(await scheduler.settings()), instance_id: owner, active: scheduler.activeIds() },
+    }),
+    start: async () => {
+      await ctx.database
+        .tryWithLock('vllm:reconcile', async () => {
+          const r = await deployments.reconcile();
+          if (r.checked) log.info(r, 'vLLM deployments reconciled');
+        })
+        .catch((e) => log.warn({ err: e.message }, 'vLLM reconciliation failed'));
+      if (o.autoStart !== false) scheduler.start();
+    },
+    stop: async () => {
+      await scheduler.stop();
+      await clusters.close();
+    },
+  };
+}
+
+/** The platform's factory (registered in src/services/index.ts). */
+export function createVllmService(ctx: PlatformContext): ServiceModule {
+  return createVllmModule(ctx);
+}

@@ -1,0 +1,298 @@
+/** HTTP routes of the vLLM service (:8005): deployments, queue, scheduler, clusters and nodes. */
+import { z } from 'zod';
+import { badRequest, conflict, unprocessable } from '../../core/errors.ts';
+import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
+import { deploymentView } from './deployments.ts';
+import { nodeView } from './devices.ts';
+import { PRIORITIES, priorityRank, publicConfig } from './models.ts';
+import { normalize, type Resources } from './placement.ts';
+import { queueView } from './queue.ts';
+import type { VllmCore, VllmService } from './service.ts';
+
+const idParam = z.object({ id: z.string().min(1).max(200) });
+const message = z.object({ message: z.string() });
+
+export async function registerRoutes(app: App, core: VllmCore, svc: VllmService): Promise<void> {
+  const tags = ['deployments'];
+
+  app.post(
+    '/deploy',
+    {
+      schema: {
+        summary: 'Deploy a vLLM server (config, or Helm-style custom values inline or from a vLLM project file); placement decides the node',
+        tags,
+        body: z.object({
+          config: z.record(z.string(), z.unknown()).nullish(),
+          deployment_name: z.string().max(100).nullish(),
+          custom_values_content: z.string().max(1_000_000).nullish(),
+          project_id: z.string().max(200).nullish(),
+          values_file_id: z.string().max(200).nullish(),
+          cluster_id: z.string().max(100).default('local'),
+          priority: z.enum(PRIORITIES).default('medium'),
+          allow_eviction: z.boolean().default(false),
+          nodes: z.array(z.string().max(253)).max(100).nullish(),
+        }),
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const raw = { ...(b.config ?? {}), ...(b.custom_values_content ? { custom_values_content: b.custom_values_content } : {}) };
+      const cfg = await svc.resolveConfig(raw, { project_id: b.project_id, values_file_id: b.values_file_id }, ['body', 'config']);
+      if (!cfg) throw unprocessable(['body', 'config'], 'Field required: config, custom_values_content, or project_id with values_file_id');
+      await core.clusters.get(b.cluster_id).catch(() => {
+        throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${b.cluster_id}`);
+      });
+      const out = await core.deployments.create(cfg, {
+        clusterId: b.cluster_id,
+        priorityRank: priorityRank(b.priority),
+        allowEviction: b.allow_eviction,
+        keep: true,
+        name: b.deployment_name,
+        nodes: b.nodes ?? undefined,
+      });
+      if (out.kind === 'wait' || out.kind === 'unschedulable') {
+        throw conflict(`No GPU capacity for this deployment (${out.decision.action}): ${out.decision.reason}`);
+      }
+      const d = out.deployment;
+      if (out.kind === 'created') {
+        // readiness is watched in the background; the status endpoint shows progress
+        void core.deployments.waitReady(d.id).catch((e) => core.log.warn({ deployment: d.id, err: e.message }, 'deployment not ready'));
+      }
+      reply.code(out.kind === 'created' ? 201 : 200);
+      return {
+        deployment_id: d.id,
+        deployment_name: d.name,
+        status: d.status,
+        config: publicConfig(d.config as any),
+        created_at: iso(d.createdAt),
+        endpoint: d.endpoint,
+        k8s_service_name: d.serviceName,
+        placement: out.decision,
+        reused: out.kind === 'reused',
+        message: out.kind === 'reused' ? `Reusing running deployment ${d.id} with the same configuration` : `vLLM deployment ${d.name} started`,
+      };
+    },
+  );
+
+  app.get(
+    '/deployments',
+    {
+      schema: {
+        summary: 'Deployments as an object map (id → deployment with status, config, k8s_service_name, endpoint, placement)',
+        tags,
+        querystring: z.object({ status: z.string().max(32).optional(), cluster_id: z.string().max(100).optional() }),
+      },
+    },
+    async (req) => {
+      const rows = (await core.deployments.list()).filter(
+        (d) => (!req.query.status || d.status === req.query.status) && (!req.query.cluster_id || d.clusterId === req.query.cluster_id),
+      );
+      return Object.fromEntries(rows.map((d) => [d.id, deploymentView(d)]));
+    },
+  );
+
+  app.get('/deployments/:id', { schema: { summary: 'One deployment', tags, params: idParam } }, async (req) =>
+    deploymentView(await svc.deploymentOrThrow(req.params.id)),
+  );
+
+  app.get('/deployments/:id/status', { schema: { summary: 'Status of one deployment', tags, params: idParam } }, async (req) => {
+    const d = await svc.deploymentOrThrow(req.params.id);
+    return {
+      deployment_id: d.id,
+      deployment_name: d.name,
+      status: d.status,
+      uptime: d.status === 'running' ? Math.round((Date.now() - d.updatedAt.getTime()) / 1000) : null,
+      endpoint: d.endpoint,
+      node_name: d.nodeName,
+      placement: d.placement,
+      error_message: d.errorMessage,
+    };
+  });
+
+  app.delete('/deployments/:id', { schema: { summary: 'Stop a deployment (its objects or process are removed)', tags, params: idParam, response: { 200: message } } }, async (req) => {
+    await svc.deploymentOrThrow(req.params.id);
+    await core.deployments.delete(req.params.id);
+    return { message: `Deployment ${req.params.id} stopped successfully` };
+  });
+
+  // ---------------------------------------------------------------- queue
+  const qtags = ['queue'];
+  app.post(
+    '/queue/deployment',
+    {
+      schema: {
+        summary: 'Queue "deploy vLLM, then run N benchmark jobs" (priority, scheduling_config, allow_eviction, keep_deployment)',
+        tags: qtags,
+        body: z.record(z.string(), z.unknown()),
+      },
+    },
+    async (req) => svc.enqueue(req.body as any),
+  );
+
+  app.get(
+    '/queue/list',
+    {
+      schema: {
+        summary: 'Queue items, newest first (with current_step, total_steps, completed_steps, placement)',
+        tags: qtags,
+        querystring: pageQuery.extend({ status: z.enum(['pending', 'processing', 'completed', 'failed', 'cancelled']).optional() }),
+      },
+    },
+    async (req, reply) => {
+      const { rows, total } = await core.queue.list(req.query);
+      setTotal(reply, total);
+      return rows.map(queueView);
+    },
+  );
+
+  app.get('/queue/status', { schema: { summary: 'Counts per status', tags: qtags } }, async () => svc.queueStatus());
+
+  app.get('/queue/:id', { schema: { summary: 'One queue item', tags: qtags, params: idParam } }, async (req) => svc.getQueueItem(req.params.id));
+
+  app.delete(
+    '/queue/:id',
+    {
+      schema: {
+        summary: 'Delete a finished or pending item (force=true: cancel and clean up a processing one first)',
+        tags: qtags,
+        params: idParam,
+        querystring: z.object({ force: z.enum(['true', 'false', '1', '0']).optional() }),
+        response: { 200: message },
+      },
+    },
+    async (req) => {
+      const force = req.query.force === 'true' || req.query.force === '1';
+      if (force) await svc.forceDelete(req.params.id);
+      else await core.queue.delete(req.params.id);
+      return { message: `Queue request ${req.params.id} ${force ? 'force ' : ''}deleted successfully` };
+    },
+  );
+
+  app.delete('/queue/:id/force', { schema: { summary: 'Cancel (with cleanup) and delete', tags: qtags, params: idParam, response: { 200: message } } }, async (req) => {
+    await svc.forceDelete(req.params.id);
+    return { message: `Queue request ${req.params.id} force deleted successfully` };
+  });
+
+  app.post('/queue/:id/cancel', { schema: { summary: 'Cancel: stops the running step, cleans only what this request created', tags: qtags, params: idParam, response: { 200: message } } }, async (req) => {
+    await svc.cancel(req.params.id);
+    return { message: `Queue request ${req.params.id} cancelled successfully` };
+  });
+
+  app.post(
+    '/queue/:id/priority',
+    { schema: { summary: 'Change the priority of a pending item', tags: qtags, params: idParam, body: z.object({ priority: z.enum(PRIORITIES) }), response: { 200: message } } },
+    async (req) => {
+      await svc.setPriority(req.params.id, req.body.priority);
+      return { message: `Queue request ${req.params.id} priority changed to ${req.body.priority}` };
+    },
+  );
+
+  // ---------------------------------------------------------------- scheduler
+  const stags = ['scheduler'];
+  const status = async () => {
+    const s = await core.scheduler.settings();
+    const counts = await svc.queueStatus();
+    return {
+      running: s.running,
+      paused: !s.running,
+      poll_interval: s.pollInterval,
+      auto_start: true,
+      task_running: s.running,
+      active_requests: counts.processing_requests,
+      pending_requests: counts.pending_requests,
+      instance_id: core.scheduler.owner,
+      instance_active_requests: core.scheduler.activeIds(),
+      last_poll_time: iso(core.scheduler.lastTickAt),
+      last_error: core.scheduler.lastError,
+      total_processed: core.scheduler.processed,
+    };
+  };
+  app.get('/scheduler/status', { schema: { summary: 'Scheduler state (shared by every replica) and counts', tags: stags } }, status);
+  for (const [verb, running, word] of [
+    ['start', true, 'started'],
+    ['resume', true, 'resumed'],
+    ['stop', false, 'stopped'],
+    ['pause', false, 'paused'],
+  ] as const) {
+    app.post(
+      `/scheduler/${verb}`,
+      { schema: { summary: `${verb[0].toUpperCase()}${verb.slice(1)} claiming new items (running items always finish)`, tags: stags, response: { 200: message } } },
+      async () => {
+        await core.scheduler.setSettings({ running });
+        return { message: `Queue scheduler ${word} successfully` };
+      },
+    );
+  }
+  const setPoll = async (v: number | undefined) => {
+    if (v !== undefined) {
+      if (!Number.isFinite(v) || v < 1 || v > 3600) throw badRequest('poll_interval must be between 1 and 3600 seconds');
+      await core.scheduler.setSettings({ pollInterval: Math.round(v) });
+    }
+    const s = await core.scheduler.settings();
+    return { message: 'Scheduler configuration updated', poll_interval: s.pollInterval, running: s.running };
+  };
+  app.post(
+    '/scheduler/config',
+    { schema: { summary: 'Set the poll interval (query poll_interval, seconds)', tags: stags, querystring: z.object({ poll_interval: z.coerce.number().optional() }) } },
+    async (req) => setPoll(req.query.poll_interval),
+  );
+  app.put(
+    '/scheduler/config',
+    { schema: { summary: 'Set the poll interval (body {poll_interval})', tags: stags, body: z.object({ poll_interval: z.number() }) } },
+    async (req) => setPoll(req.body.poll_interval),
+  );
+
+  // ---------------------------------------------------------------- clusters
+  const ctags = ['clusters'];
+  app.get('/clusters', { schema: { summary: 'Clusters (local built in; kubeconfig clusters are stored encrypted, never returned)', tags: ctags } }, async () =>
+    core.clusters.list(),
+  );
+  app.post(
+    '/clusters',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Register a Kubernetes cluster by kubeconfig (admin)',
+        tags: ctags,
+        body: z
+          .object({
+            name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63),
+            kubeconfig: z.string().min(1).max(256 * 1024),
+            context: z.string().max(253).nullish(),
+            namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).nullish(),
+          })
+          .strict(),
+      },
+    },
+    async (req, reply) => {
+      reply.code(201);
+      return core.clusters.add(req.body);
+    },
+  );
+  app.get('/clusters/:id', { schema: { summary: 'One cluster', tags: ctags, params: idParam } }, async (req) => core.clusters.get(req.params.id));
+  app.delete('/clusters/:id', { config: { role: 'admin' }, schema: { summary: 'Remove a registered cluster (admin)', tags: ctags, params: idParam, response: { 200: message } } }, async (req) => {
+    const active = (await core.deployments.list()).filter((d) => d.clusterId === req.params.id && (d.status === 'running' || d.status === 'deploying'));
+    if (active.length) throw conflict(`Cluster ${req.params.id} still has ${active.length} active deployment(s)`);
+    await core.clusters.remove(req.params.id);
+    return { message: `Cluster ${req.params.id} removed` };
+  });
+  app.get(
+    '/clusters/:id/nodes',
+    { schema: { summary: 'Nodes in seed 003 shape: hostname, status, devices with peak_fp16_TFLOPS, memory bandwidth, available_count', tags: ctags, params: idParam } },
+    async (req) => {
+      await core.clusters.get(req.params.id);
+      const backend = await core.clusters.backend(req.params.id);
+      const nodes = await backend.nodes();
+      const mine = await core.deployments.workloads(req.params.id);
+      const foreign = await backend.foreignWorkloads();
+      return nodes.map((n) => {
+        const used: Resources = {};
+        for (const w of [...mine, ...foreign]) {
+          if (w.node !== n.name) continue;
+          for (const [k, v] of Object.entries(normalize(w.resources))) used[k] = (used[k] ?? 0) + v;
+        }
+        return nodeView(n, used);
+      });
+    },
+  );
+}

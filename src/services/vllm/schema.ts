@@ -1,0 +1,99 @@
+/** Tables of the vLLM service: deployments, the deploy-then-benchmark queue, scheduler settings, clusters. */
+import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const vllmDeployments = pgTable(
+  'vllm_deployments',
+  {
+    id: text('id').primaryKey(),
+    /** Kubernetes-valid name of the objects (Deployment and Service) or of the local process. */
+    name: text('name').notNull(),
+    clusterId: text('cluster_id').notNull(),
+    backend: text('backend').notNull(), // local | kubernetes
+    namespace: text('namespace').notNull(),
+    status: text('status').notNull(), // deploying | running | failed | stopped | cleaned_up
+    config: jsonb('config').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    /** Requested extended resources per resource name, e.g. {"nvidia.com/gpu": 2}. */
+    resources: jsonb('resources').notNull(),
+    priorityRank: integer('priority_rank').notNull().default(2),
+    nodeName: text('node_name'),
+    serviceName: text('service_name'),
+    endpoint: text('endpoint'),
+    /** Local backend: the emulated server's process id. */
+    pid: integer('pid'),
+    /** Queue item that created it (cleanup touches only what a request created). */
+    ownerRequestId: text('owner_request_id'),
+    keep: boolean('keep').notNull().default(false),
+    placement: jsonb('placement'),
+    errorMessage: text('error_message'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('vllm_deployments_status_idx').on(t.status), index('vllm_deployments_fp_idx').on(t.fingerprint)],
+);
+
+export const vllmQueue = pgTable(
+  'vllm_queue',
+  {
+    id: text('id').primaryKey(),
+    priority: text('priority').notNull(),
+    priorityRank: integer('priority_rank').notNull(),
+    status: text('status').notNull(), // pending | processing | completed | failed | cancelled
+    vllmConfig: jsonb('vllm_config'),
+    benchmarkConfigs: jsonb('benchmark_configs').notNull(),
+    schedulingConfig: jsonb('scheduling_config').notNull(),
+    skipVllmCreation: boolean('skip_vllm_creation').notNull().default(false),
+    helmDeployment: boolean('helm_deployment').notNull().default(false),
+    helmConfig: jsonb('helm_config'),
+    clusterId: text('cluster_id').notNull().default('local'),
+    allowEviction: boolean('allow_eviction').notNull().default(false),
+    keepDeployment: boolean('keep_deployment').notNull().default(false),
+    /** Existing deployment to benchmark when skip_vllm_creation is set (else the first running one). */
+    targetDeploymentId: text('target_deployment_id'),
+    placement: jsonb('placement'),
+    currentStep: text('current_step').notNull().default('pending'),
+    totalSteps: integer('total_steps').notNull().default(0),
+    completedSteps: integer('completed_steps').notNull().default(0),
+    deploymentId: text('deployment_id'),
+    /** True when this request created the deployment (and so may tear it down). */
+    createdDeployment: boolean('created_deployment').notNull().default(false),
+    jobs: jsonb('jobs').notNull().default([]),
+    resultPks: jsonb('result_pks').notNull().default([]),
+    errorMessage: text('error_message'),
+    notBefore: ts('not_before'),
+    deadline: ts('deadline'),
+    claimedBy: text('claimed_by'),
+    leaseUntil: ts('lease_until'),
+    attempts: integer('attempts').notNull().default(0),
+    cleanupPending: boolean('cleanup_pending').notNull().default(false),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    startedAt: ts('started_at'),
+    completedAt: ts('completed_at'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('vllm_queue_claim_idx').on(t.status, t.priorityRank, t.createdAt),
+    index('vllm_queue_lease_idx').on(t.status, t.leaseUntil),
+  ],
+);
+
+/** One row (id = 'default'): scheduler state shared by every replica. */
+export const vllmScheduler = pgTable('vllm_scheduler', {
+  id: text('id').primaryKey(),
+  running: boolean('running').notNull(),
+  pollInterval: integer('poll_interval'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+export const vllmClusters = pgTable('vllm_clusters', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  kind: text('kind').notNull(), // kubeconfig
+  kubeconfigEnc: text('kubeconfig_enc').notNull(),
+  context: text('context'),
+  namespace: text('namespace').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});

@@ -1,0 +1,162 @@
+/**
+ * The service object behind the routes and the in-process API: resolves vLLM configs (direct, or Helm-style values
+ * from a vLLM project file), enqueues, cancels, and exposes the running models.
+ */
+import type { Logger } from 'pino';
+import type { Db } from '../../core/db/client.ts';
+import { AppError, notFound, unprocessable } from '../../core/errors.ts';
+import type { ManagerApi } from '../manager/api.ts';
+import type { QueueCounts, QueueItemView, ServedModel, VllmApi } from './api.ts';
+import type { ClusterRegistry } from './clusters.ts';
+import type { DeploymentService } from './deployments.ts';
+import { configFromHelmValues, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequestInput, type VllmConfig } from './models.ts';
+import type { Pipeline } from './pipeline.ts';
+import { queueCounts, queueView, type QueueRepository } from './queue.ts';
+import type { Scheduler } from './scheduler.ts';
+
+export interface VllmCore {
+  db: Db;
+  log: Logger;
+  queue: QueueRepository;
+  deployments: DeploymentService;
+  clusters: ClusterRegistry;
+  scheduler: Scheduler;
+  pipeline: Pipeline;
+  manager: () => ManagerApi | null;
+}
+
+/** Reads a vLLM project's values file through the manager and turns it into a config. */
+export async function configFromProjectFile(
+  manager: ManagerApi | null,
+  projectId: string,
+  fileId: string,
+  loc: string[],
+): Promise<VllmConfig> {
+  if (!manager) throw new AppError(503, 'The benchmark manager is not reachable (needed to read the values file)', 'unavailable');
+  const file = await manager.getFile(projectId, fileId);
+  return configFromHelmValues(file.content, {}, loc);
+}
+
+export class VllmService implements VllmApi {
+  constructor(private readonly c: VllmCore) {}
+
+  /** A config from a request: custom values (inline or a project file) win over the form fields, as they describe what runs. */
+  async resolveConfig(
+    raw: Record<string, unknown> | null | undefined,
+    helm: { project_id?: string | null; values_file_id?: string | null } | null | undefined,
+    loc: string[],
+  ): Promise<VllmConfig | null> {
+    const extra = raw ?? {};
+    const keep = (cfg: VllmConfig) => {
+      // cluster-side choices the values file does not describe
+      for (const k of ['hardware', 'image'] as const) if (extra[k] && !cfg[k]) (cfg as any)[k] = extra[k];
+      return cfg;
+    };
+    if (typeof extra.custom_values_content === 'string' && extra.custom_values_content.trim()) {
+      return keep(configFromHelmValues(extra.custom_values_content, {}, [...loc, 'custom_values_content']));
+    }
+    if (helm?.project_id && helm.values_file_id) {
+      return keep(await configFromProjectFile(this.c.manager(), helm.project_id, helm.values_file_id, ['body', 'vllm_helm_config', 'values_file_id']));
+    }
+    if (!raw || !Object.keys(raw).length) return null;
+    const parsed = vllmConfigSchema.safeParse(raw);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw unprocessable([...loc, ...i.path.map(String)], i.code === 'invalid_type' && (i as any).input === undefined ? 'Field required' : i.message);
+    }
+    return parsed.data;
+  }
+
+  async enqueue(body: QueueRequestInput): Promise<QueueItemView> {
+    const parsed = queueRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      const i = parsed.error.issues[0];
+      throw unprocessable(['body', ...i.path.map(String)], i.message);
+    }
+    const req = parsed.data;
+    await this.c.clusters.get(req.cluster_id).catch(() => {
+      throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${req.cluster_id}`);
+    });
+    req.benchmark_configs.forEach((b, i) => {
+      if (!(b.project_id && b.job_file_id)) {
+        throw unprocessable(['body', 'benchmark_configs', i, 'job_file_id'] as any, 'project_id and job_file_id are required (the job file is read from the project)');
+      }
+    });
+    let cfg: VllmConfig | null = null;
+    if (!req.skip_vllm_creation) {
+      cfg = await this.resolveConfig(req.vllm_config as Record<string, unknown> | null, req.helm_config, ['body', 'vllm_config']);
+      if (!cfg) throw unprocessable(['body', 'vllm_config', 'model_name'], 'Field required: a vLLM config (or custom values) is needed unless skip_vllm_creation');
+    } else if (req.deployment_id) {
+      await this.c.deployments.get(req.deployment_id).catch(() => {
+        throw unprocessable(['body', 'deployment_id'], `Deployment ${req.deployment_id} not found`);
+      });
+    }
+    const row = await this.c.queue.insert(req, cfg);
+    this.c.log.info({ item: row.id, priority: row.priority, model: cfg?.model_name ?? null }, 'queue item added');
+    this.c.scheduler.wake();
+    return queueView(row);
+  }
+
+  async getQueueItem(id: string): Promise<QueueItemView> {
+    return queueView(await this.c.queue.get(id));
+  }
+
+  async listQueue(opts: { status?: string; limit?: number; offset?: number } = {}): Promise<QueueItemView[]> {
+    const { rows } = await this.c.queue.list({ status: opts.status, limit: opts.limit ?? 100, offset: opts.offset ?? 0 });
+    return rows.map(queueView);
+  }
+
+  queueStatus(): Promise<QueueCounts> {
+    return queueCounts(this.c.db);
+  }
+
+  /** Cancels; when this process runs the item, waits (bounded) for its running step to stop and its cleanup to finish. */
+  async cancel(id: string): Promise<void> {
+    const row = await this.c.queue.cancel(id);
+    if (row.cleanupPending) {
+      const running = this.c.scheduler.interrupt(id, 'cancelled');
+      if (running) await Promise.race([running, new Promise((r) => setTimeout(r, 30_000))]);
+    }
+    this.c.scheduler.wake();
+  }
+
+  /** Force delete: cancel (with cleanup) when in flight, then remove the record. */
+  async forceDelete(id: string): Promise<void> {
+    const row = await this.c.queue.get(id);
+    if (row.status === 'processing' || row.status === 'pending') await this.cancel(id);
+    const now = await this.c.queue.get(id);
+    if (now.cleanupPending) await this.c.pipeline.cleanup(now);
+    await this.c.queue.hardDelete(id);
+  }
+
+  async setPriority(id: string, priority: string): Promise<void> {
+    if (!(PRIORITIES as readonly string[]).includes(priority)) throw unprocessable(['body', 'priority'], `must be one of ${PRIORITIES.join(', ')}`);
+    await this.c.queue.setPriority(id, priority);
+    this.c.scheduler.wake();
+  }
+
+  async servedModels(): Promise<ServedModel[]> {
+    const rows = await this.c.deployments.running();
+    const out: ServedModel[] = [];
+    for (const d of rows) {
+      const cfg = d.config as VllmConfig;
+      if (!d.endpoint) continue;
+      const backend = await this.c.clusters.backend(d.clusterId).catch(() => null);
+      out.push({
+        deployment_id: d.id,
+        id: servedName(cfg),
+        endpoint: d.endpoint,
+        max_model_len: cfg.max_model_len ?? null,
+        created: Math.floor(d.createdAt.getTime() / 1000),
+        reachable: !!backend?.httpReachable,
+      });
+    }
+    return out;
+  }
+
+  async deploymentOrThrow(id: string) {
+    return this.c.deployments.get(id).catch(() => {
+      throw notFound('Deployment not found');
+    });
+  }
+}
