@@ -1,5 +1,5 @@
 /** Database access for the manager (drizzle); every function takes a Db or a transaction handle. */
-import { and, asc, count, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../core/db/client.ts';
 import { files, modifiedFiles, projects, syncRuns, type FileRow, type ModifiedRow, type ProjectRow } from './schema.ts';
 import type { FileType } from './api.ts';
@@ -123,6 +123,13 @@ export async function deleteOriginals(db: DbOrTx, ids: string[]): Promise<void> 
 
 export async function insertOriginals(db: DbOrTx, rows: (typeof files.$inferInsert)[]): Promise<void> {
   for (let i = 0; i < rows.length; i += 200) await db.insert(files).values(rows.slice(i, i + 200));
+}
+
+/** Sync history of a project, newest first, with the total. */
+export async function listSyncRuns(db: DbOrTx, projectId: string, limit: number, offset: number) {
+  const rows = await db.select().from(syncRuns).where(eq(syncRuns.projectId, projectId)).orderBy(desc(syncRuns.startedAt)).limit(limit).offset(offset);
+  const [{ n }] = await db.select({ n: count() }).from(syncRuns).where(eq(syncRuns.projectId, projectId));
+  return { rows, total: Number(n) };
 }
 
 export { files, modifiedFiles, projects, syncRuns };

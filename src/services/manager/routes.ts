@@ -1,11 +1,10 @@
 /** HTTP routes of the manager (seed 001 + SPEC 3.1); thin: validate, call the service, shape the response. */
-import { and, desc, eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
 import type { ManagerService } from './service.ts';
 import type { Syncer } from './sync.ts';
 import { mapLimit } from './git/source.ts';
-import { syncRuns } from './schema.ts';
+import { listSyncRuns } from './repository.ts';
 import { modifiedView, projectView } from './views.ts';
 
 const FILE_TYPES = ['config', 'job', 'vllm'] as const;
@@ -126,14 +125,8 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
     { schema: { summary: 'Sync history of a project, newest first', tags, params: projectParams, querystring: pageQuery } },
     async (req, reply) => {
       await svc.requireProject(req.params.project_id);
-      const rows = await svc.db
-        .select()
-        .from(syncRuns)
-        .where(and(eq(syncRuns.projectId, req.params.project_id)))
-        .orderBy(desc(syncRuns.startedAt))
-        .limit(req.query.limit)
-        .offset(req.query.offset);
-      setTotal(reply, rows.length + req.query.offset);
+      const { rows, total } = await listSyncRuns(svc.db, req.params.project_id, req.query.limit, req.query.offset);
+      setTotal(reply, total);
       return rows.map((r) => ({
         run_id: r.id,
         project_id: r.projectId,
