@@ -139,6 +139,20 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(total.body).toEqual([]);
     });
 
+    it('timestamps keep their text in the pk; without a zone they are UTC, offsets are honoured in time filters', async () => {
+      const base = { benchmark_name: 'tz', model_id: 'm', source: 's', data: {} };
+      const a = await post('/raw_input', { ...base, run_id: 'a', timestamp: '2027-01-01T00:00:00' });
+      const b = await post('/raw_input', { ...base, run_id: 'b', timestamp: '2027-01-01T09:10:00+09:00' });
+      const c = await post('/raw_input', { ...base, run_id: 'c', timestamp: '2027-01-01T00:00:00.123456Z' });
+      expect(a.body.saved_as).toBe('2027-01-01T00:00:00-tz-a');
+      expect(b.body.saved_as).toBe('2027-01-01T09:10:00+09:00-tz-b');
+      expect(c.status).toBe(200);
+      const r = await get('/raw_input?benchmark_name=tz&since=2026-12-31T23:59:00Z&until=2027-01-01T00:05:00Z&order=asc');
+      expect(r.body.map((x: any) => x.run_id)).toEqual(['a', 'c']);
+      const r2 = await get('/raw_input?benchmark_name=tz&since=2027-01-01T00:05:00Z');
+      expect(r2.body.map((x: any) => x.run_id)).toEqual(['b']);
+    });
+
     it('unknown pks are 404', async () => {
       expect((await get('/raw_input/nope')).status).toBe(404);
       expect((await get('/standardized_output/nope')).status).toBe(404);

@@ -14,6 +14,9 @@ import { Gauge, type Registry } from 'prom-client';
 import type { Db } from '../../core/db/client.ts';
 import { latestAll } from './repository.ts';
 
+/** A cap on exported series, so a flood of distinct metric names cannot make a scrape unbounded. */
+const MAX_SERIES = 50_000;
+
 const LABELS: Record<string, string[]> = {
   score: ['task', 'model_tag'],
   latency: ['model_tag', 'benchmark', 'stat'],
@@ -53,7 +56,8 @@ export function installResultsExporter(registry: Registry, db: Db, log: Logger):
   async function refresh(): Promise<void> {
     let rows: Row[];
     try {
-      rows = await latestAll(db);
+      rows = await latestAll(db, MAX_SERIES);
+      if (rows.length === MAX_SERIES) log.warn({ max: MAX_SERIES }, 'results metrics: series cap reached; the rest is not exported');
     } catch (e) {
       // Keep serving the previous values rather than failing the whole scrape.
       log.warn({ err: e }, 'results metrics: reading the latest values failed');

@@ -4,7 +4,7 @@ import type { DbOrTx } from '../../core/db/client.ts';
 import type { ResultFilter, ResultSummary } from './api.ts';
 import { latestSeries, metricValues, rawInputs, standardizedOutputs } from './schema.ts';
 import { familyOf, type MetricRow } from './standard.ts';
-import type { Envelope } from './validation.ts';
+import { toInstant, type Envelope } from './validation.ts';
 
 export type Collection = typeof rawInputs | typeof standardizedOutputs;
 
@@ -139,8 +139,8 @@ function filterWhere(t: Collection, f: ResultFilter): SQL | undefined {
   if (f.benchmark_name) conds.push(eq(t.benchmarkName, f.benchmark_name));
   if (f.source) conds.push(eq(t.source, f.source));
   if (f.run_id) conds.push(eq(t.runId, f.run_id));
-  if (f.since) conds.push(gte(t.ts, new Date(f.since)));
-  if (f.until) conds.push(lte(t.ts, new Date(f.until)));
+  if (f.since) conds.push(gte(t.ts, toInstant(f.since)));
+  if (f.until) conds.push(lte(t.ts, toInstant(f.until)));
   return conds.length ? and(...conds) : undefined;
 }
 
@@ -199,8 +199,8 @@ export async function history(db: DbOrTx, f: HistoryFilter) {
   if (f.task) conds.push(eq(metricValues.task, f.task));
   if (f.stat !== undefined) conds.push(eq(metricValues.stat, f.stat));
   if (f.benchmarkName) conds.push(eq(metricValues.benchmarkName, f.benchmarkName));
-  if (f.since) conds.push(gte(metricValues.ts, new Date(f.since)));
-  if (f.until) conds.push(lte(metricValues.ts, new Date(f.until)));
+  if (f.since) conds.push(gte(metricValues.ts, toInstant(f.since)));
+  if (f.until) conds.push(lte(metricValues.ts, toInstant(f.until)));
   const where = and(...conds);
   const items = await db
     .select({
@@ -223,8 +223,8 @@ export async function history(db: DbOrTx, f: HistoryFilter) {
   return { items, total: Number(n) };
 }
 
-/** Every exported series' latest value (read at scrape time). */
-export async function latestAll(db: DbOrTx) {
+/** Every exported series' latest value (read at scrape time), at most `limit` of them. */
+export async function latestAll(db: DbOrTx, limit = 50_000) {
   return db
     .select({
       family: latestSeries.family,
@@ -235,7 +235,8 @@ export async function latestAll(db: DbOrTx) {
       value: latestSeries.value,
     })
     .from(latestSeries)
-    .orderBy(asc(latestSeries.family), asc(latestSeries.modelId), asc(latestSeries.task), asc(latestSeries.stat));
+    .orderBy(asc(latestSeries.family), asc(latestSeries.modelId), asc(latestSeries.task), asc(latestSeries.stat))
+    .limit(limit);
 }
 
 export async function counts(db: DbOrTx): Promise<{ raw: number; standardized: number; derived: number }> {

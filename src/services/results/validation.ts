@@ -9,7 +9,12 @@ const PK_SEGMENT_MSG = 'must not be empty or contain /, ?, #, %, \\ or whitespac
 
 /** ISO-8601 date-time (date alone allowed) that Date can parse. */
 export function isTimestamp(s: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s));
+  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(toInstant(s).getTime());
+}
+
+/** The instant of an accepted timestamp; one without a zone is UTC (never the server's local time). */
+export function toInstant(s: string): Date {
+  return new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(s) ? s : /T|\s/.test(s) ? `${s.replace(' ', 'T')}Z` : `${s}T00:00:00Z`);
 }
 
 export const timestampSchema = z.string().max(64).refine(isTimestamp, 'must be an ISO-8601 timestamp, e.g. 2025-08-13T10:00:00Z');
@@ -66,7 +71,7 @@ export function parseEnvelope(body: unknown): Envelope {
     run_id: runId,
     benchmark_name: b.benchmark_name,
     timestamp,
-    ts: new Date(timestamp),
+    ts: toInstant(timestamp),
     model_id: b.model_id,
     tokenizer_id: b.tokenizer_id || b.model_id,
     source: b.source,
