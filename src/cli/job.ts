@@ -11,7 +11,8 @@ export function registerJob(program: Command): void {
         '  performance: vllm_benchmark.json style {defaults, scenarios, thresholds}; task: {tasks: [...]} or evalchemy.json style.\n' +
         'Endpoint: --endpoint, VLLM_MODEL_ENDPOINT, MODEL_ENDPOINT, VLLM_ENDPOINT (…/v1/completions, …/v1 or a base URL).\n' +
         'Model: --model, SERVED_MODEL_NAME, MODEL_NAME, else the first model of /v1/models.\n' +
-        'Overrides for every scenario: RANDOM_INPUT_LEN, RANDOM_OUTPUT_LEN, MAX_CONCURRENCY, NUM_PROMPTS, REQUEST_RATE.\n' +
+        'Defaults for what a scenario and the config\'s "defaults" leave unset: RANDOM_INPUT_LEN, RANDOM_OUTPUT_LEN,\n' +
+        '  MAX_CONCURRENCY, NUM_PROMPTS, REQUEST_RATE (the config describes the benchmark; the manifest fills the gaps).\n' +
         'Results: BENCHOPS_RESULTS_URL (or BACKEND_API when it is a URL) with BENCHOPS_TOKEN; without one, JSON files in\n' +
         '  BENCHOPS_OUTPUT_DIR (default: the current folder).\n\n' +
         'Exit codes: 0 success, 1 thresholds failed or the run failed, 2 configuration error (the message names the field).',

@@ -20,7 +20,10 @@ export interface RunnerFlags {
   mode?: string;
 }
 
-/** Job-level overrides from the environment; they win over every scenario's own values (the manifest is what users edit per run). */
+/**
+ * Job-level settings from the environment (the earlier vllm-benchmark image's variables). They fill what a scenario and the
+ * config's `defaults` leave unset: the config describes the benchmark, the manifest only supplies what it does not say.
+ */
 export interface LoadOverrides {
   random_input_len?: number;
   random_output_len?: number;

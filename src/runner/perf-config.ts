@@ -154,7 +154,7 @@ function parseScenario(s: Json, defaults: Json, at: string, index: number, o: Lo
     if (!(METRICS as readonly string[]).includes(m))
       throw new ConfigError(`${at}percentile_metrics[${i}]`, `unknown metric "${m}"; use ${METRICS.join(', ')}`);
   });
-  const rate = o.request_rate ?? pick((x, k, a) => num(x, k, a, { allowInf: true }), 'request_rate') ?? Infinity;
+  const rate = pick((x, k, a) => num(x, k, a, { allowInf: true }), 'request_rate') ?? o.request_rate ?? Infinity;
   if (rate <= 0) throw new ConfigError(`${at}request_rate`, 'must be positive');
   const name = str(s, 'name', at) ?? `scenario_${index + 1}`;
   return {
@@ -163,12 +163,12 @@ function parseScenario(s: Json, defaults: Json, at: string, index: number, o: Lo
     api,
     datasetName,
     datasetPath: pick(str, 'dataset_path'),
-    randomInputLen: o.random_input_len ?? pick(int1, 'random_input_len', 'input_len', 'max_input_tokens') ?? 1024,
-    randomOutputLen: o.random_output_len ?? pick(int1, 'random_output_len', 'output_len', 'max_output_tokens') ?? 128,
+    randomInputLen: pick(int1, 'random_input_len', 'input_len', 'max_input_tokens') ?? o.random_input_len ?? 1024,
+    randomOutputLen: pick(int1, 'random_output_len', 'output_len', 'max_output_tokens') ?? o.random_output_len ?? 128,
     randomRangeRatio: pick((x, k, a) => num(x, k, a, { min: 0 }), 'random_range_ratio'),
     randomPrefixLen: pick((x, k, a) => num(x, k, a, { int: true, min: 0 }), 'random_prefix_len'),
-    numPrompts: o.num_prompts ?? pick(int1, 'num_prompts') ?? DEFAULT_NUM_PROMPTS,
-    maxConcurrency: o.max_concurrency ?? pick(int1, 'max_concurrency', 'concurrency', 'concurrent_requests'),
+    numPrompts: pick(int1, 'num_prompts') ?? o.num_prompts ?? DEFAULT_NUM_PROMPTS,
+    maxConcurrency: pick(int1, 'max_concurrency', 'concurrency', 'concurrent_requests') ?? o.max_concurrency,
     requestRate: rate,
     burstiness: pick((x, k, a) => num(x, k, a, { min: 0 }), 'burstiness'),
     percentileMetrics: pm,

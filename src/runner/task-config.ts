@@ -67,7 +67,7 @@ export interface TaskConfigContext {
   cwd: string;
   mountRoot?: string;
   tasksDir?: string;
-  /** MAX_CONCURRENCY from the environment wins over the config's concurrency. */
+  /** MAX_CONCURRENCY from the environment: used when the config sets no `concurrency` (before lm-eval's batch_size). */
   concurrencyOverride?: number;
 }
 
@@ -366,7 +366,8 @@ export async function parseTaskConfig(cfg: Json, ctx: TaskConfigContext): Promis
     path.join(ctx.configDir, 'tasks'),
   ];
   const sources: { src: TaskSource; o: Overrides }[] = [];
-  let concurrency = num(cfg, 'concurrency', '', { int: true, min: 1 }) ?? num(cfg, 'max_concurrency', '', { int: true, min: 1 });
+  const concurrency = num(cfg, 'concurrency', '', { int: true, min: 1 }) ?? num(cfg, 'max_concurrency', '', { int: true, min: 1 });
+  let batchSize: number | undefined;
   let name = str(cfg, 'name', '');
 
   const addNamed = (names: unknown, at: string, o: Overrides) => {
@@ -400,7 +401,7 @@ export async function parseTaskConfig(cfg: Json, ctx: TaskConfigContext): Promis
       if (!isObject(b)) throw new ConfigError(`benchmarks.${k}`, 'must be an object');
       if (bool(b, 'enabled', at) === false) continue;
       const bc = num(b, 'batch_size', at, { int: true, min: 1 });
-      if (bc && !concurrency) concurrency = bc;
+      if (bc) batchSize ??= bc;
       addNamed(b.tasks ?? [k], `${at}tasks`, {
         numFewshot: num(b, 'num_fewshot', at, { int: true, min: 0 }) ?? num(b, 'few_shot', at, { int: true, min: 0 }),
         limit: num(b, 'limit', at, { min: 0 }),
@@ -454,7 +455,7 @@ export async function parseTaskConfig(cfg: Json, ctx: TaskConfigContext): Promis
     benchmarkName: slug(str(cfg, 'benchmark_name', '') ?? name),
     description: str(cfg, 'description', ''),
     tasks,
-    concurrency: ctx.concurrencyOverride ?? concurrency ?? 8,
+    concurrency: concurrency ?? ctx.concurrencyOverride ?? batchSize ?? 8,
     api,
     thresholds,
     model: str(cfg, 'model', ''),
