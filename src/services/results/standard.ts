@@ -160,6 +160,6 @@ export function familyOf(row: Pick<MetricRow, 'group' | 'metric'>): string | nul
 /** Whether a larger value is an improvement (latencies and failures: smaller is better). */
 export function higherIsBetter(row: Pick<MetricRow, 'group' | 'metric'>): boolean {
   if (row.group === 'latency') return false;
-  if (/stderr|fail|error|errored|incomplete|duration|latency|_ms$|_s$/.test(row.metric)) return false;
+  if (/stderr|std_err|fail|error|errored|incomplete|duration|latency|perplexity|bits_per_byte|_ms$|_s$/.test(row.metric)) return false;
   return true;
 }
