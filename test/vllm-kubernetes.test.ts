@@ -1,0 +1,218 @@
+/**
+ * The Kubernetes path against the Kubernetes API test double: a cluster registered by kubeconfig (stored encrypted),
+ * nodes in seed 003's shape from node capacity and labels, Deployment + Service creation (schema-validated with
+ * kubernetes-models), GPU accounting that includes pods BenchOps did not create, MIG placement, readiness, deletion of
+ * only BenchOps' objects, no half-created objects, and start-up reconciliation.
+ */
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Service } from 'kubernetes-models/v1/Service';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildManifests } from '../src/services/vllm/manifests.ts';
+import { vllmConfigSchema } from '../src/services/vllm/models.ts';
+import { K8sDouble } from './helpers/k8s-double.ts';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { until } from './vllm-fakes.ts';
+
+const NS = 'models';
+const j = async (r: Response) => ({ status: r.status, body: (await r.json()) as any });
+
+describe('vLLM service on Kubernetes (API double)', () => {
+  let k8s: K8sDouble;
+  let p: TestPlatform;
+  let base: string;
+  let clusterId: string;
+  const post = (path: string, body: unknown) =>
+    fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(j);
+  const get = (path: string) => fetch(base + path).then(j);
+
+  beforeAll(async () => {
+    k8s = await K8sDouble.start();
+    k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '2' }, { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' });
+    k8s.addNode('mig-b', { cpu: '32', memory: '256Gi', 'nvidia.com/mig-3g.40gb': '2', 'nvidia.com/mig-1g.10gb': '7' }, { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB-MIG-3g.40gb' });
+    // someone else's training pod holds one H100 on gpu-a
+    k8s.put('pods', {
+      metadata: { name: 'trainer', namespace: 'research', labels: { app: 'trainer' } },
+      spec: { nodeName: 'gpu-a', containers: [{ name: 't', image: 'x', resources: { limits: { 'nvidia.com/gpu': '1' } } }] },
+      status: { phase: 'Running' },
+    });
+    p = await startTestPlatform({ kind: 'pglite', services: ['vllm'] });
+    base = p.urls.vllm!;
+  });
+  afterAll(async () => {
+    await p?.close();
+    await k8s?.close();
+  });
+
+  it('registers a cluster by kubeconfig, stores it encrypted and never returns it', async () => {
+    const bad = await post('/clusters', { name: 'broken', kubeconfig: 'not: a kubeconfig' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'kubeconfig']);
+    const r = await post('/clusters', { name: 'lab', kubeconfig: k8s.kubeconfig, namespace: NS });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ name: 'lab', kind: 'kubernetes', namespace: NS, has_kubeconfig: true });
+    expect(JSON.stringify(r.body)).not.toContain('double-token');
+    clusterId = r.body.id;
+    const list = await get('/clusters');
+    expect(list.body.map((c: any) => c.id)).toEqual(['local', clusterId]);
+    expect(JSON.stringify(list.body)).not.toContain('double-token');
+    const raw: any = await p.ctx.db.execute(sql`SELECT kubeconfig_enc FROM vllm_clusters`);
+    const stored = String((raw.rows ?? raw)[0].kubeconfig_enc);
+    expect(stored.startsWith('v1:')).toBe(true);
+    expect(stored).not.toContain('double-token');
+    expect((await post('/clusters', { name: 'lab', kubeconfig: k8s.kubeconfig })).status).toBe(409);
+    expect(p.logs()).not.toContain('double-token');
+  });
+
+  it('lists nodes in seed 003 shape with availability net of foreign pods', async () => {
+    const r = await get(`/clusters/${clusterId}/nodes`);
+    expect(r.status).toBe(200);
+    const a = r.body.find((n: any) => n.hostname === 'gpu-a');
+    expect(a.status).toBe('Ready');
+    const h100 = a.devices.find((d: any) => d.type === 'gpu');
+    expect(h100).toMatchObject({ name: 'H100-80G', available_count: 1, total_count: 2, device_config: { peak_fp16_TFLOPS: 989, memory_bandwidth_GBps: 3350 } });
+    expect(a.devices.find((d: any) => d.type === 'cpu').device_info.num_virtual_cores).toBe(64);
+    const b = r.body.find((n: any) => n.hostname === 'mig-b');
+    const mig = b.devices.find((d: any) => d.resource_name === 'nvidia.com/mig-3g.40gb');
+    expect(mig).toMatchObject({ name: 'A100-80G-MIG-3g.40gb', available_count: 2 });
+    expect(mig.device_config.peak_fp16_TFLOPS).toBeCloseTo((312 * 3) / 7, 5);
+    expect((await get('/clusters/nope/nodes')).status).toBe(404);
+  });
+
+  let gpuDep: any;
+  it('creates a schema-valid Deployment + Service on the node that fits, and marks it running when ready', async () => {
+    const r = await post('/deploy', {
+      cluster_id: clusterId,
+      config: { model_name: 'Qwen/Qwen3-8B', served_model_name: 'qwen3-8b', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 4096 },
+    });
+    expect(r.status).toBe(201);
+    gpuDep = r.body;
+    expect(r.body).toMatchObject({ status: 'deploying', placement: { action: 'place', node: 'gpu-a' } });
+    expect(r.body.endpoint).toBe(`http://${r.body.deployment_name}.${NS}.svc.cluster.local:8000`);
+    const dep = k8s.get('deployments', NS, r.body.deployment_name, 'apps/v1')!;
+    const svc = k8s.get('services', NS, r.body.deployment_name)!;
+    expect(() => new Deployment(dep as any).validate()).not.toThrow();
+    expect(() => new Service(svc as any).validate()).not.toThrow();
+    for (const o of [dep, svc]) {
+      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'benchops', 'benchops.io/vllm-deployment-id': r.body.deployment_id });
+    }
+    const pod = dep.spec.template.spec;
+    const c = pod.containers[0];
+    expect(c.resources.limits['nvidia.com/gpu']).toBe('1');
+    expect(c.readinessProbe.httpGet.path).toBe('/health');
+    expect(c.livenessProbe.httpGet.path).toBe('/health');
+    expect(c.args).toEqual(expect.arrayContaining(['--model', 'Qwen/Qwen3-8B', '--served-model-name', 'qwen3-8b', '--max-model-len', '4096']));
+    expect(pod.volumes).toContainEqual({ name: 'dshm', emptyDir: { medium: 'Memory', sizeLimit: '16Gi' } });
+    expect(c.volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
+    expect(pod.nodeSelector['kubernetes.io/hostname']).toBe('gpu-a');
+    expect(svc.spec.selector).toEqual(dep.spec.selector.matchLabels);
+
+    k8s.put('deployments', { ...dep, status: { replicas: 1, readyReplicas: 1 } }, 'apps/v1');
+    const st = await until(async () => {
+      const s = await get(`/deployments/${r.body.deployment_id}/status`);
+      return s.body.status === 'running' ? s.body : null;
+    });
+    expect(st).toMatchObject({ node_name: 'gpu-a', error_message: null });
+    const map = await get('/deployments');
+    expect(map.body[r.body.deployment_id]).toMatchObject({ status: 'running', k8s_service_name: r.body.deployment_name, config: { model_name: 'Qwen/Qwen3-8B' } });
+  });
+
+  it('refuses a request no node can hold now (explicit decision), reuses identical ones, places MIG on the MIG node', async () => {
+    const busy = await post('/deploy', { cluster_id: clusterId, config: { model_name: 'Qwen/Qwen3-0.6B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1 } });
+    expect(busy.status).toBe(409);
+    expect(busy.body.detail).toMatch(/\(wait\).*not free/);
+    const huge = await post('/deploy', { cluster_id: clusterId, config: { model_name: 'Qwen/Qwen3-0.6B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 4 } });
+    expect(huge.body.detail).toMatch(/unschedulable/);
+    const same = await post('/deploy', {
+      cluster_id: clusterId,
+      config: { model_name: 'Qwen/Qwen3-8B', served_model_name: 'qwen3-8b', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 4096 },
+    });
+    expect(same.status).toBe(200);
+    expect(same.body).toMatchObject({ reused: true, deployment_id: gpuDep.deployment_id, placement: { action: 'reuse' } });
+    const mig = await post('/deploy', { cluster_id: clusterId, config: { model_name: 'Qwen/Qwen3-0.6B', gpu_resource_type: 'nvidia.com/mig-3g.40gb', gpu_resource_count: 1 } });
+    expect(mig.status).toBe(201);
+    expect(mig.body.placement).toMatchObject({ action: 'place', node: 'mig-b' });
+    const migObj = k8s.get('deployments', NS, mig.body.deployment_name, 'apps/v1')!;
+    expect(migObj.spec.template.spec.containers[0].resources.limits['nvidia.com/mig-3g.40gb']).toBe('1');
+    expect(() => new Deployment(migObj as any).validate()).not.toThrow();
+    const nodes = await get(`/clusters/${clusterId}/nodes`);
+    const migDev = nodes.body.find((n: any) => n.hostname === 'mig-b').devices.find((d: any) => d.resource_name === 'nvidia.com/mig-3g.40gb');
+    expect(migDev.available_count).toBe(1);
+  });
+
+  it('fails a deployment whose pod crash-loops', async () => {
+    const r = await post('/deploy', { cluster_id: clusterId, config: { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'crashy', gpu_resource_type: 'nvidia.com/mig-1g.10gb', gpu_resource_count: 1 } });
+    expect(r.status).toBe(201);
+    k8s.put('pods', {
+      metadata: { name: `${r.body.deployment_name}-abc`, namespace: NS, labels: { 'benchops.io/vllm-deployment-id': r.body.deployment_id } },
+      spec: { nodeName: 'mig-b', containers: [{ name: 'vllm', image: 'x' }] },
+      status: { phase: 'Running', containerStatuses: [{ name: 'vllm', restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff', message: 'back-off' } } }] },
+    });
+    const st = await until(async () => {
+      const s = await get(`/deployments/${r.body.deployment_id}/status`);
+      return s.body.status === 'failed' ? s.body : null;
+    });
+    expect(st.error_message).toMatch(/CrashLoopBackOff/);
+  });
+
+  it('leaves nothing half-created when the Service cannot be created', async () => {
+    k8s.failNext({ method: 'POST', path: new RegExp(`/api/v1/namespaces/${NS}/services$`), status: 500, message: 'boom' });
+    const before = k8s.list('deployments', NS, 'apps/v1').length;
+    const r = await post('/deploy', { cluster_id: clusterId, config: { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'half', gpu_resource_type: 'nvidia.com/mig-1g.10gb', gpu_resource_count: 1 } });
+    expect(r.status).toBeGreaterThanOrEqual(500);
+    expect(k8s.list('deployments', NS, 'apps/v1').length).toBe(before);
+    const map = await get('/deployments');
+    const rec = Object.values<any>(map.body).find((d) => d.served_model_name === 'half');
+    expect(rec.status).toBe('failed');
+  });
+
+  it('deletes only the objects it created', async () => {
+    // a same-named object BenchOps did not create is never deleted
+    const r = await fetch(`${base}/deployments/${gpuDep.deployment_id}`, { method: 'DELETE' }).then(j);
+    expect(r.body.message).toMatch(/stopped successfully/);
+    expect(k8s.get('deployments', NS, gpuDep.deployment_name, 'apps/v1')).toBeUndefined();
+    expect(k8s.get('services', NS, gpuDep.deployment_name)).toBeUndefined();
+    expect(k8s.get('pods', 'research', 'trainer')).toBeDefined();
+    k8s.put('services', { metadata: { name: gpuDep.deployment_name, namespace: NS, labels: { app: 'theirs' } }, spec: { ports: [{ port: 80 }] } });
+    const again = await fetch(`${base}/deployments/${gpuDep.deployment_id}`, { method: 'DELETE' }).then(j);
+    expect(again.status).toBe(200);
+    expect(k8s.get('services', NS, gpuDep.deployment_name)).toBeDefined();
+    expect((await get(`/deployments/${gpuDep.deployment_id}/status`)).body.status).toBe('stopped');
+    expect((await fetch(`${base}/deployments/nope`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('reconciles on start: a Deployment removed behind its back is marked failed', async () => {
+    const map = await get('/deployments');
+    const mig = Object.values<any>(map.body).find((d) => d.resources['nvidia.com/mig-3g.40gb'] && d.status === 'deploying');
+    k8s.put('deployments', { ...k8s.get('deployments', NS, mig.deployment_name, 'apps/v1')!, status: { replicas: 1, readyReplicas: 1 } }, 'apps/v1');
+    await until(async () => (await get(`/deployments/${mig.deployment_id}/status`)).body.status === 'running');
+    await fetch(`${k8s.url}/apis/apps/v1/namespaces/${NS}/deployments/${mig.deployment_name}`, { method: 'DELETE' });
+    const mod: any = p.modules.get('vllm');
+    const r = await mod.core.deployments.reconcile();
+    expect(r.failed).toBeGreaterThanOrEqual(1);
+    const st = await get(`/deployments/${mig.deployment_id}/status`);
+    expect(st.body.status).toBe('failed');
+    expect(st.body.error_message).toMatch(/missing/);
+  });
+});
+
+describe('generated manifests', () => {
+  const base = { id: 'd1', name: 'vllm-x-d1', namespace: 'ns', fingerprint: 'f', priorityRank: 2 };
+  it.each([
+    ['CPU', { model_name: 'facebook/opt-125m' }, {}],
+    ['4 GPUs, tp 4, extra args', { model_name: 'meta-llama/Llama-3.1-70B-Instruct', tensor_parallel_size: 4, gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 4, quantization: 'fp8', trust_remote_code: true, additional_args: { 'enable-prefix-caching': true, 'disable-log-stats': false, 'max-num-batched-tokens': 8192 } }, { 'nvidia.com/gpu': 4 }],
+    ['MIG slice with node selector', { model_name: 'Qwen/Qwen3-0.6B', gpu_resource_type: 'nvidia.com/mig-1g.10gb', gpu_resource_count: 1, node_selector: { 'nvidia.com/gpu.product': 'NVIDIA-A100-SXM4-80GB' } }, { 'nvidia.com/mig-1g.10gb': 1 }],
+  ])('%s validates against the Kubernetes schema', (_n, cfg, resources) => {
+    const config = vllmConfigSchema.parse(cfg);
+    const { deployment, service } = buildManifests({ ...base, config, resources, node: 'n1' });
+    expect(() => new Deployment(deployment).validate()).not.toThrow();
+    expect(() => new Service(service).validate()).not.toThrow();
+    const args: string[] = deployment.spec.template.spec.containers[0].args;
+    if (config.additional_args['enable-prefix-caching']) {
+      expect(args).toContain('--enable-prefix-caching');
+      expect(args).not.toContain('--disable-log-stats');
+      expect(args.slice(args.indexOf('--max-num-batched-tokens'), args.indexOf('--max-num-batched-tokens') + 2)).toEqual(['--max-num-batched-tokens', '8192']);
+    }
+    if (!Object.keys(resources).length) expect(args).toContain('--device');
+  });
+});
