@@ -291,34 +291,56 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
   });
 });
 
-describe('demo project', () => {
-  it('is registered and synced on first start from a clean data folder', async () => {
-    const p = await startTestPlatform({ kind: 'pglite', services: ['manager'], env: { BENCHOPS_DEMO: '1' } });
+describe('embedded start (PGlite, background work on)', () => {
+  let p: TestPlatform;
+  let base: string;
+  beforeAll(async () => {
+    p = await startTestPlatform({ kind: 'pglite', services: ['manager'], env: { BENCHOPS_DEMO: '1', BENCHOPS_POLL_TICK_SECONDS: '0.05' } });
+    base = p.urls.manager!;
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
+
+  it('registers and syncs the demo project on first start from a clean data folder', async () => {
+    const projects = await call(base, 'GET', '/projects');
+    expect(projects.body).toHaveLength(1);
+    expect(projects.body[0]).toMatchObject({ name: 'demo', last_sync_status: 'success' });
+    expect(projects.body[0].repository_url).toMatch(/^file:\/\/.*demo-repo$/);
+    const files = await call(base, 'GET', `/projects/${projects.body[0].project_id}/files`);
+    const paths = files.body.map((f: any) => f.file_path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        'config/evalchemy/evalchemy.json',
+        'job/evalchemy/evalchemy-job.yaml',
+        'config/vllm-benchmark/benchops-perf.json',
+        'job/vllm-benchmark/benchops-perf-job.yaml',
+        'config/custom-task/custom_task.json',
+        'job/custom-task/benchops-task-eval-job.yaml',
+      ]),
+    );
+    expect(paths.some((x: string) => x.startsWith('datasets/'))).toBe(false);
+    expect(files.body.find((f: any) => f.file_path === 'config/evalchemy/evalchemy.json').content).toBe(fixture('vllm-eval/configs/evalchemy.json'));
+    // a second start of the module does not register it again
+    await (p.modules.get('manager') as any).ensureDemo();
+    expect((await call(base, 'GET', '/projects')).body).toHaveLength(1);
+  });
+
+  it('syncs a polled project in the background', async () => {
+    const repo = makeRepo({ 'config/a/c.json': '{}' });
     try {
-      const base = p.urls.manager!;
-      const projects = await call(base, 'GET', '/projects');
-      expect(projects.body).toHaveLength(1);
-      expect(projects.body[0]).toMatchObject({ name: 'demo', last_sync_status: 'success' });
-      expect(projects.body[0].repository_url).toMatch(/^file:\/\/.*demo-repo$/);
-      const files = await call(base, 'GET', `/projects/${projects.body[0].project_id}/files`);
-      const paths = files.body.map((f: any) => f.file_path);
-      expect(paths).toEqual(
-        expect.arrayContaining([
-          'config/evalchemy/evalchemy.json',
-          'job/evalchemy/evalchemy-job.yaml',
-          'config/vllm-benchmark/benchops-perf.json',
-          'job/vllm-benchmark/benchops-perf-job.yaml',
-          'config/custom-task/custom_task.json',
-          'job/custom-task/benchops-task-eval-job.yaml',
-        ]),
-      );
-      expect(paths.some((x: string) => x.startsWith('datasets/'))).toBe(false);
-      expect(files.body.find((f: any) => f.file_path === 'config/evalchemy/evalchemy.json').content).toBe(fixture('vllm-eval/configs/evalchemy.json'));
-      // a second start of the module does not register it again
-      await (p.modules.get('manager') as any).ensureDemo();
-      expect((await call(base, 'GET', '/projects')).body).toHaveLength(1);
+      const created = await call(base, 'POST', '/projects', { name: 'polled', github_repo_url: repo.url, polling_interval: 60 });
+      let runs: any[] = [];
+      for (let i = 0; i < 200 && !runs.length; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        runs = (await call(base, 'GET', `/projects/${created.body.project_id}/sync-runs`)).body;
+      }
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ trigger: 'poll', status: 'success', synced_files: 1 });
+      const detail = (await call(base, 'GET', `/projects/${created.body.project_id}`)).body;
+      expect(Date.parse(detail.project.next_sync_at)).toBeGreaterThan(Date.now() + 50_000);
     } finally {
-      await p.close();
+      repo.cleanup();
     }
   });
 });

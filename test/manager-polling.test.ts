@@ -1,6 +1,6 @@
 /**
  * Background polling: a project with polling_interval > 0 is synced in the background; two manager instances on one
- * PostgreSQL sync it once per interval between them (never both), without duplicate rows; PGlite polls too.
+ * PostgreSQL sync it once per interval between them (never both), without duplicate rows. (PGlite polling: manager-flows.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase } from './helpers/db.ts';
@@ -86,27 +86,5 @@ describe('manager polling with two instances on one PostgreSQL', () => {
     await a.ctx.db.execute(`UPDATE manager_projects SET next_sync_at = now() - interval '1 second', lease_until = NULL WHERE id = '${pid}'` as any);
     const claims = await Promise.all([ma.poller.claimDue(), mb.poller.claimDue(), ma.poller.claimDue(), mb.poller.claimDue()]);
     expect(claims.filter((c: string | null) => c === pid)).toHaveLength(1);
-  });
-});
-
-describe('manager polling on PGlite', () => {
-  it('syncs a polled project in the background', async () => {
-    const repo = makeRepo({ 'config/a/c.json': '{}' });
-    const p = await startTestPlatform({ kind: 'pglite', services: ['manager'], env: { BENCHOPS_POLL_TICK_SECONDS: '0.05' } });
-    try {
-      const created = await call(p.urls.manager!, 'POST', '/projects', { name: 'polled', github_repo_url: repo.url, polling_interval: 60 });
-      let runs: any[] = [];
-      for (let i = 0; i < 100 && !runs.length; i++) {
-        await sleep(50);
-        runs = (await call(p.urls.manager!, 'GET', `/projects/${created.body.project_id}/sync-runs`)).body;
-      }
-      expect(runs).toHaveLength(1);
-      expect(runs[0]).toMatchObject({ trigger: 'poll', status: 'success', synced_files: 1 });
-      const detail = (await call(p.urls.manager!, 'GET', `/projects/${created.body.project_id}`)).body;
-      expect(Date.parse(detail.project.next_sync_at)).toBeGreaterThan(Date.now() + 50_000);
-    } finally {
-      await p.close();
-      repo.cleanup();
-    }
   });
 });
