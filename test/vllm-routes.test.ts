@@ -1,0 +1,194 @@
+/**
+ * The vLLM service over real HTTP with real emulated vLLM servers (`benchops sim serve`): local devices and nodes,
+ * deploy/list/status/delete, Helm-style custom values (the vllm-manifests fixtures), the OpenAI gateway
+ * (`/v1/models`, proxied completions incl. streaming), and the queue/scheduler endpoints' contract.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Authenticator } from '../src/core/auth.ts';
+import { createApp, type App } from '../src/core/http.ts';
+import { pidAlive } from '../src/services/vllm/backends/local.ts';
+import { registerModelGateway } from '../src/services/vllm/gateway.ts';
+import { configFromHelmValues } from '../src/services/vllm/models.ts';
+import { DB_KINDS } from './helpers/db.ts';
+import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { until } from './vllm-fakes.ts';
+
+const FIX = '/work/shared/fixtures/reference-repos/vllm-manifests/vllm';
+const fixture = (name: string) => {
+  try {
+    return readFileSync(`${FIX}/${name}`, 'utf8');
+  } catch {
+    return readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+  }
+};
+const j = async (r: Response) => ({ status: r.status, headers: r.headers, body: (await r.json().catch(() => null)) as any });
+
+describe('Helm-style custom values', () => {
+  it('reads the vllm-manifests fixtures into a vLLM config', () => {
+    const q = configFromHelmValues(fixture('custom-values-qwen3-8b.yaml'));
+    expect(q).toMatchObject({
+      model_name: 'Qwen/Qwen3-8B',
+      served_model_name: 'Qwen/Qwen3-8B',
+      max_model_len: 4096,
+      gpu_memory_utilization: 0.9,
+      trust_remote_code: true,
+      gpu_resource_type: 'nvidia.com/gpu',
+      gpu_resource_count: 1,
+      node_selector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' },
+    });
+    const chart = configFromHelmValues(fixture('charts/vllm/values.yaml').replace('vllm:\n  host', 'vllm:\n  model: x/y\n  host'));
+    expect(chart).toMatchObject({ model_name: 'x/y', max_num_seqs: 256, dtype: 'auto', image: 'vllm/vllm-openai:v0.9.1', gpu_resource_type: 'cpu' });
+    expect(() => configFromHelmValues('replicaCount: 1')).toThrow(/no model/);
+  });
+});
+
+describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
+  let p: TestPlatform;
+  let base: string;
+  let gw: App;
+  let gwUrl: string;
+  const post = (path: string, body?: unknown, method = 'POST') =>
+    fetch(base + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(j);
+  const get = (path: string) => fetch(base + path).then(j);
+
+  beforeAll(async () => {
+    p = await startTestPlatform({ kind, services: ['vllm'], env: { BENCHOPS_LOCAL_DEVICES: 'H100-80G:2,A100-80G-MIG-3g.40gb:2' } });
+    base = p.urls.vllm!;
+    gw = await createApp({ title: 'gw', auth: new Authenticator([]), logLevel: 'silent' });
+    registerModelGateway(gw, p.modules.get('vllm')!);
+    await gw.listen({ host: '127.0.0.1', port: 0 });
+    gwUrl = `http://127.0.0.1:${(gw.server.address() as any).port}`;
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await p?.close();
+  });
+
+  let dep: any;
+  it('describes the local node from BENCHOPS_LOCAL_DEVICES in seed 003 shape', async () => {
+    const r = await get('/clusters/local/nodes');
+    expect(r.status).toBe(200);
+    expect(r.body).toHaveLength(1);
+    const n = r.body[0];
+    expect(n.status).toBe('Ready');
+    const names = n.devices.map((d: any) => [d.name, d.type, d.available_count]);
+    expect(names).toEqual(expect.arrayContaining([['H100-80G', 'gpu', 2], ['A100-80G-MIG-3g.40gb', 'gpu', 2]]));
+    expect(n.devices.find((d: any) => d.type === 'cpu').device_info.num_virtual_cores).toBeGreaterThan(0);
+    expect(n.devices[0].device_config.peak_fp16_TFLOPS).toBe(989);
+  });
+
+  it('deploys an emulated vLLM server that matches the model and GPU, then lists it', async () => {
+    const r = await post('/deploy', {
+      config: { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'qwen-small', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 2048, max_num_seqs: 16 },
+    });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ status: 'deploying', placement: { action: 'place' } });
+    dep = r.body;
+    const st = await until(async () => {
+      const s = await get(`/deployments/${dep.deployment_id}/status`);
+      return s.body.status !== 'deploying' ? s.body : null;
+    }, 60_000, 'emulated server');
+    expect(st.error_message).toBeNull();
+    expect(st.status).toBe('running');
+    const map = await get('/deployments');
+    const v = map.body[dep.deployment_id];
+    expect(v).toMatchObject({ status: 'running', k8s_service_name: dep.deployment_name, config: { model_name: 'Qwen/Qwen3-0.6B' }, served_model_name: 'qwen-small' });
+    expect(v.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(v.config).not.toHaveProperty('custom_values_content');
+    // the emulated server serves the requested name with the requested context limit
+    const models: any = await fetch(`${v.endpoint}/v1/models`).then((x) => x.json());
+    expect(models.data[0]).toMatchObject({ id: 'qwen-small', max_model_len: 2048 });
+    const nodes = await get('/clusters/local/nodes');
+    expect(nodes.body[0].devices.find((d: any) => d.name === 'H100-80G').available_count).toBe(1);
+  });
+
+  it('serves /v1/models and proxies OpenAI requests by model name through the gateway', async () => {
+    const list = await fetch(`${gwUrl}/v1/models`).then(j);
+    expect(list.body.object).toBe('list');
+    expect(list.body.data).toHaveLength(1);
+    const m = list.body.data[0];
+    expect(m).toMatchObject({ id: 'qwen-small', owned_by: 'vllm', max_model_len: 2048 });
+    expect(Number.isInteger(m.created)).toBe(true);
+    expect(m.created).toBeLessThan(Date.now() / 1000 + 5);
+    expect(m.created).toBeGreaterThan(Date.now() / 1000 - 3600 * 24 * 365 * 10);
+
+    const c = await fetch(`${gwUrl}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen-small', prompt: 'Hello', max_tokens: 4 }),
+    }).then(j);
+    expect(c.status).toBe(200);
+    expect(c.body.choices).toHaveLength(1);
+    expect(c.body.usage.completion_tokens).toBe(4);
+
+    const s = await fetch(`${gwUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'qwen-small', messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, stream: true }),
+    });
+    expect(s.status).toBe(200);
+    expect(s.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const text = await s.text();
+    expect(text).toMatch(/^data: /m);
+    expect(text.trim().endsWith('data: [DONE]')).toBe(true);
+
+    const unknown = await fetch(`${gwUrl}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'nope', prompt: 'x' }) }).then(j);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.code).toBe('model_not_found');
+  });
+
+  it('deploys from Helm-style custom values and explains when no node matches their nodeSelector', async () => {
+    const r = await post('/deploy', { custom_values_content: fixture('custom-values-qwen3-8b.yaml') });
+    expect(r.status).toBe(409);
+    expect(r.body.detail).toMatch(/unschedulable.*node selection/);
+    const bad = await post('/deploy', { custom_values_content: 'vllm: {maxModelLen: 10}' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'config', 'custom_values_content']);
+    const none = await post('/deploy', {});
+    expect(none.status).toBe(422);
+    expect(none.body.detail[0].loc).toEqual(['body', 'config']);
+  });
+
+  it('stops the deployment on delete: process gone, gone from /v1/models', async () => {
+    const mod: any = p.modules.get('vllm');
+    const rec = await mod.core.deployments.get(dep.deployment_id);
+    expect(pidAlive(rec.pid)).toBe(true);
+    const r = await post(`/deployments/${dep.deployment_id}`, undefined, 'DELETE');
+    expect(r.status).toBe(200);
+    expect(pidAlive(rec.pid)).toBe(false);
+    expect((await get(`/deployments/${dep.deployment_id}/status`)).body.status).toBe('stopped');
+    expect((await fetch(`${gwUrl}/v1/models`).then(j)).body.data).toEqual([]);
+  });
+
+  it('keeps the queue and scheduler contract of the earlier API', async () => {
+    const bad = await post('/queue/deployment', { vllm_config: { model_name: 'Qwen/Qwen3-0.6B' }, priority: 'asap' });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'priority']);
+    expect((await post('/scheduler/stop')).body.message).toBe('Queue scheduler stopped successfully');
+    const q = await post('/queue/deployment', { vllm_config: { model_name: 'Qwen/Qwen3-0.6B' }, priority: 'low', scheduling_config: { immediate: true, scheduled_time: null, max_wait_time: 3600 } });
+    expect(q.status).toBe(200);
+    expect(q.body).toMatchObject({ status: 'pending', priority: 'low', total_steps: 1, completed_steps: 0, current_step: 'pending', skip_vllm_creation: false });
+    const id = q.body.queue_request_id;
+    const list = await get('/queue/list');
+    expect(Array.isArray(list.body)).toBe(true);
+    expect(list.headers.get('x-total-count')).toBe('1');
+    expect((await get('/queue/status')).body).toEqual({ total_requests: 1, pending_requests: 1, processing_requests: 0, completed_requests: 0, failed_requests: 0, cancelled_requests: 0 });
+    expect((await post(`/queue/${id}/priority`, { priority: 'sometime' })).status).toBe(422);
+    expect((await post(`/queue/${id}/priority`, { priority: 'urgent' })).body.message).toMatch(/priority changed to urgent/);
+    expect((await get(`/queue/${id}`)).body.priority).toBe('urgent');
+    const st = await get('/scheduler/status');
+    expect(st.body).toMatchObject({ running: false, pending_requests: 1, active_requests: 0 });
+    expect((await post('/scheduler/config?poll_interval=0')).status).toBe(400);
+    expect((await post('/scheduler/config', { poll_interval: 7 }, 'PUT')).body).toMatchObject({ poll_interval: 7, running: false });
+    expect((await post('/scheduler/config?poll_interval=9')).body.poll_interval).toBe(9);
+    expect((await post(`/queue/${id}/cancel`)).body.message).toMatch(/cancelled successfully/);
+    expect((await post(`/queue/${id}/cancel`)).status).toBe(404);
+    expect((await get(`/queue/${id}`)).body.status).toBe('cancelled');
+    expect((await post(`/queue/${id}`, undefined, 'DELETE')).body.message).toMatch(/deleted successfully/);
+    expect((await get(`/queue/${id}`)).status).toBe(404);
+    expect((await post(`/queue/${id}`, undefined, 'DELETE')).status).toBe(404);
+    expect((await post('/scheduler/start')).body.message).toBe('Queue scheduler started successfully');
+    expect((await get('/scheduler/status')).body.running).toBe(true);
+  });
+});
