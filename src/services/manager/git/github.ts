@@ -18,6 +18,8 @@ export interface GithubOptions {
   /** Rate-limit retries per request (default 3). */
   maxRetries?: number;
   sleep?: (ms: number) => Promise<void>;
+  /** Per-request timeout (ms, default 30 s). */
+  timeoutMs?: number;
 }
 
 interface TreeEntry {
@@ -55,18 +57,17 @@ export class GithubFetcher implements RepoFetcher {
       userAgent: 'benchops-manager',
       ...(token ? { auth: token } : {}),
       log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
-      request: { timeout: 30_000 },
     });
   }
 
   /** One REST call with rate-limit backoff; 304 is returned, other failures become SyncErrors. */
-  private async call<T>(what: string, fn: () => Promise<{ status: number; data: T; headers: Record<string, any> }>) {
+  private async call<T>(what: string, fn: (request: { signal: AbortSignal }) => Promise<{ status: number; data: T; headers: Record<string, any> }>) {
     const sleep = this.opts.sleep ?? defaultSleep;
     const maxRetries = this.opts.maxRetries ?? 3;
     const maxBackoff = this.opts.maxBackoffMs ?? 60_000;
     for (let attempt = 0; ; attempt++) {
       try {
-        return await fn();
+        return await fn({ signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) });
       } catch (e: any) {
         const status: number = e?.status ?? 0;
         if (status === 304) return { status: 304, data: undefined as T, headers: e.response?.headers ?? {} };
@@ -89,11 +90,12 @@ export class GithubFetcher implements RepoFetcher {
     const gh = this.client(req.token);
     let branch = req.branch;
     if (!branch) {
-      const r = await this.call(`repository ${owner}/${repo}`, () => gh.rest.repos.get({ owner, repo }) as any);
+      const r = await this.call(`repository ${owner}/${repo}`, (request) => gh.rest.repos.get({ owner, repo, request }) as any);
       branch = String((r.data as any)?.default_branch ?? 'main');
     }
-    const tree = await this.call(`the tree of ${owner}/${repo}@${branch}`, () =>
+    const tree = await this.call(`the tree of ${owner}/${repo}@${branch}`, (request) =>
       gh.rest.git.getTree({
+        request,
         owner,
         repo,
         tree_sha: branch!,
@@ -114,7 +116,7 @@ export class GithubFetcher implements RepoFetcher {
     const files = await mapLimit(selected, this.opts.concurrency ?? 8, async (s): Promise<FetchedFile> => {
       const known = req.known.get(s.path);
       if (known && known.sha === s.sha) return { ...s, content: known.content };
-      const blob = await this.call(`blob ${s.path}`, () => gh.rest.git.getBlob({ owner, repo, file_sha: s.sha }) as any);
+      const blob = await this.call(`blob ${s.path}`, (request) => gh.rest.git.getBlob({ owner, repo, file_sha: s.sha, request }) as any);
       const b = blob.data as { content?: string; encoding?: string };
       const content = b.encoding === 'base64' ? Buffer.from(b.content ?? '', 'base64').toString('utf8') : String(b.content ?? '');
       return { ...s, content };
@@ -128,7 +130,7 @@ export class GithubFetcher implements RepoFetcher {
     const { owner, repo } = this.opts;
     const out: { path: string; sha: string }[] = [];
     const walk = async (dir: string, depth: number): Promise<void> => {
-      const r = await this.call(`folder ${dir || '/'}`, () => gh.rest.repos.getContent({ owner, repo, path: dir, ref }) as any);
+      const r = await this.call(`folder ${dir || '/'}`, (request) => gh.rest.repos.getContent({ owner, repo, path: dir, ref, request }) as any);
       const items = Array.isArray(r.data) ? (r.data as { type: string; path: string; sha: string }[]) : [];
       for (const it of items) {
         if (it.type === 'file') out.push({ path: it.path, sha: it.sha });
