@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redactSecrets } from '../src/services/results/standard.ts';
 import { DB_KINDS } from './helpers/db.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
@@ -153,6 +154,21 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(r2.body.map((x: any) => x.run_id)).toEqual(['b']);
     });
 
+    it('secrets the tools wrote into their output are never stored or served', async () => {
+      const body = { benchmark_name: 'sec', run_id: 's1', model_id: 'm', source: 'lm-eval', timestamp: '2025-01-01T00:00:00Z', data: fixture('lm-eval-results.json') };
+      body.data.config.headers = { Authorization: 'Bearer sk-live-abcdefghijklmnop' };
+      const r = await post('/raw_input', body);
+      expect(r.status).toBe(200);
+      const raw = JSON.stringify((await get(`/raw_input/${encodeURIComponent(r.body.pk)}`)).body);
+      const std = JSON.stringify((await get(`/standardized_output/${encodeURIComponent(r.body.pk)}`)).body);
+      for (const text of [raw, std]) {
+        expect(text).not.toContain('sk-not-a-real-key');
+        expect(text).not.toContain('sk-live-abcdefghijklmnop');
+      }
+      expect(raw).toContain('api_key=[redacted]');
+      expect((await post('/raw_input', body)).body.created).toBe(false);
+    });
+
     it('unknown pks are 404', async () => {
       expect((await get('/raw_input/nope')).status).toBe(404);
       expect((await get('/standardized_output/nope')).status).toBe(404);
@@ -182,7 +198,8 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(r.status).toBe(200);
       expect(r.body.standardized).toEqual({ stored: true, parser: source });
       const raw = await get(`/raw_input/${encodeURIComponent(r.body.pk)}`);
-      expect(raw.body.data).toEqual(fixture(file));
+      // As posted, except secret-looking values (lm-eval's model_args carries an api_key).
+      expect(raw.body.data).toEqual(redactSecrets(fixture(file)));
       const std = await get(`/standardized_output/${encodeURIComponent(r.body.pk)}`);
       expect(std.status).toBe(200);
       // The runner names its benchmark itself; tools' documents get the envelope's name.

@@ -163,3 +163,41 @@ export function higherIsBetter(row: Pick<MetricRow, 'group' | 'metric'>): boolea
   if (/stderr|std_err|fail|error|errored|incomplete|duration|latency|perplexity|bits_per_byte|_ms$|_s$/.test(row.metric)) return false;
   return true;
 }
+
+const SECRET_KEY = /^(api[_-]?key|apikey|access[_-]?token|auth[_-]?token|bearer[_-]?token|hf[_-]?token|token|secret|client[_-]?secret|password|passwd|authorization|openai[_-]?api[_-]?key)$/i;
+const SECRET_ARG = /\b(api[_-]?key|apikey|access[_-]?token|auth[_-]?token|hf[_-]?token|token|secret|password)=([^,\s&]+)/gi;
+
+/**
+ * Tools write their invocation into their output (lm-eval's `model_args: "…,api_key=sk-…"`, headers, URLs with
+ * credentials); results are readable by every viewer, so secret-looking values are replaced before storing.
+ */
+export function redactSecrets(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') {
+    if (!/[=@]|bearer/i.test(v)) return v;
+    return v
+      .replace(SECRET_ARG, '$1=[redacted]')
+      .replace(/\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*/gi, '$1 [redacted]')
+      .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1[redacted]@');
+  }
+  if (depth > 64) return v;
+  if (Array.isArray(v)) {
+    let changed = false;
+    const out = v.map((x) => {
+      const y = redactSecrets(x, depth + 1);
+      if (y !== x) changed = true;
+      return y;
+    });
+    return changed ? out : v;
+  }
+  if (isPlainObject(v)) {
+    let changed = false;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const y = SECRET_KEY.test(k) && typeof x === 'string' && x !== '' ? '[redacted]' : redactSecrets(x, depth + 1);
+      if (y !== x) changed = true;
+      out[k] = y;
+    }
+    return changed ? out : v;
+  }
+  return v;
+}

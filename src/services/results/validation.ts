@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, type ValidationIssue } from '../../core/errors.ts';
+import { redactSecrets } from './standard.ts';
 
 /** Characters a pk segment may not hold: the pk is used verbatim as one URL path segment. */
 const PK_SEGMENT = /^[^/?#%\s\\]+$/;
@@ -57,7 +58,7 @@ export function parseEnvelope(body: unknown): Envelope {
   const b = r.data;
   const runId = b.run_id || randomUUID();
   const timestamp = b.timestamp || new Date().toISOString();
-  let data = b.data;
+  let data: unknown = b.data;
   // The earlier service stored a JSON string's parsed value (clients posted json.dumps(...)).
   if (typeof data === 'string') {
     try {
@@ -66,6 +67,7 @@ export function parseEnvelope(body: unknown): Envelope {
       /* kept as a string */
     }
   }
+  data = redactSecrets(data);
   return {
     pk: makePk(timestamp, b.benchmark_name, runId),
     run_id: runId,
