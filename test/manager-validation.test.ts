@@ -3,9 +3,10 @@
  * traversal, file ownership across projects, and the GitHub token: write-only, kept on empty/masked updates, never in a
  * response body or a log line.
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from './helpers/db.ts';
-import { makeRepo, type TestRepo } from './helpers/git.ts';
+import { makeRepo, startGitHttpServer, type TestRepo } from './helpers/git.ts';
 import { GithubDouble } from './helpers/github-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
@@ -205,6 +206,21 @@ describe.each(DB_KINDS)('manager validation (%s)', (kind) => {
     await req('GET', `/projects/${unreachable.body.project_id}`);
     // the earlier client's create body with a token
     await req('POST', '/projects', { name: 'legacy', repository_url: 'https://api.github.com/repos/acme/bench', github_token: TOKEN, config_path: 'config/' });
+
+    // plain git over HTTP: the token goes to the server as Basic auth (from the environment, not the URL or argv)
+    const http = await startGitHttpServer(path.dirname(repo.bareDir), { token: TOKEN });
+    try {
+      const gp = await req('POST', '/projects', { name: 'git-http', github_repo_url: http.urlOf(repo.bareDir), github_token: TOKEN });
+      const ok = await req('POST', `/projects/${gp.body.project_id}/sync`);
+      expect(ok.body).toMatchObject({ status: 'success', synced_files: 2 });
+      expect(http.authHeaders.some((h) => Buffer.from(h.replace(/^Basic /, ''), 'base64').toString().endsWith(`:${TOKEN}`))).toBe(true);
+      await req('PUT', `/projects/${gp.body.project_id}`, { clear_github_token: true });
+      const denied = await req('POST', `/projects/${gp.body.project_id}/sync`);
+      expect(denied.body.status).toBe('error');
+      expect((await req('GET', `/projects/${gp.body.project_id}/files`)).body).toHaveLength(2);
+    } finally {
+      await http.stop();
+    }
 
     for (const b of bodies) expect(b).not.toContain(TOKEN);
     for (const b of bodies) expect(b).not.toContain('TopSecret');

@@ -126,3 +126,83 @@ export async function startGitDaemon(basePath: string): Promise<GitDaemon> {
     },
   };
 }
+
+export interface GitHttpServer {
+  url: string;
+  urlOf(bareDir: string): string;
+  /** Authorization headers seen (to assert the token was sent). */
+  authHeaders: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves bare repositories under `basePath` over smart HTTP (`git http-backend` as CGI) on loopback. With `token`,
+ * requests need HTTP Basic auth whose password is the token (401 with a challenge otherwise), as GitHub/GitLab do.
+ */
+export async function startGitHttpServer(basePath: string, opts: { token?: string } = {}): Promise<GitHttpServer> {
+  const { createServer: createHttp } = await import('node:http');
+  const authHeaders: string[] = [];
+  const server = createHttp((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    authHeaders.push(auth);
+    if (opts.token) {
+      const m = /^Basic (.+)$/.exec(auth);
+      const pass = m ? Buffer.from(m[1], 'base64').toString().split(':').slice(1).join(':') : '';
+      if (pass !== opts.token) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="test"' });
+        res.end('unauthorized');
+        return;
+      }
+    }
+    const u = new URL(req.url ?? '/', 'http://x');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: basePath,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: decodeURIComponent(u.pathname),
+        QUERY_STRING: u.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        HTTP_CONTENT_ENCODING: String(req.headers['content-encoding'] ?? ''),
+        GIT_PROTOCOL: String(req.headers['git-protocol'] ?? ''),
+        REMOTE_USER: 'test',
+        REMOTE_ADDR: '127.0.0.1',
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    req.pipe(cgi.stdin);
+    let buf = Buffer.alloc(0);
+    let headersDone = false;
+    cgi.stdout.on('data', (d: Buffer) => {
+      if (headersDone) return void res.write(d);
+      buf = Buffer.concat([buf, d]);
+      const end = buf.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      headersDone = true;
+      let status = 200;
+      const headers: Record<string, string> = {};
+      for (const line of buf.subarray(0, end).toString().split('\r\n')) {
+        const i = line.indexOf(':');
+        const k = line.slice(0, i).trim();
+        const v = line.slice(i + 1).trim();
+        if (k.toLowerCase() === 'status') status = Number(v.split(' ')[0]);
+        else headers[k] = v;
+      }
+      res.writeHead(status, headers);
+      res.write(buf.subarray(end + 4));
+    });
+    cgi.on('close', () => res.end());
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as any).port}`;
+  return {
+    url,
+    urlOf: (bareDir) => `${url}/${path.relative(basePath, bareDir).split(path.sep).join('/')}`,
+    authHeaders,
+    stop: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}

@@ -26,8 +26,8 @@ export function runGit(
       env: {
         ...process.env,
         GIT_TERMINAL_PROMPT: '0',
-        GIT_ASKPASS: 'echo',
-        SSH_ASKPASS: 'echo',
+        GIT_ASKPASS: '',
+        SSH_ASKPASS: '',
         GIT_SSH_COMMAND: process.env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new',
         LC_ALL: 'C',
         ...opts.env,
