@@ -169,6 +169,12 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect((await post('/raw_input', body)).body.created).toBe(false);
     });
 
+    it('text PostgreSQL cannot store (NUL, unpaired surrogates) is replaced, not a 500', async () => {
+      const r = await post('/raw_input', { benchmark_name: 'nul', model_id: 'm', source: 's', data: { text: 'a\u0000b', half: 'x\ud800y', ok: '😀' } });
+      expect(r.status).toBe(200);
+      expect((await get(`/raw_input/${encodeURIComponent(r.body.pk)}`)).body.data).toEqual({ text: 'a\ufffdb', half: 'x\ufffdy', ok: '😀' });
+    });
+
     it('unknown pks are 404', async () => {
       expect((await get('/raw_input/nope')).status).toBe(404);
       expect((await get('/standardized_output/nope')).status).toBe(404);

@@ -164,17 +164,24 @@ export function higherIsBetter(row: Pick<MetricRow, 'group' | 'metric'>): boolea
   return true;
 }
 
+/** PostgreSQL's jsonb cannot hold NUL or unpaired surrogates (generated texts can): they become U+FFFD. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storable = (s: string): string => s.replace(UNSTORABLE, '\uFFFD');
+
 const SECRET_KEY = /^(api[_-]?key|apikey|access[_-]?token|auth[_-]?token|bearer[_-]?token|hf[_-]?token|token|secret|client[_-]?secret|password|passwd|authorization|openai[_-]?api[_-]?key)$/i;
 const SECRET_ARG = /\b(api[_-]?key|apikey|access[_-]?token|auth[_-]?token|hf[_-]?token|token|secret|password)=([^,\s&]+)/gi;
 
 /**
  * Tools write their invocation into their output (lm-eval's `model_args: "…,api_key=sk-…"`, headers, URLs with
  * credentials); results are readable by every viewer, so secret-looking values are replaced before storing.
+ * Text PostgreSQL cannot store (NUL, unpaired surrogates) is replaced too.
  */
 export function redactSecrets(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') {
-    if (!/[=@]|bearer/i.test(v)) return v;
-    return v
+    v = storable(v as string);
+    if (!/[=@]|bearer/i.test(v as string)) return v;
+    return (v as string)
       .replace(SECRET_ARG, '$1=[redacted]')
       .replace(/\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*/gi, '$1 [redacted]')
       .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1[redacted]@');
@@ -194,8 +201,9 @@ export function redactSecrets(v: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
       const y = SECRET_KEY.test(k) && typeof x === 'string' && x !== '' ? '[redacted]' : redactSecrets(x, depth + 1);
-      if (y !== x) changed = true;
-      out[k] = y;
+      const key = storable(k);
+      if (y !== x || key !== k) changed = true;
+      out[key] = y;
     }
     return changed ? out : v;
   }
