@@ -90,6 +90,7 @@ export class ResultsService implements FullResultsApi {
       } catch (e) {
         if (!(e instanceof ParseError)) throw e;
         parseError = `data.${e.path.join('.')}: ${e.message}`.replace('data.: ', 'data: ');
+        this.log.info({ pk: env.pk, parser: parser.name, error: parseError }, 'raw input stored without a standardized document');
       }
     }
     const stdHash = derived ? hashOf(env, derived.data) : '';
