@@ -50,7 +50,7 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
   const get = (url: string) => req('GET', url);
 
   beforeAll(async () => {
-    p = await startTestPlatform({ kind, services: ['results'] });
+    p = await startTestPlatform({ kind, services: ['results'], gateway: true });
     base = p.urls.results!;
   });
   afterAll(async () => {
@@ -394,6 +394,15 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       const newer = (await get('/metrics')).body as string;
       expect(newer).toContain(`vllm_eval_exact_match{task="custom_task_1",model_tag="${model}"} 0.9`);
       expect(newer).toContain(`vllm_eval_f1{task="custom_task_1",model_tag="${model}"} 0.8`);
+    });
+
+    it('the gateway mounts the service under /api/results and exports the same gauges', async () => {
+      const gw = p.urls.gateway!;
+      const list = await fetch(`${gw}/api/results/standardized_output?benchmark_name=perf&limit=1`);
+      expect(list.status).toBe(200);
+      expect(list.headers.get('x-total-count')).toBe((await get('/standardized_output?benchmark_name=perf')).headers.get('x-total-count'));
+      const text = await (await fetch(`${gw}/metrics`)).text();
+      expect(text).toContain(`vllm_eval_exact_match{task="custom_task_1",model_tag="${model}"} 0.9`);
     });
 
     it('/openapi.json documents every route', async () => {

@@ -246,6 +246,7 @@ export class ResultsService implements FullResultsApi {
   async compare(pks: string[]): Promise<CompareResult> {
     const unique = [...new Set(pks)];
     if (unique.length < 2) throw unprocessable(['query', 'pks'], 'give at least two distinct pks, comma-separated');
+    if (unique.length > 50) throw unprocessable(['query', 'pks'], 'compare at most 50 results at once');
     const summaries = await repo.summariesOf(this.db, unique);
     const missing = unique.filter((pk) => !summaries.some((s) => s.pk === pk));
     if (missing.length) throw notFound(`Standardized output not found: ${missing.join(', ')}`);
