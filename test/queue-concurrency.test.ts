@@ -2,6 +2,7 @@
  * Two scheduler instances (separate connection pools, as two replicas) on one PostgreSQL: 50 queued items are each
  * processed exactly once, and racing raw claims never hand one item to both.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../src/core/db/client.ts';
 import { QueueRepository } from '../src/services/vllm/queue.ts';
@@ -61,6 +62,35 @@ describe('queue with two schedulers on one PostgreSQL', () => {
     expect(by('sched-a')).toBeGreaterThan(0);
     expect(by('sched-b')).toBeGreaterThan(0);
     await a.core.deployments.stop(depId);
+  });
+
+  it('takes over an item whose scheduler died (lease expired) and fails one interrupted too often', async () => {
+    const [dbA, dbB] = await twoPools();
+    const deployer = new FakeDeployer(0);
+    const b = fakeModule(dbB, deployer, { instanceId: 'survivor', maxAttempts: 3 });
+    closers.push(() => b.stop!());
+    await b.core.scheduler.setSettings({ running: false });
+    const created = await b.core.deployments.create(vllmConfigSchema.parse({ model_name: 'Qwen/Qwen3-0.6B' }), { clusterId: 'local', priorityRank: 2, keep: true });
+    const depId = (created as any).deployment.id as string;
+    await b.core.deployments.waitReady(depId);
+    const x = await b.api.enqueue({ skip_vllm_creation: true, deployment_id: depId, benchmark_configs: [job(1)] });
+    const y = await b.api.enqueue({ skip_vllm_creation: true, deployment_id: depId, benchmark_configs: [job(2)] });
+    // a replica that claims both and dies without a word (no heartbeat, no release)
+    await b.core.scheduler.setSettings({ running: true });
+    const dead = new QueueRepository(dbA.db);
+    expect((await dead.claimNext('dead', 300))?.id).toBe(x.queue_request_id);
+    expect((await dead.claimNext('dead', 300))?.id).toBe(y.queue_request_id);
+    await dbA.db.execute(sql`UPDATE vllm_queue SET attempts = 3 WHERE id = ${y.queue_request_id}`);
+    await b.start!();
+    const [dx, dy] = await until(async () => {
+      const r = await Promise.all([b.api.getQueueItem(x.queue_request_id), b.api.getQueueItem(y.queue_request_id)]);
+      return r.every((i) => i.status === 'completed' || i.status === 'failed') ? r : null;
+    });
+    expect(dx).toMatchObject({ status: 'completed', claimed_by: 'survivor', attempts: 2, completed_steps: 1 });
+    expect(dy.status).toBe('failed');
+    expect(dy.error_message).toMatch(/Interrupted 3 times/);
+    expect(deployer.runs.map((r) => r.req.job_file_id)).toEqual(['job-1']);
+    await b.core.deployments.stop(depId);
   });
 
   it('racing claims from two pools never hand one item to both', async () => {

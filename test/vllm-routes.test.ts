@@ -161,6 +161,38 @@ describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
     expect((await fetch(`${gwUrl}/v1/models`).then(j)).body.data).toEqual([]);
   });
 
+  it('previews placement, validates configs, exports queue gauges, and its HTTP client speaks the same API', async () => {
+    const two = await post('/placement/preview', { config: { model_name: 'Qwen/Qwen3-8B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 2 } });
+    expect(two.body).toMatchObject({ decision: { action: 'place' }, resources: { 'nvidia.com/gpu': 2 } });
+    const three = await post('/placement/preview', { config: { model_name: 'Qwen/Qwen3-8B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 3 } });
+    expect(three.body.decision.action).toBe('unschedulable');
+    const mig = await post('/placement/preview', { config: { model_name: 'Qwen/Qwen3-0.6B', gpu_resource_type: 'nvidia.com/mig-1g.10gb', gpu_resource_count: 1 } });
+    expect(mig.body.decision.action).toBe('unschedulable');
+    const bad = await post('/configs/validate', { model_name: 'x', max_num_seqs: 0 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'max_num_seqs']);
+    const ok = await get(`/configs/validate?config=${encodeURIComponent(JSON.stringify({ model_name: 'x' }))}`);
+    expect(ok.body).toMatchObject({ valid: true, config: { model_name: 'x', max_num_seqs: 256 } });
+
+    const { VllmHttpClient } = await import('../src/services/vllm/clients.ts');
+    const client = new VllmHttpClient(base);
+    await post('/scheduler/stop');
+    const q = await client.enqueue({ skip_vllm_creation: true, priority: 'low' });
+    expect(q).toMatchObject({ status: 'pending', skip_vllm_creation: true, total_steps: 0 });
+    expect((await client.listQueue()).map((x) => x.queue_request_id)).toContain(q.queue_request_id);
+    expect((await client.queueStatus()).pending_requests).toBe(1);
+    const metrics = await fetch(`${base}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/benchops_vllm_queue_items\{status="pending"\} 1/);
+    await client.setPriority(q.queue_request_id, 'urgent');
+    await expect(client.setPriority(q.queue_request_id, 'never')).rejects.toMatchObject({ status: 422 });
+    await client.cancel(q.queue_request_id);
+    expect((await client.getQueueItem(q.queue_request_id)).status).toBe('cancelled');
+    await expect(client.cancel(q.queue_request_id)).rejects.toMatchObject({ status: 404 });
+    expect(await client.servedModels()).toEqual([]);
+    await post(`/queue/${q.queue_request_id}`, undefined, 'DELETE');
+    await post('/scheduler/start');
+  });
+
   it('keeps the queue and scheduler contract of the earlier API', async () => {
     const bad = await post('/queue/deployment', { vllm_config: { model_name: 'Qwen/Qwen3-0.6B' }, priority: 'asap' });
     expect(bad.status).toBe(422);

@@ -7,6 +7,8 @@ import { AppError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord, RunOptions, RunRequest, RunResponse } from '../deployer/api.ts';
 import type { ResultSummary } from '../results/api.ts';
+import type { QueueCounts, QueueItemView, ServedModel, VllmApi } from './api.ts';
+import type { QueueRequestInput } from './models.ts';
 
 function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
   const order = ['operator', 'admin', 'viewer'];
@@ -98,4 +100,60 @@ export async function resultPksFor(ctx: Pick<PlatformContext, 'local' | 'config'
     }
   }
   return [...pks];
+}
+
+/** VllmApi over HTTP (cluster mode: the deployer's `/vllm/*` forwarding reaches the vLLM service at BENCHOPS_VLLM_URL). */
+export class VllmHttpClient implements VllmApi {
+  constructor(
+    private readonly base: string,
+    private readonly token?: string,
+  ) {}
+
+  enqueue(body: QueueRequestInput): Promise<QueueItemView> {
+    return call(this.base, this.token, 'POST', '/queue/deployment', body);
+  }
+
+  getQueueItem(id: string): Promise<QueueItemView> {
+    return call(this.base, this.token, 'GET', `/queue/${encodeURIComponent(id)}`);
+  }
+
+  listQueue(opts: { status?: string; limit?: number; offset?: number } = {}): Promise<QueueItemView[]> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined) q.set(k, String(v));
+    return call(this.base, this.token, 'GET', `/queue/list${q.size ? `?${q}` : ''}`);
+  }
+
+  queueStatus(): Promise<QueueCounts> {
+    return call(this.base, this.token, 'GET', '/queue/status');
+  }
+
+  async cancel(id: string): Promise<void> {
+    await call(this.base, this.token, 'POST', `/queue/${encodeURIComponent(id)}/cancel`);
+  }
+
+  async setPriority(id: string, priority: string): Promise<void> {
+    await call(this.base, this.token, 'POST', `/queue/${encodeURIComponent(id)}/priority`, { priority });
+  }
+
+  async servedModels(): Promise<ServedModel[]> {
+    const map = await call<Record<string, any>>(this.base, this.token, 'GET', '/deployments?status=running');
+    return Object.values(map)
+      .filter((d) => d.endpoint)
+      .map((d) => ({
+        deployment_id: d.deployment_id,
+        id: d.served_model_name,
+        endpoint: d.endpoint,
+        max_model_len: d.config?.max_model_len ?? null,
+        created: Math.floor(Date.parse(d.created_at) / 1000),
+        reachable: true,
+      }));
+  }
+}
+
+/** The VllmApi for this process: in-process when the vLLM service runs here, else HTTP to `vllmUrl`. */
+export function vllmApi(ctx: Pick<PlatformContext, 'local' | 'config'>): VllmApi {
+  const local = ctx.local.get('vllm')?.api as VllmApi | undefined;
+  if (local) return local;
+  if (ctx.config.vllmUrl) return new VllmHttpClient(ctx.config.vllmUrl, serviceToken(ctx));
+  throw new AppError(503, 'The vLLM service is not running in this process and BENCHOPS_VLLM_URL is not set', 'unavailable');
 }

@@ -145,6 +145,27 @@ export class DeploymentService {
     return out;
   }
 
+  /** The placement decision for a config right now (no side effects). */
+  async decide(config: VllmConfig, o: Pick<CreateOptions, 'clusterId' | 'priorityRank' | 'allowEviction' | 'allowReuse' | 'nodes' | 'ownerRequestId'>) {
+    const backend = await this.clusters.backend(o.clusterId);
+    const nodes = await backend.nodes();
+    const running = [...(await this.workloads(o.clusterId, o.ownerRequestId)), ...(await backend.foreignWorkloads())];
+    const decision = decidePlacement(
+      {
+        fingerprint: fingerprint(config, o.clusterId),
+        resources: resourcesOf(config),
+        priorityRank: o.priorityRank,
+        allowEviction: !!o.allowEviction,
+        allowReuse: o.allowReuse,
+        nodeSelector: config.node_selector ?? undefined,
+        nodes: o.nodes,
+      },
+      nodes,
+      running,
+    );
+    return { decision, nodes };
+  }
+
   /**
    * Places and starts a deployment (or reuses an identical healthy one). Placement and the record that reserves the
    * GPUs happen under one cluster-wide lock; starting the server happens after it.
@@ -155,21 +176,7 @@ export class DeploymentService {
     const fp = fingerprint(config, o.clusterId);
     const resources = resourcesOf(config);
     const reserved = await this.database.withLock(`vllm:placement:${o.clusterId}`, async () => {
-      const nodes = await backend.nodes();
-      const running = [...(await this.workloads(o.clusterId, o.ownerRequestId)), ...(await backend.foreignWorkloads())];
-      const decision = decidePlacement(
-        {
-          fingerprint: fp,
-          resources,
-          priorityRank: o.priorityRank,
-          allowEviction: !!o.allowEviction,
-          allowReuse: o.allowReuse,
-          nodeSelector: config.node_selector ?? undefined,
-          nodes: o.nodes,
-        },
-        nodes,
-        running,
-      );
+      const { decision, nodes } = await this.decide(config, o);
       if (decision.action === 'wait' || decision.action === 'unschedulable') return { decision };
       if (decision.action === 'reuse') return { decision, reused: await this.get(decision.deployment_id) };
       if (decision.action === 'evict') {

@@ -3,6 +3,7 @@
  * scheduler, clusters and nodes. `registerModelGateway` (gateway.ts) adds `/v1/models` and OpenAI proxying to the
  * 8080 gateway.
  */
+import { Gauge, type Registry } from 'prom-client';
 import type { PlatformContext, ServiceModule } from '../../core/service.ts';
 import type { App } from '../../core/http.ts';
 import type { DeployerApi } from '../deployer/api.ts';
@@ -21,6 +22,7 @@ import { VllmService, type VllmCore } from './service.ts';
 
 export { registerModelGateway } from './gateway.ts';
 export type { VllmApi } from './api.ts';
+export { vllmApi, VllmHttpClient } from './clients.ts';
 
 /** Knobs tests and benchmarks turn; production uses the defaults. */
 export interface VllmModuleOptions {
@@ -113,6 +115,31 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
       }
       out.scheduler = scheduler.lastError ? `degraded: ${scheduler.lastError}` : 'ok';
       return out;
+    },
+    metrics: (registry: Registry) => {
+      new Gauge({
+        name: 'benchops_vllm_queue_items',
+        help: 'vLLM queue items by status',
+        labelNames: ['status'],
+        registers: [registry],
+        async collect() {
+          const c = await svc.queueStatus().catch(() => null);
+          if (!c) return;
+          for (const st of ['pending', 'processing', 'completed', 'failed', 'cancelled'] as const) this.set({ status: st }, (c as any)[`${st}_requests`]);
+        },
+      });
+      new Gauge({
+        name: 'benchops_vllm_deployments',
+        help: 'vLLM deployments by status',
+        labelNames: ['status'],
+        registers: [registry],
+        async collect() {
+          const c = await deployments.counts().catch(() => null);
+          if (!c) return;
+          this.reset();
+          for (const [st, n] of Object.entries(c)) this.set({ status: st }, n);
+        },
+      });
     },
     status: async () => ({
       queue: await svc.queueStatus(),

@@ -114,6 +114,8 @@ export class Pipeline {
               placement: out.decision,
               claimedBy: null,
               leaseUntil: null,
+              // a wait is not an interrupted run: attempts counts only runs that did not finish
+              attempts: Math.max(0, item.attempts - 1),
               notBefore: new Date(Date.now() + this.deps.retryWaitMs),
             });
             this.deps.log.info({ item: item.id, decision: out.decision }, 'queue item waits for GPU capacity');

@@ -4,7 +4,7 @@ import { badRequest, conflict, unprocessable } from '../../core/errors.ts';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
 import { deploymentView } from './deployments.ts';
 import { nodeView } from './devices.ts';
-import { PRIORITIES, priorityRank, publicConfig } from './models.ts';
+import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf } from './models.ts';
 import { normalize, type Resources } from './placement.ts';
 import { queueView } from './queue.ts';
 import type { VllmCore, VllmService } from './service.ts';
@@ -114,6 +114,62 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     await core.deployments.delete(req.params.id);
     return { message: `Deployment ${req.params.id} stopped successfully` };
   });
+
+  app.post(
+    '/placement/preview',
+    {
+      schema: {
+        summary: 'What placement would decide now for a config (place / reuse / evict / wait / unschedulable), without deploying',
+        tags,
+        body: z.object({
+          config: z.record(z.string(), z.unknown()).nullish(),
+          custom_values_content: z.string().max(1_000_000).nullish(),
+          cluster_id: z.string().max(100).default('local'),
+          priority: z.enum(PRIORITIES).default('medium'),
+          allow_eviction: z.boolean().default(false),
+          nodes: z.array(z.string().max(253)).max(100).nullish(),
+        }),
+      },
+    },
+    async (req) => {
+      const b = req.body;
+      const raw = { ...(b.config ?? {}), ...(b.custom_values_content ? { custom_values_content: b.custom_values_content } : {}) };
+      const cfg = await svc.resolveConfig(raw, null, ['body', 'config']);
+      if (!cfg) throw unprocessable(['body', 'config'], 'Field required');
+      await core.clusters.get(b.cluster_id).catch(() => {
+        throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${b.cluster_id}`);
+      });
+      const { decision } = await core.deployments.decide(cfg, {
+        clusterId: b.cluster_id,
+        priorityRank: priorityRank(b.priority),
+        allowEviction: b.allow_eviction,
+        nodes: b.nodes ?? undefined,
+      });
+      return { decision, resources: resourcesOf(cfg), fingerprint: fingerprint(cfg, b.cluster_id) };
+    },
+  );
+
+  const validate = async (raw: unknown) => {
+    const cfg = await svc.resolveConfig((raw ?? {}) as Record<string, unknown>, null, ['body']);
+    if (!cfg) throw unprocessable(['body', 'model_name'], 'Field required');
+    return { valid: true, message: 'Configuration is valid', config: publicConfig(cfg) };
+  };
+  app.post('/configs/validate', { schema: { summary: 'Validate a vLLM config (422 naming the field when invalid)', tags, body: z.record(z.string(), z.unknown()) } }, async (req) =>
+    validate(req.body),
+  );
+  app.get(
+    '/configs/validate',
+    { schema: { summary: 'Validate a vLLM config given as JSON in the `config` query parameter', tags, querystring: z.object({ config: z.string().max(100_000) }) } },
+    async (req) => {
+      let raw: unknown;
+      try {
+        raw = JSON.parse(req.query.config);
+      } catch {
+        throw unprocessable(['query', 'config'], 'config must be a JSON object');
+      }
+      return validate(raw);
+    },
+  );
 
   // ---------------------------------------------------------------- queue
   const qtags = ['queue'];
