@@ -3,6 +3,7 @@
  * endpoint substitution, result pks, teardown, priorities, scheduling_config, GPU waits and eviction, reuse,
  * cancel during the benchmark step, and resume after a restart. Runs on PGlite and PostgreSQL.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/core/db/client.ts';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
@@ -211,6 +212,38 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     expect(done).toMatchObject({ status: 'completed', completed_steps: 3, deployment_id: depId, claimed_by: 'second', attempts: 2 });
     // job 1 was not submitted again
     expect(deployer.runs.map((r) => r.req.job_file_id)).toEqual(['job-1', 'job-2']);
+  });
+
+  it('deploys from a vLLM project values file (read through the manager) on the device its nodeSelector names', async () => {
+    const values = readFileSync('/work/shared/fixtures/reference-repos/vllm-manifests/vllm/custom-values-qwen3-8b.yaml', 'utf8');
+    const manager = {
+      getProject: async () => ({ project_id: 'vp', name: 'vllm', project_type: 'vllm' as const }),
+      listFiles: async () => [],
+      getFile: async (pid: string, fid: string) => {
+        if (pid !== 'vp' || fid !== 'values-1') throw Object.assign(new Error('File not found'), { status: 404 });
+        return { file_id: fid, project_id: pid, file_path: 'vllm/custom-values-qwen3-8b.yaml', file_type: 'vllm' as const, content: values, source: 'original' as const, benchmark_type: 'vllm', file_name: 'custom-values-qwen3-8b.yaml' };
+      },
+    };
+    const { mod, deployer } = await setup(new FakeDeployer(0), { manager: () => manager, env: { BENCHOPS_LOCAL_DEVICES: 'H100-NVL:1' } });
+    await mod.start!();
+    const q = await mod.api.enqueue({
+      helm_deployment: true,
+      vllm_config: { model_name: 'Qwen/Qwen2-1.5B-Instruct', gpu_resource_type: 'cpu', gpu_resource_count: 0 }, // the UI form's defaults; the values file wins
+      helm_config: { project_id: 'vp', values_file_id: 'values-1', release_name: 'vllm-deployment', namespace: 'vllm', chart_path: './charts/vllm' },
+      benchmark_configs: [job(1)],
+    });
+    expect(q.vllm_config).toMatchObject({ model_name: 'Qwen/Qwen3-8B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 4096, has_custom_values: true });
+    expect(q.vllm_config).not.toHaveProperty('custom_values_content');
+    const done = await until(async () => {
+      const r = await item(mod, q.queue_request_id);
+      return r.status === 'completed' || r.status === 'failed' ? r : null;
+    });
+    expect(done.error_message).toBeNull();
+    expect(done.placement).toMatchObject({ action: 'place' });
+    expect(deployer.runs[0].opts?.substitutions?.MODEL_NAME_PLACEHOLDER).toBe('Qwen/Qwen3-8B');
+    await expect(
+      mod.api.enqueue({ helm_deployment: true, helm_config: { project_id: 'vp', values_file_id: 'missing' } }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it('rejects bad requests with a 422 naming the field and stores nothing', async () => {

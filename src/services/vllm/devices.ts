@@ -76,12 +76,16 @@ export function localNode(devices: LocalDevice[]): ClusterNode {
     hardware[hw.resource_name] = hw;
   }
   const cpus = os.cpus();
+  const labels: Record<string, string> = { 'kubernetes.io/hostname': os.hostname() };
+  // like GPU feature discovery: the product label of the (first) full GPU, so Helm values' nodeSelectors can match
+  const product = Object.values(hardware).find((h) => h && !h.mig && h.product_labels.length)?.product_labels[0];
+  if (product) labels['nvidia.com/gpu.product'] = product;
   return {
     name: os.hostname(),
     ready: true,
     allocatable,
     hardware,
-    labels: { 'kubernetes.io/hostname': os.hostname() },
+    labels,
     cpuCores: cpus.length,
     cpuModel: cpus[0]?.model?.trim(),
   };
