@@ -87,4 +87,17 @@ describe('manager polling with two instances on one PostgreSQL', () => {
     const claims = await Promise.all([ma.poller.claimDue(), mb.poller.claimDue(), ma.poller.claimDue(), mb.poller.claimDue()]);
     expect(claims.filter((c: string | null) => c === pid)).toHaveLength(1);
   });
+
+  it('runs many concurrent syncs of different projects without starving the connection pool', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 14; i++) {
+      ids.push((await call(a.urls.manager!, 'POST', '/projects', { name: `many-${i}`, github_repo_url: repo.url })).body.project_id);
+    }
+    const results = await Promise.race([
+      Promise.all(ids.map((id) => call(a.urls.manager!, 'POST', `/projects/${id}/sync`))),
+      sleep(40_000).then(() => null),
+    ]);
+    expect(results, 'syncs stalled').not.toBeNull();
+    expect(results!.map((r) => r.body.status)).toEqual(ids.map(() => 'success'));
+  });
 });

@@ -45,8 +45,26 @@ export interface SyncerOptions {
   fetcherFor?: (p: ProjectRow) => RepoFetcher | null;
 }
 
+/** At most this many syncs run at once per process: each holds a pooled connection for its lock while it works. */
+const MAX_CONCURRENT_SYNCS = 4;
+
 export class Syncer {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
   constructor(private readonly o: SyncerOptions) {}
+
+  private async slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= MAX_CONCURRENT_SYNCS) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
 
   /** Cache folder of a project's plain-git source. */
   cacheDir(projectId: string): string {
@@ -69,7 +87,7 @@ export class Syncer {
   /** Syncs one project; 404 when it does not exist, otherwise a SyncResponse (status "error" on failure). */
   async sync(projectId: string, trigger: SyncTrigger = 'manual'): Promise<SyncResponse> {
     if (!(await repo.getProject(this.o.database.db, projectId))) throw notFound('Project not found');
-    return this.o.database.withLock(`benchops:manager:sync:${projectId}`, () => this.syncLocked(projectId, trigger));
+    return this.slot(() => this.o.database.withLock(`benchops:manager:sync:${projectId}`, () => this.syncLocked(projectId, trigger)));
   }
 
   private async syncLocked(projectId: string, trigger: SyncTrigger): Promise<SyncResponse> {
