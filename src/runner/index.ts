@@ -42,6 +42,9 @@ export interface RunJobResult {
   error?: string;
 }
 
+/** Per-request records kept in the raw document (the rest are summarised), so one post stays well under body limits. */
+export const MAX_REQUEST_RECORDS = 5000;
+
 /** Strips credentials from a URL before it goes into logs or results. */
 function safeUrl(u: string): string {
   try {
@@ -116,12 +119,13 @@ export async function runJob(opts: RunJobOptions = {}): Promise<RunJobResult> {
           scenario: first.name,
           finished_at: new Date().toISOString(),
           reliable: perf.scenarios.every((s) => s.reliable !== false),
+          ...(perf.requests.length > MAX_REQUEST_RECORDS ? { requests_total: perf.requests.length, requests_kept: MAX_REQUEST_RECORDS } : {}),
         },
         results: {},
         performance: { summary: { ...first.block.summary }, throughput: first.block.throughput, latency: first.block.latency },
         thresholds: perf.checks.length ? { passed: perf.checks.every((c) => c.passed), checks: perf.checks } : undefined,
         scenarios: perf.scenarios.map((s) => ({ name: s.name, config: s.config, ...s.block })),
-        requests: perf.requests,
+        requests: perf.requests.slice(0, MAX_REQUEST_RECORDS),
       };
       if (output.thresholds) output.performance.summary.thresholds_passed = output.thresholds.passed ? 1 : 0;
       log('');
