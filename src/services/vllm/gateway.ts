@@ -92,6 +92,7 @@ export function registerModelGateway(app: App, vllm: ServiceModule | VllmApi): v
 
   const anyBody = z.record(z.string(), z.unknown());
   for (const p of ['/v1/completions', '/v1/chat/completions', '/v1/embeddings', '/v1/tokenize', '/v1/detokenize']) {
-    app.post(p, { schema: { summary: `OpenAI ${p} proxied to the deployment serving \`model\``, tags: ['models'], body: anyBody } }, proxy);
+    // inference reads a model; it needs the viewer role like any read, not operator
+    app.post(p, { config: { role: 'viewer' }, schema: { summary: `OpenAI ${p} proxied to the deployment serving \`model\``, tags: ['models'], body: anyBody } }, proxy);
   }
 }

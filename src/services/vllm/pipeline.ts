@@ -166,7 +166,10 @@ export class Pipeline {
           job.status = end.status;
           job.error = end.message ?? null;
         }
-        job.result_pks = await this.deps.resultPks(job.run_id).catch(() => []);
+        // our run id (BENCHOPS_RUN_ID in the job env); the deployer's deployment id when that env did not reach the job
+        const ids = [job.run_id, ...(job.deployer_deployment_id ? [job.deployer_deployment_id] : [])];
+        const found = await Promise.all(ids.map((id) => this.deps.resultPks(id).catch(() => [] as string[])));
+        job.result_pks = [...new Set(found.flat())];
         jobs[i] = job;
         if (job.status === 'failed') failed.push(job.name);
         const pks = [...new Set(jobs.flatMap((j) => j?.result_pks ?? []))];
