@@ -250,12 +250,13 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
 
   it('syncs over git:// from a git daemon, on an explicit branch', async () => {
     const r = makeRepo({ 'config/a/x.yaml': 'k: v\n', 'job/a/j.yml': 'kind: Job\n' }, { root: path.dirname(path.dirname(repo.dir)) });
-    r.commit({ 'config/a/only-on-dev.json': '{}' }, 'dev');
+    r.commit({ 'config/a/only-on-dev.json': '{}', 'config/a/huge.json': `[${'1,'.repeat(3_000_000)}1]` }, 'dev');
     const created = await call(base, 'POST', '/projects', { name: 'daemon', github_repo_url: daemon.urlOf(r.bareDir), branch: 'main' });
     expect(created.status).toBe(200);
     expect(created.body.branch).toBe('main');
     const s = await call(base, 'POST', `/projects/${created.body.project_id}/sync`);
     expect(s.body).toMatchObject({ status: 'success', synced_files: 3 });
+    expect(s.body.message).toMatch(/skipped 1 files over 5 MiB: config\/a\/huge\.json/);
     const files = await call(base, 'GET', `/projects/${created.body.project_id}/files`);
     expect(files.body.map((f: any) => [f.file_path, f.file_type])).toEqual([
       ['config/a/only-on-dev.json', 'config'],

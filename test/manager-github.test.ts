@@ -27,6 +27,7 @@ const FILES: Record<string, string> = {
   'job/perf/perf-job.yml': 'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: perf\n',
   'docs/readme.md': '# docs\n',
   'job/toplevel.yaml': 'ignored: true\n',
+  'config/evalchemy/huge.json': `[${'1,'.repeat(3_000_000)}1]`,
 };
 
 describe.each(DB_KINDS)('manager GitHub sync (%s)', (kind) => {
@@ -53,6 +54,7 @@ describe.each(DB_KINDS)('manager GitHub sync (%s)', (kind) => {
   it('lists the tree once, downloads blobs, then answers 304 without downloads', async () => {
     const s1 = await call(base, 'POST', `/projects/${pid}/sync`);
     expect(s1.body).toMatchObject({ status: 'success', synced_files: 4, new_files: 4 });
+    expect(s1.body.message).toMatch(/skipped 1 files over 5 MiB/);
     expect(gh.count('repo')).toBe(1); // default branch
     expect(gh.count('tree')).toBe(1);
     expect(gh.count('blob')).toBe(4);

@@ -209,9 +209,12 @@ export class Syncer {
         .update(projects)
         .set({ lastSync: now, lastSyncStatus: 'success', lastSyncError: null, lastCommit: commit, etag })
         .where(eq(projects.id, p.id));
-      const message = result.unchanged
-        ? `Already up to date: ${total} files (0 new, 0 updated, 0 deleted)`
-        : `Successfully synced ${total} files (${added} new, ${updated} updated, ${deleted} deleted)`;
+      const skipped = result.unchanged ? [] : (result.skipped ?? []);
+      const message =
+        (result.unchanged
+          ? `Already up to date: ${total} files (0 new, 0 updated, 0 deleted)`
+          : `Successfully synced ${total} files (${added} new, ${updated} updated, ${deleted} deleted)`) +
+        (skipped.length ? `; skipped ${skipped.length} files over 5 MiB: ${skipped.slice(0, 5).join(', ')}` : '');
       await tx.insert(syncRuns).values({
         id: randomUUID(),
         projectId: p.id,

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { classify } from '../layout.ts';
 import { redactUrl } from '../validation.ts';
-import { SyncError, type FetchedFile, type FetchRequest, type FetchResult, type RepoFetcher } from './source.ts';
+import { MAX_SYNC_FILE_BYTES, SyncError, type FetchedFile, type FetchRequest, type FetchResult, type RepoFetcher } from './source.ts';
 
 export interface GitRunResult {
   stdout: Buffer;
@@ -101,16 +101,22 @@ export class GitCliFetcher implements RepoFetcher {
     const ref = `refs/benchops/${branch}`;
     await this.git(['fetch', '--depth=1', '--no-tags', '--force', '--quiet', this.url, `+refs/heads/${branch}:${ref}`], env, 'fetch');
     const commit = (await this.git(['rev-parse', ref], {}, 'rev-parse')).toString().trim();
-    const listing = (await this.git(['ls-tree', '-r', '-z', '--full-tree', commit], {}, 'ls-tree')).toString('utf8');
+    const listing = (await this.git(['ls-tree', '-r', '-z', '-l', '--full-tree', commit], {}, 'ls-tree')).toString('utf8');
+    const skipped: string[] = [];
     const selected = listing
       .split('\0')
       .filter(Boolean)
       .flatMap((line) => {
         const tab = line.indexOf('\t');
-        const [, type, sha] = line.slice(0, tab).split(' ');
+        // "<mode> <type> <sha> <size>\t<path>" (the size is space-padded)
+        const [, type, sha, size] = line.slice(0, tab).split(/ +/);
         const path = line.slice(tab + 1);
         if (type !== 'blob') return [];
         const c = classify(path, req.layout);
+        if (c && Number(size) > MAX_SYNC_FILE_BYTES) {
+          skipped.push(path);
+          return [];
+        }
         return c ? [{ ...c, sha }] : [];
       });
     const need = selected.filter((s) => req.known.get(s.path)?.sha !== s.sha);
@@ -132,6 +138,6 @@ export class GitCliFetcher implements RepoFetcher {
       ...s,
       content: contents.get(s.sha) ?? req.known.get(s.path)!.content,
     }));
-    return { unchanged: false, files, commit, etag: null, branch };
+    return { unchanged: false, files, commit, etag: null, branch, skipped };
   }
 }

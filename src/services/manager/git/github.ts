@@ -5,7 +5,7 @@
  */
 import { Octokit } from '@octokit/rest';
 import { classify, rootsOf } from '../layout.ts';
-import { mapLimit, SyncError, type FetchedFile, type FetchRequest, type FetchResult, type RepoFetcher } from './source.ts';
+import { mapLimit, MAX_SYNC_FILE_BYTES, SyncError, type FetchedFile, type FetchRequest, type FetchResult, type RepoFetcher } from './source.ts';
 
 export interface GithubOptions {
   owner: string;
@@ -105,13 +105,15 @@ export class GithubFetcher implements RepoFetcher {
     );
     if (tree.status === 304) return { unchanged: true };
     const data = tree.data as { sha?: string; tree?: TreeEntry[]; truncated?: boolean };
-    let entries: { path: string; sha: string }[] = (data.tree ?? [])
+    let entries: { path: string; sha: string; size?: number }[] = (data.tree ?? [])
       .filter((e) => e.type === 'blob' && e.path && e.sha)
-      .map((e) => ({ path: e.path!, sha: e.sha! }));
+      .map((e) => ({ path: e.path!, sha: e.sha!, size: e.size }));
     if (data.truncated) entries = await this.walkContents(gh, branch, rootsOf(req.layout));
+    const skipped: string[] = [];
     const selected = entries.flatMap((e) => {
       const c = classify(e.path, req.layout);
-      return c ? [{ ...c, sha: e.sha }] : [];
+      if (c && (e.size ?? 0) > MAX_SYNC_FILE_BYTES) skipped.push(e.path);
+      return c && (e.size ?? 0) <= MAX_SYNC_FILE_BYTES ? [{ ...c, sha: e.sha }] : [];
     });
     const files = await mapLimit(selected, this.opts.concurrency ?? 8, async (s): Promise<FetchedFile> => {
       const known = req.known.get(s.path);
@@ -122,18 +124,18 @@ export class GithubFetcher implements RepoFetcher {
       return { ...s, content };
     });
     const etag = (tree.headers?.etag as string | undefined) ?? null;
-    return { unchanged: false, files, commit: data.sha ?? null, etag, branch };
+    return { unchanged: false, files, commit: data.sha ?? null, etag, branch, skipped };
   }
 
   /** Lists blobs under `roots` with the contents API (used when the recursive tree is truncated). */
   private async walkContents(gh: Octokit, ref: string, roots: string[]): Promise<{ path: string; sha: string }[]> {
     const { owner, repo } = this.opts;
-    const out: { path: string; sha: string }[] = [];
+    const out: { path: string; sha: string; size?: number }[] = [];
     const walk = async (dir: string, depth: number): Promise<void> => {
       const r = await this.call(`folder ${dir || '/'}`, (request) => gh.rest.repos.getContent({ owner, repo, path: dir, ref, request }) as any);
-      const items = Array.isArray(r.data) ? (r.data as { type: string; path: string; sha: string }[]) : [];
+      const items = Array.isArray(r.data) ? (r.data as { type: string; path: string; sha: string; size?: number }[]) : [];
       for (const it of items) {
-        if (it.type === 'file') out.push({ path: it.path, sha: it.sha });
+        if (it.type === 'file') out.push({ path: it.path, sha: it.sha, size: it.size });
         else if (it.type === 'dir' && depth < 1) await walk(it.path, depth + 1);
       }
     };

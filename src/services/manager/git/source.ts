@@ -23,7 +23,10 @@ export interface FetchRequest {
 
 export type FetchResult =
   | { unchanged: true }
-  | { unchanged: false; files: FetchedFile[]; commit: string | null; etag: string | null; branch: string };
+  | { unchanged: false; files: FetchedFile[]; commit: string | null; etag: string | null; branch: string; skipped?: string[] };
+
+/** Files larger than this are not synced (they are listed in the sync message instead). */
+export const MAX_SYNC_FILE_BYTES = 5 * 1024 * 1024;
 
 export interface RepoFetcher {
   fetch(req: FetchRequest): Promise<FetchResult>;
