@@ -246,6 +246,22 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     ).rejects.toMatchObject({ status: 404 });
   });
 
+  it('fails the item explicitly when the server cannot start, and leaves no deployment running', async () => {
+    const { mod, deployer } = await setup(new FakeDeployer(0), {
+      simCommand: [process.execPath, '-e', 'console.error("unknown model \\"x/y\\" (not in the catalogue)"); process.exit(3)', '--'],
+    });
+    await mod.start!();
+    const q = await mod.api.enqueue({ vllm_config: { model_name: 'x/y' }, benchmark_configs: [job(1)] });
+    const done = await until(async () => ((await item(mod, q.queue_request_id)).status === 'failed' ? item(mod, q.queue_request_id) : null));
+    expect(done.error_message).toMatch(/exited \(3\) before it was ready: unknown model "x\/y"/);
+    expect(done.current_step).toBe('failed');
+    expect(deployer.runs).toHaveLength(0);
+    const deps = await mod.core.deployments.list();
+    expect(deps).toHaveLength(1);
+    expect(deps[0].status).toBe('failed');
+    expect(deps[0].errorMessage).toMatch(/start failed/);
+  });
+
   it('rejects bad requests with a 422 naming the field and stores nothing', async () => {
     const { mod } = await setup();
     await expect(mod.api.enqueue({ benchmark_configs: [job(1)] })).rejects.toMatchObject({ status: 422, issues: [{ loc: ['body', 'vllm_config', 'model_name'] }] });
