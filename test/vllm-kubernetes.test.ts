@@ -12,7 +12,8 @@ import { buildManifests } from '../src/services/vllm/manifests.ts';
 import { vllmConfigSchema } from '../src/services/vllm/models.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
-import { until } from './vllm-fakes.ts';
+import { freshDatabase } from './helpers/db.ts';
+import { FakeDeployer, fakeModule, job, until } from './vllm-fakes.ts';
 
 const NS = 'models';
 const j = async (r: Response) => ({ status: r.status, body: (await r.json()) as any });
@@ -214,5 +215,45 @@ describe('generated manifests', () => {
       expect(args.slice(args.indexOf('--max-num-batched-tokens'), args.indexOf('--max-num-batched-tokens') + 2)).toEqual(['--max-num-batched-tokens', '8192']);
     }
     if (!Object.keys(resources).length) expect(args).toContain('--device');
+  });
+});
+
+describe('queue on a Kubernetes cluster (API double)', () => {
+  it('deploys, benchmarks, and on cancel removes its Deployment and Service (and only those)', async () => {
+    const k8s = await K8sDouble.start();
+    const db = await freshDatabase('pglite');
+    const deployer = new FakeDeployer(null);
+    const mod = fakeModule(db, deployer);
+    try {
+      k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '1' }, { 'nvidia.com/gpu.product': 'NVIDIA-L40S' });
+      k8s.put('services', { metadata: { name: 'unrelated', namespace: NS, labels: { app: 'x' } }, spec: { ports: [{ port: 80 }] } });
+      const cluster = await mod.core.clusters.add({ name: 'lab', kubeconfig: k8s.kubeconfig, namespace: NS });
+      await mod.start!();
+      const q = await mod.api.enqueue({
+        cluster_id: cluster.id,
+        vllm_config: { model_name: 'Qwen/Qwen3-8B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1 },
+        benchmark_configs: [job(1)],
+      });
+      const dep = await until(async () => k8s.list('deployments', NS, 'apps/v1')[0]);
+      expect(dep.metadata.labels['benchops.io/queue-request-id']).toBe(q.queue_request_id);
+      k8s.put('deployments', { ...dep, status: { replicas: 1, readyReplicas: 1 } }, 'apps/v1');
+      const running = await until(async () => {
+        const r = await mod.api.getQueueItem(q.queue_request_id);
+        return r.current_step === 'benchmark_job_1' && deployer.runs.length ? r : null;
+      });
+      expect(running.placement).toMatchObject({ action: 'place', node: 'gpu-a' });
+      const subs = deployer.runs[0].opts!.substitutions!;
+      expect(subs.VLLM_SERVICE_NAME).toBe(`${dep.metadata.name}.${NS}.svc.cluster.local`);
+      expect(deployer.runs[0].req.vllm_model_endpoint).toBe(`http://${dep.metadata.name}.${NS}.svc.cluster.local:8000`);
+      await mod.api.cancel(q.queue_request_id);
+      expect((await mod.api.getQueueItem(q.queue_request_id)).status).toBe('cancelled');
+      expect(deployer.deleted).toEqual([deployer.runs[0].name]);
+      expect(k8s.list('deployments', NS, 'apps/v1')).toEqual([]);
+      expect(k8s.list('services', NS).map((s) => s.metadata.name)).toEqual(['unrelated']);
+    } finally {
+      await mod.stop!();
+      await db.close();
+      await k8s.close();
+    }
   });
 });
