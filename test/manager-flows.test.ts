@@ -244,6 +244,9 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
     expect((await call(base, 'GET', `/projects/${pid}`)).status).toBe(404);
     expect((await call(base, 'GET', `/projects/${pid}/files`)).status).toBe(404);
     expect((await call(base, 'GET', `/modified-files/${m3.body.file_id}`)).status).toBe(404);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/benchops_manager_syncs_total\{trigger="manual",status="success"\} [3-9]/);
+    expect(metrics).toMatch(/benchops_manager_syncs_total\{trigger="manual",status="error"\} [1-9]/);
     const status = await call(base, 'GET', '/status');
     expect(status.body).toMatchObject({ total_projects: 0, total_files: 0, total_modified_files: 0 });
   });

@@ -8,7 +8,7 @@ import { prepareDemoRepo } from './demo.ts';
 import { SyncPoller } from './poller.ts';
 import { registerManagerRoutes } from './routes.ts';
 import { ManagerService } from './service.ts';
-import { Syncer, type SyncResponse, type SyncTrigger } from './sync.ts';
+import { Syncer } from './sync.ts';
 
 export interface ManagerModule extends ServiceModule {
   api: ManagerApi;
@@ -40,7 +40,7 @@ export function createManagerService(ctx: PlatformContext): ManagerModule {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     registers: [],
   });
-  const baseSyncer = new Syncer({
+  const syncer = new Syncer({
     database: ctx.database,
     service,
     log,
@@ -48,16 +48,12 @@ export function createManagerService(ctx: PlatformContext): ManagerModule {
     githubApiUrl: ctx.config.githubApiUrl,
     githubToken: ctx.config.githubToken,
     instanceId,
+    observe: (trigger, status, seconds) => {
+      syncs.inc({ trigger, status });
+      duration.observe({ status }, seconds);
+    },
   });
-  const rawSync = baseSyncer.sync.bind(baseSyncer);
-  baseSyncer.sync = async (id: string, trigger?: SyncTrigger): Promise<SyncResponse> => {
-    const t0 = performance.now();
-    const r = await rawSync(id, trigger);
-    syncs.inc({ trigger: trigger ?? 'manual', status: r.status });
-    duration.observe({ status: r.status }, (performance.now() - t0) / 1000);
-    return r;
-  };
-  const poller = new SyncPoller(ctx.db, baseSyncer, instanceId, Math.round(ctx.config.pollTickSeconds * 1000), log);
+  const poller = new SyncPoller(ctx.db, syncer, instanceId, Math.round(ctx.config.pollTickSeconds * 1000), log);
   const gitHealth = gitAvailable();
 
   const ensureDemo = async () => {
@@ -66,7 +62,7 @@ export function createManagerService(ctx: PlatformContext): ManagerModule {
       if (total > 0) return;
       const url = await prepareDemoRepo(ctx.config.dataDir);
       const p = await service.createProject({ name: 'demo', project_type: 'benchmark', github_repo_url: url, config_folder: 'config', job_folder: 'job' });
-      const r = await baseSyncer.sync(p.id, 'demo');
+      const r = await syncer.sync(p.id, 'demo');
       if (r.status === 'success') log.info({ project_id: p.id, files: r.synced_files }, 'demo project registered and synced');
       else log.warn({ project_id: p.id, reason: r.message }, 'demo project registered but its sync failed');
     });
@@ -78,10 +74,10 @@ export function createManagerService(ctx: PlatformContext): ManagerModule {
     description: 'Projects in Git: benchmark configs and job manifests synced from GitHub or any git URL, modified copies, diffs.',
     api: service,
     service,
-    syncer: baseSyncer,
+    syncer: syncer,
     poller,
     ensureDemo,
-    routes: async (app) => registerManagerRoutes(app, service, baseSyncer),
+    routes: async (app) => registerManagerRoutes(app, service, syncer),
     health: async () => ({ git: gitHealth }),
     status: async () => ({ ...(await service.status()), polling: poller.active ? 'running' : 'stopped', instance: instanceId }),
     metrics: (registry: Registry) => {

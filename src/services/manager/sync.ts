@@ -43,6 +43,8 @@ export interface SyncerOptions {
   instanceId: string;
   /** Tests swap the sources. */
   fetcherFor?: (p: ProjectRow) => RepoFetcher | null;
+  /** Called after every sync (metrics). */
+  observe?: (trigger: SyncTrigger, status: SyncResponse['status'], seconds: number) => void;
 }
 
 /** At most this many syncs run at once per process: each holds a pooled connection for its lock while it works. */
@@ -87,7 +89,10 @@ export class Syncer {
   /** Syncs one project; 404 when it does not exist, otherwise a SyncResponse (status "error" on failure). */
   async sync(projectId: string, trigger: SyncTrigger = 'manual'): Promise<SyncResponse> {
     if (!(await repo.getProject(this.o.database.db, projectId))) throw notFound('Project not found');
-    return this.slot(() => this.o.database.withLock(`benchops:manager:sync:${projectId}`, () => this.syncLocked(projectId, trigger)));
+    const t0 = performance.now();
+    const r = await this.slot(() => this.o.database.withLock(`benchops:manager:sync:${projectId}`, () => this.syncLocked(projectId, trigger)));
+    this.o.observe?.(trigger, r.status, (performance.now() - t0) / 1000);
+    return r;
   }
 
   private async syncLocked(projectId: string, trigger: SyncTrigger): Promise<SyncResponse> {
