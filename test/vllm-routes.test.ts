@@ -221,6 +221,7 @@ describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
     expect((await get(`/queue/${id}`)).status).toBe(404);
     expect((await post(`/queue/${id}`, undefined, 'DELETE')).status).toBe(404);
     expect((await post('/scheduler/start')).body.message).toBe('Queue scheduler started successfully');
+    expect((await post('/scheduler/trigger')).body.message).toBe('Queue processing triggered successfully');
     expect((await get('/scheduler/status')).body.running).toBe(true);
   });
 });

@@ -279,6 +279,14 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       },
     );
   }
+  app.post(
+    '/scheduler/trigger',
+    { schema: { summary: 'Run a scheduling pass now (returns at once; items run in the background)', tags: stags, response: { 200: message } } },
+    async () => {
+      core.scheduler.wake();
+      return { message: 'Queue processing triggered successfully' };
+    },
+  );
   const setPoll = async (v: number | undefined) => {
     if (v !== undefined) {
       if (!Number.isFinite(v) || v < 1 || v > 3600) throw badRequest('poll_interval must be between 1 and 3600 seconds');
