@@ -188,9 +188,11 @@ describe('runner task evaluation', () => {
     expect(log).toMatch(/no results URL \(BENCHOPS_RESULTS_URL\): results written to/);
   });
 
-  it('retries transient Results service failures (503 twice, then stored)', async () => {
+  it('retries transient Results service failures (503 twice, then stored) and sends BENCHOPS_TOKEN', async () => {
     let failures = 2;
+    const auth: (string | undefined)[] = [];
     const proxy = http.createServer((req, res) => {
+      auth.push(req.headers.authorization);
       if (failures > 0 && req.method === 'POST') {
         failures--;
         req.resume();
@@ -209,17 +211,50 @@ describe('runner task evaluation', () => {
     try {
       const config = writeConfig('retry.json', { name: 'qa_retry', tasks: [{ ...baseTask, limit: 1 }] });
       const res = await runJob({
-        env: { BENCHOPS_CONFIG_PATH: config, VLLM_MODEL_ENDPOINT: sim.url, BENCHOPS_RESULTS_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+        env: {
+          BENCHOPS_CONFIG_PATH: config,
+          VLLM_MODEL_ENDPOINT: sim.url,
+          BENCHOPS_RESULTS_URL: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+          BENCHOPS_TOKEN: 'op-token-1',
+        },
         log: (l) => lines.push(l),
         publishBackoffMs: 10,
       });
       expect(res.exitCode).toBe(0);
       expect(res.published?.posted).toBe(true);
       expect(lines.filter((l) => /posting raw_input failed .*retry/.test(l))).toHaveLength(2);
+      // Three raw attempts and one standardized post, each with the token; the token never reaches the log.
+      expect(auth).toEqual(Array(4).fill('Bearer op-token-1'));
+      expect(lines.join('\n')).not.toContain('op-token-1');
       const list = (await (await fetch(`${resultsUrl}/raw_input?benchmark_name=qa_retry`)).json()) as any[];
       expect(list).toHaveLength(1);
     } finally {
       await new Promise((r) => proxy.close(r));
+    }
+  });
+
+  it('does not retry a refused post (401): keeps the results as files and exits 1', async () => {
+    let posts = 0;
+    const refuse = http.createServer((req, res) => {
+      posts++;
+      req.resume();
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"detail":"Not authenticated"}');
+    });
+    await new Promise<void>((r) => refuse.listen(0, '127.0.0.1', r));
+    const out = mkdtempSync(path.join(os.tmpdir(), 'runner-refused-'));
+    try {
+      const config = writeConfig('refused.json', { name: 'qa_refused', tasks: [{ ...baseTask, limit: 1 }] });
+      const res = await runJob({
+        env: { BENCHOPS_CONFIG_PATH: config, VLLM_MODEL_ENDPOINT: sim.url, BENCHOPS_RESULTS_URL: `http://127.0.0.1:${(refuse.address() as AddressInfo).port}`, BENCHOPS_OUTPUT_DIR: out },
+        log: () => {},
+        publishBackoffMs: 10,
+      });
+      expect(res.exitCode).toBe(1);
+      expect(res.error).toMatch(/could not post results to http:\/\/127\.0\.0\.1:\d+: Not authenticated/);
+      expect(posts).toBe(1);
+      expect(readdirSync(out).sort()).toEqual([expect.stringMatching(/^qa_refused-.*\.raw\.json$/), expect.stringMatching(/^qa_refused-.*\.standardized\.json$/)]);
+    } finally {
+      await new Promise((r) => refuse.close(r));
     }
   });
 
