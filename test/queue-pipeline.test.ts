@@ -82,6 +82,26 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     await mod.core.deployments.stop(dep.id);
   });
 
+  it('notices a running server that died: marked failed, never reused', async () => {
+    const { mod } = await setup(new FakeDeployer(0), { livenessMs: 100 });
+    await mod.start!();
+    const a = await mod.api.enqueue({ vllm_config: CFG, keep_deployment: true });
+    const da = await until(async () => ((await item(mod, a.queue_request_id)).status === 'completed' ? item(mod, a.queue_request_id) : null));
+    const dep = await mod.core.deployments.get(da.deployment_id!);
+    expect(dep.status).toBe('running');
+    process.kill(dep.pid!, 'SIGKILL');
+    const lost = await until(async () => {
+      const d = await mod.core.deployments.get(dep.id);
+      return d.status === 'failed' ? d : null;
+    });
+    expect(lost.errorMessage).toMatch(/missing while running/);
+    expect(await mod.api.servedModels()).toEqual([]);
+    const b = await mod.api.enqueue({ vllm_config: CFG });
+    const db = await until(async () => ((await item(mod, b.queue_request_id)).status === 'completed' ? item(mod, b.queue_request_id) : null));
+    expect(db.placement).toMatchObject({ action: 'place' });
+    expect(db.deployment_id).not.toBe(dep.id);
+  });
+
   it('claims by priority (urgent > high > medium > low), then age', async () => {
     const deployer = new FakeDeployer(0);
     const { mod } = await setup(deployer, { concurrency: 1 });
@@ -244,6 +264,22 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     await expect(
       mod.api.enqueue({ helm_deployment: true, helm_config: { project_id: 'vp', values_file_id: 'missing' } }),
     ).rejects.toMatchObject({ status: 404 });
+  });
+
+  it('fails the item when a job fails, naming the job and why, and still tears down', async () => {
+    const deployer = new FakeDeployer(null);
+    const { mod } = await setup(deployer);
+    await mod.start!();
+    const q = await mod.api.enqueue({ vllm_config: CFG, benchmark_configs: [job(1), job(2)] });
+    await until(async () => deployer.runs.length === 1);
+    deployer.complete(deployer.runs[0].id, 'failed');
+    await until(async () => deployer.runs.length === 2);
+    deployer.complete(deployer.runs[1].id);
+    const done = await until(async () => ((await item(mod, q.queue_request_id)).status === 'failed' ? item(mod, q.queue_request_id) : null));
+    expect(done.error_message).toBe('Benchmark jobs failed: bench-1 (failed)');
+    expect(done.completed_steps).toBe(3);
+    expect(done.jobs.map((j: any) => j.status)).toEqual(['failed', 'completed']);
+    expect((await mod.core.deployments.get(done.deployment_id!)).status).toBe('stopped');
   });
 
   it('fails the item explicitly when the server cannot start, and leaves no deployment running', async () => {

@@ -358,6 +358,38 @@ export class DeploymentService {
     return { checked: rows.length, restarted, failed };
   }
 
+  /**
+   * Periodic liveness pass: a `running` deployment whose server vanished or fails is marked `failed` (so reuse and the
+   * gateway skip it); a `deploying` one that became ready without anyone waiting is marked `running`.
+   */
+  async sweep(): Promise<{ failed: number; promoted: number }> {
+    const rows = await this.db.select().from(vllmDeployments).where(inArray(vllmDeployments.status, ACTIVE));
+    let failed = 0;
+    let promoted = 0;
+    for (const d of rows) {
+      // a deployment still being launched has no endpoint yet; its launcher decides
+      if (!d.endpoint) continue;
+      const backend = await this.clusters.backend(d.clusterId).catch(() => null);
+      const live = backend ? await backend.inspect(toRef(d)).catch(() => null) : null;
+      if (!live) continue;
+      if (live.state === 'ready' && d.status === 'deploying') {
+        await this.db
+          .update(vllmDeployments)
+          .set({ status: 'running', updatedAt: new Date() })
+          .where(and(eq(vllmDeployments.id, d.id), eq(vllmDeployments.status, 'deploying')));
+        promoted++;
+      } else if ((live.state === 'missing' || live.state === 'failed') && d.status === 'running') {
+        await this.db
+          .update(vllmDeployments)
+          .set({ status: 'failed', errorMessage: `found ${live.state} while running: ${live.message ?? ''}`.trim(), updatedAt: new Date() })
+          .where(and(eq(vllmDeployments.id, d.id), eq(vllmDeployments.status, 'running')));
+        this.log.warn({ deployment: d.id, state: live.state, message: live.message }, 'running vLLM deployment lost');
+        failed++;
+      }
+    }
+    return { failed, promoted };
+  }
+
   async counts(): Promise<Record<string, number>> {
     const rows = await this.db
       .select({ status: vllmDeployments.status, n: sql<number>`count(*)::int` })

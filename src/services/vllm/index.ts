@@ -39,6 +39,8 @@ export interface VllmModuleOptions {
   readyTimeoutMs?: number;
   retryWaitMs?: number;
   maxAttempts?: number;
+  /** How often running deployments are checked for liveness (ms). */
+  livenessMs?: number;
   /** Start the scheduler loop in start() (default true). */
   autoStart?: boolean;
 }
@@ -95,6 +97,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
   });
   const core: VllmCore = { db: ctx.db, log, queue, deployments, clusters, scheduler, pipeline, manager };
   const svc = new VllmService(core);
+  let liveness: NodeJS.Timeout | null = null;
 
   return {
     name: 'vllm',
@@ -154,8 +157,13 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
         })
         .catch((e) => log.warn({ err: e.message }, 'vLLM reconciliation failed'));
       if (o.autoStart !== false) scheduler.start();
+      liveness = setInterval(() => {
+        void ctx.database.tryWithLock('vllm:liveness', () => deployments.sweep()).catch((e) => log.warn({ err: e.message }, 'liveness pass failed'));
+      }, o.livenessMs ?? 10_000);
+      liveness.unref?.();
     },
     stop: async () => {
+      if (liveness) clearInterval(liveness);
       await scheduler.stop();
       await clusters.close();
     },

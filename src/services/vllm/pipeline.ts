@@ -136,7 +136,7 @@ export class Pipeline {
         const c = configs[i];
         let job = jobs[i];
         if (job && (job.status === 'completed' || job.status === 'failed')) {
-          if (job.status === 'failed') failed.push(job.name);
+          if (job.status === 'failed') failed.push(job.error ? `${job.name} (${job.error})` : job.name);
           continue;
         }
         await this.save(item, { currentStep: `benchmark_job_${i + 1}` });
@@ -171,7 +171,7 @@ export class Pipeline {
         const found = await Promise.all(ids.map((id) => this.deps.resultPks(id).catch(() => [] as string[])));
         job.result_pks = [...new Set(found.flat())];
         jobs[i] = job;
-        if (job.status === 'failed') failed.push(job.name);
+        if (job.status === 'failed') failed.push(job.error ? `${job.name} (${job.error})` : job.name);
         const pks = [...new Set(jobs.flatMap((j) => j?.result_pks ?? []))];
         await this.save(item, { jobs: [...jobs], resultPks: pks, completedSteps: item.completedSteps + 1 });
       }
