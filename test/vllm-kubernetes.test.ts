@@ -160,8 +160,13 @@ describe('vLLM service on Kubernetes (API double)', () => {
     k8s.failNext({ method: 'POST', path: new RegExp(`/api/v1/namespaces/${NS}/services$`), status: 500, message: 'boom' });
     const before = k8s.list('deployments', NS, 'apps/v1').length;
     const r = await post('/deploy', { cluster_id: clusterId, config: { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'half', gpu_resource_type: 'nvidia.com/mig-1g.10gb', gpu_resource_count: 1 } });
-    expect(r.status).toBeGreaterThanOrEqual(500);
+    expect(r.status).toBe(502);
+    expect(r.body.detail).toMatch(/Starting vllm-qwen3-0-6b-\w+ failed: .*boom/);
     expect(k8s.list('deployments', NS, 'apps/v1').length).toBe(before);
+    k8s.failNext({ method: 'GET', path: '/api/v1/nodes', status: 500, message: 'apiserver down' });
+    const nodes = await get(`/clusters/${clusterId}/nodes`);
+    expect(nodes.status).toBe(503);
+    expect(nodes.body.detail).toMatch(/unreachable.*apiserver down/);
     const map = await get('/deployments');
     const rec = Object.values<any>(map.body).find((d) => d.served_model_name === 'half');
     expect(rec.status).toBe('failed');

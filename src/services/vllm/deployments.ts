@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../../core/db/client.ts';
-import { conflict, notFound } from '../../core/errors.ts';
+import { AppError, conflict, notFound } from '../../core/errors.ts';
 import { iso } from '../../core/http.ts';
 import type { DeploymentRef } from './backends/types.ts';
 import type { ClusterRegistry } from './clusters.ts';
@@ -36,6 +36,26 @@ export type CreateOutcome =
   | { kind: 'reused'; deployment: DeploymentRow; decision: PlacementDecision }
   | { kind: 'wait'; decision: PlacementDecision }
   | { kind: 'unschedulable'; decision: PlacementDecision };
+
+/** A readable message from any error, including Kubernetes API errors (status and the API's own message). */
+export function describe(e: any): string {
+  const code = e?.code ?? e?.statusCode;
+  let body = e?.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      /* plain text */
+    }
+  }
+  const msg = body?.message ?? e?.message ?? String(e);
+  return typeof code === 'number' && !String(msg).includes(String(code)) ? `HTTP ${code}: ${msg}` : String(msg);
+}
+
+/** 503 naming the cluster that could not be reached. */
+export function unreachable(clusterId: string, e: unknown): AppError {
+  return e instanceof AppError ? e : new AppError(503, `Cluster ${clusterId} is unreachable: ${describe(e)}`, 'unavailable');
+}
 
 export function toRef(d: DeploymentRow): DeploymentRef {
   return { id: d.id, name: d.name, namespace: d.namespace, endpoint: d.endpoint, pid: d.pid };
@@ -148,8 +168,15 @@ export class DeploymentService {
   /** The placement decision for a config right now (no side effects). */
   async decide(config: VllmConfig, o: Pick<CreateOptions, 'clusterId' | 'priorityRank' | 'allowEviction' | 'allowReuse' | 'nodes' | 'ownerRequestId'>) {
     const backend = await this.clusters.backend(o.clusterId);
-    const nodes = await backend.nodes();
-    const running = [...(await this.workloads(o.clusterId, o.ownerRequestId)), ...(await backend.foreignWorkloads())];
+    let nodes: ClusterNode[];
+    let foreign: Workload[];
+    try {
+      nodes = await backend.nodes();
+      foreign = await backend.foreignWorkloads();
+    } catch (e) {
+      throw unreachable(o.clusterId, e);
+    }
+    const running = [...(await this.workloads(o.clusterId, o.ownerRequestId)), ...foreign];
     const decision = decidePlacement(
       {
         fingerprint: fingerprint(config, o.clusterId),
@@ -207,7 +234,12 @@ export class DeploymentService {
       return reserved.decision.action === 'wait' ? { kind: 'wait', decision: reserved.decision } : { kind: 'unschedulable', decision: reserved.decision };
     }
     const d = reserved.created;
-    await this.launch(d, (reserved as { node?: ClusterNode }).node, o.signal);
+    try {
+      await this.launch(d, (reserved as { node?: ClusterNode }).node, o.signal);
+    } catch (e: any) {
+      if (o.signal?.aborted || e instanceof AppError) throw e;
+      throw new AppError(502, `Starting ${d.name} failed: ${describe(e)}`, 'upstream');
+    }
     return { kind: 'created', deployment: await this.get(d.id), decision: reserved.decision };
   }
 
@@ -232,7 +264,7 @@ export class DeploymentService {
       );
       await this.patch(d.id, { endpoint: res.endpoint, serviceName: res.serviceName, pid: res.pid ?? null });
     } catch (e: any) {
-      await this.patch(d.id, { status: 'failed', errorMessage: `start failed: ${e.message}` });
+      await this.patch(d.id, { status: 'failed', errorMessage: `start failed: ${describe(e)}` });
       throw e;
     }
   }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { badRequest, conflict, unprocessable } from '../../core/errors.ts';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
-import { deploymentView } from './deployments.ts';
+import { deploymentView, unreachable } from './deployments.ts';
 import { nodeView } from './devices.ts';
 import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf } from './models.ts';
 import { normalize, type Resources } from './placement.ts';
@@ -346,9 +346,15 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     async (req) => {
       await core.clusters.get(req.params.id);
       const backend = await core.clusters.backend(req.params.id);
-      const nodes = await backend.nodes();
+      let nodes;
+      let foreign;
+      try {
+        nodes = await backend.nodes();
+        foreign = await backend.foreignWorkloads();
+      } catch (e) {
+        throw unreachable(req.params.id, e);
+      }
       const mine = await core.deployments.workloads(req.params.id);
-      const foreign = await backend.foreignWorkloads();
       return nodes.map((n) => {
         const used: Resources = {};
         for (const w of [...mine, ...foreign]) {
