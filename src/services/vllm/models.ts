@@ -113,7 +113,7 @@ export function resourcesOf(cfg: VllmConfig): Resources {
 /** Stable fingerprint of everything that changes what is served; identical fingerprints may share one deployment. */
 export function fingerprint(cfg: VllmConfig, clusterId: string): string {
   const keys = [
-    'model_name', 'served_model_name', 'gpu_memory_utilization', 'max_num_seqs', 'block_size', 'tensor_parallel_size',
+    'model_name', 'gpu_memory_utilization', 'max_num_seqs', 'block_size', 'tensor_parallel_size',
     'pipeline_parallel_size', 'trust_remote_code', 'dtype', 'max_model_len', 'quantization', 'gpu_resource_type',
     'gpu_resource_count', 'additional_args', 'hardware', 'image', 'node_selector',
   ] as const;
