@@ -248,8 +248,10 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     await mod.start!();
     const q = await mod.api.enqueue({
       helm_deployment: true,
+      scheduling_config: { immediate: true, scheduled_time: null, max_wait_time: 3600 },
       vllm_config: { model_name: 'Qwen/Qwen2-1.5B-Instruct', gpu_resource_type: 'cpu', gpu_resource_count: 0 }, // the UI form's defaults; the values file wins
-      helm_config: { project_id: 'vp', values_file_id: 'values-1', release_name: 'vllm-deployment', namespace: 'vllm', chart_path: './charts/vllm' },
+      // the earlier UI's body, as the deployer's /vllm/helm/deploy forwards it
+      vllm_helm_config: { project_id: 'vp', values_file_id: 'values-1', release_name: 'vllm-deployment', namespace: 'vllm', chart_path: './charts/vllm' },
       benchmark_configs: [job(1)],
     });
     expect(q.vllm_config).toMatchObject({ model_name: 'Qwen/Qwen3-8B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 4096, has_custom_values: true });

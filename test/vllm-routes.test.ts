@@ -220,6 +220,9 @@ describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
     expect((await post(`/queue/${id}`, undefined, 'DELETE')).body.message).toMatch(/deleted successfully/);
     expect((await get(`/queue/${id}`)).status).toBe(404);
     expect((await post(`/queue/${id}`, undefined, 'DELETE')).status).toBe(404);
+    const later = await post('/queue/deployment', { skip_vllm_creation: true, scheduling_config: { immediate: false, scheduled_time: '2099-08-14T10:30', max_wait_time: 60 } });
+    expect(later.body).toMatchObject({ scheduled_for: '2099-08-14T10:30:00.000Z', current_step: 'scheduled' });
+    expect((await post(`/queue/${later.body.queue_request_id}`, undefined, 'DELETE')).status).toBe(200);
     expect((await post('/scheduler/start')).body.message).toBe('Queue scheduler started successfully');
     expect((await post('/scheduler/trigger')).body.message).toBe('Queue processing triggered successfully');
     expect((await get('/scheduler/status')).body.running).toBe(true);

@@ -70,6 +70,15 @@ export const schedulingSchema = z.object({
 });
 export type SchedulingConfig = z.infer<typeof schedulingSchema>;
 
+const helmConfigSchema = z.object({
+  project_id: z.string().max(200).nullish(),
+  values_file_id: z.string().max(200).nullish(),
+  release_name: z.string().max(200).nullish(),
+  namespace: z.string().max(63).nullish(),
+  chart_path: z.string().max(500).nullish(),
+  additional_args: z.string().max(2000).nullish(),
+});
+
 export const queueRequestSchema = z.object({
   vllm_config: vllmConfigSchema.partial({ model_name: true }).nullish(),
   benchmark_configs: z.array(benchmarkJobSchema).max(100).default([]),
@@ -77,16 +86,9 @@ export const queueRequestSchema = z.object({
   priority: z.enum(PRIORITIES).default('medium'),
   skip_vllm_creation: z.boolean().default(false),
   helm_deployment: z.boolean().default(false),
-  helm_config: z
-    .object({
-      project_id: z.string().max(200).nullish(),
-      values_file_id: z.string().max(200).nullish(),
-      release_name: z.string().max(200).nullish(),
-      namespace: z.string().max(63).nullish(),
-      chart_path: z.string().max(500).nullish(),
-      additional_args: z.string().max(2000).nullish(),
-    })
-    .nullish(),
+  helm_config: helmConfigSchema.nullish(),
+  /** The earlier UI's and deployer's name for `helm_config`. */
+  vllm_helm_config: helmConfigSchema.nullish(),
   vllm_yaml_content: z.string().nullish(),
   cluster_id: z.string().max(100).default('local'),
   allow_eviction: z.boolean().default(false),

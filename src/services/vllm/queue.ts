@@ -86,7 +86,8 @@ export class QueueRepository {
 
   async insert(req: QueueRequest, resolvedConfig: VllmConfig | null, now = new Date()): Promise<QueueRow> {
     const sched = req.scheduling_config ?? { immediate: true, scheduled_time: null, max_wait_time: 3600 };
-    const at = sched.scheduled_time ? new Date(sched.scheduled_time) : null;
+    // a zone-less time (the earlier UI sends local datetime strings) is taken as UTC, never as this server's zone
+    const at = sched.scheduled_time ? new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(sched.scheduled_time) ? sched.scheduled_time : `${sched.scheduled_time}Z`) : null;
     const notBefore = at && at > now ? at : null;
     const start = notBefore ?? now;
     const deadline = sched.max_wait_time > 0 ? new Date(start.getTime() + sched.max_wait_time * 1000) : null;

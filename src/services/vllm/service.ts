@@ -74,6 +74,9 @@ export class VllmService implements VllmApi {
       throw unprocessable(['body', ...i.path.map(String)], i.message);
     }
     const req = parsed.data;
+    // the earlier deployer and UI name the Helm settings `vllm_helm_config`
+    req.helm_config ??= req.vllm_helm_config;
+    delete req.vllm_helm_config;
     await this.c.clusters.get(req.cluster_id).catch(() => {
       throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${req.cluster_id}`);
     });
