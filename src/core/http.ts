@@ -8,6 +8,7 @@ import type { Writable } from 'node:stream';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
 import {
   hasZodFastifySchemaValidationErrors,
   jsonSchemaTransform,
@@ -124,6 +125,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
+
+  // Once per server, at the root, before auth: any service scope may declare `{ websocket: true }` routes; auth runs on
+  // the upgrade request, and a refused upgrade's socket is closed (the plugin's hooks must see it first).
+  await app.register(fastifyWebsocket);
 
   app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
     const cfg = req.routeOptions.config ?? {};

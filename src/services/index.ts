@@ -5,5 +5,6 @@ import type { ServiceFactory } from '../core/service.ts';
 export const SERVICE_FACTORIES: Partial<Record<ServiceName, () => Promise<ServiceFactory>>> = {
   results: async () => (await import('./results/index.ts')).createResultsService,
   manager: async () => (await import('./manager/index.ts')).createManagerService,
+  deployer: async () => (await import('./deployer/index.ts')).createDeployerService,
   vllm: async () => (await import('./vllm/index.ts')).createVllmService,
 };

@@ -1,0 +1,140 @@
+/**
+ * The executor interface: where Kubernetes objects live and run. `kubernetes` talks to a cluster; `local` keeps the
+ * objects in the data folder and runs BenchOps runner Jobs as local processes. The deployer only sees this interface.
+ */
+import type { Writable } from 'node:stream';
+
+export interface K8sMetadata {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: Record<string, unknown>[];
+  [k: string]: any;
+}
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: K8sMetadata;
+  [k: string]: any;
+}
+
+export type JobPhase = 'pending' | 'running' | 'completed' | 'failed' | 'deleted';
+
+/** `GET /jobs/{name}/status` (reference 2.3) plus a message. */
+export interface JobStatus {
+  job_name: string;
+  namespace: string;
+  status: JobPhase;
+  phase: string | null;
+  start_time: string | null;
+  completion_time: string | null;
+  active_pods: number;
+  succeeded_pods: number;
+  failed_pods: number;
+  message: string | null;
+}
+
+export interface PodInfo {
+  name: string;
+  phase: string;
+  containers: string[];
+}
+
+export interface ExecHandlers {
+  stdout(data: string): void;
+  stderr(data: string): void;
+  /** The shell ended (or the connection broke: `error` says why). */
+  exit(error?: string): void;
+}
+
+export interface ExecSession {
+  write(data: string): void;
+  resize(rows: number, cols: number): void;
+  close(): void;
+}
+
+export interface LogOptions {
+  tailLines?: number;
+  container?: string;
+}
+
+export interface Executor {
+  readonly kind: 'local' | 'kubernetes';
+  /** Creates an object; AppError 409 when it exists, 400 when the API refuses it. Returns it with its uid. */
+  create(obj: K8sObject): Promise<K8sObject>;
+  /** null when absent. */
+  get(kind: string, name: string, namespace: string): Promise<K8sObject | null>;
+  /** Deletes with its dependents (background propagation); false when it did not exist. */
+  remove(kind: string, name: string, namespace: string): Promise<boolean>;
+  /** AppError 404 when the job does not exist. */
+  jobStatus(name: string, namespace: string): Promise<JobStatus>;
+  /** Calls `onChange` on every status change until stopped (or the job ends). */
+  watchJob(name: string, namespace: string, onChange: (s: JobStatus) => void): () => void;
+  listPods(jobName: string, namespace: string): Promise<PodInfo[]>;
+  readLogs(namespace: string, pod: string, container: string, opts: LogOptions): Promise<string>;
+  /** Streams the log (from `tailLines` back) until the container ends or `signal` aborts. */
+  followLogs(namespace: string, pod: string, container: string, opts: LogOptions, out: Writable, signal: AbortSignal): Promise<void>;
+  exec(namespace: string, pod: string, container: string, shell: string, h: ExecHandlers): Promise<ExecSession>;
+  /** 'ok' or why it is down. */
+  health(): Promise<string>;
+  /** After a restart: settles jobs whose process or pod is gone. */
+  reconcile?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reference 2.3 status logic from a Job and its pods' phases. */
+export function computeJobStatus(job: K8sObject, pods: { phase: string }[] | null, namespace: string): JobStatus {
+  const st = job.status ?? {};
+  const cond = (t: string) => (st.conditions ?? []).find((c: any) => c.type === t && c.status === 'True');
+  let status: JobPhase;
+  let message: string | null = null;
+  const complete = cond('Complete');
+  const failed = cond('Failed');
+  if (complete) status = 'completed';
+  else if (failed) {
+    status = 'failed';
+    message = [failed.reason, failed.message].filter(Boolean).join(': ') || null;
+  } else if (pods) {
+    const n = (p: string) => pods.filter((x) => x.phase === p).length;
+    const [running, succeeded, bad, pending] = [n('Running'), n('Succeeded'), n('Failed'), n('Pending')];
+    if (!pods.length) status = 'pending';
+    else if (running > 0) status = 'running';
+    else if (succeeded === pods.length) status = 'completed';
+    // A failed pod with retries left is not a failed job: the controller starts another pod (backoffLimit).
+    else if (bad > 0 && running + succeeded + pending === 0) {
+      status = (st.failed ?? bad) <= backoffLimit(job) ? 'pending' : 'failed';
+      if (status === 'failed') message = `${bad} pod(s) failed`;
+    }
+    else if (bad > 0) status = 'running';
+    else if (pending > 0) status = 'pending';
+    else status = 'pending';
+  } else status = (st.active ?? 0) > 0 ? 'running' : 'pending';
+  return {
+    job_name: job.metadata.name,
+    namespace,
+    status,
+    phase: null,
+    start_time: toIso(st.startTime),
+    completion_time: toIso(st.completionTime),
+    active_pods: st.active ?? 0,
+    succeeded_pods: st.succeeded ?? 0,
+    failed_pods: st.failed ?? 0,
+    message,
+  };
+}
+
+export const TERMINAL_PHASES: JobPhase[] = ['completed', 'failed', 'deleted'];
+
+function toIso(v: unknown): string | null {
+  if (v == null || v === '') return null;
+  const d = v instanceof Date ? v : new Date(String(v));
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+function backoffLimit(job: K8sObject): number {
+  const b = job.spec?.backoffLimit;
+  return Number.isInteger(b) && b >= 0 ? b : 6;
+}

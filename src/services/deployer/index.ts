@@ -1,0 +1,109 @@
+/**
+ * The deployer service (:8002): seed 000 `POST /run`, YAML apply/delete, job status/logs, terminals, and the status
+ * watcher. The executor is `config.executor`, else `kubernetes` inside a cluster, else `local` (embedded mode).
+ */
+import { loadTokens } from '../../core/auth.ts';
+import { unavailable } from '../../core/errors.ts';
+import { loadKubeConfig } from '../../core/kube.ts';
+import type { PlatformContext, ServiceModule } from '../../core/service.ts';
+import type { ManagerApi } from '../manager/api.ts';
+import { KubernetesExecutor } from './executors/kubernetes.ts';
+import { LocalExecutor } from './executors/local.ts';
+import type { Executor } from './executors/types.ts';
+import { HttpManagerClient } from './manager-client.ts';
+import { DeployerRepository } from './repository.ts';
+import { registerDeployerRoutes } from './routes.ts';
+import { DeployerService } from './service.ts';
+import { TerminalManager } from './terminal.ts';
+import { StatusWatcher } from './watcher.ts';
+
+export type { DeployerService } from './service.ts';
+
+/** What `ServiceModule.api` of the deployer is: the DeployerApi plus embedded-mode wiring. */
+export interface DeployerModuleApi extends DeployerService {
+  /** Sets the results URL given to local runner processes (BENCHOPS_RESULTS_URL). */
+  setResultsUrl(url: string | undefined): void;
+  /** Runs one status-watch tick now (tests, and right after a run). */
+  tick(): Promise<void>;
+}
+
+function createExecutor(ctx: PlatformContext, resultsUrl: () => string | undefined): Executor {
+  const kind = ctx.config.executor ?? (process.env.KUBERNETES_SERVICE_HOST ? 'kubernetes' : 'local');
+  if (kind === 'kubernetes') {
+    const { kc, origin } = loadKubeConfig();
+    ctx.log.info({ origin, server: kc.getCurrentCluster()?.server }, 'deployer: kubernetes executor');
+    return new KubernetesExecutor(kc);
+  }
+  return new LocalExecutor({ dataDir: ctx.config.dataDir, log: ctx.log, resultsUrl });
+}
+
+export function createDeployerService(ctx: PlatformContext): ServiceModule {
+  const { config } = ctx;
+  let resultsOverride: string | undefined;
+  const resultsUrl = () => {
+    if (resultsOverride) return resultsOverride;
+    if (config.resultsUrl) return config.resultsUrl;
+    if (ctx.local.has('results') && config.ports.results) {
+      const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${config.ports.results}`;
+    }
+    return undefined;
+  };
+  const executor = createExecutor(ctx, resultsUrl);
+  const repo = new DeployerRepository(ctx.db);
+  let httpManager: ManagerApi | undefined;
+  const manager = (): ManagerApi => {
+    const local = ctx.local.get('manager')?.api as ManagerApi | undefined;
+    if (local) return local;
+    if (config.managerUrl) {
+      const tokens = loadTokens(config);
+      const token = (tokens.find((t) => t.role === 'admin') ?? tokens.find((t) => t.role === 'operator') ?? tokens[0])?.token;
+      httpManager ??= new HttpManagerClient(config.managerUrl, token);
+      return httpManager;
+    }
+    throw unavailable('The manager service is not available here (run it in this process or set BENCHOPS_MANAGER_URL)');
+  };
+  const log = ctx.log.child({ svc: 'deployer' });
+  const service = new DeployerService({
+    repo,
+    executor,
+    manager,
+    namespace: config.namespace,
+    log,
+    onNewJob: () => void watcher.tick(),
+  });
+  const terminals = new TerminalManager(repo, executor, log, (job, ns) => service.namespaceOf(job, ns));
+  const watcher: StatusWatcher = new StatusWatcher(repo, executor, log, Math.max(50, config.pollTickSeconds * 1000), () => terminals.expire());
+  const api = Object.assign(service, {
+    setResultsUrl: (u: string | undefined) => {
+      resultsOverride = u;
+    },
+    tick: () => watcher.tick(),
+  }) as DeployerModuleApi;
+
+  return {
+    name: 'deployer',
+    title: 'BenchOps Deployer',
+    description:
+      'Runs benchmark jobs (seed 000 POST /run), applies YAML, reports job status and logs, and opens terminals. ' +
+      `Executor: ${executor.kind}.`,
+    api,
+    routes: (app) => registerDeployerRoutes(app, { service, terminals }),
+    health: async () => ({ executor: await executor.health() }),
+    status: async () => ({
+      executor: executor.kind,
+      namespace: config.namespace,
+      deployments: await repo.counts(),
+      watcher: { owner: watcher.owner, ticks: watcher.ticks },
+    }),
+    start: async () => {
+      await executor.reconcile?.();
+      watcher.start();
+    },
+    stop: async () => {
+      await watcher.stop();
+      terminals.closeAll();
+      await executor.close();
+    },
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * Deployer with the local executor (embedded mode), the real manager and a synced git project, PGlite and PostgreSQL:
+ * an annotated job reads its mounted config, the runner image runs `bin/benchops.js`, deadline and backoff, an image
+ * that cannot run locally, logs/status/terminal, reconciliation after a restart, and the operator role on the WebSocket.
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { DB_KINDS } from './helpers/db.ts';
+import { call, startDeployer, until, type DeployerEnv } from './helpers/deployer-setup.ts';
+
+const job = (name: string, spec: { command?: string; image?: string; args?: string[]; extra?: string; env?: string }) =>
+  [
+    'apiVersion: batch/v1',
+    'kind: Job',
+    'metadata:',
+    `  name: ${name}`,
+    ...(spec.command ? ['  annotations:', `    benchops.io/local-command: ${JSON.stringify(spec.command)}`] : []),
+    'spec:',
+    ...(spec.extra ? spec.extra.split('\n').map((l) => `  ${l}`) : []),
+    '  template:',
+    '    spec:',
+    '      restartPolicy: Never',
+    '      containers:',
+    `      - name: main`,
+    `        image: ${spec.image ?? 'busybox:1.36'}`,
+    ...(spec.args ? [`        args: ${JSON.stringify(spec.args)}`] : []),
+    '        env:',
+    '        - name: VLLM_MODEL_ENDPOINT',
+    '          value: "http://old-endpoint:8000"',
+    '        - name: DERIVED',
+    '          value: "$(VLLM_MODEL_ENDPOINT)/v1"',
+    ...(spec.env ? spec.env.split('\n').map((l) => `        ${l}`) : []),
+    '',
+  ].join('\n');
+
+const CONFIG = JSON.stringify({ model: 'tiny', note: 'hello from the mounted config' }, null, 2);
+const FILES: Record<string, string> = {
+  'config/local/cfg.json': CONFIG,
+  'job/local/echo-config.yaml': job('echo-config', {
+    command:
+      'echo "config at $BENCHOPS_CONFIG_PATH"; cat "$BENCHOPS_CONFIG_PATH"; echo; echo "endpoint=$VLLM_MODEL_ENDPOINT"; ' +
+      'echo "derived=$DERIVED"; echo "pwd=$(pwd)"; echo "secret-leak=${BENCHOPS_SECRET_KEY:-none}"',
+  }),
+  'job/local/runner.yaml': job('runner', { image: 'ghcr.io/benchops/benchops:0.1.0', args: ['--version'] }),
+  'job/local/slow.yaml': job('slow', { command: 'echo begin; sleep 30', extra: 'activeDeadlineSeconds: 1' }),
+  'job/local/flaky.yaml': job('flaky', { command: 'echo attempt; exit 3', extra: 'backoffLimit: 1' }),
+  'job/local/foreign.yaml': job('foreign', { image: 'nvcr.io/nvidia/cuda:12.4.0-runtime' }),
+  'job/local/long.yaml': job('long', { command: 'echo started; sleep 60' }),
+  'job/local/privileged.yaml':
+    'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: p\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n' +
+    '      containers:\n      - name: c\n        image: benchops\n        securityContext:\n          privileged: true\n',
+};
+const ENDPOINT = 'http://127.0.0.1:9/v1/completions';
+
+describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
+  let env: DeployerEnv;
+  let base: string;
+  let dataDir: string;
+  const run = (file: string, over: Record<string, unknown> = {}) =>
+    call(base, 'POST', '/run', {
+      project_id: env.projectId,
+      benchmark_type: 'local',
+      name: file.split('/').pop()!.replace('.yaml', ''),
+      job_file_id: env.ids[file],
+      config_file_id: env.ids['config/local/cfg.json'],
+      vllm_model_endpoint: ENDPOINT,
+      ...over,
+    });
+  const record = async (id: string) => (await call(base, 'GET', `/deployments/${id}`)).body;
+  const settled = (id: string) =>
+    until(async () => {
+      const r = await record(id);
+      return ['completed', 'failed', 'deleted'].includes(r.status) ? r : undefined;
+    }, 30_000, `job ${id} to finish`);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-local-'));
+    // Secrets in the server's own environment must not reach job processes.
+    process.env.BENCHOPS_SECRET_KEY = 'ab'.repeat(32);
+    env = await startDeployer(kind, FILES, { BENCHOPS_EXECUTOR: 'local' }, { dataDir });
+    base = env.base;
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('runs an annotated job with the config at its mount path and the endpoint set', async () => {
+    const r = await run('job/local/echo-config.yaml');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const done = await settled(r.body.deployment_id);
+    expect(done.status).toBe('completed');
+    expect(done.completion_time).toMatch(/Z$/);
+    const logs = await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`);
+    expect(logs.status).toBe(200);
+    const text = logs.body.logs.join('\n');
+    expect(text).toContain('hello from the mounted config');
+    expect(text).toContain(`endpoint=${ENDPOINT}`);
+    expect(text).toContain(`derived=${ENDPOINT}/v1`); // $(VAR) expansion sees the replaced value
+    expect(text).toContain('secret-leak=none'); // the server's environment is not inherited
+    const cfgLine = logs.body.logs.find((l: string) => l.includes('config at '))!;
+    const cfgPath = cfgLine.split('config at ')[1];
+    expect(cfgPath.endsWith(path.join('mounts', 'app', 'configs', 'eval_config.json'))).toBe(true);
+    expect(cfgPath.startsWith(path.join(dataDir, 'runs'))).toBe(true);
+    expect(readFileSync(cfgPath, 'utf8')).toBe(CONFIG);
+    expect(logs.body.logs.every((l: string) => /^\[[a-z0-9-]+\] /.test(l))).toBe(true);
+    const st = await call(base, 'GET', `/jobs/${r.body.resource_name}/status`);
+    expect(st.body).toMatchObject({ status: 'completed', succeeded_pods: 1, failed_pods: 0, namespace: 'bench-ns' });
+  });
+
+  it('runs the BenchOps runner image as bin/benchops.js with the container args', async () => {
+    const r = await run('job/local/runner.yaml');
+    const done = await settled(r.body.deployment_id);
+    const logs = await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`);
+    expect(done.status, JSON.stringify(logs.body)).toBe('completed');
+    expect(logs.body.logs.join('\n')).toMatch(/\d+\.\d+\.\d+/);
+  });
+
+  it('fails a job past activeDeadlineSeconds, and retries up to backoffLimit', async () => {
+    const slow = await run('job/local/slow.yaml');
+    const flaky = await run('job/local/flaky.yaml');
+    const s = await settled(slow.body.deployment_id);
+    expect(s.status).toBe('failed');
+    expect(s.message).toMatch(/DeadlineExceeded/);
+    const f = await settled(flaky.body.deployment_id);
+    expect(f.status).toBe('failed');
+    expect(f.message).toMatch(/BackoffLimitExceeded/);
+    const st = await call(base, 'GET', `/jobs/${flaky.body.resource_name}/status`);
+    expect(st.body).toMatchObject({ status: 'failed', failed_pods: 2 });
+    const logs = await call(base, 'GET', `/jobs/${flaky.body.resource_name}/logs`);
+    expect(logs.body.logs.filter((l: string) => l.endsWith('attempt'))).toHaveLength(2);
+  });
+
+  it('fails a job whose image cannot run locally, with a clear message', async () => {
+    const r = await run('job/local/foreign.yaml');
+    const done = await settled(r.body.deployment_id);
+    expect(done.status).toBe('failed');
+    expect(done.message).toContain('nvcr.io/nvidia/cuda:12.4.0-runtime');
+    expect(done.message).toMatch(/cannot run locally/);
+  });
+
+  it('follows logs as SSE and opens a terminal in the run work folder', async () => {
+    const r = await run('job/local/long.yaml');
+    const name = r.body.resource_name;
+    await until(async () => (await record(r.body.deployment_id)).status === 'running', 10_000, 'running');
+
+    const ac = new AbortController();
+    const res = await fetch(`${base}/jobs/${name}/logs?follow=true`, { headers: { accept: 'text/event-stream' }, signal: ac.signal });
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = res.body!.getReader();
+    let sse = '';
+    while (!sse.includes('data: started')) sse += Buffer.from((await reader.read()).value ?? []).toString('utf8');
+    ac.abort();
+
+    const s = await call(base, 'POST', '/terminal/create', { job_name: name, shell: '/bin/sh' });
+    expect(s.status).toBe(200);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/terminal/${s.body.session_id}`);
+    const msgs: any[] = [];
+    ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+    await until(async () => msgs.find((m) => m.type === 'connected'), 5000, 'connected');
+    ws.send('cat mounts/app/configs/eval_config.json; echo; pwd\n'); // a non-JSON frame is input
+    await until(async () => msgs.filter((m) => m.type === 'output').map((m) => m.data).join('').includes('hello from the mounted config'), 5000, 'config via terminal');
+    const out = msgs.filter((m) => m.type === 'output').map((m) => m.data).join('');
+    expect(out).toContain(path.join(dataDir, 'runs'));
+    ws.close();
+
+    const del = await call(base, 'DELETE', `/jobs/${name}/delete`);
+    expect(del.status).toBe(200);
+    expect((await record(r.body.deployment_id)).status).toBe('deleted');
+  });
+
+  it('marks a run whose process is gone as failed after a restart', async () => {
+    const r = await run('job/local/long.yaml', { name: 'survivor' });
+    await until(async () => (await record(r.body.deployment_id)).status === 'running', 10_000, 'running');
+    const dbUrl = env.p.ctx.config.databaseUrl;
+    await env.close(); // the processes are stopped with the platform
+    env = await startDeployer(kind, FILES, { BENCHOPS_EXECUTOR: 'local', ...(dbUrl ? { DATABASE_URL: dbUrl } : {}) }, { dataDir });
+    base = env.base;
+    const done = await settled(r.body.deployment_id);
+    expect(done.status).toBe('failed');
+    expect(done.message).toMatch(/process is gone/);
+    expect(existsSync(path.join(dataDir, 'local-cluster', 'bench-ns', 'Job', `${r.body.resource_name}.json`))).toBe(true);
+  });
+});
+
+describe('deployer roles (local executor, pglite)', () => {
+  let env: DeployerEnv;
+  const OP = { authorization: 'Bearer operator-token-1' };
+  const VIEW = { authorization: 'Bearer viewer-token-1' };
+  beforeAll(async () => {
+    env = await startDeployer(
+      'pglite',
+      FILES,
+      { BENCHOPS_EXECUTOR: 'local', BENCHOPS_TOKENS: 'viewer:viewer-token-1,operator:operator-token-1,admin:admin-token-1' },
+      { token: 'admin-token-1' },
+    );
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('needs operator for runs and terminals (also on the WebSocket upgrade), and admin for privileged pods', async () => {
+    const body = (file: string) => ({
+      project_id: env.projectId,
+      benchmark_type: 'local',
+      name: 'roles',
+      job_file_id: env.ids[file],
+    });
+    expect((await call(env.base, 'POST', '/run', body('job/local/long.yaml'))).status).toBe(401);
+    expect((await call(env.base, 'POST', '/run', body('job/local/long.yaml'), VIEW)).status).toBe(403);
+    const priv = await call(env.base, 'POST', '/run', body('job/local/privileged.yaml'), OP);
+    expect(priv.status).toBe(400);
+    expect(priv.body.detail).toMatch(/privileged/);
+    const r = await call(env.base, 'POST', '/run', body('job/local/long.yaml'), OP);
+    expect(r.status).toBe(200);
+    await until(async () => (await call(env.base, 'GET', `/jobs/${r.body.resource_name}/status`, undefined, VIEW)).body.status === 'running');
+    const viewerTerm = await call(env.base, 'POST', `/jobs/${r.body.resource_name}/terminal`, {}, VIEW);
+    expect(viewerTerm.status).toBe(403);
+    const s = await call(env.base, 'POST', `/jobs/${r.body.resource_name}/terminal`, {}, OP);
+    expect(s.status).toBe(200);
+    const url = `${env.base.replace('http', 'ws')}/terminal/${s.body.session_id}`;
+    const refused = await new Promise<string>((res) => {
+      const ws = new WebSocket(url, { headers: VIEW });
+      ws.on('unexpected-response', (req, resp) => {
+        res(String(resp.statusCode));
+        req.destroy();
+      });
+      ws.on('open', () => res('open'));
+      ws.on('error', () => {});
+    });
+    expect(refused).toBe('403');
+    const ws = new WebSocket(url, { headers: OP });
+    const first = await new Promise<any>((res) => ws.on('message', (d) => res(JSON.parse(d.toString()))));
+    expect(first.type).toBe('connected');
+    ws.close();
+    expect((await call(env.base, 'DELETE', `/jobs/${r.body.resource_name}/delete`, undefined, OP)).status).toBe(200);
+  });
+});
