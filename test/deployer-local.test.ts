@@ -238,3 +238,67 @@ describe('deployer roles (local executor, pglite)', () => {
     expect((await call(env.base, 'DELETE', `/jobs/${r.body.resource_name}/delete`, undefined, OP)).status).toBe(200);
   });
 });
+
+describe('deployer under the gateway, and its in-process API (local executor, pglite)', () => {
+  let env: DeployerEnv;
+  beforeAll(async () => {
+    env = await startDeployer(
+      'pglite',
+      {
+        ...FILES,
+        'job/local/placeholders.yaml': job('placeholders', {
+          command: 'echo "svc=$VLLM_ENDPOINT model=$MODEL_NAME extra=$EXTRA"',
+          env: '- name: VLLM_ENDPOINT\n  value: "http://VLLM_SERVICE_NAME:8000"\n- name: MODEL_NAME\n  value: MODEL_NAME_PLACEHOLDER',
+        }),
+      },
+      { BENCHOPS_EXECUTOR: 'local' },
+      { gateway: true },
+    );
+  });
+  afterAll(async () => {
+    await env?.close();
+  });
+
+  it('serves /run, logs and the terminal WebSocket under /api/deployer', async () => {
+    const gw = env.p.urls.gateway!;
+    const r = await call(gw, 'POST', '/api/deployer/run', {
+      project_id: env.projectId,
+      benchmark_type: 'local',
+      name: 'gw',
+      job_file_id: env.ids['job/local/long.yaml'],
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    await until(async () => (await call(gw, 'GET', `/api/deployer/jobs/${r.body.resource_name}/status`)).body.status === 'running');
+    const s = await call(gw, 'POST', `/api/deployer/jobs/${r.body.resource_name}/terminal`, { shell: '/bin/sh' });
+    expect(s.body.websocket_url).toBe(`${gw.replace('http', 'ws')}/api/deployer/terminal/${s.body.session_id}`);
+    const ws = new WebSocket(s.body.websocket_url);
+    const first = await new Promise<any>((res) => ws.on('message', (d) => res(JSON.parse(d.toString()))));
+    expect(first.type).toBe('connected');
+    ws.close();
+    await call(gw, 'DELETE', `/api/deployer/jobs/${r.body.resource_name}/delete`);
+  });
+
+  it('run() applies RunOptions: substitutions in parsed values, extra env and labels', async () => {
+    const api = env.p.modules.get('deployer')!.api as import('../src/services/deployer/api.ts').DeployerApi;
+    const res = await api.run(
+      { project_id: env.projectId, benchmark_type: 'local', name: 'opts', job_file_id: env.ids['job/local/placeholders.yaml'] },
+      {
+        substitutions: { VLLM_SERVICE_NAME: 'vllm-tiny-svc', MODEL_NAME_PLACEHOLDER: 'org/tiny' },
+        env: { EXTRA: 'from-options' },
+        labels: { 'benchops.io/queue-item': 'q1' },
+      },
+    );
+    expect(res.yaml_content).toContain('benchops.io/queue-item: q1');
+    const rec = await until(async () => {
+      const d = await api.getDeployment(res.deployment_id);
+      return d.status === 'completed' ? d : undefined;
+    });
+    expect(rec.resource_name).toBe(res.resource_name);
+    const logs = await call(env.base, 'GET', `/jobs/${res.resource_name}/logs`);
+    expect(logs.body.logs.join('\n')).toContain('svc=http://vllm-tiny-svc:8000 model=org/tiny extra=from-options');
+    await expect(api.run({ project_id: env.projectId, benchmark_type: 'x', name: 'n', job_file_id: 'missing' } as any)).rejects.toMatchObject({ status: 400 });
+    await api.deleteJob(res.resource_name);
+    await api.deleteJob(res.resource_name); // idempotent for internal callers
+    expect((await api.getDeployment(res.deployment_id)).status).toBe('deleted');
+  });
+});

@@ -45,11 +45,12 @@ export async function startDeployer(
   kind: DbKind,
   files: Record<string, string>,
   env: Record<string, string> = {},
-  opts: { dataDir?: string; token?: string } = {},
+  opts: { dataDir?: string; token?: string; gateway?: boolean } = {},
 ): Promise<DeployerEnv> {
   const p = await startTestPlatform({
     kind,
     services: ['manager', 'deployer'],
+    gateway: opts.gateway,
     env: { BENCHOPS_POLL_TICK_SECONDS: '0.2', BENCHOPS_NAMESPACE: 'bench-ns', ...(opts.dataDir ? { BENCHOPS_DATA_DIR: opts.dataDir } : {}), ...env },
   });
   const repo = makeRepo(files);
