@@ -23,8 +23,8 @@ function status(name: string, s: JobStatus['status']): JobStatus {
 function fakeExecutor(states: Map<string, JobStatus['status']>, watches: Map<string, number>): Executor {
   return {
     kind: 'kubernetes',
-    jobStatus: async (name) => status(name, states.get(name) ?? 'running'),
-    watchJob: (name) => {
+    jobStatus: async (name: string) => status(name, states.get(name) ?? 'running'),
+    watchJob: (name: string) => {
       watches.set(name, (watches.get(name) ?? 0) + 1);
       return () => watches.set(name, watches.get(name)! - 1);
     },

@@ -53,7 +53,7 @@ describe('run manifests', () => {
     expect(env.find((e: any) => e.name === 'VLLM_ENDPOINT').value).toBe('http://vllm-qwen-svc:8000');
     expect(env.find((e: any) => e.name === 'MODEL_NAME').value).toBe(evil);
     expect(env.find((e: any) => e.name === 'POD').value).toBe('VLLM_POD_NAME_SUFFIX_IS_NOT_A_PLACEHOLDER');
-    expect(m.job.metadata.labels.app).toBe('vllm-qwen');
+    expect(m.job.metadata.labels?.app).toBe('vllm-qwen');
     // round trip: still one Job, the injected text is a string value
     const docs = parseAllDocuments(toYaml([m.job])).map((d) => d.toJS());
     expect(docs).toHaveLength(1);
