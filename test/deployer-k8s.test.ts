@@ -12,6 +12,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { DB_KINDS } from './helpers/db.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import { call, fixture, startDeployer, until, type DeployerEnv } from './helpers/deployer-setup.ts';
+import { startTestPlatform } from './helpers/platform.ts';
 
 const JOB_FILES = ['job/vllm-eval/evalchemy-job.yaml', 'job/vllm-eval/vllm-benchmark-job.yaml'];
 const FILES = {
@@ -343,5 +344,41 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
     expect(k8s.get('configmaps', 'bench-ns', 'app-cfg')).toBeUndefined();
     expect((await call(base, 'GET', `/deployments/${ok.body.deployment_id}`)).body.status).toBe('deleted');
     void before;
+  });
+});
+
+describe('deployer in cluster shape: the manager over HTTP (pglite)', () => {
+  it('fetches the project files from BENCHOPS_MANAGER_URL, and answers 503 when the manager is down', async () => {
+    const k8s = await K8sDouble.start();
+    process.env.BENCHOPS_KUBECONFIG = k8s.kubeconfig;
+    const mgr = await startDeployer('pglite', FILES, { BENCHOPS_EXECUTOR: 'kubernetes' });
+    const dep = await startTestPlatform({
+      kind: 'pglite',
+      services: ['deployer'],
+      env: { BENCHOPS_EXECUTOR: 'kubernetes', BENCHOPS_MANAGER_URL: mgr.p.urls.manager!, BENCHOPS_POLL_TICK_SECONDS: '0.2' },
+    });
+    try {
+      const body = {
+        project_id: mgr.projectId,
+        benchmark_type: 'vllm-eval',
+        name: 'over-http',
+        job_file_id: mgr.ids['job/vllm-eval/vllm-benchmark-job.yaml'],
+        config_file_id: mgr.ids['config/vllm-eval/vllm_benchmark.json'],
+      };
+      const r = await call(dep.urls.deployer!, 'POST', '/run', body);
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      expect(r.body.namespace).toBe('benchmark'); // the default namespace
+      expect(k8s.get('jobs', 'benchmark', r.body.resource_name, 'batch/v1')).toBeDefined();
+      const unknown = await call(dep.urls.deployer!, 'POST', '/run', { ...body, job_file_id: 'not-there' });
+      expect(unknown.status).toBe(400);
+      expect(unknown.body.detail).toContain('not-there');
+      await mgr.close();
+      const down = await call(dep.urls.deployer!, 'POST', '/run', body);
+      expect(down.status).toBe(503);
+    } finally {
+      await dep.close();
+      await mgr.close().catch(() => {});
+      await k8s.close();
+    }
   });
 });

@@ -2,15 +2,12 @@
  * The deployer service (:8002): seed 000 `POST /run`, YAML apply/delete, job status/logs, terminals, and the status
  * watcher. The executor is `config.executor`, else `kubernetes` inside a cluster, else `local` (embedded mode).
  */
-import { loadTokens } from '../../core/auth.ts';
-import { unavailable } from '../../core/errors.ts';
 import { loadKubeConfig } from '../../core/kube.ts';
 import type { PlatformContext, ServiceModule } from '../../core/service.ts';
-import type { ManagerApi } from '../manager/api.ts';
+import { managerApi } from '../manager/client.ts';
 import { KubernetesExecutor } from './executors/kubernetes.ts';
 import { LocalExecutor } from './executors/local.ts';
 import type { Executor } from './executors/types.ts';
-import { HttpManagerClient } from './manager-client.ts';
 import { DeployerRepository } from './repository.ts';
 import { registerDeployerRoutes } from './routes.ts';
 import { DeployerService } from './service.ts';
@@ -51,18 +48,8 @@ export function createDeployerService(ctx: PlatformContext): ServiceModule {
   };
   const executor = createExecutor(ctx, resultsUrl);
   const repo = new DeployerRepository(ctx.db);
-  let httpManager: ManagerApi | undefined;
-  const manager = (): ManagerApi => {
-    const local = ctx.local.get('manager')?.api as ManagerApi | undefined;
-    if (local) return local;
-    if (config.managerUrl) {
-      const tokens = loadTokens(config);
-      const token = (tokens.find((t) => t.role === 'admin') ?? tokens.find((t) => t.role === 'operator') ?? tokens[0])?.token;
-      httpManager ??= new HttpManagerClient(config.managerUrl, token);
-      return httpManager;
-    }
-    throw unavailable('The manager service is not available here (run it in this process or set BENCHOPS_MANAGER_URL)');
-  };
+  // The in-process manager (embedded mode) or its HTTP client (BENCHOPS_MANAGER_URL), resolved per call.
+  const manager = () => managerApi(ctx);
   const log = ctx.log.child({ svc: 'deployer' });
   const service = new DeployerService({
     repo,
