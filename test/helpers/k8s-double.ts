@@ -386,10 +386,10 @@ export class K8sDouble {
         });
         return this.json(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
       }
-      const r = this.route(u.pathname);
-      if (!r) return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${u.pathname})`);
       const discovery = u.pathname === '/api/v1' || /^\/apis\/[^/]+\/[^/]+$/.test(u.pathname);
       if (discovery) return this.discovery(res, u.pathname);
+      const r = this.route(u.pathname);
+      if (!r) return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${u.pathname})`);
       const key = `${r.gv}/${r.resource}`;
       if (r.resource === 'namespaces' && !r.ns) return this.namespaces(req, res, method, r.name);
       if (!r.name) {
@@ -546,6 +546,7 @@ export class K8sDouble {
       return this.json(res, 200, { kind: `${kindOf(resource)}List`, apiVersion: gv, metadata: { resourceVersion: String(this.rv) }, items });
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
     const w: Watcher = {
       key,
       url: decodeURIComponent(u.pathname + u.search),
@@ -588,7 +589,8 @@ export class K8sDouble {
     }
     const follow = u.searchParams.get('follow') === 'true';
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.write(text);
+    res.flushHeaders();
+    if (text) res.write(text);
     const phase = pod.status?.phase;
     if (!follow || phase === 'Succeeded' || phase === 'Failed') return void res.end();
     const set = this.logListeners.get(k) ?? new Set();
