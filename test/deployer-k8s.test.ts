@@ -13,6 +13,7 @@ import { DB_KINDS } from './helpers/db.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import { call, fixture, startDeployer, until, type DeployerEnv } from './helpers/deployer-setup.ts';
 import { startTestPlatform } from './helpers/platform.ts';
+import { DeployerHttpClient } from '../src/services/vllm/clients.ts';
 
 const JOB_FILES = ['job/vllm-eval/evalchemy-job.yaml', 'job/vllm-eval/vllm-benchmark-job.yaml'];
 const FILES = {
@@ -369,6 +370,18 @@ describe('deployer in cluster shape: the manager over HTTP (pglite)', () => {
       expect(r.status, JSON.stringify(r.body)).toBe(200);
       expect(r.body.namespace).toBe('benchmark'); // the default namespace
       expect(k8s.get('jobs', 'benchmark', r.body.resource_name, 'batch/v1')).toBeDefined();
+      // RunOptions over HTTP (the vLLM queue's client): a JSON header outside seed 000's strict body
+      const client = new DeployerHttpClient(dep.urls.deployer!);
+      const viaClient = await client.run(body, { substitutions: { 'Qwen/Qwen3-8B': 'org/tiny' }, env: { BENCHOPS_RUN_ID: 'q-1' }, labels: { 'benchops.io/queue-item': 'q' } });
+      const live = k8s.get('jobs', 'benchmark', viaClient.resource_name, 'batch/v1')!;
+      const cenv = live.spec.template.spec.containers[0].env;
+      expect(cenv).toContainEqual({ name: 'MODEL_NAME', value: 'org/tiny' });
+      expect(cenv).toContainEqual({ name: 'BENCHOPS_RUN_ID', value: 'q-1' });
+      expect(live.metadata.labels['benchops.io/queue-item']).toBe('q');
+      expect((await client.getDeployment(viaClient.deployment_id)).resource_name).toBe(viaClient.resource_name);
+      const badHeader = await call(dep.urls.deployer!, 'POST', '/run', body, { 'x-benchops-run-options': '{"env": {"A": 1}}' });
+      expect(badHeader.status).toBe(422);
+      expect(badHeader.body.detail[0].loc).toEqual(['header', 'x-benchops-run-options', 'env', 'A']);
       const unknown = await call(dep.urls.deployer!, 'POST', '/run', { ...body, job_file_id: 'not-there' });
       expect(unknown.status).toBe(400);
       expect(unknown.body.detail).toContain('not-there');

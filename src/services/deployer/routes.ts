@@ -2,8 +2,9 @@
 import { Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { notFound } from '../../core/errors.ts';
+import { notFound, unprocessable } from '../../core/errors.ts';
 import { pageQuery, setTotal, type App } from '../../core/http.ts';
+import type { RunOptions } from './api.ts';
 import { runRequestSchema, type DeployerService } from './service.ts';
 import { sessionInfo, type TerminalManager } from './terminal.ts';
 import { TERMINAL_PHASES } from './executors/types.ts';
@@ -49,6 +50,24 @@ const sessionBody = z
   })
   .strict();
 
+/** Internal callers' RunOptions over HTTP travel in this header (JSON), outside seed 000's strict body. */
+export const RUN_OPTIONS_HEADER = 'x-benchops-run-options';
+const strMap = z.record(z.string().max(253), z.string().max(4096));
+const runOptionsSchema = z.object({ substitutions: strMap.optional(), env: strMap.optional(), labels: strMap.optional() }).strict();
+
+function runOptions(raw: string | string[] | undefined): RunOptions {
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Array.isArray(raw) ? raw[0] : raw);
+  } catch {
+    throw unprocessable(['header', RUN_OPTIONS_HEADER], 'must be JSON');
+  }
+  const r = runOptionsSchema.safeParse(parsed);
+  if (!r.success) throw unprocessable(['header', RUN_OPTIONS_HEADER, ...r.error.issues[0].path.map(String)], r.error.issues[0].message);
+  return r.data;
+}
+
 export interface RouteDeps {
   service: DeployerService;
   terminals: TerminalManager;
@@ -77,7 +96,7 @@ export async function registerDeployerRoutes(app: App, { service, terminals }: R
         response: { 200: runResponse, 400: errorResponse, 500: errorResponse },
       },
     },
-    async (req) => service.run(req.body, {}, req.role ?? 'operator'),
+    async (req) => service.run(req.body, runOptions(req.headers[RUN_OPTIONS_HEADER]), req.role ?? 'operator'),
   );
 
   app.post(
