@@ -247,12 +247,12 @@ describe('deployer under the gateway, and its in-process API (local executor, pg
       {
         ...FILES,
         'job/local/placeholders.yaml': job('placeholders', {
-          command: 'echo "svc=$VLLM_ENDPOINT model=$MODEL_NAME extra=$EXTRA"',
+          command: 'echo "svc=$VLLM_ENDPOINT model=$MODEL_NAME extra=$EXTRA results=$BENCHOPS_RESULTS_URL"',
           env: '- name: VLLM_ENDPOINT\n  value: "http://VLLM_SERVICE_NAME:8000"\n- name: MODEL_NAME\n  value: MODEL_NAME_PLACEHOLDER',
         }),
       },
       { BENCHOPS_EXECUTOR: 'local' },
-      { gateway: true },
+      { gateway: true, withResults: true },
     );
   });
   afterAll(async () => {
@@ -295,7 +295,7 @@ describe('deployer under the gateway, and its in-process API (local executor, pg
     });
     expect(rec.resource_name).toBe(res.resource_name);
     const logs = await call(env.base, 'GET', `/jobs/${res.resource_name}/logs`);
-    expect(logs.body.logs.join('\n')).toContain('svc=http://vllm-tiny-svc:8000 model=org/tiny extra=from-options');
+    expect(logs.body.logs.join('\n')).toContain(`svc=http://vllm-tiny-svc:8000 model=org/tiny extra=from-options results=${env.p.urls.results}`);
     await expect(api.run({ project_id: env.projectId, benchmark_type: 'x', name: 'n', job_file_id: 'missing' } as any)).rejects.toMatchObject({ status: 400 });
     await api.deleteJob(res.resource_name);
     await api.deleteJob(res.resource_name); // idempotent for internal callers

@@ -91,6 +91,7 @@ export async function startPlatform(opts: StartOptions): Promise<RunningPlatform
       }
     };
     const urls: RunningPlatform['urls'] = {};
+    ctx.urls = urls; // filled as each app listens (ports may be 0 = any)
     for (const m of modules.values()) {
       const app = await createApp({
         title: m.title,

@@ -18,6 +18,8 @@ export interface PlatformContext {
   logStream?: Writable;
   /** Modules running in this process (embedded mode has all of them); others are reached over HTTP. */
   local: Map<ServiceName, ServiceModule>;
+  /** Where this process's services listen, filled once they do (before `start()`): e.g. the results URL for local jobs. */
+  urls?: Partial<Record<ServiceName | 'gateway', string>>;
 }
 
 export interface ServiceModule {

@@ -45,11 +45,11 @@ export async function startDeployer(
   kind: DbKind,
   files: Record<string, string>,
   env: Record<string, string> = {},
-  opts: { dataDir?: string; token?: string; gateway?: boolean } = {},
+  opts: { dataDir?: string; token?: string; gateway?: boolean; withResults?: boolean } = {},
 ): Promise<DeployerEnv> {
   const p = await startTestPlatform({
     kind,
-    services: ['manager', 'deployer'],
+    services: opts.withResults ? ['results', 'manager', 'deployer'] : ['manager', 'deployer'],
     gateway: opts.gateway,
     env: { BENCHOPS_POLL_TICK_SECONDS: '0.2', BENCHOPS_NAMESPACE: 'bench-ns', ...(opts.dataDir ? { BENCHOPS_DATA_DIR: opts.dataDir } : {}), ...env },
   });

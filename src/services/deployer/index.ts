@@ -40,6 +40,7 @@ export function createDeployerService(ctx: PlatformContext): ServiceModule {
   const resultsUrl = () => {
     if (resultsOverride) return resultsOverride;
     if (config.resultsUrl) return config.resultsUrl;
+    if (ctx.urls?.results) return ctx.urls.results;
     if (ctx.local.has('results') && config.ports.results) {
       const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
       return `http://${host.includes(':') ? `[${host}]` : host}:${config.ports.results}`;
