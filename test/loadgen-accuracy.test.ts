@@ -1,6 +1,7 @@
 /**
  * Load-generator accuracy against ground truth: the emulated server (a child process, fixed profile TTFT 50 ms /
- * ITL 10 ms) records when it wrote every chunk; the client's means must match them tightly at c = 1, 64 and 256.
+ * ITL 10 ms, 10 % jitter so that waves of requests do not stay in lock-step and hit the server as one burst, whose
+ * parsing delay the server cannot timestamp) records when it wrote every chunk; the client's means must match them tightly at c = 1, 64 and 256.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBenchmark } from '../src/loadgen/index.ts';
@@ -9,19 +10,20 @@ import { spawnEmulator, type EmulatorProcess, type RequestRecord } from '../src/
 let emu: EmulatorProcess;
 
 beforeAll(async () => {
-  emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--max-model-len', '2048', '--seed', '7']);
+  emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--jitter', '0.1', '--max-model-len', '2048', '--seed', '7']);
 });
 afterAll(async () => {
   expect(await emu?.stop()).toBe(0);
 });
 
-async function truth(skip: number): Promise<{ ttft: number; itl: number; n: number }> {
+async function truth(skip: number): Promise<{ ttft: number; itl: number; n: number; serverLag: number }> {
   // warm-up requests come first and finish before the measured ones start
   const recs = ((await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[]).slice(skip);
   const ttfts = recs.map((r) => r.chunk_ms[0] - r.arrival_ms);
   const itls = recs.flatMap((r) => r.chunk_ms.slice(1).map((t, i) => t - r.chunk_ms[i]));
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-  return { ttft: mean(ttfts), itl: mean(itls), n: recs.length };
+  const lag = (await (await fetch(`${emu.url}/benchops/lag`)).json()) as { p99_ms: number };
+  return { ttft: mean(ttfts), itl: mean(itls), n: recs.length, serverLag: lag.p99_ms };
 }
 
 describe('measured vs emulator ground truth (fixed profile 50 ms / 10 ms)', () => {
@@ -39,6 +41,9 @@ describe('measured vs emulator ground truth (fixed profile 50 ms / 10 ms)', () =
       random_output_len: 20,
       seed: conc,
       num_warmups: 2,
+      // no thundering herd at t = 0: arrivals at 2000 req/s, concurrency is still the binding limit after that
+      request_rate: 2000,
+      arrival_process: 'constant',
     });
     const t = await truth(2);
     expect(r.completed).toBe(prompts);
@@ -47,16 +52,17 @@ describe('measured vs emulator ground truth (fixed profile 50 ms / 10 ms)', () =
     expect(r.total_output_tokens).toBe(prompts * 20);
     expect(r.benchops.output_token_source).toBe('usage');
     expect(r.benchops.tokenizer.source).toBe('server');
-    // the emulator never runs early (its timers are late only when the machine is busy)
-    expect(t.ttft).toBeGreaterThanOrEqual(49.9);
-    expect(t.itl).toBeGreaterThanOrEqual(9.9);
+    // the emulator keeps its profile on average (jitter is symmetric; timers are only ever late)
+    expect(t.ttft).toBeGreaterThan(48);
+    expect(t.itl).toBeGreaterThan(9.7);
     const ttft = r.mean_ttft_ms as number;
     const itl = r.mean_itl_ms as number;
     // a token cannot be read before it is written (clock mix-ups would break this)
     expect(ttft).toBeGreaterThan(t.ttft - 1);
     if (r.benchops.reliable) {
-      // tight: loopback transfer and parsing only
-      expect(Math.abs(ttft - t.ttft)).toBeLessThan(Math.max(2, 0.04 * t.ttft));
+      // tight: loopback transfer and parsing, plus the server's own event-loop lag (it stamps arrivals that late, so
+      // its truth TTFT is short by about that much when 256 streams keep it busy)
+      expect(Math.abs(ttft - t.ttft)).toBeLessThan(Math.max(2, 0.04 * t.ttft) + t.serverLag);
       expect(Math.abs(itl - t.itl)).toBeLessThan(Math.max(0.3, 0.03 * t.itl));
     } else {
       // the client was starved (shared CPU): the report must say why, and the figures stay in the truth's range

@@ -4,15 +4,23 @@
  * of mean TTFT, mean TPOT and output throughput (coordinate search on a log scale).
  */
 import type { Sample } from '../loadgen/dataset.ts';
-import type { BenchmarkReport } from '../loadgen/report.ts';
 import type { EngineOptions } from './engine.ts';
 import type { EfficiencyFactors } from './perf-model.ts';
 import { resolveDeployment } from './perf-model.ts';
 import { predict, type Workload } from './predict.ts';
 
 /** The parts of a measured report calibration reads (vLLM's result JSON has them). */
-export type MeasuredRun = Pick<BenchmarkReport, 'input_lens' | 'output_lens' | 'max_concurrency' | 'request_rate' | 'mean_ttft_ms' | 'mean_tpot_ms' | 'output_throughput'> &
-  Partial<Pick<BenchmarkReport, 'burstiness' | 'benchops'>> & { [k: string]: unknown };
+export interface MeasuredRun {
+  input_lens: number[];
+  output_lens: number[];
+  max_concurrency?: number | null;
+  request_rate?: number | 'inf' | null;
+  burstiness?: number;
+  mean_ttft_ms?: unknown;
+  mean_tpot_ms?: unknown;
+  output_throughput: number;
+  benchops?: { workload?: Record<string, unknown> };
+}
 
 /** Calibration outcome: fitted factors and the error before and after. */
 export interface CalibrationResult {
@@ -59,7 +67,7 @@ async function errorOf(deployment: EngineOptions, factors: EfficiencyFactors, wo
 }
 
 /** Fits efficiency factors to a measured run on the given deployment. */
-export async function calibrate(deployment: EngineOptions, run: MeasuredRun, maxIterations = 6): Promise<CalibrationResult> {
+export async function calibrate(deployment: EngineOptions, run: MeasuredRun, maxIterations = 12): Promise<CalibrationResult> {
   if (typeof run.mean_ttft_ms !== 'number' || typeof run.mean_tpot_ms !== 'number') {
     throw new RangeError('the run needs mean_ttft_ms and mean_tpot_ms (percentile_metrics must include ttft and tpot)');
   }
@@ -73,7 +81,7 @@ export async function calibrate(deployment: EngineOptions, run: MeasuredRun, max
     ['mfu', 0.05, 1],
     ['step_overhead_ms', 0.01, 50],
   ];
-  let scale = 1.5;
+  let scale = 1.4;
   let it = 0;
   for (; it < maxIterations && bestErr.loss > 1e-5; it++) {
     let improved = false;

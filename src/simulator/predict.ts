@@ -22,6 +22,8 @@ export interface PredictOptions extends EngineOptions {
   workload: Workload;
   /** One-way client↔server latency added to every send and chunk, ms (default 0.1: loopback). */
   network_latency_ms?: number;
+  /** Client cost of sending one request, ms: a burst of sends goes out one after another (default 0.2). */
+  client_dispatch_ms?: number;
   /** Stop after this much virtual time (seconds, default 24 h) — a guard against runaway workloads. */
   max_virtual_s?: number;
 }
@@ -49,6 +51,8 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   const chatOverhead = n.chat ? tok.count(renderChat([{ role: 'user', content: ' ba be' }])) - 2 : 0;
   const ignoreEos = w.ignore_eos ?? true;
   const delta = (o.network_latency_ms ?? 0.1) / 1000;
+  const dispatch = (o.client_dispatch_ms ?? 0.2) / 1000;
+  let lastSend = -Infinity;
   const slots = n.conc ?? Infinity;
   const total = w.duration ? null : n.numPrompts;
   const times = arrivalTimes({ ...w, seed: n.seed }, total ?? undefined, w.duration);
@@ -70,8 +74,9 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
     while (queue.length && inflight < slots) {
       const f = queue.shift()!;
       inflight++;
-      f.sent = t;
-      const at = t + delta;
+      f.sent = Math.max(t, lastSend + dispatch);
+      lastSend = f.sent;
+      const at = f.sent + delta;
       let i = toServer.length;
       while (i > 0 && toServer[i - 1].t > at) i--;
       toServer.splice(i, 0, { t: at, f });

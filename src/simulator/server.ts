@@ -4,7 +4,7 @@
  * (performance model) or from a fixed profile; every token-bearing chunk's send time is recorded as ground truth.
  */
 import http from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Rng } from '../loadgen/rng.ts';
 import { bundledTokenizer } from '../loadgen/tokenizer.ts';
@@ -142,6 +142,9 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
   const metrics = new ServerMetrics();
   let records: RequestRecord[] = [];
   const jobs = new Set<Job>();
+  // the server's own event-loop lag bounds how late it timestamps arrivals (ground-truth uncertainty)
+  const lag = monitorEventLoopDelay({ resolution: 5 });
+  lag.enable();
   let counter = 0;
   const jitterRng = new Rng(seed ^ 0x5bd1e995);
   const modelJson = JSON.stringify(served);
@@ -466,8 +469,13 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       return void res.end(body);
     }
     if (method === 'GET' && path === '/benchops/records') return sendJson(res, 200, records);
+    if (method === 'GET' && path === '/benchops/lag') {
+      const ms = (ns: number) => (lag.count ? Math.max(0, ns / 1e6 - 5) : 0);
+      return sendJson(res, 200, { mean_ms: ms(lag.mean), p99_ms: ms(lag.percentile(99)), max_ms: ms(lag.max) });
+    }
     if (method === 'DELETE' && path === '/benchops/records') {
       records = [];
+      lag.reset();
       return void res.writeHead(204).end();
     }
     if (method === 'GET' && path === '/benchops/info') {
@@ -530,6 +538,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     },
     close: async () => {
       engine?.close();
+      lag.disable();
       for (const job of [...jobs]) {
         if (job.timer) clearTimeout(job.timer);
         job.done = true;

@@ -1,0 +1,167 @@
+/**
+ * Metric definitions (vLLM bench serve) on hand-built chunk timelines: pure computations, and the streaming client
+ * against a scripted SSE server (a test double of an OpenAI endpoint that writes chunks at chosen times).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calculateMetrics, parseGoodput, percentileSorted, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
+
+const out = (o: Partial<RequestOutput>): RequestOutput => ({
+  success: true,
+  error: '',
+  prompt_len: 10,
+  output_tokens: null,
+  generated_text: '',
+  start_time: 0,
+  scheduled_time: 0,
+  ttft: 0,
+  itl: [],
+  latency: 0,
+  ...o,
+});
+
+describe('calculateMetrics', () => {
+  it('follows vLLM: TPOT = (E2EL − TTFT)/(out − 1), ITL per chunk, failures count zero output', () => {
+    const m = calculateMetrics(
+      [
+        out({ output_tokens: 5, ttft: 0.1, itl: [0.02, 0.02, 0.02, 0.02], latency: 0.18, start_time: 0 }),
+        // a multi-token chunk: 4 tokens over 2 chunks → 1 ITL entry, TPOT from usage
+        out({ output_tokens: 4, ttft: 0.2, itl: [0.06], latency: 0.26, start_time: 0.5 }),
+        out({ success: false, error: 'HTTP 500', start_time: 0.1 }),
+        // one-token output: no TPOT sample (but TPOT 0 for goodput)
+        out({ output_tokens: 1, ttft: 0.05, latency: 0.05, start_time: 0.2 }),
+      ],
+      2,
+      [50, 99],
+      () => 0,
+      { ttft: 150, tpot: 25 },
+    );
+    expect(m.completed).toBe(3);
+    expect(m.failed).toBe(1);
+    expect(m.output_lens).toEqual([5, 4, 0, 1]);
+    expect(m.total_output).toBe(10);
+    expect(m.total_input).toBe(30);
+    expect(m.output_throughput).toBeCloseTo(5);
+    expect(m.request_throughput).toBeCloseTo(1.5);
+    expect(m.total_token_throughput).toBeCloseTo(20);
+    expect(m.tpot.mean).toBeCloseTo((20 + 20) / 2); // (0.18−0.1)/4 = 20 ms, (0.26−0.2)/3 = 20 ms
+    expect(m.itl.mean).toBeCloseTo((4 * 20 + 60) / 5);
+    expect(m.ttft.mean).toBeCloseTo((100 + 200 + 50) / 3);
+    expect(m.ttft.median).toBeCloseTo(100);
+    expect(m.e2el.percentiles[1][1]).toBeCloseTo(percentileSorted([0.05, 0.18, 0.26], 99) * 1000);
+    // goodput: request 1 (ttft 100 ≤ 150, tpot 20 ≤ 25) and the one-token one; request 2 misses ttft
+    expect(m.request_goodput).toBeCloseTo(2 / 2);
+  });
+
+  it('falls back to the tokenizer when usage is missing and says how often', () => {
+    const m = calculateMetrics([out({ output_tokens: null, generated_text: 'a b c', ttft: 0.1, latency: 0.3 })], 1, [50], (s) => s.split(' ').length);
+    expect(m.output_lens).toEqual([3]);
+    expect(m.output_tokens_from_tokenizer).toBe(1);
+    expect(m.tpot.mean).toBeCloseTo(100);
+  });
+
+  it('peak output tokens/s and concurrency use one-second buckets', () => {
+    const m = calculateMetrics(
+      [
+        out({ output_tokens: 3, start_time: 0, ttft: 0.1, itl: [0.1, 0.1], latency: 0.3 }),
+        out({ output_tokens: 3, start_time: 0.2, ttft: 0.1, itl: [0.1, 1.0], latency: 1.3 }),
+      ],
+      1.5,
+      [50],
+      () => 0,
+    );
+    expect(m.max_output_tokens_per_s).toBe(5);
+    expect(m.max_concurrent_requests).toBe(2);
+  });
+
+  it('parses goodput SLOs and rejects bad ones naming them', () => {
+    expect(parseGoodput('ttft:200 tpot:50')).toEqual({ ttft: 200, tpot: 50 });
+    expect(parseGoodput(['e2el:1000'])).toEqual({ e2el: 1000 });
+    expect(() => parseGoodput('itl:5')).toThrow(/itl:5/);
+    expect(() => parseGoodput('ttft:abc')).toThrow(/ttft:abc/);
+  });
+});
+
+// ---- a scripted SSE endpoint (test double): each request plays a timeline of [delay ms, event] ----
+type Step = [number, unknown];
+let script: (body: any) => Step[] = () => [];
+let server: http.Server;
+let base = '';
+
+beforeAll(async () => {
+  server = http.createServer(async (req, res) => {
+    let raw = '';
+    for await (const c of req) raw += c;
+    if (req.url === '/tokenize') return void res.writeHead(404).end();
+    const steps = script(JSON.parse(raw));
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    for (const [delay, ev] of steps) {
+      await new Promise((r) => setTimeout(r, delay));
+      res.write(`data: ${typeof ev === 'string' ? ev : JSON.stringify(ev)}\n\n`);
+    }
+    res.end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const chat = (delta: Record<string, unknown>, finish: string | null = null) => ({ choices: [{ index: 0, delta, finish_reason: finish }] });
+
+describe('streaming client on hand-built timelines', () => {
+  it('chat: the role-only first chunk and empty chunks are not tokens; usage gives the output count', async () => {
+    script = () => [
+      [0, chat({ role: 'assistant', content: '' })],
+      [80, chat({ content: '' })],
+      [40, chat({ content: ' Hello' })],
+      [30, chat({ content: ' big world' })], // one chunk, two tokens
+      [30, chat({ content: '!' }, 'stop')],
+      [0, { choices: [], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } }],
+      [0, '[DONE]'],
+    ];
+    const r = await runBenchmark({ base_url: base, model: 'm', backend: 'chat', samples: [{ prompt: 'hi', prompt_len: 5, expected_output_len: 4 }], num_prompts: 1 });
+    expect(r.completed).toBe(1);
+    expect(r.benchops.tokenizer.source).toBe('bundled'); // no /tokenize on this server
+    expect(r.ttfts[0]).toBeGreaterThan(0.115); // first content, not the role chunk at ~0 ms nor the empty one at 80 ms
+    expect(r.ttfts[0]).toBeLessThan(0.2);
+    expect(r.itls[0]).toHaveLength(2); // per token-bearing chunk
+    for (const g of r.itls[0]) expect(g).toBeGreaterThan(0.025);
+    expect(r.output_lens).toEqual([4]);
+    expect(r.benchops.output_token_source).toBe('usage');
+    expect(r.generated_texts[0]).toBe(' Hello big world!');
+    expect(r.requests![0].role_chunk_time).toBeLessThan(0.05);
+    // TPOT = (E2EL − TTFT)/(4 − 1): the multi-token chunk is spread over the tokens
+    expect(r.mean_tpot_ms as number).toBeCloseTo(((r.mean_e2el_ms as number) - (r.mean_ttft_ms as number)) / 3, 5);
+  });
+
+  it('completions without usage: output tokens come from the tokenizer, and the report says so', async () => {
+    script = () => [
+      [20, { choices: [{ index: 0, text: ' ba', finish_reason: null }] }],
+      [20, { choices: [{ index: 0, text: ' be bi', finish_reason: 'length' }] }],
+      [0, '[DONE]'],
+    ];
+    const r = await runBenchmark({ base_url: base, model: 'm', samples: [{ prompt: 'x', prompt_len: 1, expected_output_len: 3 }], num_prompts: 2, max_concurrency: 1 });
+    expect(r.completed).toBe(2);
+    expect(r.output_lens).toEqual([3, 3]); // bundled tokenizer: ' ba', ' be', ' bi'
+    expect(r.benchops.output_token_source).toBe('tokenizer');
+    expect(r.requests![0].output_token_source).toBe('tokenizer');
+  });
+
+  it('a stream with no token-bearing chunk is a failure with a reason', async () => {
+    script = () => [
+      [0, chat({ role: 'assistant', content: '' })],
+      [0, '[DONE]'],
+    ];
+    const r = await runBenchmark({ base_url: base, model: 'm', backend: 'chat', samples: [{ prompt: 'x', prompt_len: 1, expected_output_len: 3 }], num_prompts: 1 });
+    expect(r.failed).toBe(1);
+    expect(r.errors[0]).toMatch(/no token-bearing chunk/);
+  });
+
+  it('rejects bad options naming the option', async () => {
+    await expect(runBenchmark({ base_url: base, max_concurrency: 0 })).rejects.toThrow(/max_concurrency/);
+    await expect(runBenchmark({ base_url: 'ftp://x' })).rejects.toThrow(/base_url/);
+    await expect(runBenchmark({ base_url: base, percentile_metrics: 'ttft,foo' })).rejects.toThrow(/foo/);
+    await expect(runBenchmark({ base_url: base, request_rate: -1 })).rejects.toThrow(/request_rate/);
+  });
+});
