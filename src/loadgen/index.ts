@@ -2,6 +2,7 @@
 export { runBenchmark, normaliseOptions, serverCounter, workloadOf } from './runner.ts';
 export type { BenchmarkOptions, BenchmarkHooks, BenchmarkProgress } from './runner.ts';
 export { runSweep, searchRate, meetsSlos } from './sweep.ts';
+export { optionsFromScenario } from './config.ts';
 export type { SloSearchOptions } from './sweep.ts';
 export { summaryTable, requestsCsv, summaryCsv } from './report.ts';
 export type { BenchmarkReport, BenchopsExtras, RequestRecordOut } from './report.ts';

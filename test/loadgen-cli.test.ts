@@ -1,0 +1,66 @@
+/** `benchops bench` and `benchops sim predict` as commands, and the mapping of the earlier system's benchmark config. */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { optionsFromScenario, runBenchmark } from '../src/loadgen/index.ts';
+import { startEmulatedServer, type EmulatedServer } from '../src/simulator/index.ts';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/benchops.js');
+let s: EmulatedServer;
+beforeAll(async () => {
+  s = await startEmulatedServer({ profile: { ttft_ms: 5, itl_ms: 2 }, served_model_name: 'qwen3-8b', model: 'Qwen/Qwen3-8B', max_model_len: 4096 });
+});
+afterAll(() => s.close());
+
+describe('benchops bench', () => {
+  it('runs, prints the summary and writes vLLM-compatible JSON and a per-request CSV', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-'));
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--backend', 'chat', '--num-prompts', '6', '--max-concurrency', '3', '--random-input-len', '20', '--random-output-len', '4', '--goodput', 'ttft:1000', '--save-result', '--save-detailed', '--result-dir', dir, '--result-filename', 'r.json', '--csv-file', 'r.csv', '--disable-tqdm']);
+    expect(stdout).toContain('Serving Benchmark Result');
+    expect(stdout).toMatch(/Successful requests:\s+6/);
+    const j = JSON.parse(await readFile(path.join(dir, 'r.json'), 'utf8'));
+    for (const k of ['duration', 'completed', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput', 'output_throughput', 'total_token_throughput', 'mean_ttft_ms', 'p99_ttft_ms', 'median_tpot_ms', 'std_itl_ms', 'p95_e2el_ms', 'input_lens', 'output_lens', 'ttfts', 'itls', 'errors', 'max_concurrent_requests']) {
+      expect(j).toHaveProperty(k);
+    }
+    expect(j.model_id).toBe('qwen3-8b');
+    expect(j.total_input_tokens).toBe(120);
+    expect(j.total_output_tokens).toBe(24);
+    expect(j.requests).toHaveLength(6);
+    const csv = (await readFile(path.join(dir, 'r.csv'), 'utf8')).trim().split('\n');
+    expect(csv[0]).toMatch(/^index,scheduled_time,start_time/);
+    expect(csv).toHaveLength(7);
+    expect(await readdir(dir)).toEqual(['r.csv', 'r.json']);
+  });
+
+  it('exits non-zero with a message naming a bad flag', async () => {
+    await expect(run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--max-concurrency', '0', '--num-prompts', '1'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/max_concurrency/) });
+  });
+
+  it('sim predict prints a predicted report as JSON', async () => {
+    const { stdout } = await run(process.execPath, [BIN, 'sim', 'predict', '--model', 'Llama-3.1-8B', '--hardware', 'H100', '--max-concurrency', '4', '--num-prompts', '8', '--random-input-len', '256', '--random-output-len', '32', '--json']);
+    const j = JSON.parse(stdout);
+    expect(j.benchops.predicted).toBe(true);
+    expect(j.completed).toBe(8);
+    expect(j.mean_tpot_ms).toBeGreaterThan(5);
+    expect(j.mean_tpot_ms).toBeLessThan(10);
+  });
+});
+
+describe('the earlier system benchmark config (vllm_benchmark.json)', () => {
+  it('maps defaults + scenario to options that run', async () => {
+    const cfg = JSON.parse(await readFile('/work/shared/fixtures/reference-repos/vllm-eval/configs/vllm_benchmark.json', 'utf8'));
+    const sc = cfg.scenarios.find((x: { name: string }) => x.name === 'concurrency_test');
+    const o = optionsFromScenario(s.url, cfg.defaults, sc);
+    expect(o).toMatchObject({ backend: 'chat', endpoint: '/v1/chat/completions', dataset_name: 'random', max_concurrency: 1, random_input_len: 1024, random_output_len: 1024, num_prompts: 1, label: 'concurrency_test' });
+    const r = await runBenchmark({ ...o, random_output_len: 8 });
+    expect(r.completed).toBe(1);
+    expect(r.input_lens).toEqual([1024]);
+    expect(r.benchops.percentiles).toEqual([25, 50, 75, 90, 95, 99]);
+    expect(r).toHaveProperty('p25_ttft_ms');
+    expect(r).toHaveProperty('p75_e2el_ms');
+  });
+});
