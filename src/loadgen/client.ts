@@ -60,6 +60,14 @@ export function sendRequest(
   if (t.stream) body.stream_options = { include_usage: true };
   const payload = JSON.stringify(body);
   const mod = t.url.protocol === 'https:' ? https : http;
+  const base = (t as EndpointTarget & { _opts?: http.RequestOptions })._opts ??= {
+    protocol: t.url.protocol,
+    hostname: t.url.hostname.replace(/^\[|\]$/g, ''),
+    port: t.url.port || (t.url.protocol === 'https:' ? 443 : 80),
+    path: t.url.pathname + t.url.search,
+    method: 'POST',
+    agent: t.agent,
+  };
   return new Promise<RawResult>((resolve) => {
     const r: RawResult = {
       success: false,
@@ -89,9 +97,8 @@ export function sendRequest(
       }
       resolve(r);
     };
-    const req = mod.request(t.url, {
-      method: 'POST',
-      agent: t.agent,
+    const req = mod.request({
+      ...base,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream', ...t.headers },
     });
     const timer = setTimeout(() => {
