@@ -5,10 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Authenticator } from '../src/core/auth.ts';
-import { createApp, type App } from '../src/core/http.ts';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
-import { registerModelGateway } from '../src/services/vllm/gateway.ts';
 import { configFromHelmValues } from '../src/services/vllm/models.ts';
 import { DB_KINDS } from './helpers/db.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
@@ -46,22 +43,18 @@ describe('Helm-style custom values', () => {
 describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
   let p: TestPlatform;
   let base: string;
-  let gw: App;
   let gwUrl: string;
   const post = (path: string, body?: unknown, method = 'POST') =>
     fetch(base + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(j);
   const get = (path: string) => fetch(base + path).then(j);
 
   beforeAll(async () => {
-    p = await startTestPlatform({ kind, services: ['vllm'], env: { BENCHOPS_LOCAL_DEVICES: 'H100-80G:2,A100-80G-MIG-3g.40gb:2' } });
+    // the platform's own 8080 gateway (port 0 here): the vLLM module mounts /v1/* at its root
+    p = await startTestPlatform({ kind, services: ['vllm'], gateway: true, env: { BENCHOPS_LOCAL_DEVICES: 'H100-80G:2,A100-80G-MIG-3g.40gb:2' } });
     base = p.urls.vllm!;
-    gw = await createApp({ title: 'gw', auth: new Authenticator([]), logLevel: 'silent' });
-    registerModelGateway(gw, p.modules.get('vllm')!);
-    await gw.listen({ host: '127.0.0.1', port: 0 });
-    gwUrl = `http://127.0.0.1:${(gw.server.address() as any).port}`;
+    gwUrl = p.urls.gateway!;
   });
   afterAll(async () => {
-    await gw?.close();
     await p?.close();
   });
 

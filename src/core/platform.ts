@@ -132,7 +132,10 @@ export async function startPlatform(opts: StartOptions): Promise<RunningPlatform
           for (const m of modules.values()) m.metrics?.(registry);
         },
       });
-      for (const m of modules.values()) await gw.register(async (scope) => m.routes(scope as App), { prefix: `/api/${m.name}` });
+      for (const m of modules.values()) {
+        await gw.register(async (scope) => m.routes(scope as App), { prefix: `/api/${m.name}` });
+        if (m.gatewayRoutes) await gw.register(async (scope) => m.gatewayRoutes!(scope as App));
+      }
       apps.gateway = gw;
       urls.gateway = await listen(gw, config.host, config.ports.gateway);
     }

@@ -30,6 +30,8 @@ export interface ServiceModule {
   routes(app: App): Promise<void>;
   /** In-process interface other services use in embedded mode (the HTTP client implements the same). */
   api?: unknown;
+  /** Routes this service adds at the root of the 8080 gateway (not under /api/<service>), e.g. the OpenAI `/v1/*`. */
+  gatewayRoutes?(app: App): void | Promise<void>;
   health?(): Promise<Record<string, string>>;
   status?(): Promise<Record<string, unknown>>;
   metrics?(registry: Registry): void;

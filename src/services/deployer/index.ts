@@ -1,10 +1,11 @@
 /**
  * The deployer service (:8002): seed 000 `POST /run`, YAML apply/delete, job status/logs, terminals, and the status
- * watcher. The executor is `config.executor`, else `kubernetes` inside a cluster, else `local` (embedded mode).
+ * watcher; `/vllm/*` forwards to the vLLM service's queue. The executor is `config.executor`, else `kubernetes` inside a cluster, else `local` (embedded mode).
  */
 import { loadKubeConfig } from '../../core/kube.ts';
 import type { PlatformContext, ServiceModule } from '../../core/service.ts';
 import { managerApi } from '../manager/client.ts';
+import { vllmApi } from '../vllm/clients.ts';
 import { KubernetesExecutor } from './executors/kubernetes.ts';
 import { LocalExecutor } from './executors/local.ts';
 import type { Executor } from './executors/types.ts';
@@ -13,6 +14,7 @@ import { registerDeployerRoutes } from './routes.ts';
 import { DeployerService } from './service.ts';
 import { TerminalManager } from './terminal.ts';
 import { StatusWatcher } from './watcher.ts';
+import { registerVllmForwardRoutes } from './vllm-routes.ts';
 
 export type { DeployerService } from './service.ts';
 
@@ -76,7 +78,11 @@ export function createDeployerService(ctx: PlatformContext): ServiceModule {
       'Runs benchmark jobs (seed 000 POST /run), applies YAML, reports job status and logs, and opens terminals. ' +
       `Executor: ${executor.kind}.`,
     api,
-    routes: (app) => registerDeployerRoutes(app, { service, terminals }),
+    routes: async (app) => {
+      await registerDeployerRoutes(app, { service, terminals });
+      // `/vllm/*`: forwarded to the vLLM service's queue (in-process, or BENCHOPS_VLLM_URL)
+      registerVllmForwardRoutes(app, () => vllmApi(ctx));
+    },
     health: async () => ({ executor: await executor.health() }),
     status: async () => ({
       executor: executor.kind,

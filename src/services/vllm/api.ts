@@ -16,6 +16,13 @@ export interface QueueCounts {
   cancelled_requests: number;
 }
 
+export interface SchedulerState {
+  running: boolean;
+  poll_interval: number;
+  active_requests: number;
+  pending_requests: number;
+}
+
 /** A running deployment as the OpenAI gateway sees it. */
 export interface ServedModel {
   deployment_id: string;
@@ -37,6 +44,10 @@ export interface VllmApi {
   /** Cancels a pending or processing item (its running step stops; only its own objects are cleaned). */
   cancel(id: string): Promise<void>;
   setPriority(id: string, priority: string): Promise<void>;
+  /** Wakes the scheduler for a pass now; returns at once (items run in the background). */
+  triggerScheduler(): Promise<void>;
+  /** Whether the scheduler claims new items, and what is in flight. */
+  schedulerState(): Promise<SchedulerState>;
   /** Running deployments that serve a model, for `/v1/models` and OpenAI proxying. */
   servedModels(): Promise<ServedModel[]>;
 }

@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord, RunOptions, RunRequest, RunResponse } from '../deployer/api.ts';
 import type { ResultSummary } from '../results/api.ts';
-import type { QueueCounts, QueueItemView, ServedModel, VllmApi } from './api.ts';
+import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi } from './api.ts';
 import type { QueueRequestInput } from './models.ts';
 
 function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
@@ -40,6 +40,11 @@ async function call<T>(base: string, token: string | undefined, method: string, 
     parsed = undefined;
   }
   if (!res.ok) {
+    // a validation error keeps its field locations, so a forwarding service answers the same 422 as the one it calls
+    if (res.status === 422 && Array.isArray(parsed?.detail) && parsed.detail.every((d: any) => Array.isArray(d?.loc))) {
+      const issues = parsed.detail.map((d: any) => ({ loc: d.loc, msg: String(d.msg ?? ''), type: String(d.type ?? 'value_error') }));
+      throw new AppError(422, issues[0]?.msg ?? 'validation error', 'validation', issues);
+    }
     const detail = typeof parsed?.detail === 'string' ? parsed.detail : JSON.stringify(parsed?.detail ?? text.slice(0, 300));
     throw new AppError(res.status >= 500 ? 502 : res.status, detail);
   }
@@ -133,6 +138,15 @@ export class VllmHttpClient implements VllmApi {
 
   async setPriority(id: string, priority: string): Promise<void> {
     await call(this.base, this.token, 'POST', `/queue/${encodeURIComponent(id)}/priority`, { priority });
+  }
+
+  async triggerScheduler(): Promise<void> {
+    await call(this.base, this.token, 'POST', '/scheduler/trigger');
+  }
+
+  async schedulerState(): Promise<SchedulerState> {
+    const s = await call<SchedulerState>(this.base, this.token, 'GET', '/scheduler/status');
+    return { running: s.running, poll_interval: s.poll_interval, active_requests: s.active_requests, pending_requests: s.pending_requests };
   }
 
   async servedModels(): Promise<ServedModel[]> {

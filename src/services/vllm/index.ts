@@ -20,7 +20,9 @@ import { registerRoutes } from './routes.ts';
 import { newInstanceId, Scheduler } from './scheduler.ts';
 import { VllmService, type VllmCore } from './service.ts';
 
-export { registerModelGateway } from './gateway.ts';
+import { registerModelGateway } from './gateway.ts';
+
+export { registerModelGateway };
 export type { VllmApi } from './api.ts';
 export { vllmApi, VllmHttpClient } from './clients.ts';
 
@@ -107,6 +109,8 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     api: svc,
     core,
     routes: (app: App) => registerRoutes(app, core, svc),
+    // the OpenAI-compatible `/v1/models` and proxying at the root of the 8080 gateway
+    gatewayRoutes: (app: App) => registerModelGateway(app, svc),
     health: async () => {
       const out: Record<string, string> = {};
       try {

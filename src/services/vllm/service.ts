@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../core/db/client.ts';
 import { AppError, notFound, unprocessable } from '../../core/errors.ts';
 import type { ManagerApi } from '../manager/api.ts';
-import type { QueueCounts, QueueItemView, ServedModel, VllmApi } from './api.ts';
+import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi } from './api.ts';
 import type { ClusterRegistry } from './clusters.ts';
 import type { DeploymentService } from './deployments.ts';
 import { configFromHelmValues, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequestInput, type VllmConfig } from './models.ts';
@@ -136,6 +136,15 @@ export class VllmService implements VllmApi {
     if (!(PRIORITIES as readonly string[]).includes(priority)) throw unprocessable(['body', 'priority'], `must be one of ${PRIORITIES.join(', ')}`);
     await this.c.queue.setPriority(id, priority);
     this.c.scheduler.wake();
+  }
+
+  async triggerScheduler(): Promise<void> {
+    this.c.scheduler.wake();
+  }
+
+  async schedulerState(): Promise<SchedulerState> {
+    const [s, counts] = await Promise.all([this.c.scheduler.settings(), this.queueStatus()]);
+    return { running: s.running, poll_interval: s.pollInterval, active_requests: counts.processing_requests, pending_requests: counts.pending_requests };
   }
 
   async servedModels(): Promise<ServedModel[]> {
