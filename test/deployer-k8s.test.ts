@@ -25,6 +25,8 @@ const FILES = {
   'job/bad/not-a-job.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: only-a-configmap\ndata: {}\n',
 };
 const ENDPOINT = 'http://vllm-qwen3-8b.vllm:8000/v1/completions';
+const RESULTS_URL = 'http://benchops-results.benchops.svc:8000';
+const OURS = ['BENCHOPS_RUN_ID', 'BENCHOPS_RESULTS_URL', 'BENCHOPS_TOKEN'];
 
 const docsOf = (yaml: string) => parseAllDocuments(yaml).map((d) => d.toJS());
 
@@ -46,7 +48,11 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
   beforeAll(async () => {
     k8s = await K8sDouble.start();
     process.env.BENCHOPS_KUBECONFIG = k8s.kubeconfig;
-    env = await startDeployer(kind, FILES, { BENCHOPS_EXECUTOR: 'kubernetes' });
+    env = await startDeployer(kind, FILES, {
+      BENCHOPS_EXECUTOR: 'kubernetes',
+      BENCHOPS_RESULTS_URL: RESULTS_URL,
+      BENCHOPS_RUNNER_TOKEN_SECRET: 'benchops-runner:token',
+    });
     base = env.base;
   });
   afterAll(async () => {
@@ -101,9 +107,15 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
           const eps = c.env.filter((e: any) => e.name === 'VLLM_MODEL_ENDPOINT');
           expect(eps).toEqual([{ name: 'VLLM_MODEL_ENDPOINT', value: ENDPOINT }]);
         }
+        // the runner's results settings: run id = deployment id, the results URL, the token from a Secret (never inlined)
+        for (const c of pod.containers) {
+          expect(c.env).toContainEqual({ name: 'BENCHOPS_RUN_ID', value: r.body.deployment_id });
+          expect(c.env).toContainEqual({ name: 'BENCHOPS_RESULTS_URL', value: RESULTS_URL });
+          expect(c.env).toContainEqual({ name: 'BENCHOPS_TOKEN', valueFrom: { secretKeyRef: { name: 'benchops-runner', key: 'token', optional: true } } });
+        }
         // the fixture's other env entries are kept in order
         const original = docsOf(FILES[jobPath as keyof typeof FILES])[0].spec.template.spec.containers[0].env.map((e: any) => e.name);
-        expect(pod.containers[0].env.map((e: any) => e.name)).toEqual(
+        expect(pod.containers[0].env.map((e: any) => e.name).filter((n: string) => !OURS.includes(n))).toEqual(
           original.includes('VLLM_MODEL_ENDPOINT') ? original : [...original, 'VLLM_MODEL_ENDPOINT'],
         );
         // the record is stored

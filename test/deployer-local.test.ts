@@ -3,6 +3,7 @@
  * an annotated job reads its mounted config, the runner image runs `bin/benchops.js`, deadline and backoff, an image
  * that cannot run locally, logs/status/terminal, reconciliation after a restart, and the operator role on the WebSocket.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -49,6 +50,9 @@ const FILES: Record<string, string> = {
   'job/local/flaky.yaml': job('flaky', { command: 'echo attempt; exit 3', extra: 'backoffLimit: 1' }),
   'job/local/foreign.yaml': job('foreign', { image: 'nvcr.io/nvidia/cuda:12.4.0-runtime' }),
   'job/local/long.yaml': job('long', { command: 'echo started; sleep 60' }),
+  'job/local/runner-env.yaml': job('runner-env', {
+    command: 'echo "run=$BENCHOPS_RUN_ID"; echo "token-sha256=$(printf %s "$BENCHOPS_TOKEN" | sha256sum | cut -c1-64)"',
+  }),
   'job/local/privileged.yaml':
     'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: p\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n' +
     '      containers:\n      - name: c\n        image: benchops\n        securityContext:\n          privileged: true\n',
@@ -236,6 +240,18 @@ describe('deployer roles (local executor, pglite)', () => {
     expect(first.type).toBe('connected');
     ws.close();
     expect((await call(env.base, 'DELETE', `/jobs/${r.body.resource_name}/delete`, undefined, OP)).status).toBe(200);
+  });
+
+  it('gives runner processes the run id and an operator token to post results with, never storing the token', async () => {
+    const r = await call(env.base, 'POST', '/run', { project_id: env.projectId, benchmark_type: 'local', name: 'runner-env', job_file_id: env.ids['job/local/runner-env.yaml'] }, OP);
+    expect(r.status).toBe(200);
+    await until(async () => (await call(env.base, 'GET', `/jobs/${r.body.resource_name}/status`, undefined, VIEW)).body.status === 'completed');
+    const logs = (await call(env.base, 'GET', `/jobs/${r.body.resource_name}/logs`, undefined, VIEW)).body.logs.join('\n');
+    expect(logs).toContain(`run=${r.body.deployment_id}`);
+    expect(logs).toContain(`token-sha256=${createHash('sha256').update('operator-token-1').digest('hex')}`);
+    const rec = await call(env.base, 'GET', `/deployments/${r.body.deployment_id}`, undefined, VIEW);
+    expect(JSON.stringify(rec.body)).not.toContain('operator-token-1');
+    expect(r.body.yaml_content).not.toContain('operator-token-1');
   });
 });
 

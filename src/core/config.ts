@@ -43,6 +43,8 @@ const schema = z.object({
   githubToken: z.string().optional(),
   managerUrl: z.string().url().optional(),
   resultsUrl: z.string().url().optional(),
+  /** Kubernetes Secret (in the jobs' namespace) whose key `token` runner jobs get as BENCHOPS_TOKEN; `name` or `name:key`. */
+  runnerTokenSecret: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-._a-zA-Z0-9]+)?$/, 'must be a Secret name, optionally :key').optional(),
   deployerUrl: z.string().url().optional(),
   vllmUrl: z.string().url().optional(),
   evalUrl: z.string().url().optional(),
@@ -74,6 +76,7 @@ export const ENV_KEYS: Record<string, string> = {
   GITHUB_TOKEN: 'githubToken',
   BENCHOPS_MANAGER_URL: 'managerUrl',
   BENCHOPS_RESULTS_URL: 'resultsUrl',
+  BENCHOPS_RUNNER_TOKEN_SECRET: 'runnerTokenSecret',
   BENCHOPS_DEPLOYER_URL: 'deployerUrl',
   BENCHOPS_VLLM_URL: 'vllmUrl',
   BENCHOPS_EVAL_URL: 'evalUrl',

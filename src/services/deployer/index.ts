@@ -2,6 +2,7 @@
  * The deployer service (:8002): seed 000 `POST /run`, YAML apply/delete, job status/logs, terminals, and the status
  * watcher; `/vllm/*` forwards to the vLLM service's queue. The executor is `config.executor`, else `kubernetes` inside a cluster, else `local` (embedded mode).
  */
+import { loadTokens } from '../../core/auth.ts';
 import { loadKubeConfig } from '../../core/kube.ts';
 import type { PlatformContext, ServiceModule } from '../../core/service.ts';
 import { managerApi } from '../manager/client.ts';
@@ -26,6 +27,12 @@ export interface DeployerModuleApi extends DeployerService {
   tick(): Promise<void>;
 }
 
+/** The token local runner processes post results with: an operator token (results writes need one), else admin. */
+export function runnerToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
+  const tokens = loadTokens(ctx.config);
+  return (tokens.find((t) => t.role === 'operator') ?? tokens.find((t) => t.role === 'admin'))?.token;
+}
+
 function createExecutor(ctx: PlatformContext, resultsUrl: () => string | undefined): Executor {
   const kind = ctx.config.executor ?? (process.env.KUBERNETES_SERVICE_HOST ? 'kubernetes' : 'local');
   if (kind === 'kubernetes') {
@@ -33,7 +40,7 @@ function createExecutor(ctx: PlatformContext, resultsUrl: () => string | undefin
     ctx.log.info({ origin, server: kc.getCurrentCluster()?.server }, 'deployer: kubernetes executor');
     return new KubernetesExecutor(kc);
   }
-  return new LocalExecutor({ dataDir: ctx.config.dataDir, log: ctx.log, resultsUrl });
+  return new LocalExecutor({ dataDir: ctx.config.dataDir, log: ctx.log, resultsUrl, runnerToken: () => runnerToken(ctx) });
 }
 
 export function createDeployerService(ctx: PlatformContext): ServiceModule {
@@ -61,6 +68,13 @@ export function createDeployerService(ctx: PlatformContext): ServiceModule {
     namespace: config.namespace,
     log,
     onNewJob: () => void watcher.tick(),
+    // cluster jobs reach the results service at BENCHOPS_RESULTS_URL (local processes get it from the executor)
+    jobEnv: (): Record<string, string> => (executor.kind === 'kubernetes' && config.resultsUrl ? { BENCHOPS_RESULTS_URL: config.resultsUrl } : {}),
+    jobSecretEnv: (): Record<string, { name: string; key: string }> => {
+      if (executor.kind !== 'kubernetes' || !config.runnerTokenSecret) return {};
+      const [name, key = 'token'] = config.runnerTokenSecret.split(':');
+      return { BENCHOPS_TOKEN: { name, key } };
+    },
   });
   const terminals = new TerminalManager(repo, executor, log, (job, ns) => service.namespaceOf(job, ns));
   const watcher: StatusWatcher = new StatusWatcher(repo, executor, log, Math.max(50, config.pollTickSeconds * 1000), () => terminals.expire());

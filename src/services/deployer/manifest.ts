@@ -191,6 +191,14 @@ export function setEnv(container: any, name: string, value: string): void {
   container.env = rest;
 }
 
+/** Sets `name` from a Secret key (valueFrom), replacing any entry of that name. */
+export function setEnvFromSecret(container: any, name: string, ref: { name: string; key: string }): void {
+  setEnv(container, name, '');
+  const entry = container.env.find((e: any) => e?.name === name);
+  delete entry.value;
+  entry.valueFrom = { secretKeyRef: { name: ref.name, key: ref.key, optional: true } };
+}
+
 export interface RunBuildInput {
   jobYaml: string;
   config?: string;
@@ -201,6 +209,8 @@ export interface RunBuildInput {
   benchmarkType: string;
   endpoint?: string;
   env?: Record<string, string>;
+  /** Variables read from Secret keys in the job's namespace (e.g. the runner's BENCHOPS_TOKEN); never inlined. */
+  secretEnv?: Record<string, { name: string; key: string }>;
   labels?: Record<string, string>;
   substitutions?: Record<string, string>;
   admin: boolean;
@@ -274,6 +284,7 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
   if (input.endpoint) env.VLLM_MODEL_ENDPOINT = input.endpoint;
   for (const c of [...pod.containers, ...(Array.isArray(pod.initContainers) ? pod.initContainers : [])]) {
     for (const [k, v] of Object.entries(env)) setEnv(c, k, v);
+    for (const [k, ref] of Object.entries(input.secretEnv ?? {})) setEnvFromSecret(c, k, ref);
     if (configMap) {
       const mounts = (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).filter(
         (m: any) => m?.mountPath !== CONFIG_MOUNT_PATH && m?.name !== CONFIG_VOLUME,

@@ -64,6 +64,10 @@ export interface DeployerDeps {
   manager: () => ManagerApi;
   namespace: string;
   log: Logger;
+  /** Environment every run's containers get (the results URL for cluster jobs); the run's own options win. */
+  jobEnv?: () => Record<string, string>;
+  /** Variables every run's containers read from Secrets (the runner token in cluster mode). */
+  jobSecretEnv?: () => Record<string, { name: string; key: string }>;
   /** Called after a run or apply so the watcher picks the new job up at once. */
   onNewJob?: () => void;
 }
@@ -105,7 +109,9 @@ export class DeployerService implements DeployerApi {
       projectId: body.project_id,
       benchmarkType: body.benchmark_type,
       endpoint: body.vllm_model_endpoint,
-      env: opts.env,
+      // results posted by the runner carry the deployment id as their run id unless the caller sets its own
+      env: { BENCHOPS_RUN_ID: deploymentId, ...(this.d.jobEnv?.() ?? {}), ...(opts.env ?? {}) },
+      secretEnv: this.d.jobSecretEnv?.(),
       labels: opts.labels,
       substitutions: opts.substitutions,
       admin: role === 'admin',

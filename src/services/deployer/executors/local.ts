@@ -61,6 +61,8 @@ export interface LocalExecutorOptions {
   log: Logger;
   /** Results service URL given to runner processes as BENCHOPS_RESULTS_URL (when known). */
   resultsUrl?: () => string | undefined;
+  /** Bearer token runner processes post results with (BENCHOPS_TOKEN), when the platform requires one. */
+  runnerToken?: () => string | undefined;
   /** How long a Job waits for its ConfigMaps/Secrets to appear (the kubelet waits too). */
   mountWaitMs?: number;
 }
@@ -436,6 +438,8 @@ export class LocalExecutor implements Executor {
     for (const k of BASE_ENV_KEYS) if (process.env[k] !== undefined) env[k] = process.env[k]!;
     const results = this.opts.resultsUrl?.();
     if (results) env.BENCHOPS_RESULTS_URL = results;
+    const token = this.opts.runnerToken?.();
+    if (token) env.BENCHOPS_TOKEN = token;
     env.HOSTNAME = podName;
     env.BENCHOPS_WORK_DIR = state.workDir;
     const mountRoot = path.join(state.workDir, 'mounts');
