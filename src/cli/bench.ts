@@ -147,8 +147,8 @@ export function registerBench(program: Command): void {
   const cmd = program
     .command('bench')
     .description(
-      'Measure an OpenAI-compatible endpoint (vLLM or any other) with vLLM bench serve metric definitions: TTFT, TPOT,\n' +
-        'ITL, E2EL, throughputs, goodput. Client queue time, event-loop lag and CPU are measured too; a saturated\n' +
+      'Measure an OpenAI-compatible endpoint (vLLM or any other) with vLLM bench serve metric definitions: TTFT, TPOT, ' +
+        'ITL, E2EL, throughputs, goodput. Client queue time, event-loop lag and CPU are measured too; a saturated ' +
         'client marks the run UNRELIABLE.',
     )
     .option('--base-url <url>', 'server root, e.g. http://127.0.0.1:8000')

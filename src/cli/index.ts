@@ -9,7 +9,7 @@ import { registerJob } from './job.ts';
 const program = new Command()
   .name('benchops')
   .description(
-    'BenchOps: benchmark LLMs served by vLLM. Keeps benchmark configs in Git, runs performance and quality\n' +
+    'BenchOps: benchmark LLMs served by vLLM. Keeps benchmark configs in Git, runs performance and quality ' +
       'benchmarks on Kubernetes or on this machine, stores and compares results, simulates runs.',
   )
   .version('0.1.0')

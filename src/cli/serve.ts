@@ -1,22 +1,26 @@
 /** `benchops serve [service...]`: embedded mode (every service + gateway) or the named services (cluster mode). */
 import type { Command } from 'commander';
-import { loadConfig, SERVICE_NAMES, type ServiceName } from '../core/config.ts';
+import { DEFAULT_PORTS, loadConfig, type ServiceName } from '../core/config.ts';
 import { startPlatform } from '../core/platform.ts';
+import { SERVICE_FACTORIES } from '../services/index.ts';
+
+/** The services this build has (seed names without an implementation yet are not offered). */
+const AVAILABLE = Object.keys(SERVICE_FACTORIES) as ServiceName[];
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description(
-      'Start BenchOps. With no service names: embedded mode, every service on its seed port (results 8000, manager 8001,\n' +
-        'deployer 8002, mlflow 8003, eval 8004, vllm 8005) plus the gateway on 8080, PGlite storage in BENCHOPS_DATA_DIR.\n' +
-        `With names (${SERVICE_NAMES.join(', ')}): only those services (cluster mode, one per Deployment).`,
+      `Start BenchOps. With no service names: embedded mode, every service on its seed port (${AVAILABLE.map((s) => `${s} ${DEFAULT_PORTS[s]}`).join(', ')}) ` +
+        `plus the gateway on ${DEFAULT_PORTS.gateway}, PGlite storage in BENCHOPS_DATA_DIR (or DATABASE_URL). ` +
+        'With names: only those services (cluster mode, one per Deployment).',
     )
     .argument('[services...]', 'services to run (default: all, with the gateway)')
     .option('--gateway', 'also start the gateway when services are named')
     .action(async (services: string[], opts: { gateway?: boolean }) => {
       for (const s of services) {
-        if (!(SERVICE_NAMES as readonly string[]).includes(s)) {
-          console.error(`Unknown service "${s}". Known: ${SERVICE_NAMES.join(', ')}`);
+        if (!(AVAILABLE as string[]).includes(s)) {
+          console.error(`Unknown service "${s}". Available: ${AVAILABLE.join(', ')}`);
           process.exit(2);
         }
       }

@@ -69,8 +69,8 @@ export function registerSim(program: Command): void {
   const serve = sim
     .command('serve')
     .description(
-      'Start an emulated vLLM server (OpenAI API, /tokenize, /metrics with vllm:* names). Timing from a continuous-batching\n' +
-        'scheduler and a roofline model of --model on --hardware, or from --profile fixed. Prints\n' +
+      'Start an emulated vLLM server (OpenAI API, /tokenize, /metrics with vllm:* names). Timing from a continuous-batching ' +
+        'scheduler and a roofline model of --model on --hardware, or from --profile fixed. Prints ' +
         'BENCHOPS_SIM_READY {"url":…} when listening; exits on SIGTERM/SIGINT.',
     )
     .option('--served-model-name <name>', 'name clients use (default: the model name)')
