@@ -21,7 +21,7 @@ try {
   console.log('1) load generator: chunks/s sustained with the self-check green (ITL 10 ms streams, 100 output tokens)');
   console.log(' conc | chunks/s | lag mean / p99 ms | CPU % | self-check | mean ITL ms');
   let best = 0;
-  for (const conc of [128, 256, 384, 512, 640, 768, 1024]) {
+  for (const conc of [16, 32, 64, 128, 256, 384, 512, 640, 768, 1024]) {
     const r = await runBenchmark({ base_url: emu.url, max_concurrency: conc, num_prompts: conc * 3, random_input_len: 16, random_output_len: 100, request_rate: 4 * conc, arrival_process: 'constant', save_detailed: false, tokenizer: 'bundled' });
     const chunks = r.itls.reduce((a, x) => a + x.length + 1, 0) / r.duration;
     const sc = r.benchops.self_check;
