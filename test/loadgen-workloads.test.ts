@@ -141,6 +141,29 @@ describe('run shape', () => {
   });
 });
 
+describe('self-check', () => {
+  it('a saturated client marks the run unreliable and says why; the limits are configurable', async () => {
+    const opts = { base_url: emu.url, num_prompts: 20, max_concurrency: 4, random_input_len: 8, random_output_len: 20, seed: 1 };
+    // (default limits are not asserted on the calm run: CI shares its two cores with other test files)
+    const calm = await runBenchmark({ ...opts, self_check_limits: { mean_lag_ms: 50, p99_lag_ms: 200, cpu_fraction: 4 } });
+    expect(calm.benchops.reliable).toBe(true);
+    expect(calm.benchops.self_check.reasons).toEqual([]);
+    expect(calm.benchops.self_check.limits.p99_lag_ms).toBe(200);
+    // the client's own thread is busy 40 ms after each response: its timestamps can no longer be trusted
+    const busy = await runBenchmark(opts, {
+      onRequest: () => {
+        const end = performance.now() + 40;
+        while (performance.now() < end);
+      },
+    });
+    expect(busy.completed).toBe(20);
+    expect(busy.benchops.reliable).toBe(false);
+    expect(busy.benchops.self_check.reasons.join('; ')).toMatch(/event-loop lag/);
+    expect(busy.benchops.self_check.event_loop_lag_ms.p99).toBeGreaterThan(10);
+    expect(busy.benchops.self_check.event_loop_lag_ms.p99).toBeGreaterThan(calm.benchops.self_check.event_loop_lag_ms.p99);
+  });
+});
+
 describe('SLO search', () => {
   it('bisects to the largest passing rate within the run budget', async () => {
     const limit = 13.7;
