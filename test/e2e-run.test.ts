@@ -3,7 +3,6 @@
  * deployer's POST /run with the demo's jobs and configs, the local executor running `benchops job run` as a process,
  * results in /standardized_output and scores on /metrics.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/server.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
@@ -32,14 +31,6 @@ const ANSWERS: Record<string, string> = {
   '세계에서 가장 긴 강은?': ' 나일강',
   '자바스크립트에서 배열을 정렬하는 방법은?': ' 모르겠습니다',
 };
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 describe('end to end: demo project → POST /run → local executor → runner → results', () => {
   let platform: TestPlatform;
@@ -86,10 +77,10 @@ describe('end to end: demo project → POST /run → local executor → runner �
     });
     // The local executor hands runner processes the results URL it knows from the configured port, so the results
     // service gets a fixed free port here (port 0 would leave the runner without BENCHOPS_RESULTS_URL).
-    const resultsPort = await freePort();
+    // every port is 0 (any free one): local jobs get the results URL the platform actually listens on
     platform = await startTestPlatform({
       kind: 'pglite',
-      env: { BENCHOPS_DEMO: '1', BENCHOPS_POLL_TICK_SECONDS: '0.2', BENCHOPS_RESULTS_PORT: String(resultsPort) },
+      env: { BENCHOPS_DEMO: '1', BENCHOPS_POLL_TICK_SECONDS: '0.2' },
     });
     urls = platform.urls as Record<string, string>;
     // The demo project is registered and synced at start.

@@ -4,18 +4,9 @@
  * local executor with the deployment's endpoint, the runner posting results), the result pks land on the item, and
  * the deployment is torn down. Prints the time from queueing to the first stored result.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 const json = async (url: string, init?: RequestInit) => {
   const res = await fetch(url, init);
@@ -31,9 +22,8 @@ describe('embedded: queue → emulated vLLM → demo performance job → results
   let files: Array<{ file_id: string; file_path: string; source: string }>;
 
   beforeAll(async () => {
-    // the local executor gives the runner the results URL from the configured port, so it gets a fixed free port
-    const resultsPort = await freePort();
-    p = await startTestPlatform({ kind: 'pglite', env: { BENCHOPS_DEMO: '1', BENCHOPS_POLL_TICK_SECONDS: '0.2', BENCHOPS_RESULTS_PORT: String(resultsPort) } });
+    // every port is 0 (any free one): local jobs get the results URL the platform actually listens on
+    p = await startTestPlatform({ kind: 'pglite', env: { BENCHOPS_DEMO: '1', BENCHOPS_POLL_TICK_SECONDS: '0.2' } });
     urls = p.urls as Record<string, string>;
     const deadline = Date.now() + 60_000;
     for (;;) {
@@ -104,4 +94,55 @@ describe('embedded: queue → emulated vLLM → demo performance job → results
     expect(pidAlive(rec.pid)).toBe(false);
     expect(firstResultMs).not.toBeNull();
   });
+  it('cancel during the benchmark step: the runner job is deleted, the deployment stopped, the item stays cancelled', async () => {
+    const original = files.find((f) => f.file_path === 'config/vllm-benchmark/benchops-perf.json' && f.source === 'original')!;
+    const cfg = JSON.parse((await json(`${urls.manager}/projects/${projectId}/files/${original.file_id}`)).file.content);
+    cfg.scenarios = [{ name: 'long', max_concurrency: 1, random_input_len: 16, random_output_len: 64, num_prompts: 100000 }];
+    const long = await json(`${urls.manager}/projects/${projectId}/modified-files`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ original_file_id: original.file_id, modified_name: 'long.json', content: JSON.stringify(cfg) }),
+    });
+    const jobId = files.find((f) => f.file_path === 'job/vllm-benchmark/benchops-perf-job.yaml' && f.source === 'original')!.file_id;
+    const q = await json(`${urls.vllm}/queue/deployment`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        vllm_config: { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'qwen-cancel', max_model_len: 2048 },
+        benchmark_configs: [
+          { project_id: projectId, job_file_id: jobId, config_file_id: long.file_id ?? long.modified_file_id, name: 'long-perf' },
+          { project_id: projectId, job_file_id: jobId, config_file_id: original.file_id, name: 'never-runs' },
+        ],
+      }),
+    });
+    const qid = q.queue_request_id;
+    let item: any;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      item = await json(`${urls.vllm}/queue/${qid}`);
+      if (item.current_step === 'benchmark_job_1' && item.jobs?.[0]?.deployer_deployment_id) {
+        const job = await json(`${urls.deployer}/deployments/${item.jobs[0].deployer_deployment_id}`);
+        if (job.status === 'running') break;
+      }
+      if (Date.now() > deadline || ['failed', 'completed'].includes(item.status)) throw new Error(`job never ran: ${JSON.stringify(item)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const rec = await (p.modules.get('vllm') as any).core.deployments.get(item.deployment_id);
+    expect(pidAlive(rec.pid)).toBe(true);
+    const res = await fetch(`${urls.vllm}/queue/${qid}/cancel`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const after = await json(`${urls.vllm}/queue/${qid}`);
+    expect(after.status).toBe('cancelled');
+    const job = await json(`${urls.deployer}/deployments/${item.jobs[0].deployer_deployment_id}`);
+    expect(job.status).toBe('deleted');
+    expect((await json(`${urls.vllm}/deployments/${item.deployment_id}`)).status).toBe('stopped');
+    expect(pidAlive(rec.pid)).toBe(false);
+    // nothing overwrites the cancellation and the second job never starts
+    await new Promise((r) => setTimeout(r, 1500));
+    const later = await json(`${urls.vllm}/queue/${qid}`);
+    expect(later.status).toBe('cancelled');
+    expect(later.jobs).toHaveLength(1);
+    const runs = await json(`${urls.deployer}/deployments?limit=1000`);
+    expect(runs.filter((d: any) => d.run_name === 'never-runs')).toEqual([]);
+  }, 120_000);
 });
