@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionsFromScenario, runBenchmark } from '../src/loadgen/index.ts';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/index.ts';
+import { fixture } from './helpers/fixtures.ts';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/benchops.js');
@@ -52,7 +53,7 @@ describe('benchops bench', () => {
 
 describe('the earlier system benchmark config (vllm_benchmark.json)', () => {
   it('maps defaults + scenario to options that run', async () => {
-    const cfg = JSON.parse(await readFile('/work/shared/fixtures/reference-repos/vllm-eval/configs/vllm_benchmark.json', 'utf8'));
+    const cfg = JSON.parse(fixture('vllm-eval/configs/vllm_benchmark.json'));
     const sc = cfg.scenarios.find((x: { name: string }) => x.name === 'concurrency_test');
     const o = optionsFromScenario(s.url, cfg.defaults, sc);
     expect(o).toMatchObject({ backend: 'chat', endpoint: '/v1/chat/completions', dataset_name: 'random', max_concurrency: 1, random_input_len: 1024, random_output_len: 1024, num_prompts: 1, label: 'concurrency_test' });

@@ -3,15 +3,13 @@
  * git daemon) → list/filter → modify/rename/diff → reset → upstream change → resync (stable ids, removed files removed)
  * → failed sync changes nothing → delete cascades. Plus the demo project from a clean data folder.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from './helpers/db.ts';
+import { fixture } from './helpers/fixtures.ts';
 import { makeRepo, startGitDaemon, type GitDaemon, type TestRepo } from './helpers/git.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
-const FIX = '/work/shared/fixtures/reference-repos';
-const fixture = (p: string) => readFileSync(path.join(FIX, p), 'utf8');
 
 async function call(base: string, method: string, url: string, body?: unknown) {
   const res = await fetch(base + url, {

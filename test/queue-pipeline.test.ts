@@ -3,12 +3,12 @@
  * endpoint substitution, result pks, teardown, priorities, scheduling_config, GPU waits and eviction, reuse,
  * cancel during the benchmark step, and resume after a restart. Runs on PGlite and PostgreSQL.
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/core/db/client.ts';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import type { VllmModule } from '../src/services/vllm/index.ts';
 import { DB_KINDS, freshDatabase } from './helpers/db.ts';
+import { fixture } from './helpers/fixtures.ts';
 import { FakeDeployer, fakeModule, job, until } from './vllm-fakes.ts';
 
 const CFG = { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'qwen3-small', max_model_len: 2048 };
@@ -235,7 +235,7 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
   });
 
   it('deploys from a vLLM project values file (read through the manager) on the device its nodeSelector names', async () => {
-    const values = readFileSync('/work/shared/fixtures/reference-repos/vllm-manifests/vllm/custom-values-qwen3-8b.yaml', 'utf8');
+    const values = fixture('vllm-manifests/vllm/custom-values-qwen3-8b.yaml');
     const manager = {
       getProject: async () => ({ project_id: 'vp', name: 'vllm', project_type: 'vllm' as const }),
       listFiles: async () => [],

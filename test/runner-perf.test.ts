@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../src/runner/index.ts';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/server.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const VLLM_BENCHMARK_JSON = path.resolve(ROOT, '../shared/fixtures/reference-repos/vllm-eval/configs/vllm_benchmark.json');
+const VLLM_BENCHMARK_JSON = path.join(FIXTURES, 'vllm-eval/configs/vllm_benchmark.json');
 
 describe('runner performance benchmark', () => {
   let sim: EmulatedServer;

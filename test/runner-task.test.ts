@@ -11,8 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runJob } from '../src/runner/index.ts';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/server.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { FIXTURES as REFERENCE } from './helpers/fixtures.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../shared/fixtures/reference-repos/vllm-eval');
+const FIXTURES = path.join(REFERENCE, 'vllm-eval');
 
 const DOCS = [
   { q: 'What is two plus two?', a: '4' },

@@ -4,14 +4,16 @@
  * (`/v1/models`, proxied completions incl. streaming), and the queue/scheduler endpoints' contract.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import { configFromHelmValues } from '../src/services/vllm/models.ts';
 import { DB_KINDS } from './helpers/db.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { FIXTURES } from './helpers/fixtures.ts';
 import { until } from './vllm-fakes.ts';
 
-const FIX = '/work/shared/fixtures/reference-repos/vllm-manifests/vllm';
+const FIX = path.join(FIXTURES, 'vllm-manifests/vllm');
 const fixture = (name: string) => {
   try {
     return readFileSync(`${FIX}/${name}`, 'utf8');

@@ -1,12 +1,9 @@
 /** Deployer test setup: the real manager with a synced git project, the deployer, HTTP helpers. */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { DbKind } from './db.ts';
 import { makeRepo, type TestRepo } from './git.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
 
-export const FIX = '/work/shared/fixtures/reference-repos';
-export const fixture = (p: string) => readFileSync(path.join(FIX, p), 'utf8');
+export { FIXTURES as FIX, fixture } from './fixtures.ts';
 
 export interface Res {
   status: number;
