@@ -1,4 +1,5 @@
 /** The cluster-shape manifests under deploy/ are valid Kubernetes objects (schema-checked) and least-privilege. */
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -20,8 +21,32 @@ const KINDS: Record<string, () => Promise<any>> = {
 };
 
 function docs(file: string): any[] {
-  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON()).filter(Boolean);
+  return parseDocs(readFileSync(file, 'utf8'));
 }
+
+function parseDocs(text: string): any[] {
+  return parseAllDocuments(text).map((d) => d.toJSON()).filter(Boolean);
+}
+
+const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+
+/** `kubectl kustomize` (kustomize v5) when this machine has kubectl; the CI image may not. */
+function kustomize(dir: string): string | null {
+  try {
+    return execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e: any) {
+    if (e.code === 'ENOENT') return null;
+    throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr || e.message}`);
+  }
+}
+const hasKubectl = (() => {
+  try {
+    execFileSync('kubectl', ['version', '--client'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 describe('deploy/base manifests', () => {
   const dir = 'deploy/base';
@@ -61,5 +86,35 @@ describe('deploy/base manifests', () => {
     const role = all.find((x) => x.d.kind === 'Role')!.d;
     expect(role.metadata.namespace).toBe('benchmark');
     expect(JSON.stringify(role.rules)).not.toContain('"*"');
+  });
+});
+
+describe('kustomize', () => {
+  const base = docs('deploy/base/kustomization.yaml')[0];
+  it('the base sets no namespace transformer: its objects live in two namespaces (services and jobs) and name their own', () => {
+    // a `namespace:` here would rename both Namespace objects (kustomize refuses: ID conflict) and move the jobs' Role
+    expect(base.namespace).toBeUndefined();
+    for (const f of base.resources as string[]) {
+      for (const d of docs(path.join('deploy/base', f))) {
+        if (!CLUSTER_SCOPED.has(d.kind)) expect(d.metadata.namespace, `${f}: ${d.kind} ${d.metadata.name}`).toMatch(/^(benchops|benchmark)$/);
+      }
+    }
+  });
+
+  it.skipIf(!hasKubectl).each(['deploy/overlays/prod', 'deploy/overlays/dev'])('%s renders, validates, and keeps the jobs Role in the jobs namespace', async (dir) => {
+    const rendered = parseDocs(kustomize(dir)!);
+    expect(rendered.length).toBeGreaterThan(10);
+    for (const d of rendered) {
+      const Model = await KINDS[`${d.apiVersion}/${d.kind}`]!();
+      expect(() => new Model(d).validate(), `${d.kind} ${d.metadata?.name}`).not.toThrow();
+    }
+    const find = (kind: string) => rendered.filter((d) => d.kind === kind);
+    expect(find('Namespace').map((n) => n.metadata.name).sort()).toEqual(['benchmark', 'benchops']);
+    expect(find('Role').map((r) => r.metadata.namespace)).toEqual(['benchmark']);
+    expect(find('RoleBinding')[0].subjects).toEqual([expect.objectContaining({ kind: 'ServiceAccount', name: 'benchops', namespace: 'benchops' })]);
+    for (const d of find('Deployment')) {
+      expect(d.metadata.namespace).toBe('benchops');
+      expect(d.spec.template.spec.containers[0].image).toMatch(/^ghcr\.io\/benchops\/benchops:/);
+    }
   });
 });
