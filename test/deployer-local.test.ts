@@ -205,7 +205,8 @@ describe('deployer roles (local executor, pglite)', () => {
     await env?.close();
   });
 
-  it('needs operator for runs and terminals (also on the WebSocket upgrade), and admin for privileged pods', async () => {
+  const ADMIN = { authorization: 'Bearer admin-token-1' };
+  it('needs operator for runs, and admin for privileged pods, host commands and host terminals (also on the WebSocket)', async () => {
     const body = (file: string) => ({
       project_id: env.projectId,
       benchmark_type: 'local',
@@ -217,12 +218,27 @@ describe('deployer roles (local executor, pglite)', () => {
     const priv = await call(env.base, 'POST', '/run', body('job/local/privileged.yaml'), OP);
     expect(priv.status).toBe(400);
     expect(priv.body.detail).toMatch(/privileged/);
-    const r = await call(env.base, 'POST', '/run', body('job/local/long.yaml'), OP);
+    // with the local executor a job's own command runs on this host: an operator may run the runner image only
+    const hostCmd = await call(env.base, 'POST', '/run', body('job/local/long.yaml'), OP);
+    expect(hostCmd.status).toBe(403);
+    expect(hostCmd.body.detail).toMatch(/benchops\.io\/local-command annotation .*admin/);
+    const custom = await call(env.base, 'POST', '/deploy', { yaml_content: job('custom', { image: 'ghcr.io/benchops/benchops:0.1.0', args: ['x'] }).replace('        args:', '        command: ["/bin/sh", "-c"]\n        args:') }, OP);
+    expect(custom.status).toBe(403);
+    expect(custom.body.detail).toMatch(/command "\/bin\/sh"/);
+    const runner = await call(env.base, 'POST', '/run', body('job/local/runner.yaml'), OP);
+    expect(runner.status).toBe(200);
+    const before = (await call(env.base, 'GET', '/deployments?limit=1000', undefined, VIEW)).body.length;
+
+    const r = await call(env.base, 'POST', '/run', body('job/local/long.yaml'), ADMIN);
     expect(r.status).toBe(200);
+    expect((await call(env.base, 'GET', '/deployments?limit=1000', undefined, VIEW)).body.length).toBe(before + 1);
     await until(async () => (await call(env.base, 'GET', `/jobs/${r.body.resource_name}/status`, undefined, VIEW)).body.status === 'running');
     const viewerTerm = await call(env.base, 'POST', `/jobs/${r.body.resource_name}/terminal`, {}, VIEW);
     expect(viewerTerm.status).toBe(403);
-    const s = await call(env.base, 'POST', `/jobs/${r.body.resource_name}/terminal`, {}, OP);
+    const opTerm = await call(env.base, 'POST', `/jobs/${r.body.resource_name}/terminal`, {}, OP);
+    expect(opTerm.status).toBe(403);
+    expect(opTerm.body.detail).toMatch(/shell on the BenchOps host/);
+    const s = await call(env.base, 'POST', `/jobs/${r.body.resource_name}/terminal`, {}, ADMIN);
     expect(s.status).toBe(200);
     const url = `${env.base.replace('http', 'ws')}/terminal/${s.body.session_id}`;
     const refused = await new Promise<string>((res) => {
@@ -235,7 +251,12 @@ describe('deployer roles (local executor, pglite)', () => {
       ws.on('error', () => {});
     });
     expect(refused).toBe('403');
-    const ws = new WebSocket(url, { headers: OP });
+    const opWs = new WebSocket(url, { headers: OP });
+    const opFirst = await new Promise<any>((res) => opWs.on('message', (d) => res(JSON.parse(d.toString()))));
+    expect(opFirst).toMatchObject({ type: 'error', message: expect.stringMatching(/only the admin role/) });
+    const closed = await new Promise<number>((res) => opWs.on('close', (code) => res(code)));
+    expect(closed).toBe(4403);
+    const ws = new WebSocket(url, { headers: ADMIN });
     const first = await new Promise<any>((res) => ws.on('message', (d) => res(JSON.parse(d.toString()))));
     expect(first.type).toBe('connected');
     ws.close();
@@ -243,7 +264,7 @@ describe('deployer roles (local executor, pglite)', () => {
   });
 
   it('gives runner processes the run id and an operator token to post results with, never storing the token', async () => {
-    const r = await call(env.base, 'POST', '/run', { project_id: env.projectId, benchmark_type: 'local', name: 'runner-env', job_file_id: env.ids['job/local/runner-env.yaml'] }, OP);
+    const r = await call(env.base, 'POST', '/run', { project_id: env.projectId, benchmark_type: 'local', name: 'runner-env', job_file_id: env.ids['job/local/runner-env.yaml'] }, ADMIN);
     expect(r.status).toBe(200);
     await until(async () => (await call(env.base, 'GET', `/jobs/${r.body.resource_name}/status`, undefined, VIEW)).body.status === 'completed');
     const logs = (await call(env.base, 'GET', `/jobs/${r.body.resource_name}/logs`, undefined, VIEW)).body.logs.join('\n');

@@ -68,6 +68,7 @@ export function createDeployerService(ctx: PlatformContext): ServiceModule {
     namespace: config.namespace,
     log,
     onNewJob: () => void watcher.tick(),
+    internalRole: ctx.auth.enabled ? 'operator' : 'admin',
     // cluster jobs reach the results service at BENCHOPS_RESULTS_URL (local processes get it from the executor)
     jobEnv: (): Record<string, string> => (executor.kind === 'kubernetes' && config.resultsUrl ? { BENCHOPS_RESULTS_URL: config.resultsUrl } : {}),
     jobSecretEnv: (): Record<string, { name: string; key: string }> => {

@@ -287,7 +287,7 @@ export async function registerDeployerRoutes(app: App, { service, terminals }: R
       return sessionInfo(s);
     },
     wsHandler: (socket, req) => {
-      void terminals.serve(socket, (req.params as any).session_id);
+      void terminals.serve(socket, (req.params as any).session_id, req.role ?? 'operator');
     },
   });
 

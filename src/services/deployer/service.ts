@@ -68,6 +68,8 @@ export interface DeployerDeps {
   jobEnv?: () => Record<string, string>;
   /** Variables every run's containers read from Secrets (the runner token in cluster mode). */
   jobSecretEnv?: () => Record<string, { name: string; key: string }>;
+  /** Role of in-process callers (default operator). */
+  internalRole?: Role;
   /** Called after a run or apply so the watcher picks the new job up at once. */
   onNewJob?: () => void;
 }
@@ -83,8 +85,11 @@ export class DeployerService implements DeployerApi {
     return this.d.namespace;
   }
 
-  /** Seed 000 `POST /run`. Internal callers are treated as operators (no privileged pods). */
-  async run(req: RunRequest, opts: RunOptions = {}, role: Role = 'operator'): Promise<RunResponse> {
+  /**
+   * Seed 000 `POST /run`. In-process callers (the vLLM queue) get `internalRole`: operator when the platform has tokens
+   * (no privileged pods, no host commands), admin when it runs without authentication (every caller is an admin there).
+   */
+  async run(req: RunRequest, opts: RunOptions = {}, role: Role = this.d.internalRole ?? 'operator'): Promise<RunResponse> {
     const parsed = runRequestSchema.safeParse(req);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
@@ -116,6 +121,7 @@ export class DeployerService implements DeployerApi {
       substitutions: opts.substitutions,
       admin: role === 'admin',
     });
+    this.checkHostCommand(built.job, role);
     const planned = [built.job, ...(built.configMap ? [built.configMap] : []), ...built.extras];
     const createdAt = new Date();
     await this.d.repo.insert({
@@ -191,12 +197,25 @@ export class DeployerService implements DeployerApi {
   }
 
   /** `POST /deploy`: multi-document apply, allow-listed namespaced kinds, all or nothing. */
+  /** With the local executor a job may run a command on this host: only admins may (like a privileged pod). */
+  private checkHostCommand(job: K8sObject, role: Role): void {
+    if (role === 'admin') return;
+    const what = this.d.executor.hostCommand?.(job);
+    if (what) {
+      throw forbidden(
+        `Job ${job.metadata.name} would run ${what} as a process on the BenchOps host (local executor); only the admin role may ` +
+          'run host commands. Operators run the BenchOps runner image (args only).',
+      );
+    }
+  }
+
   async deploy(yamlContent: string, namespace: string | undefined, role: Role): Promise<ApplyResult> {
     const ns = namespace ?? this.d.namespace;
     const docs = parseManifests(yamlContent, 'deployment');
     const seen = new Set<string>();
     for (const d of docs) {
       checkAllowed(d, ns, { admin: role === 'admin', defaultNamespace: this.d.namespace });
+      if (d.kind === 'Job') this.checkHostCommand(d, role);
       const k = `${d.kind}/${d.metadata.name}`;
       if (seen.has(k)) throw badRequest(`${k} appears twice in the YAML`);
       seen.add(k);
@@ -303,7 +322,7 @@ export class DeployerService implements DeployerApi {
   }
 
   /** Deletes a job and what it owns (idempotent for the API; the route reports 404 when nothing existed). */
-  async deleteJob(name: string, namespace?: string, role: Role = 'operator'): Promise<void> {
+  async deleteJob(name: string, namespace?: string, role: Role = this.d.internalRole ?? 'operator'): Promise<void> {
     await this.deleteJobChecked(name, namespace, role);
   }
 

@@ -58,6 +58,9 @@ export class TerminalManager {
     const ns = await this.namespaceOf(req.job_name, req.namespace);
     const job = await this.executor.get('Job', req.job_name, ns);
     if (!job) throw notFound(`Job ${req.job_name} not found in namespace ${ns}`);
+    if (role !== 'admin' && this.executor.kind === 'local') {
+      throw forbidden('A terminal of the local executor is a shell on the BenchOps host; only the admin role may open one');
+    }
     if (role !== 'admin' && job.metadata.labels?.[LABEL_MANAGED_BY] !== 'benchops') {
       throw forbidden(`Job ${req.job_name} was not created by BenchOps; only the admin role may open a terminal in it`);
     }
@@ -95,10 +98,15 @@ export class TerminalManager {
   }
 
   /** Serves one WebSocket connection of a session. */
-  async serve(ws: WebSocket, sessionId: string): Promise<void> {
+  async serve(ws: WebSocket, sessionId: string, role: Role = 'operator'): Promise<void> {
     const send = (m: Record<string, unknown>) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
     };
+    if (role !== 'admin' && this.executor.kind === 'local') {
+      send({ type: 'error', message: 'A terminal of the local executor is a shell on the BenchOps host; only the admin role may attach' });
+      ws.close(4403, 'admin role required');
+      return;
+    }
     const s = await this.repo.getSession(sessionId).catch(() => undefined);
     if (!s || !s.isActive) {
       send({ type: 'error', message: s ? `Terminal session ${sessionId} has ended` : `Terminal session ${sessionId} not found` });

@@ -334,6 +334,18 @@ export class LocalExecutor implements Executor {
     return pod.phase === 'Succeeded';
   }
 
+  hostCommand(job: K8sObject): string | null {
+    const annotation =
+      job.metadata.annotations?.[ANNOTATION_LOCAL_COMMAND] ?? job.spec?.template?.metadata?.annotations?.[ANNOTATION_LOCAL_COMMAND];
+    if (typeof annotation === 'string' && annotation.trim()) return `the ${ANNOTATION_LOCAL_COMMAND} annotation`;
+    const pod = job.spec?.template?.spec ?? {};
+    for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
+      const p = this.plan(job, c);
+      if ('cmd' in p && p.cmd !== process.execPath) return `container "${c.name}" command "${p.cmd}"`;
+    }
+    return null;
+  }
+
   /** What a container runs locally, or why it cannot. */
   private plan(job: K8sObject, c: any): { cmd: string; args: string[] } | { error: string } {
     const annotation =

@@ -80,6 +80,11 @@ export interface Executor {
   exec(namespace: string, pod: string, container: string, shell: string, h: ExecHandlers): Promise<ExecSession>;
   /** 'ok' or why it is down. */
   health(): Promise<string>;
+  /**
+   * What in this job would run as a command of the executor's choosing on the BenchOps host itself (the local
+   * executor), or null. Such jobs, and terminals there, are host shells: only the admin role may start them.
+   */
+  hostCommand?(job: K8sObject): string | null;
   /** After a restart: settles jobs whose process or pod is gone. */
   reconcile?(): Promise<void>;
   close(): Promise<void>;
