@@ -4,7 +4,7 @@
  * that cannot run locally, logs/status/terminal, reconciliation after a restart, and the operator role on the WebSocket.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,10 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     const cfgPath = cfgLine.split('config at ')[1];
     expect(cfgPath.endsWith(path.join('mounts', 'app', 'configs', 'eval_config.json'))).toBe(true);
     expect(cfgPath.startsWith(path.join(dataDir, 'runs'))).toBe(true);
+    // the local cluster's objects (ConfigMaps, Secrets) are readable by this user only
+    const stored = readdirSync(path.join(dataDir, 'local-cluster'), { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    expect(stored.length).toBeGreaterThan(1);
+    for (const f of stored) expect(statSync(path.join(f.parentPath, f.name)).mode & 0o777, f.name).toBe(0o600);
     expect(readFileSync(cfgPath, 'utf8')).toBe(CONFIG);
     expect(logs.body.logs.every((l: string) => /^\[[a-z0-9-]+\] /.test(l))).toBe(true);
     const st = await call(base, 'GET', `/jobs/${r.body.resource_name}/status`);

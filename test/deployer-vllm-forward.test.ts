@@ -17,7 +17,9 @@ const call = (base: string, path: string, method = 'GET', body?: unknown) =>
 const helmBody = (model: string, extra: Record<string, unknown> = {}) => ({
   vllm_config: { model_name: model, gpu_resource_type: 'cpu', gpu_resource_count: 0, max_model_len: 512 },
   vllm_helm_config: { project_id: null, values_file_id: null, release_name: 'vllm-deployment', namespace: 'vllm', chart_path: './charts/vllm', additional_args: '' },
-  benchmark_configs: [],
+  benchmark_configs: [
+    { yaml_content: 'env:\n- name: HF_TOKEN\n  value: hf_s3cret\n', namespace: 'default', project_id: 'p1', job_file_id: 'f1', config_file_id: null, name: 'benchmark-job-1' },
+  ],
   scheduling_config: { immediate: true, scheduled_time: null, max_wait_time: 3600 },
   priority: 'medium',
   skip_vllm_creation: false,
@@ -42,7 +44,10 @@ function forwardingSuite(label: string, setup: () => Promise<{ deployer: string;
       // the item lives in the vLLM service's queue (one queue, one scheduler)
       const item = await call(vllm, `/queue/${first}`);
       expect(item.status).toBe(200);
-      expect(item.body).toMatchObject({ status: 'pending', vllm_config: { model_name: 'Qwen/Qwen2-1.5B-Instruct' }, priority: 'medium' });
+      expect(item.body).toMatchObject({ status: 'pending', vllm_config: { model_name: 'Qwen/Qwen2-1.5B-Instruct' }, priority: 'medium', total_steps: 2 });
+      // the UI's job YAML text is accepted but not echoed (it may hold credentials)
+      expect(item.body.benchmark_configs[0]).toMatchObject({ job_file_id: 'f1', has_yaml_content: true });
+      expect(JSON.stringify(item.body)).not.toContain('hf_s3cret');
     });
 
     it('skip_vllm_creation answers deployment_id "skipped-vllm"', async () => {

@@ -34,7 +34,9 @@ export function queueView(r: QueueRow) {
     priority: r.priority,
     status: r.status,
     vllm_config: cfg ? publicConfig(cfg) : null,
-    benchmark_configs: r.benchmarkConfigs,
+    // the earlier UI also sends each job's YAML text; jobs are read from the project, and the text (which may carry
+    // credentials in env values) is not echoed to every viewer
+    benchmark_configs: ((r.benchmarkConfigs as Array<Record<string, unknown>>) ?? []).map(({ yaml_content, ...b }) => ({ ...b, has_yaml_content: !!yaml_content })),
     scheduling_config: r.schedulingConfig,
     created_at: iso(r.createdAt),
     started_at: iso(r.startedAt),

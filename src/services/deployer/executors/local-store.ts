@@ -12,7 +12,7 @@ export class LocalStore {
   private version = 0;
 
   constructor(readonly root: string) {
-    mkdirSync(root, { recursive: true });
+    mkdirSync(root, { recursive: true, mode: 0o700 });
     for (const ns of readdirSync(root)) {
       const nsDir = path.join(root, ns);
       for (const kind of safeList(nsDir)) {
@@ -53,9 +53,10 @@ export class LocalStore {
     const k = key(obj.kind, obj.metadata.namespace!, obj.metadata.name);
     this.objects.set(k, obj);
     const dir = path.join(this.root, obj.metadata.namespace!, obj.kind);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = path.join(dir, `${obj.metadata.name}.json`);
-    writeFileSync(`${file}.tmp`, JSON.stringify(obj));
+    // objects include Secrets: readable by this user only
+    writeFileSync(`${file}.tmp`, JSON.stringify(obj), { mode: 0o600 });
     renameSync(`${file}.tmp`, file);
   }
 
