@@ -50,6 +50,8 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     for (const r of deployer.runs) {
       expect(r.req.vllm_model_endpoint).toBe(dep.endpoint);
       expect(r.opts?.env?.VLLM_MODEL_ENDPOINT).toBe(dep.endpoint);
+      expect(r.opts?.env?.VLLM_ENDPOINT).toBe(dep.endpoint!.replace(/\/v1(\/.*)?$/, ''));
+      expect(r.opts?.env?.VLLM_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(r.opts?.substitutions).toMatchObject({
         VLLM_DEPLOYMENT_NAME: dep.name,
         MODEL_NAME_PLACEHOLDER: 'qwen3-small',

@@ -39,6 +39,8 @@ const schema = z.object({
   executor: z.enum(['local', 'kubernetes']).optional(),
   namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63).default('benchmark'),
   pollTickSeconds: z.coerce.number().positive().default(5),
+  /** How long the vLLM queue waits for one benchmark job before deleting it and failing the item. */
+  jobTimeoutSeconds: z.coerce.number().int().positive().default(24 * 3600),
   githubApiUrl: z.string().url().default('https://api.github.com'),
   githubToken: z.string().optional(),
   managerUrl: z.string().url().optional(),
@@ -72,6 +74,7 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_EXECUTOR: 'executor',
   BENCHOPS_NAMESPACE: 'namespace',
   BENCHOPS_POLL_TICK_SECONDS: 'pollTickSeconds',
+  BENCHOPS_JOB_TIMEOUT_SECONDS: 'jobTimeoutSeconds',
   BENCHOPS_GITHUB_API_URL: 'githubApiUrl',
   GITHUB_TOKEN: 'githubToken',
   BENCHOPS_MANAGER_URL: 'managerUrl',

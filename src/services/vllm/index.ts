@@ -83,7 +83,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     log,
     owner,
     jobPollMs: o.jobPollMs ?? 1000,
-    jobTimeoutMs: o.jobTimeoutMs ?? 3600_000,
+    jobTimeoutMs: o.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
     retryWaitMs: o.retryWaitMs ?? Math.max(1000, config.pollTickSeconds * 1000),
   });
   const scheduler = new Scheduler({

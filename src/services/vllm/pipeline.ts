@@ -220,7 +220,13 @@ export class Pipeline {
       },
       {
         substitutions: substitutionsFor(d),
-        env: { VLLM_MODEL_ENDPOINT: endpoint, BENCHOPS_RUN_ID: job.run_id, SERVED_MODEL_NAME: servedName(d.config as VllmConfig) },
+        env: {
+          VLLM_MODEL_ENDPOINT: endpoint,
+          // the earlier benchmark images read the server's base URL here (e.g. http://vllm:8000)
+          VLLM_ENDPOINT: endpoint.replace(/\/v1(\/.*)?$/, ''),
+          BENCHOPS_RUN_ID: job.run_id,
+          SERVED_MODEL_NAME: servedName(d.config as VllmConfig),
+        },
         labels: { 'benchops.io/queue-request-id': item.id, 'benchops.io/vllm-deployment-id': d.id },
       },
     );
