@@ -235,3 +235,58 @@ describe.each(DB_KINDS)('manager validation (%s)', (kind) => {
     expect(rows[0].token_enc).not.toContain(TOKEN);
   });
 });
+
+describe('where tokens may go (pglite)', () => {
+  const SERVER_TOKEN = 'ghp_ServerWideToken000000000000000000';
+  let p: TestPlatform;
+  let base: string;
+  let gh: GithubDouble;
+  let other: GithubDouble;
+  const auth = (d: GithubDouble) => d.requests.map((r) => r.headers.authorization ?? '').filter(Boolean);
+
+  beforeAll(async () => {
+    gh = new GithubDouble('acme', 'bench', { 'config/a/c.json': '{"a": 1}' });
+    other = new GithubDouble('acme', 'bench', { 'config/a/c.json': '{"a": 1}' });
+    await gh.start();
+    await other.start();
+    p = await startTestPlatform({ kind: 'pglite', services: ['manager'], background: false, env: { BENCHOPS_GITHUB_API_URL: gh.url, GITHUB_TOKEN: SERVER_TOKEN } });
+    base = p.urls.manager!;
+  });
+  afterAll(async () => {
+    await p?.close();
+    await gh?.stop();
+    await other?.stop();
+  });
+
+  it('the server-wide GITHUB_TOKEN goes to the configured GitHub API only, never to a host a project names', async () => {
+    const own = (await call(base, 'POST', '/projects', { name: 'own', github_repo_url: 'acme/bench' })).body.project_id;
+    expect((await call(base, 'POST', `/projects/${own}/sync`)).body.status).toBe('success');
+    expect(auth(gh).some((h) => h.includes(SERVER_TOKEN))).toBe(true);
+    const foreign = (await call(base, 'POST', '/projects', { name: 'foreign', github_repo_url: `${other.url}/api/v3/repos/acme/bench` })).body.project_id;
+    expect((await call(base, 'POST', `/projects/${foreign}/sync`)).body.status).toBe('success');
+    expect(other.requests.length).toBeGreaterThan(0);
+    expect(auth(other)).toEqual([]);
+  });
+
+  it('a stored token does not follow the project to another host, and never travels over plain http', async () => {
+    const id = (await call(base, 'POST', '/projects', { name: 'moves', github_repo_url: 'acme/bench', github_token: TOKEN })).body.project_id;
+    // same host, other repository path: the token stays
+    expect((await call(base, 'PUT', `/projects/${id}`, { github_repo_url: 'acme/other' })).body.has_github_token).toBe(true);
+    // another host without a new token: it is dropped, and nothing is sent there
+    const moved = await call(base, 'PUT', `/projects/${id}`, { github_repo_url: `${other.url}/api/v3/repos/acme/bench` });
+    expect(moved.body.has_github_token).toBe(false);
+    const before = other.requests.length;
+    await call(base, 'POST', `/projects/${id}/sync`);
+    expect(other.requests.slice(before).map((r) => r.headers.authorization ?? '').filter((h) => h.includes(TOKEN))).toEqual([]);
+    // with a new token for the new host it is used there
+    expect((await call(base, 'PUT', `/projects/${id}`, { github_token: TOKEN })).body.has_github_token).toBe(true);
+    expect((await call(base, 'POST', `/projects/${id}/sync`)).body.status).toBe('success');
+    expect(auth(other).some((h) => h.includes(TOKEN))).toBe(true);
+
+    const clear = (await call(base, 'POST', '/projects', { name: 'clear', github_repo_url: 'http://192.0.2.1/org/repo.git', github_token: TOKEN })).body.project_id;
+    const s = await call(base, 'POST', `/projects/${clear}/sync`);
+    expect(s.body.status).toBe('error');
+    expect(s.body.message).toMatch(/plain http/);
+    expect(p.logs()).not.toContain(TOKEN);
+  });
+});

@@ -109,6 +109,8 @@ export class GithubDouble {
 
   private async handle(req: IncomingMessage, res: import('node:http').ServerResponse): Promise<void> {
     const u = new URL(req.url ?? '/', 'http://x');
+    // GitHub Enterprise Server serves the same REST API under /api/v3
+    u.pathname = u.pathname.replace(/^\/api\/v3(?=\/)/, '');
     const rec: RecordedRequest = { method: req.method ?? 'GET', path: decodeURIComponent(u.pathname), query: u.searchParams, headers: req.headers, status: 0 };
     this.requests.push(rec);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {

@@ -9,7 +9,7 @@ import { unifiedDiff } from './diff.ts';
 import { baseName } from './layout.ts';
 import * as repo from './repository.ts';
 import { modifiedFiles, projects, type ProjectRow } from './schema.ts';
-import { checkContent, checkFileName, checkFilePath, normaliseFolder, parseRepoUrl } from './validation.ts';
+import { checkContent, checkFileName, checkFilePath, credentialOrigin, normaliseFolder, parseRepoUrl } from './validation.ts';
 import { apiFile, modifiedView, originalView, projectView, TOKEN_MASK } from './views.ts';
 
 export interface ProjectInput {
@@ -156,9 +156,16 @@ export class ManagerService implements ManagerApi {
     if (input.vllm_values_path != null) set.vllmValuesPath = normaliseFolder(input.vllm_values_path, 'vllm_values_path');
     const branch = this.checkBranch(input.branch);
     if (branch !== undefined) set.branch = branch;
+    const newToken = !!input.github_token && !!input.github_token.trim() && !isMasked(input.github_token);
     if (input.clear_github_token) set.tokenEnc = null;
-    else if (input.github_token && input.github_token.trim() && !isMasked(input.github_token)) {
-      set.tokenEnc = this.secrets.encrypt(input.github_token.trim());
+    else if (newToken) set.tokenEnc = this.secrets.encrypt(input.github_token!.trim());
+    else if (
+      set.repoUrl !== undefined &&
+      current.tokenEnc &&
+      credentialOrigin(set.repoUrl, this.githubApiUrl) !== credentialOrigin(current.repoUrl, this.githubApiUrl)
+    ) {
+      // a stored token never follows the project to another host: it was given for the old one
+      set.tokenEnc = null;
     }
     if (input.polling_interval != null && input.polling_interval !== current.pollingInterval) {
       set.pollingInterval = input.polling_interval;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../../core/db/client.ts';
+import { isLoopback } from '../../core/config.ts';
 import { notFound } from '../../core/errors.ts';
 import { GithubFetcher } from './git/github.ts';
 import { GitCliFetcher } from './git/gitcli.ts';
@@ -49,6 +50,16 @@ export interface SyncerOptions {
 
 /** At most this many syncs run at once per process: each holds a pooled connection for its lock while it works. */
 const MAX_CONCURRENT_SYNCS = 4;
+
+/** An http:// (not https) URL to a host other than this machine: a token sent there travels in clear. */
+function plainHttpRemote(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && !isLoopback(u.hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false;
+  }
+}
 
 export class Syncer {
   private active = 0;
@@ -106,7 +117,12 @@ export class Syncer {
     try {
       if (!fetcher) throw new SyncError(p.repoUrl ? 'Unsupported repository URL' : 'The project has no repository URL');
       const src = parseRepoUrl(p.repoUrl, this.o.githubApiUrl);
-      const token = this.o.service.tokenOf(p) ?? (src?.kind === 'github' ? (this.o.githubToken ?? null) : null);
+      // the server-wide GITHUB_TOKEN only ever goes to the configured GitHub API, never to a host a project names
+      const ownApi = src?.kind === 'github' && src.apiBase.replace(/\/+$/, '') === this.o.githubApiUrl.replace(/\/+$/, '');
+      const token = this.o.service.tokenOf(p) ?? (ownApi ? (this.o.githubToken ?? null) : null);
+      if (token && p.repoUrl && plainHttpRemote(src?.kind === 'github' ? src.apiBase : p.repoUrl)) {
+        throw new SyncError('Refusing to send the project token over plain http to a non-loopback host; use https');
+      }
       result = await fetcher.fetch({
         layout: { projectType: p.projectType, configFolder: p.configFolder, jobFolder: p.jobFolder, vllmValuesPath: p.vllmValuesPath },
         branch: p.branch,

@@ -130,6 +130,20 @@ export function parseRepoUrl(raw: string, githubApiUrl: string): RepoSource | nu
   return { kind: 'git', url };
 }
 
+/**
+ * Where a project's token would be sent: the GitHub API base for GitHub sources, else the git remote's
+ * scheme://host:port (scp-like `user@host:path` → `ssh://host`). null for file:// and unparsable URLs.
+ */
+export function credentialOrigin(raw: string | null | undefined, githubApiUrl: string): string | null {
+  const src = parseRepoUrl(raw ?? '', githubApiUrl);
+  if (!src || src.kind === 'none') return null;
+  if (src.kind === 'github') return new URL(src.apiBase).origin.toLowerCase();
+  const scp = /^[A-Za-z0-9_.-]+@([A-Za-z0-9_.-]+):/.exec(src.url);
+  if (scp && !src.url.includes('://')) return `ssh://${scp[1].toLowerCase()}`;
+  const u = new URL(src.url);
+  return u.protocol === 'file:' ? null : `${u.protocol}//${u.host}`.toLowerCase();
+}
+
 /** The URL with any user:password removed, for messages and logs. */
 export function redactUrl(url: string): string {
   return url.replace(/(\w+:\/\/)[^/@\s]+@/g, '$1***@');
