@@ -29,7 +29,10 @@ export interface Workload {
   fingerprint?: string;
   /** Live check passed (process answers / Deployment ready). */
   healthy?: boolean;
-  /** Kept running on purpose or serving another active request: never evicted. */
+  /**
+   * Serving another active queue request: never evicted. (A deployment merely kept running after its request ended —
+   * keep_deployment, a direct deploy — is evictable by a higher-priority request that allows eviction.)
+   */
   pinned?: boolean;
 }
 
