@@ -50,6 +50,7 @@ const FILES: Record<string, string> = {
   'job/local/flaky.yaml': job('flaky', { command: 'echo attempt; exit 3', extra: 'backoffLimit: 1' }),
   'job/local/foreign.yaml': job('foreign', { image: 'nvcr.io/nvidia/cuda:12.4.0-runtime' }),
   'job/local/long.yaml': job('long', { command: 'echo started; sleep 60' }),
+  'job/local/many-lines.yaml': job('many-lines', { command: 'seq 1 200000' }),
   'job/local/runner-env.yaml': job('runner-env', {
     command: 'echo "run=$BENCHOPS_RUN_ID"; echo "token-sha256=$(printf %s "$BENCHOPS_TOKEN" | sha256sum | cut -c1-64)"',
   }),
@@ -147,6 +148,19 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     expect(done.status).toBe('failed');
     expect(done.message).toContain('nvcr.io/nvidia/cuda:12.4.0-runtime');
     expect(done.message).toMatch(/cannot run locally/);
+  });
+
+  it('tails a long log (several MB) by reading its end only', async () => {
+    const r = await run('job/local/many-lines.yaml');
+    await until(async () => (await record(r.body.deployment_id)).status === 'completed', 20_000, 'completed');
+    const last = await call(base, 'GET', `/jobs/${r.body.resource_name}/logs?tail_lines=3`);
+    expect(last.body.logs.map((l: string) => l.replace(/^\[[a-z0-9-]+\] /, ''))).toEqual(['199998', '199999', '200000']);
+    const dflt = await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`);
+    expect(dflt.body.logs).toHaveLength(100);
+    expect(dflt.body.logs[0]).toMatch(/ 199901$/);
+    const big = await call(base, 'GET', `/jobs/${r.body.resource_name}/logs?tail_lines=100000`);
+    expect(big.body.logs).toHaveLength(100_000);
+    expect(big.body.logs[0]).toMatch(/ 100001$/);
   });
 
   it('follows logs as SSE and opens a terminal in the run work folder', async () => {

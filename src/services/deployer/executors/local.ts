@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -137,20 +137,14 @@ export class LocalExecutor implements Executor {
   }
 
   async readLogs(namespace: string, pod: string, container: string, opts: LogOptions): Promise<string> {
-    const file = this.logFile(namespace, pod, container);
-    if (!existsSync(file)) return '';
-    return tail(readFileSync(file, 'utf8'), opts.tailLines);
+    return (await readTail(this.logFile(namespace, pod, container), opts.tailLines)).text;
   }
 
   async followLogs(namespace: string, pod: string, container: string, opts: LogOptions, out: Writable, signal: AbortSignal): Promise<void> {
     const file = this.logFile(namespace, pod, container);
-    let offset = 0;
-    if (existsSync(file)) {
-      const text = readFileSync(file);
-      offset = text.length;
-      const start = tail(text.toString('utf8'), opts.tailLines);
-      if (start) out.write(start);
-    }
+    const start = await readTail(file, opts.tailLines);
+    let offset = start.size;
+    if (start.text) out.write(start.text);
     while (!signal.aborted && !this.closed) {
       const finished = this.podFinished(namespace, pod);
       if (existsSync(file) && statSync(file).size > offset) {
@@ -600,6 +594,37 @@ function decodeSecret(s: K8sObject | undefined): Record<string, string> {
   for (const [k, v] of Object.entries(s?.data ?? {})) out[k] = Buffer.from(String(v), 'base64').toString('utf8');
   for (const [k, v] of Object.entries(s?.stringData ?? {})) out[k] = String(v);
   return out;
+}
+
+/**
+ * The last `lines` lines of a file (all of it without a limit) and the size they end at, read backwards in chunks:
+ * a long job's log is not read whole, nor synchronously, on every request.
+ */
+async function readTail(file: string, lines?: number): Promise<{ text: string; size: number }> {
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch {
+    return { text: '', size: 0 };
+  }
+  try {
+    const size = (await fh.stat()).size;
+    const want = lines && lines > 0 ? lines : Infinity;
+    const chunks: Buffer[] = [];
+    let pos = size;
+    let newlines = 0;
+    while (pos > 0 && newlines <= want) {
+      const len = Math.min(64 * 1024, pos);
+      pos -= len;
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, pos);
+      chunks.unshift(buf);
+      for (const b of buf) if (b === 10) newlines++;
+    }
+    return { text: tail(Buffer.concat(chunks).toString('utf8'), lines), size };
+  } finally {
+    await fh.close();
+  }
 }
 
 function tail(text: string, lines?: number): string {
