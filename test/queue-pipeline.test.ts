@@ -296,7 +296,7 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     expect(done.error_message).toMatch(/exited \(3\) before it was ready: unknown model "x\/y"/);
     expect(done.current_step).toBe('failed');
     expect(deployer.runs).toHaveLength(0);
-    const deps = await mod.core.deployments.list();
+    const deps = (await mod.core.deployments.list()).rows;
     expect(deps).toHaveLength(1);
     expect(deps[0].status).toBe('failed');
     expect(deps[0].errorMessage).toMatch(/start failed/);

@@ -91,6 +91,11 @@ describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
     expect(v).toMatchObject({ status: 'running', k8s_service_name: dep.deployment_name, config: { model_name: 'Qwen/Qwen3-0.6B' }, served_model_name: 'qwen-small' });
     expect(v.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(v.config).not.toHaveProperty('custom_values_content');
+    // filtered and paged in the database; the total in X-Total-Count
+    expect(Number(map.headers.get('x-total-count'))).toBe(Object.keys(map.body).length);
+    expect(Object.keys((await get('/deployments?status=running&limit=1')).body)).toEqual([dep.deployment_id]);
+    expect((await get('/deployments?status=stopped')).body).toEqual({});
+    expect((await get('/deployments?limit=0')).status).toBe(422);
     // the emulated server serves the requested name with the requested context limit
     const models: any = await fetch(`${v.endpoint}/v1/models`).then((x) => x.json());
     expect(models.data[0]).toMatchObject({ id: 'qwen-small', max_model_len: 2048 });

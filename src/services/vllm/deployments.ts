@@ -4,7 +4,7 @@
  * reconciliation of stored records with what is actually running.
  */
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../../core/db/client.ts';
 import { AppError, conflict, notFound } from '../../core/errors.ts';
@@ -114,8 +114,21 @@ export class DeploymentService {
     return this.database.db;
   }
 
-  async list(): Promise<DeploymentRow[]> {
-    return this.db.select().from(vllmDeployments).orderBy(vllmDeployments.createdAt);
+  /** Newest first; filtered and paged in SQL (the table keeps every deployment ever made). */
+  async list(o: { status?: string; clusterId?: string; limit?: number; offset?: number } = {}): Promise<{ rows: DeploymentRow[]; total: number }> {
+    const where = and(
+      o.status ? eq(vllmDeployments.status, o.status) : undefined,
+      o.clusterId ? eq(vllmDeployments.clusterId, o.clusterId) : undefined,
+    );
+    const rows = await this.db
+      .select()
+      .from(vllmDeployments)
+      .where(where)
+      .orderBy(desc(vllmDeployments.createdAt), desc(vllmDeployments.id))
+      .limit(o.limit ?? 1000)
+      .offset(o.offset ?? 0);
+    const [{ n }] = await this.db.select({ n: count() }).from(vllmDeployments).where(where);
+    return { rows, total: Number(n) };
   }
 
   async get(id: string): Promise<DeploymentRow> {

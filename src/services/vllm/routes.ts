@@ -80,13 +80,18 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       schema: {
         summary: 'Deployments as an object map (id → deployment with status, config, k8s_service_name, endpoint, placement)',
         tags,
-        querystring: z.object({ status: z.string().max(32).optional(), cluster_id: z.string().max(100).optional() }),
+        querystring: z.object({
+          status: z.string().max(32).optional(),
+          cluster_id: z.string().max(100).optional(),
+          // an object map, so the default page is large; X-Total-Count says when there are more
+          limit: z.coerce.number().int().min(1).max(1000).default(1000),
+          offset: z.coerce.number().int().min(0).default(0),
+        }),
       },
     },
-    async (req) => {
-      const rows = (await core.deployments.list()).filter(
-        (d) => (!req.query.status || d.status === req.query.status) && (!req.query.cluster_id || d.clusterId === req.query.cluster_id),
-      );
+    async (req, reply) => {
+      const { rows, total } = await core.deployments.list({ status: req.query.status, clusterId: req.query.cluster_id, limit: req.query.limit, offset: req.query.offset });
+      setTotal(reply, total);
       return Object.fromEntries(rows.map((d) => [d.id, deploymentView(d)]));
     },
   );
@@ -335,8 +340,9 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
   );
   app.get('/clusters/:id', { schema: { summary: 'One cluster', tags: ctags, params: idParam } }, async (req) => core.clusters.get(req.params.id));
   app.delete('/clusters/:id', { config: { role: 'admin' }, schema: { summary: 'Remove a registered cluster (admin)', tags: ctags, params: idParam, response: { 200: message } } }, async (req) => {
-    const active = (await core.deployments.list()).filter((d) => d.clusterId === req.params.id && (d.status === 'running' || d.status === 'deploying'));
-    if (active.length) throw conflict(`Cluster ${req.params.id} still has ${active.length} active deployment(s)`);
+    const byStatus = await Promise.all(['running', 'deploying'].map((status) => core.deployments.list({ clusterId: req.params.id, status, limit: 1 })));
+    const active = byStatus.reduce((n, r) => n + r.total, 0);
+    if (active) throw conflict(`Cluster ${req.params.id} still has ${active} active deployment(s)`);
     await core.clusters.remove(req.params.id);
     return { message: `Cluster ${req.params.id} removed` };
   });
