@@ -67,6 +67,31 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     expect(pidAlive(dep.pid)).toBe(false);
   });
 
+  it("the owner's teardown leaves a deployment another running request reuses, and the last user's teardown stops it", async () => {
+    const deployer = new FakeDeployer(null); // jobs finish when the test says so
+    const { mod } = await setup(deployer, { concurrency: 2 });
+    await mod.start!();
+    const a = await mod.api.enqueue({ vllm_config: CFG, benchmark_configs: [job(1)] });
+    await until(async () => ((await item(mod, a.queue_request_id)).current_step === 'benchmark_job_1' && deployer.runs.length === 1 ? true : null));
+    const b = await mod.api.enqueue({ vllm_config: CFG, benchmark_configs: [job(2)] });
+    const ib = await until(async () => {
+      const r = await item(mod, b.queue_request_id);
+      return r.current_step === 'benchmark_job_1' && deployer.runs.length === 2 ? r : null;
+    });
+    const ia = await item(mod, a.queue_request_id);
+    expect(ib.placement).toMatchObject({ action: 'reuse', deployment_id: ia.deployment_id });
+    // A (the creator) finishes first: B still uses the deployment, so it keeps running
+    deployer.complete(deployer.runs[0].id);
+    await until(async () => ((await item(mod, a.queue_request_id)).status === 'completed' ? true : null));
+    expect((await mod.core.deployments.get(ia.deployment_id!)).status).toBe('running');
+    // B, the last user of a deployment nobody asked to keep, tears it down (no orphan holding the GPU)
+    const dep = await mod.core.deployments.get(ia.deployment_id!);
+    deployer.complete(deployer.runs[1].id);
+    await until(async () => ((await item(mod, b.queue_request_id)).status === 'completed' ? true : null));
+    expect((await mod.core.deployments.get(ia.deployment_id!)).status).toBe('stopped');
+    expect(pidAlive(dep.pid)).toBe(false);
+  });
+
   it('keeps the deployment when asked, and a second identical request reuses it', async () => {
     const { mod, deployer } = await setup();
     await mod.start!();

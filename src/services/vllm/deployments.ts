@@ -29,6 +29,11 @@ export interface CreateOptions {
   name?: string | null;
   nodes?: string[];
   signal?: AbortSignal;
+  /**
+   * Records a reuse on the caller's request while the placement lock is held, so that the owner's teardown (which
+   * takes the same lock) sees the deployment in use and leaves it running.
+   */
+  onReuse?: (deploymentId: string) => Promise<void>;
 }
 
 export type CreateOutcome =
@@ -218,7 +223,11 @@ export class DeploymentService {
     const reserved = await this.database.withLock(`vllm:placement:${o.clusterId}`, async () => {
       const { decision, nodes } = await this.decide(config, o);
       if (decision.action === 'wait' || decision.action === 'unschedulable') return { decision };
-      if (decision.action === 'reuse') return { decision, reused: await this.get(decision.deployment_id) };
+      if (decision.action === 'reuse') {
+        const reused = await this.get(decision.deployment_id);
+        await o.onReuse?.(reused.id);
+        return { decision, reused };
+      }
       if (decision.action === 'evict') {
         for (const victim of decision.evict) await this.stop(victim, `evicted for a higher-priority deployment (${decision.reason})`);
       }
@@ -354,6 +363,22 @@ export class DeploymentService {
       .where(and(eq(vllmQueue.deploymentId, id), eq(vllmQueue.status, 'processing')));
     if (user) throw conflict(`Deployment ${id} is in use by queue request ${user.id}; cancel it first`);
     await this.stop(id, 'deleted');
+  }
+
+  /**
+   * Stops a deployment unless another active request uses it; under the cluster's placement lock, so that a reuse
+   * being recorded (see `CreateOptions.onReuse`) and this check never interleave. Returns whether it stopped.
+   */
+  async stopUnlessInUse(id: string, requestId: string, reason: string): Promise<boolean> {
+    const d = await this.get(id).catch(() => null);
+    if (!d) return false;
+    return this.database.withLock(`vllm:placement:${d.clusterId}`, async () => {
+      if (await this.inUseByOthers(id, requestId)) return false;
+      const now = await this.get(id);
+      if (now.status !== 'running' && now.status !== 'deploying') return false;
+      await this.stop(id, reason);
+      return true;
+    });
   }
 
   /** Whether another active request (not `requestId`) uses the deployment. */

@@ -104,6 +104,7 @@ export class Pipeline {
             keep: item.keepDeployment,
             ownerRequestId: item.id,
             signal,
+            onReuse: (id) => this.save(item, { deploymentId: id, createdDeployment: false }),
           });
           if (out.kind === 'wait') {
             const overdue = item.deadline && item.deadline.getTime() <= Date.now() + this.deps.retryWaitMs;
@@ -188,8 +189,8 @@ export class Pipeline {
         return;
       }
       this.deps.log.warn({ item: item.id, err: e.message }, 'queue item failed');
-      if (item.createdDeployment && item.deploymentId) await this.teardown(item, null).catch(() => {});
-      else {
+      if (item.deploymentId) await this.teardown(item, null).catch(() => {});
+      if (!item.createdDeployment) {
         // a deployment created but not yet recorded on the item (failed while starting) is still this item's
         await this.ownedDeployments(item.id).then((ds) => Promise.all(ds.map((d) => this.deps.deployments.stop(d.id, `request ${item.id} failed`))));
       }
@@ -286,12 +287,17 @@ export class Pipeline {
       .where(and(eq(vllmDeployments.ownerRequestId, itemId), inArray(vllmDeployments.status, ['deploying', 'running'])));
   }
 
-  /** Stops the deployment this item created, unless kept or used by another active request. */
+  /**
+   * Stops the deployment this item used when it is the last active user: one it created, or one it reused from
+   * another queue request (whose own teardown left it running for this one). Kept deployments (keep_deployment, direct
+   * deploys) and existing targets of skip_vllm_creation stay.
+   */
   private async teardown(item: QueueRow, d: DeploymentRow | null): Promise<void> {
-    if (!item.createdDeployment || !item.deploymentId || item.keepDeployment) return;
-    if (await this.deps.deployments.inUseByOthers(item.deploymentId, item.id)) return;
-    await this.deps.deployments.stop(item.deploymentId, `torn down after request ${item.id}`);
-    void d;
+    if (!item.deploymentId || item.keepDeployment || item.skipVllmCreation) return;
+    const dep = d?.id === item.deploymentId ? d : await this.deps.deployments.get(item.deploymentId).catch(() => null);
+    if (!dep || dep.keep) return;
+    if (!item.createdDeployment && !dep.ownerRequestId) return;
+    await this.deps.deployments.stopUnlessInUse(item.deploymentId, item.id, `torn down after request ${item.id}`);
   }
 
   /** Cancel cleanup: delete this item's unfinished jobs and the deployment it created; nothing else. */
@@ -310,11 +316,7 @@ export class Pipeline {
     const ids = new Set<string>();
     if (fresh.createdDeployment && fresh.deploymentId) ids.add(fresh.deploymentId);
     for (const d of await this.ownedDeployments(item.id)) ids.add(d.id);
-    for (const id of ids) {
-      if (await this.deps.deployments.inUseByOthers(id, item.id)) continue;
-      const d = await this.deps.deployments.get(id).catch(() => null);
-      if (d && (d.status === 'running' || d.status === 'deploying')) await this.deps.deployments.stop(id, `request ${item.id} cancelled`);
-    }
+    for (const id of ids) await this.deps.deployments.stopUnlessInUse(id, item.id, `request ${item.id} cancelled`);
     await this.deps.queue.update(item.id, fresh.claimedBy ?? this.deps.owner, { jobs, cleanupPending: false }, 'cancelled');
     void toRef;
   }
