@@ -41,6 +41,8 @@ const schema = z.object({
   pollTickSeconds: z.coerce.number().positive().default(5),
   /** How long the vLLM queue waits for one benchmark job before deleting it and failing the item. */
   jobTimeoutSeconds: z.coerce.number().int().positive().default(24 * 3600),
+  /** How long a vLLM deployment may take to serve (image pull, weights download, load) before it is failed. */
+  vllmReadyTimeoutSeconds: z.coerce.number().int().positive().default(1800),
   githubApiUrl: z.string().url().default('https://api.github.com'),
   githubToken: z.string().optional(),
   managerUrl: z.string().url().optional(),
@@ -75,6 +77,7 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_NAMESPACE: 'namespace',
   BENCHOPS_POLL_TICK_SECONDS: 'pollTickSeconds',
   BENCHOPS_JOB_TIMEOUT_SECONDS: 'jobTimeoutSeconds',
+  BENCHOPS_VLLM_READY_TIMEOUT_SECONDS: 'vllmReadyTimeoutSeconds',
   BENCHOPS_GITHUB_API_URL: 'githubApiUrl',
   GITHUB_TOKEN: 'githubToken',
   BENCHOPS_MANAGER_URL: 'managerUrl',

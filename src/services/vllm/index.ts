@@ -63,7 +63,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     kubernetesDefault: config.executor === 'kubernetes',
     simCommand: o.simCommand,
   });
-  const deployments = new DeploymentService(ctx.database, clusters, log, { readyTimeoutMs: o.readyTimeoutMs, pollMs: o.deployPollMs ?? 500 });
+  const deployments = new DeploymentService(ctx.database, clusters, log, { readyTimeoutMs: o.readyTimeoutMs ?? config.vllmReadyTimeoutSeconds * 1000, pollMs: o.deployPollMs ?? 500 });
   const queue = new QueueRepository(ctx.db);
   const owner = o.instanceId ?? newInstanceId();
   const manager = o.manager ?? (() => {
