@@ -262,3 +262,47 @@ describe('queue on a Kubernetes cluster (API double)', () => {
     }
   });
 });
+
+describe('queue on a Kubernetes cluster that cannot schedule the pod (API double)', () => {
+  it('removes the pending deployment and waits for capacity with the reason, instead of holding the pod', async () => {
+    const k8s = await K8sDouble.start();
+    const db = await freshDatabase('pglite');
+    const deployer = new FakeDeployer(null);
+    const mod = fakeModule(db, deployer, { unschedulableGraceMs: 300, retryWaitMs: 60_000 });
+    try {
+      k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '1' }, { 'nvidia.com/gpu.product': 'NVIDIA-L40S' });
+      const cluster = await mod.core.clusters.add({ name: 'tainted', kubeconfig: k8s.kubeconfig, namespace: NS });
+      await mod.start!();
+      const q = await mod.api.enqueue({
+        cluster_id: cluster.id,
+        vllm_config: { model_name: 'Qwen/Qwen3-8B', gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1 },
+        benchmark_configs: [job(1)],
+      });
+      const dep = await until(async () => k8s.list('deployments', NS, 'apps/v1')[0]);
+      const depId = dep.metadata.labels['benchops.io/vllm-deployment-id'];
+      // the scheduler refuses the pod (e.g. a taint the placement could not see)
+      k8s.put('pods', {
+        metadata: { name: `${dep.metadata.name}-xyz`, namespace: NS, labels: { 'benchops.io/vllm-deployment-id': depId } },
+        spec: { containers: [{ name: 'vllm', image: 'x' }] },
+        status: {
+          phase: 'Pending',
+          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes are available: 1 node(s) had untolerated taint {gpu: reserved}.' }],
+        },
+      });
+      const waiting = await until(async () => {
+        const r = await mod.api.getQueueItem(q.queue_request_id);
+        return r.current_step === 'waiting_for_resources' ? r : null;
+      }, 20_000);
+      expect(waiting).toMatchObject({ status: 'pending', deployment_id: null, completed_steps: 0 });
+      expect(waiting.placement).toMatchObject({ action: 'wait', reason: expect.stringMatching(/could not schedule.*untolerated taint/) });
+      expect(k8s.list('deployments', NS, 'apps/v1')).toEqual([]);
+      expect((await mod.core.deployments.get(depId)).status).toBe('stopped');
+      expect(deployer.runs).toHaveLength(0);
+      await mod.api.cancel(q.queue_request_id);
+    } finally {
+      await mod.stop!();
+      await db.close();
+      await k8s.close();
+    }
+  });
+});

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../../core/db/client.ts';
 import { AppError, conflict, notFound } from '../../core/errors.ts';
 import { iso } from '../../core/http.ts';
-import type { DeploymentRef } from './backends/types.ts';
+import type { DeploymentRef, LiveState } from './backends/types.ts';
 import type { ClusterRegistry } from './clusters.ts';
 import { emulatedHardware, type ClusterNode } from './devices.ts';
 import { fingerprint, k8sName, publicConfig, resourcesOf, servedName, type VllmConfig } from './models.ts';
@@ -18,6 +18,9 @@ import { vllmDeployments, vllmQueue } from './schema.ts';
 
 export type DeploymentRow = typeof vllmDeployments.$inferSelect;
 export const ACTIVE = ['deploying', 'running'];
+
+/** The cluster cannot schedule the deployment's pod (see `waitReady`); the deployment has been stopped. */
+export class UnschedulableError extends Error {}
 
 export interface CreateOptions {
   clusterId: string;
@@ -291,22 +294,32 @@ export class DeploymentService {
     }
   }
 
-  /** Waits until the deployment serves: backend ready, then `/health` and `/v1/models` (listing the served name). */
-  async waitReady(id: string, signal?: AbortSignal): Promise<DeploymentRow> {
+  /**
+   * Waits until the deployment serves: backend ready, then `/health` and `/v1/models` (listing the served name). With
+   * `unschedulableGraceMs`, a pod the cluster cannot schedule for that long stops the deployment and throws
+   * `UnschedulableError` (the queue waits for capacity instead of holding a pending pod until the ready timeout).
+   */
+  async waitReady(id: string, signal?: AbortSignal, o: { unschedulableGraceMs?: number } = {}): Promise<DeploymentRow> {
     const timeout = this.opts.readyTimeoutMs ?? 600_000;
     const deadline = Date.now() + timeout;
     let last = '';
+    let unschedulableSince: number | null = null;
     for (;;) {
       const d = await this.get(id);
       if (d.status === 'running') return d;
       if (d.status !== 'deploying') throw new Error(`deployment ${id} is ${d.status}${d.errorMessage ? `: ${d.errorMessage}` : ''}`);
       const backend = await this.clusters.backend(d.clusterId);
-      const live = await backend.inspect(toRef(d)).catch((e) => ({ state: 'starting' as const, message: e.message }));
+      const live: LiveState = await backend.inspect(toRef(d)).catch((e) => ({ state: 'starting' as const, message: e.message }));
       if (live.state === 'failed' || live.state === 'missing') {
         await this.patch(id, { status: 'failed', errorMessage: live.message ?? live.state });
         throw new Error(`deployment ${d.name} failed: ${live.message ?? live.state}`);
       }
       last = live.message ?? last;
+      unschedulableSince = live.unschedulable ? (unschedulableSince ?? Date.now()) : null;
+      if (unschedulableSince !== null && o.unschedulableGraceMs !== undefined && Date.now() - unschedulableSince >= o.unschedulableGraceMs) {
+        await this.stop(id, `unschedulable: ${live.message ?? ''}`);
+        throw new UnschedulableError(live.message ?? `deployment ${d.name} cannot be scheduled`);
+      }
       if (live.state === 'ready') {
         const ok = backend.httpReachable && d.endpoint ? await this.servesModel(d) : true;
         if (ok === true) {

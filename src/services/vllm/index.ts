@@ -40,6 +40,8 @@ export interface VllmModuleOptions {
   deployPollMs?: number;
   readyTimeoutMs?: number;
   retryWaitMs?: number;
+  /** How long a pod the cluster cannot schedule may stay pending before the item goes back to waiting (ms). */
+  unschedulableGraceMs?: number;
   maxAttempts?: number;
   /** How often running deployments are checked for liveness (ms). */
   livenessMs?: number;
@@ -85,6 +87,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     jobPollMs: o.jobPollMs ?? 1000,
     jobTimeoutMs: o.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
     retryWaitMs: o.retryWaitMs ?? Math.max(1000, config.pollTickSeconds * 1000),
+    unschedulableGraceMs: o.unschedulableGraceMs ?? 120_000,
   });
   const scheduler = new Scheduler({
     db: ctx.db,

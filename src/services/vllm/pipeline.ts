@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { DeployerApi } from '../deployer/api.ts';
 import type { ManagerApi } from '../manager/api.ts';
-import { toRef, type DeploymentRow, type DeploymentService } from './deployments.ts';
+import { toRef, UnschedulableError, type DeploymentRow, type DeploymentService } from './deployments.ts';
+import type { PlacementDecision } from './placement.ts';
 import { servedName, type BenchmarkJobConfig, type VllmConfig } from './models.ts';
 import type { JobRecord, QueueRepository, QueueRow } from './queue.ts';
 import { vllmDeployments } from './schema.ts';
@@ -24,6 +25,8 @@ export interface PipelineDeps {
   owner: string;
   jobPollMs: number;
   jobTimeoutMs: number;
+  /** How long a pod the cluster cannot schedule may stay pending before the item goes back to waiting. */
+  unschedulableGraceMs?: number;
   /** How long to wait before a request that found no free GPU is looked at again. */
   retryWaitMs: number;
 }
@@ -81,6 +84,24 @@ export class Pipeline {
     Object.assign(item, set);
   }
 
+  /** Puts the item back to pending until capacity may be free (or fails it past max_wait_time). */
+  private async waitForCapacity(item: QueueRow, decision: PlacementDecision, extra: Parameters<QueueRepository['update']>[2] = {}): Promise<void> {
+    const overdue = item.deadline && item.deadline.getTime() <= Date.now() + this.deps.retryWaitMs;
+    if (overdue) throw new Error(`No GPU capacity before max_wait_time: ${decision.reason}`);
+    await this.save(item, {
+      status: 'pending',
+      currentStep: 'waiting_for_resources',
+      placement: decision,
+      claimedBy: null,
+      leaseUntil: null,
+      // a wait is not an interrupted run: attempts counts only runs that did not finish
+      attempts: Math.max(0, item.attempts - 1),
+      notBefore: new Date(Date.now() + this.deps.retryWaitMs),
+      ...extra,
+    });
+    this.deps.log.info({ item: item.id, decision }, 'queue item waits for GPU capacity');
+  }
+
   /** Runs (or resumes) an item; resolves when it is completed, failed, requeued, or stopped. */
   async run(item: QueueRow, signal: AbortSignal): Promise<void> {
     const cfg = item.vllmConfig as VllmConfig | null;
@@ -106,27 +127,20 @@ export class Pipeline {
             signal,
             onReuse: (id) => this.save(item, { deploymentId: id, createdDeployment: false }),
           });
-          if (out.kind === 'wait') {
-            const overdue = item.deadline && item.deadline.getTime() <= Date.now() + this.deps.retryWaitMs;
-            if (overdue) throw new Error(`No GPU capacity before max_wait_time: ${out.decision.reason}`);
-            await this.save(item, {
-              status: 'pending',
-              currentStep: 'waiting_for_resources',
-              placement: out.decision,
-              claimedBy: null,
-              leaseUntil: null,
-              // a wait is not an interrupted run: attempts counts only runs that did not finish
-              attempts: Math.max(0, item.attempts - 1),
-              notBefore: new Date(Date.now() + this.deps.retryWaitMs),
-            });
-            this.deps.log.info({ item: item.id, decision: out.decision }, 'queue item waits for GPU capacity');
-            return;
-          }
+          if (out.kind === 'wait') return await this.waitForCapacity(item, out.decision);
           if (out.kind === 'unschedulable') throw new Error(`Cannot be placed: ${out.decision.reason}`);
           deployment = out.deployment;
           await this.save(item, { placement: out.decision, deploymentId: deployment.id, createdDeployment: out.kind === 'created' });
         }
-        deployment = await this.deps.deployments.waitReady(deployment.id, signal);
+        try {
+          deployment = await this.deps.deployments.waitReady(deployment.id, signal, { unschedulableGraceMs: this.deps.unschedulableGraceMs });
+        } catch (e) {
+          // the cluster disagrees with the placement (capacity it did not report, taints): the deployment is gone again
+          // and the item waits for capacity like any other, instead of holding a pending pod
+          if (!(e instanceof UnschedulableError) || !item.createdDeployment) throw e;
+          const decision: PlacementDecision = { action: 'wait', reason: `the cluster could not schedule the pod: ${e.message}`, blocking: [] };
+          return await this.waitForCapacity(item, decision, { deploymentId: null, createdDeployment: false });
+        }
         if (item.completedSteps < 1) await this.save(item, { completedSteps: 1, currentStep: 'benchmark_jobs' });
       }
 

@@ -79,7 +79,7 @@ export class KubernetesBackend implements ServingBackend {
         }
       }
       const unsched = (p.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.status === 'False');
-      if (unsched) return { state: 'starting', message: `pod ${p.metadata?.name} unschedulable: ${unsched.message ?? ''}`, fingerprint };
+      if (unsched) return { state: 'starting', unschedulable: true, message: `pod ${p.metadata?.name} unschedulable: ${unsched.message ?? ''}`, fingerprint };
     }
     return { state: 'starting', fingerprint };
   }

@@ -12,6 +12,8 @@ export interface StartResult {
 export interface LiveState {
   state: 'ready' | 'starting' | 'failed' | 'missing';
   message?: string;
+  /** `starting` because the cluster's scheduler cannot place a pod (capacity the placement did not see, taints). */
+  unschedulable?: boolean;
   /** Fingerprint recorded on the live object (Kubernetes annotation); reuse requires it to match. */
   fingerprint?: string;
 }
