@@ -40,6 +40,13 @@ function forwardingSuite(label: string, setup: () => Promise<{ deployer: string;
       expect(r.status).toBe(200);
       expect(r.body).toMatchObject({ status: 'success', deployment_id: 'queued', action: 'queued' });
       expect(r.body.queue_request_id).toEqual(expect.any(String));
+      // what the earlier UI sends but has no effect here is said back, not silently dropped
+      expect(r.body.warnings).toEqual([
+        expect.stringMatching(/^vllm_helm_config\.release_name has no effect/),
+        expect.stringMatching(/^vllm_helm_config\.namespace has no effect/),
+        expect.stringMatching(/^vllm_helm_config\.chart_path has no effect/),
+        expect.stringMatching(/^benchmark_configs\[0\]\.yaml_content has no effect/),
+      ]);
       first = r.body.queue_request_id;
       // the item lives in the vLLM service's queue (one queue, one scheduler)
       const item = await call(vllm, `/queue/${first}`);
@@ -72,6 +79,7 @@ function forwardingSuite(label: string, setup: () => Promise<{ deployer: string;
     it('lists newest first with X-Total-Count, counts, reprioritises and cancels', async () => {
       const second = await call(deployer, '/vllm/queue/deployment', 'POST', { vllm_config: { model_name: 'facebook/opt-125m' }, priority: 'low' });
       expect(second.status).toBe(200);
+      expect(second.body.warnings).toEqual([]);
       const id2 = second.body.queue_request_id;
       const list = await call(deployer, '/vllm/queue/list?limit=2');
       expect(list.status).toBe(200);

@@ -42,6 +42,7 @@ export function registerVllmForwardRoutes(app: App, vllm: () => VllmApi): void {
         deployment_id: skip ? 'skipped-vllm' : 'queued',
         queue_request_id: item.queue_request_id,
         action: 'queued',
+        warnings: item.warnings ?? [],
       };
     },
   );

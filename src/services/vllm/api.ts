@@ -36,8 +36,11 @@ export interface ServedModel {
 }
 
 export interface VllmApi {
-  /** Same validation and behaviour as `POST /queue/deployment` (AppError 422 naming the field). */
-  enqueue(body: QueueRequestInput): Promise<QueueItemView>;
+  /**
+   * Same validation and behaviour as `POST /queue/deployment` (AppError 422 naming the field). `warnings` name the
+   * fields of the earlier API that were accepted but have no effect here.
+   */
+  enqueue(body: QueueRequestInput): Promise<QueueItemView & { warnings: string[] }>;
   getQueueItem(id: string): Promise<QueueItemView>;
   listQueue(opts?: { status?: string; limit?: number; offset?: number }): Promise<QueueItemView[]>;
   queueStatus(): Promise<QueueCounts>;

@@ -114,7 +114,7 @@ export class VllmHttpClient implements VllmApi {
     private readonly token?: string,
   ) {}
 
-  enqueue(body: QueueRequestInput): Promise<QueueItemView> {
+  enqueue(body: QueueRequestInput): Promise<QueueItemView & { warnings: string[] }> {
     return call(this.base, this.token, 'POST', '/queue/deployment', body);
   }
 

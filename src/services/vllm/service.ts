@@ -9,7 +9,7 @@ import type { ManagerApi } from '../manager/api.ts';
 import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi } from './api.ts';
 import type { ClusterRegistry } from './clusters.ts';
 import type { DeploymentService } from './deployments.ts';
-import { configFromHelmValues, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequestInput, type VllmConfig } from './models.ts';
+import { configFromHelmValues, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequest, type QueueRequestInput, type VllmConfig } from './models.ts';
 import type { Pipeline } from './pipeline.ts';
 import { queueCounts, queueView, type QueueRepository } from './queue.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -35,6 +35,29 @@ export async function configFromProjectFile(
   if (!manager) throw new AppError(503, 'The benchmark manager is not reachable (needed to read the values file)', 'unavailable');
   const file = await manager.getFile(projectId, fileId);
   return configFromHelmValues(file.content, {}, loc);
+}
+
+/**
+ * Fields of the earlier API that are accepted (its clients send them) but change nothing here; said back instead of
+ * being silently dropped.
+ */
+export function ignoredFields(req: QueueRequest, rawConfig: unknown): string[] {
+  const out: string[] = [];
+  const helm = (req.helm_config ?? {}) as Record<string, unknown>;
+  for (const k of ['release_name', 'namespace', 'chart_path', 'additional_args']) {
+    if (typeof helm[k] === 'string' && (helm[k] as string).trim()) {
+      out.push(`vllm_helm_config.${k} has no effect: BenchOps renders the vLLM Deployment and Service itself (no Helm release)`);
+    }
+  }
+  if (req.vllm_yaml_content) out.push('vllm_yaml_content has no effect: the deployment is built from vllm_config or the values file');
+  if (rawConfig && typeof rawConfig === 'object' && (rawConfig as Record<string, unknown>).namespace) {
+    out.push("vllm_config.namespace has no effect: deployments go to the cluster's namespace");
+  }
+  req.benchmark_configs.forEach((b, i) => {
+    if (b.yaml_content) out.push(`benchmark_configs[${i}].yaml_content has no effect: the job is read from job_file_id`);
+    if (b.namespace && b.namespace !== 'default') out.push(`benchmark_configs[${i}].namespace has no effect: jobs run in the deployer's namespace`);
+  });
+  return out;
 }
 
 export class VllmService implements VllmApi {
@@ -67,7 +90,7 @@ export class VllmService implements VllmApi {
     return parsed.data;
   }
 
-  async enqueue(body: QueueRequestInput): Promise<QueueItemView> {
+  async enqueue(body: QueueRequestInput): Promise<QueueItemView & { warnings: string[] }> {
     const parsed = queueRequestSchema.safeParse(body);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
@@ -95,9 +118,10 @@ export class VllmService implements VllmApi {
       });
     }
     const row = await this.c.queue.insert(req, cfg);
-    this.c.log.info({ item: row.id, priority: row.priority, model: cfg?.model_name ?? null }, 'queue item added');
+    const warnings = ignoredFields(req, (body as Record<string, any>).vllm_config);
+    this.c.log.info({ item: row.id, priority: row.priority, model: cfg?.model_name ?? null, warnings: warnings.length || undefined }, 'queue item added');
     this.c.scheduler.wake();
-    return queueView(row);
+    return { ...queueView(row), warnings };
   }
 
   async getQueueItem(id: string): Promise<QueueItemView> {
