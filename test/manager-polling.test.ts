@@ -101,3 +101,30 @@ describe('manager polling with two instances on one PostgreSQL', () => {
     expect(results!.map((r) => r.body.status)).toEqual(ids.map(() => 'success'));
   });
 });
+
+describe('sync run retention', () => {
+  it('keeps the newest 100 runs of a project, so polling does not grow the table forever', async () => {
+    const repo = makeRepo({ 'config/a/c.json': '{}' });
+    const p = await startTestPlatform({ kind: 'pglite', services: ['manager'], background: false });
+    try {
+      const base = p.urls.manager!;
+      const id = (await call(base, 'POST', '/projects', { name: 'kept', github_repo_url: repo.url })).body.project_id;
+      // 120 old runs, as months of polling would leave
+      for (let i = 0; i < 120; i++) {
+        await p.ctx.db.execute(
+          `INSERT INTO manager_sync_runs (id, project_id, trigger, instance, status, started_at) VALUES ('old-${i}', '${id}', 'poll', 'x', 'success', now() - interval '${i + 1} hours')` as any,
+        );
+      }
+      expect((await call(base, 'POST', `/projects/${id}/sync`)).body.status).toBe('success');
+      const runs = await call(base, 'GET', `/projects/${id}/sync-runs?limit=1000`);
+      expect(runs.body).toHaveLength(100);
+      expect(runs.body[0].trigger).toBe('manual');
+      // the oldest went first
+      expect(runs.body.map((r: any) => r.id ?? r.run_id)).not.toContain('old-119');
+      expect(runs.body.map((r: any) => r.id ?? r.run_id)).toContain('old-0');
+    } finally {
+      await p.close();
+      repo.cleanup();
+    }
+  });
+});

@@ -199,8 +199,11 @@ export class DeployerRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Ends sessions idle for longer than `idleMs`. */
+  /** Ends sessions idle for longer than `idleMs`; forgets ended ones after a week. */
   async expireSessions(idleMs: number): Promise<string[]> {
+    await this.db
+      .delete(terminalSessions)
+      .where(and(eq(terminalSessions.isActive, false), lt(terminalSessions.lastActivity, new Date(Date.now() - 7 * 24 * 3600_000))));
     const rows = await this.db
       .update(terminalSessions)
       .set({ isActive: false })

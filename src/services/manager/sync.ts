@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Database } from '../../core/db/client.ts';
+import type { Database, Db } from '../../core/db/client.ts';
 import { isLoopback } from '../../core/config.ts';
 import { notFound } from '../../core/errors.ts';
 import { GithubFetcher } from './git/github.ts';
@@ -50,6 +50,18 @@ export interface SyncerOptions {
 
 /** At most this many syncs run at once per process: each holds a pooled connection for its lock while it works. */
 const MAX_CONCURRENT_SYNCS = 4;
+
+/** Sync runs kept per project: polling adds one per interval, forever otherwise. */
+export const SYNC_RUNS_KEPT = 100;
+
+/** Drops a project's sync runs beyond the newest SYNC_RUNS_KEPT. */
+async function pruneSyncRuns(tx: Pick<Db, 'execute'>, projectId: string): Promise<void> {
+  await tx.execute(sql`
+    DELETE FROM manager_sync_runs
+     WHERE project_id = ${projectId}
+       AND id IN (SELECT id FROM manager_sync_runs WHERE project_id = ${projectId}
+                   ORDER BY started_at DESC, id OFFSET ${SYNC_RUNS_KEPT})`);
+}
 
 /** An http:// (not https) URL to a host other than this machine: a token sent there travels in clear. */
 function plainHttpRemote(url: string): boolean {
@@ -158,6 +170,7 @@ export class Syncer {
           message: msg,
           startedAt,
         });
+        await pruneSyncRuns(tx, p.id);
       }
     });
     return {
@@ -251,6 +264,7 @@ export class Syncer {
         startedAt,
         finishedAt: now,
       });
+      await pruneSyncRuns(tx, p.id);
       return { added, updated, deleted, total, commit, message };
     });
     this.o.log.info(
