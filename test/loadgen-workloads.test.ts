@@ -187,7 +187,7 @@ describe('SLO search', () => {
     const server = await startEmulatedServer({ port: 0, model: 'meta-llama/Llama-3.1-8B-Instruct', hardware: 'H100', max_num_seqs: 2, seed: 1 });
     try {
       const base = { base_url: server.url, num_prompts: 12, random_input_len: 64, random_output_len: 24, seed: 1 };
-      const { rate, runs } = await searchRate(base, { slos: { ttft: 150 }, min_rate: 2, max_rate: 200, max_runs: 5, attainment: 0.9 });
+      const { rate, runs } = await searchRate(base, { slos: { ttft: 250 }, min_rate: 2, max_rate: 200, max_runs: 5, attainment: 0.9 });
       expect(runs).toHaveLength(5);
       // capacity of two seats: 2 / (service time of one request)
       const solo = await runBenchmark({ ...base, num_prompts: 3, max_concurrency: 1 });
