@@ -223,16 +223,27 @@ describe('generated manifests', () => {
   });
 });
 
+/** A vLLM module with a scripted deployer, registered on a Kubernetes API double with one L40S node. */
+async function queueOnDoubleCluster(opts: Parameters<typeof fakeModule>[2] = {}) {
+  const k8s = await K8sDouble.start();
+  const db = await freshDatabase('pglite');
+  const deployer = new FakeDeployer(null);
+  const mod = fakeModule(db, deployer, opts);
+  k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '1' }, { 'nvidia.com/gpu.product': 'NVIDIA-L40S' });
+  const cluster = await mod.core.clusters.add({ name: 'lab', kubeconfig: k8s.kubeconfig, namespace: NS });
+  const close = async () => {
+    await mod.stop!();
+    await db.close();
+    await k8s.close();
+  };
+  return { k8s, deployer, mod, cluster, close };
+}
+
 describe('queue on a Kubernetes cluster (API double)', () => {
   it('deploys, benchmarks, and on cancel removes its Deployment and Service (and only those)', async () => {
-    const k8s = await K8sDouble.start();
-    const db = await freshDatabase('pglite');
-    const deployer = new FakeDeployer(null);
-    const mod = fakeModule(db, deployer);
+    const { k8s, deployer, mod, cluster, close } = await queueOnDoubleCluster();
     try {
-      k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '1' }, { 'nvidia.com/gpu.product': 'NVIDIA-L40S' });
       k8s.put('services', { metadata: { name: 'unrelated', namespace: NS, labels: { app: 'x' } }, spec: { ports: [{ port: 80 }] } });
-      const cluster = await mod.core.clusters.add({ name: 'lab', kubeconfig: k8s.kubeconfig, namespace: NS });
       await mod.start!();
       const q = await mod.api.enqueue({
         cluster_id: cluster.id,
@@ -256,22 +267,15 @@ describe('queue on a Kubernetes cluster (API double)', () => {
       expect(k8s.list('deployments', NS, 'apps/v1')).toEqual([]);
       expect(k8s.list('services', NS).map((s) => s.metadata.name)).toEqual(['unrelated']);
     } finally {
-      await mod.stop!();
-      await db.close();
-      await k8s.close();
+      await close();
     }
   });
 });
 
 describe('queue on a Kubernetes cluster that cannot schedule the pod (API double)', () => {
   it('removes the pending deployment and waits for capacity with the reason, instead of holding the pod', async () => {
-    const k8s = await K8sDouble.start();
-    const db = await freshDatabase('pglite');
-    const deployer = new FakeDeployer(null);
-    const mod = fakeModule(db, deployer, { unschedulableGraceMs: 300, retryWaitMs: 60_000 });
+    const { k8s, deployer, mod, cluster, close } = await queueOnDoubleCluster({ unschedulableGraceMs: 300, retryWaitMs: 60_000 });
     try {
-      k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '1' }, { 'nvidia.com/gpu.product': 'NVIDIA-L40S' });
-      const cluster = await mod.core.clusters.add({ name: 'tainted', kubeconfig: k8s.kubeconfig, namespace: NS });
       await mod.start!();
       const q = await mod.api.enqueue({
         cluster_id: cluster.id,
@@ -300,9 +304,7 @@ describe('queue on a Kubernetes cluster that cannot schedule the pod (API double
       expect(deployer.runs).toHaveLength(0);
       await mod.api.cancel(q.queue_request_id);
     } finally {
-      await mod.stop!();
-      await db.close();
-      await k8s.close();
+      await close();
     }
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The deployer service (:8002): seed 000 `POST /run`, YAML apply/delete, job status/logs, terminals, and the status
- * watcher; `/vllm/*` forwards to the vLLM service's queue. The executor is `config.executor`, else `kubernetes` inside a cluster, else `local` (embedded mode).
+ * watcher; `/vllm/*` forwards to the vLLM service's queue. The executor is `config.executor`, else `kubernetes`
+ * inside a cluster, else `local` (embedded mode).
  */
 import { loadTokens } from '../../core/auth.ts';
 import { loadKubeConfig } from '../../core/kube.ts';
@@ -28,7 +29,7 @@ export interface DeployerModuleApi extends DeployerService {
 }
 
 /** The token local runner processes post results with: an operator token (results writes need one), else admin. */
-export function runnerToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
+function runnerToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
   const tokens = loadTokens(ctx.config);
   return (tokens.find((t) => t.role === 'operator') ?? tokens.find((t) => t.role === 'admin'))?.token;
 }
