@@ -52,14 +52,14 @@ const cases: Case[] = [
     request: req({ [GPU]: 2 }),
     nodes: [node('a', { [GPU]: 4 })],
     running: [ours('x', 'a', { [GPU]: 1 })],
-    expect: { action: 'place', node: 'a' },
+    expect: { action: 'place', node: 'a', reason: 'nvidia.com/gpu=2 free on a' },
   },
   {
     name: 'CPU-only request needs no GPU and is placed',
     request: req({}),
     nodes: [node('a', { [GPU]: 1 })],
     running: [ours('x', 'a', { [GPU]: 1 })],
-    expect: { action: 'place', node: 'a' },
+    expect: { action: 'place', node: 'a', reason: 'no accelerator requested; runs on a' },
   },
   {
     name: 'waits when the GPUs are busy and eviction is not allowed',

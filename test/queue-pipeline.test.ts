@@ -327,6 +327,16 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
     expect(deps[0].errorMessage).toMatch(/start failed/);
   });
 
+  it('fails a request no node could ever hold, with the placement decision kept on the item', async () => {
+    const { mod, deployer } = await setup(); // the local node: one CPU, no GPU
+    await mod.start!();
+    const q = await mod.api.enqueue({ vllm_config: { ...CFG, gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1 }, benchmark_configs: [job(1)] });
+    const failed = await until(async () => ((await item(mod, q.queue_request_id)).status === 'failed' ? item(mod, q.queue_request_id) : null));
+    expect(failed.error_message).toMatch(/Cannot be placed: .*nvidia\.com\/gpu/);
+    expect(failed.placement).toMatchObject({ action: 'unschedulable', reason: expect.stringMatching(/nvidia\.com\/gpu/) });
+    expect(deployer.runs).toHaveLength(0);
+  });
+
   it('rejects bad requests with a 422 naming the field and stores nothing', async () => {
     const { mod } = await setup();
     await expect(mod.api.enqueue({ benchmark_configs: [job(1)] })).rejects.toMatchObject({ status: 422, issues: [{ loc: ['body', 'vllm_config', 'model_name'] }] });

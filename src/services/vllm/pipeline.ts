@@ -128,7 +128,10 @@ export class Pipeline {
             onReuse: (id) => this.save(item, { deploymentId: id, createdDeployment: false }),
           });
           if (out.kind === 'wait') return await this.waitForCapacity(item, out.decision);
-          if (out.kind === 'unschedulable') throw new Error(`Cannot be placed: ${out.decision.reason}`);
+          if (out.kind === 'unschedulable') {
+            await this.save(item, { placement: out.decision }); // the decision stays visible on the failed item
+            throw new Error(`Cannot be placed: ${out.decision.reason}`);
+          }
           deployment = out.deployment;
           await this.save(item, { placement: out.decision, deploymentId: deployment.id, createdDeployment: out.kind === 'created' });
         }

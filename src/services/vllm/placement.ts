@@ -118,7 +118,7 @@ export function decidePlacement(req: PlacementRequest, nodes: NodeCapacity[], ru
   const fitting = possible.filter((n) => fits(free.get(n.name)!, need)).sort((a, b) => slack(a) - slack(b) || a.name.localeCompare(b.name));
   if (fitting.length) {
     const n = fitting[0];
-    return { action: 'place', node: n.name, free: free.get(n.name)!, reason: `${fmt(need)} free on ${n.name}` };
+    return { action: 'place', node: n.name, free: free.get(n.name)!, reason: Object.keys(need).length ? `${fmt(need)} free on ${n.name}` : `no accelerator requested; runs on ${n.name}` };
   }
   const blocking = running.filter((w) => w.node && possible.some((n) => n.name === w.node) && overlaps(w.resources, need)).map((w) => w.id);
   if (req.allowEviction) {
