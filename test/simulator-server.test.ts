@@ -159,4 +159,17 @@ describe('benchops sim serve (child process)', () => {
   it('refuses an unknown model with a clear message and a non-zero exit', async () => {
     await expect(spawnEmulator(['--port', '0', '--model', 'no-such-model'])).rejects.toThrow(/unknown model "no-such-model"/);
   });
+
+  it('serves a model outside the catalogue whose name states its size, saying how it is modelled', async () => {
+    const emu = await spawnEmulator(['--port', '0', '--model', 'Qwen/Qwen2-1.5B-Instruct', '--hardware', 'L4']);
+    try {
+      const models: any = await (await fetch(`${emu.url}/v1/models`)).json();
+      expect(models.data[0].id).toBe('Qwen/Qwen2-1.5B-Instruct');
+      const r = await fetch(`${emu.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'Qwen/Qwen2-1.5B-Instruct', prompt: 'hi', max_tokens: 3 }) });
+      expect((await r.json()).usage.completion_tokens).toBe(3);
+      expect(emu.stderr()).toMatch(/not in the catalogue; modelled as a 1\.50B dense model shaped like/);
+    } finally {
+      expect(await emu.stop()).toBe(0);
+    }
+  });
 });

@@ -4,6 +4,8 @@ import { Option, type Command } from 'commander';
 import { summaryTable } from '../loadgen/index.ts';
 import {
   calibrate,
+  estimateModel,
+  findModel,
   HARDWARE_CATALOGUE,
   MODEL_CATALOGUE,
   predict,
@@ -94,6 +96,13 @@ export function registerSim(program: Command): void {
         record: o.records,
         profile: o.profile === 'fixed' ? { ttft_ms: o.ttftMs, itl_ms: o.itlMs, jitter: o.jitter } : undefined,
       });
+      const estimated = typeof dep.model === 'string' && !findModel(dep.model) ? estimateModel(dep.model) : undefined;
+      if (estimated && o.profile !== 'fixed') {
+        console.error(
+          `benchops sim serve: "${estimated.name}" is not in the catalogue; modelled as a ${(estimated.params / 1e9).toFixed(2)}B dense ` +
+            `model shaped like ${estimated.estimated_from} (${estimated.num_layers} layers)`,
+        );
+      }
       console.log(`BENCHOPS_SIM_READY ${JSON.stringify({ url: server.url })}`);
       let stopping = false;
       const stop = () => {

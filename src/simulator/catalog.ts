@@ -25,6 +25,8 @@ export interface ModelSpec {
   /** Bytes per KV-cache element. */
   kv_bytes: number;
   dtype: 'bfloat16' | 'float16' | 'fp8';
+  /** Set on a spec estimated from a name that is not in the catalogue: the catalogue model whose shape was scaled. */
+  estimated_from?: string;
 }
 
 /** A MIG slice of a GPU, as Kubernetes exposes it (`nvidia.com/mig-1g.10gb`). */
@@ -203,6 +205,42 @@ const norm = (s: string) => s.trim().toLowerCase();
 export function findModel(name: string): ModelSpec | undefined {
   const n = norm(name);
   return MODEL_CATALOGUE.find((m) => norm(m.name) === n || m.aliases.some((a) => norm(a) === n));
+}
+
+/** Parameters stated in a model name: `Qwen2-1.5B-Instruct` → 1.5e9, `opt-350m` → 3.5e8 (the first size named). */
+export function paramsFromName(name: string): number | undefined {
+  const m = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z0-9])/i.exec(name.split('/').pop() ?? name);
+  if (!m) return undefined;
+  const n = Number(m[1]) * (m[2].toLowerCase() === 'b' ? 1e9 : 1e6);
+  return n >= 1e7 && n <= 2e12 ? n : undefined;
+}
+
+/**
+ * A dense decoder spec for a model the catalogue does not know, from the size in its name: the generative catalogue
+ * model nearest in size, scaled (layers by √ratio, width by ratio^¼, as model families grow). Weights, FLOPs and KV
+ * bytes per token land near the real model's; undefined when the name states no size.
+ */
+export function estimateModel(name: string): ModelSpec | undefined {
+  const params = paramsFromName(name);
+  if (!params) return undefined;
+  const generative = MODEL_CATALOGUE.filter((m) => m.vocab_size > 32_000 && m.max_context >= 2048);
+  const ref = generative.reduce((a, b) => (Math.abs(Math.log(b.params / params)) < Math.abs(Math.log(a.params / params)) ? b : a));
+  const r = params / ref.params;
+  const headGroup = ref.head_dim * 8; // heads stay a multiple of 8 so usual tensor-parallel degrees divide them
+  const hidden = Math.max(headGroup, Math.round((ref.hidden_size * r ** 0.25) / headGroup) * headGroup);
+  const numHeads = hidden / ref.head_dim;
+  return {
+    ...ref,
+    name,
+    aliases: [],
+    params,
+    num_layers: Math.max(2, Math.round(ref.num_layers * Math.sqrt(r))),
+    hidden_size: hidden,
+    num_heads: numHeads,
+    num_kv_heads: Math.min(ref.num_kv_heads, numHeads),
+    intermediate_size: Math.round(ref.intermediate_size * r ** 0.25),
+    estimated_from: ref.name,
+  };
 }
 
 /** Looks hardware up by name, alias or GPU product label (case-insensitive); undefined when unknown. */

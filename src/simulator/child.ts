@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 export interface EmulatorProcess {
   url: string;
   child: ChildProcess;
+  /** What it wrote on stderr so far (notes such as how an uncatalogued model is modelled, and errors). */
+  stderr(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves with the exit code (null when killed). */
   stop(graceMs?: number): Promise<number | null>;
 }
@@ -38,6 +40,7 @@ export function spawnEmulator(args: string[], opts: { timeoutMs?: number; env?: 
       resolve({
         url,
         child,
+        stderr: () => err,
         stop: async (graceMs = 5000) => {
           if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
           child.kill('SIGTERM');

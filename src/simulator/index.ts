@@ -8,6 +8,8 @@ export {
   HARDWARE_CATALOGUE,
   findModel,
   findHardware,
+  estimateModel,
+  paramsFromName,
   hardwareForResource,
   weightBytes,
   kvBytesPerToken,

@@ -7,6 +7,7 @@
  */
 import {
   findHardware,
+  estimateModel,
   findModel,
   GIB,
   kvBytesPerToken,
@@ -80,8 +81,10 @@ export interface DeploymentOptions {
 
 /** Resolves names against the catalogues; throws a RangeError naming the unknown value. */
 export function resolveDeployment(o: DeploymentOptions): DeploymentSpec {
-  const model = typeof o.model === 'string' ? findModel(o.model) : o.model;
-  if (!model) throw new RangeError(`unknown model "${String(o.model)}" (not in the catalogue; pass a full model spec)`);
+  const model = typeof o.model === 'string' ? (findModel(o.model) ?? estimateModel(o.model)) : o.model;
+  if (!model) {
+    throw new RangeError(`unknown model "${String(o.model)}" (not in the catalogue and its name states no size such as 7B; pass a full model spec)`);
+  }
   const hwIn = o.hardware ?? 'H100-80G';
   const hardware = typeof hwIn === 'string' ? findHardware(hwIn) : hwIn;
   if (!hardware) throw new RangeError(`unknown hardware "${String(hwIn)}"`);
