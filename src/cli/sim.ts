@@ -39,6 +39,16 @@ function addDeploymentOptions(cmd: Command): Command {
     .option('--factors <json>', 'efficiency factors as JSON, e.g. {"mfu":0.5} (or a file written by sim calibrate)');
 }
 
+/** Says on stderr when a model is not in the catalogue and its shape was estimated from the size in its name. */
+function noteEstimate(prefix: string, dep: EngineOptions): void {
+  const estimated = typeof dep.model === 'string' && !findModel(dep.model) ? estimateModel(dep.model) : undefined;
+  if (!estimated) return;
+  console.error(
+    `${prefix}: "${estimated.name}" is not in the catalogue; modelled as a ${(estimated.params / 1e9).toFixed(2)}B dense ` +
+      `model shaped like ${estimated.estimated_from} (${estimated.num_layers} layers)`,
+  );
+}
+
 async function deploymentFromFlags(o: Record<string, any>): Promise<EngineOptions> {
   let model: string | ModelSpec = o.model;
   if (/\.json$/i.test(o.model)) model = JSON.parse(await readFile(o.model, 'utf8')) as ModelSpec;
@@ -96,13 +106,7 @@ export function registerSim(program: Command): void {
         record: o.records,
         profile: o.profile === 'fixed' ? { ttft_ms: o.ttftMs, itl_ms: o.itlMs, jitter: o.jitter } : undefined,
       });
-      const estimated = typeof dep.model === 'string' && !findModel(dep.model) ? estimateModel(dep.model) : undefined;
-      if (estimated && o.profile !== 'fixed') {
-        console.error(
-          `benchops sim serve: "${estimated.name}" is not in the catalogue; modelled as a ${(estimated.params / 1e9).toFixed(2)}B dense ` +
-            `model shaped like ${estimated.estimated_from} (${estimated.num_layers} layers)`,
-        );
-      }
+      if (o.profile !== 'fixed') noteEstimate('benchops sim serve', dep);
       console.log(`BENCHOPS_SIM_READY ${JSON.stringify({ url: server.url })}`);
       let stopping = false;
       const stop = () => {
@@ -126,7 +130,9 @@ export function registerSim(program: Command): void {
     .option('--output <file>', 'write the JSON report to a file');
   addWorkloadOptions(addDeploymentOptions(pred)).action(async (o: Record<string, any>) => {
     try {
-      const report = await predict({ ...(await deploymentFromFlags(o)), workload: workloadFromFlags(o) });
+      const dep = await deploymentFromFlags(o);
+      noteEstimate('benchops sim predict', dep);
+      const report = await predict({ ...dep, workload: workloadFromFlags(o) });
       console.log(o.json ? JSON.stringify(report, null, 2) : summaryTable(report));
       if (o.output) await writeFile(o.output, JSON.stringify(report, null, 2));
     } catch (e) {
