@@ -165,6 +165,13 @@ describe('bearer auth with roles', () => {
     await call('/things', 'GET', 'viewer-token-abc');
     expect(t.logs()).not.toContain('viewer-token-abc');
   });
+
+  it('logs request URLs without secret-looking query values (a config or token in a GET)', async () => {
+    await call('/things?limit=5&config=%7B%22hf_token%22%3A%22hf_q5ecret%22%7D&access_token=tok-q5ecret', 'GET', 'viewer-token-abc');
+    const logs = t.logs();
+    expect(logs).toContain('/things?limit=5&config=[redacted]&access_token=[redacted]');
+    expect(logs).not.toContain('q5ecret');
+  });
 });
 
 describe('PGlite data folder has one owner', () => {

@@ -98,10 +98,29 @@ export function errorToResponse(err: any): { status: number; body: unknown } {
   return { status: 500, body: { detail: 'Internal server error' } };
 }
 
+const SECRET_QUERY_KEY = /token|secret|passw|key|auth|config|content|values|credential/i;
+
+/** A request URL for the logs: query values whose names suggest secrets or documents become `[redacted]`. */
+export function loggableUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  const out: string[] = [];
+  for (const [k, v] of params) out.push(`${encodeURIComponent(k)}=${SECRET_QUERY_KEY.test(k) ? '[redacted]' : encodeURIComponent(v)}`);
+  return `${url.slice(0, q)}?${out.join('&')}`;
+}
+
 /** Creates a Fastify app with BenchOps' conventions; register service routes on it afterwards. */
 export async function createApp(opts: AppOptions): Promise<App> {
   const logger = pino(
-    { level: opts.logLevel ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { svc: opts.title } },
+    {
+      level: opts.logLevel ?? 'info',
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      base: { svc: opts.title },
+      serializers: {
+        req: (r: any) => ({ method: r.method, url: loggableUrl(String(r.url ?? '')), host: r.host, remoteAddress: r.ip, remotePort: r.socket?.remotePort }),
+      },
+    },
     opts.logStream ?? process.stdout,
   );
   const app = Fastify({
