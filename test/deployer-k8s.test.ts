@@ -407,3 +407,40 @@ describe('deployer in cluster shape: the manager over HTTP (pglite)', () => {
     }
   });
 });
+
+describe('deployer on Kubernetes with tokens (pglite)', () => {
+  let k8s: K8sDouble;
+  let env: DeployerEnv;
+  const OP = { authorization: 'Bearer op-token-1' };
+  const ADMIN = { authorization: 'Bearer admin-token-1' };
+  const cm = (name: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "1"\n`;
+
+  beforeAll(async () => {
+    k8s = await K8sDouble.start();
+    process.env.BENCHOPS_KUBECONFIG = k8s.kubeconfig;
+    env = await startDeployer('pglite', FILES, { BENCHOPS_EXECUTOR: 'kubernetes', BENCHOPS_TOKENS: 'operator:op-token-1,admin:admin-token-1' }, { token: 'admin-token-1' });
+  });
+  afterAll(async () => {
+    await env?.close();
+    await k8s?.close();
+  });
+
+  it('operators delete only what BenchOps created, and nothing when one object is foreign', async () => {
+    k8s.put('configmaps', { metadata: { name: 'foreign-cfg', namespace: 'bench-ns', labels: { app: 'someone-else' } }, data: {} });
+    const applied = await call(env.base, 'POST', '/deploy', { yaml_content: cm('mine') }, OP);
+    expect(applied.status).toBe(200);
+    expect(k8s.get('configmaps', 'bench-ns', 'mine')!.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'benchops',
+      'benchops.io/run-id': applied.body.deployment_id,
+    });
+    const both = await call(env.base, 'POST', '/delete', { yaml_content: `${cm('mine')}---\n${cm('foreign-cfg')}` }, OP);
+    expect(both.status).toBe(403);
+    expect(both.body.detail).toMatch(/ConfigMap\/foreign-cfg was not created by BenchOps/);
+    expect(k8s.get('configmaps', 'bench-ns', 'mine')).toBeDefined();
+    expect(k8s.get('configmaps', 'bench-ns', 'foreign-cfg')).toBeDefined();
+    expect((await call(env.base, 'POST', '/delete', { yaml_content: cm('mine') }, OP)).status).toBe(200);
+    expect(k8s.get('configmaps', 'bench-ns', 'mine')).toBeUndefined();
+    expect((await call(env.base, 'POST', '/delete', { yaml_content: cm('foreign-cfg') }, ADMIN)).status).toBe(200);
+    expect(k8s.get('configmaps', 'bench-ns', 'foreign-cfg')).toBeUndefined();
+  });
+});

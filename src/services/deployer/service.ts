@@ -16,6 +16,7 @@ import {
   buildRunManifests,
   checkAllowed,
   LABEL_MANAGED_BY,
+  LABEL_RUN_ID,
   ownerRef,
   parseManifests,
   redactSecrets,
@@ -223,6 +224,8 @@ export class DeployerService implements DeployerApi {
       for (const f of ['uid', 'resourceVersion', 'creationTimestamp', 'selfLink', 'managedFields']) delete d.metadata[f];
     }
     const deploymentId = randomUUID();
+    // applied objects are BenchOps' own from now on: operators may delete them again (and only them)
+    for (const d of docs) d.metadata.labels = { ...(d.metadata.labels ?? {}), [LABEL_MANAGED_BY]: 'benchops', [LABEL_RUN_ID]: deploymentId };
     const primary = docs.find((d) => d.kind === 'Job') ?? docs[0];
     const createdAt = new Date();
     const resources = docs.map((d) => ({ kind: d.kind, name: d.metadata.name, namespace: ns }));
@@ -281,6 +284,15 @@ export class DeployerService implements DeployerApi {
         throw badRequest(`${d.kind}/${d.metadata.name}: only the admin role may delete outside the namespace "${this.d.namespace}"`);
       }
       d.metadata.namespace = dns;
+    }
+    if (role !== 'admin') {
+      // checked for every document before anything is deleted: all or nothing
+      for (const d of docs) {
+        const live = await this.d.executor.get(d.kind, d.metadata.name, d.metadata.namespace!);
+        if (live && live.metadata.labels?.[LABEL_MANAGED_BY] !== 'benchops') {
+          throw forbidden(`${d.kind}/${d.metadata.name} was not created by BenchOps; only the admin role may delete it`);
+        }
+      }
     }
     const deleted: { name: string; kind: string; namespace: string; existed: boolean }[] = [];
     for (const d of docs) {
