@@ -443,4 +443,22 @@ describe('deployer on Kubernetes with tokens (pglite)', () => {
     expect((await call(env.base, 'POST', '/delete', { yaml_content: cm('foreign-cfg') }, ADMIN)).status).toBe(200);
     expect(k8s.get('configmaps', 'bench-ns', 'foreign-cfg')).toBeUndefined();
   });
+
+  it('operators apply only cluster-internal Services and baseline pods; admins may do more', async () => {
+    const svc = (spec: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: s1\nspec:\n  ${spec}\n  ports: [{port: 80}]\n`;
+    const nodePort = await call(env.base, 'POST', '/deploy', { yaml_content: svc('type: NodePort') }, OP);
+    expect(nodePort.status).toBe(400);
+    expect(nodePort.body.detail).toMatch(/Service of type NodePort is not allowed/);
+    const external = await call(env.base, 'POST', '/deploy', { yaml_content: svc('externalIPs: [203.0.113.7]') }, OP);
+    expect(external.body.detail).toMatch(/externalIPs/);
+    const apparmor = await call(env.base, 'POST', '/deploy', {
+      yaml_content:
+        'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: aa\nspec:\n  template:\n    metadata:\n      annotations:\n        container.apparmor.security.beta.kubernetes.io/c: unconfined\n' +
+        '    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox}]\n',
+    }, OP);
+    expect(apparmor.status).toBe(400);
+    expect(apparmor.body.detail).toMatch(/AppArmor/);
+    expect(k8s.get('services', 'bench-ns', 's1')).toBeUndefined();
+    expect((await call(env.base, 'POST', '/deploy', { yaml_content: svc('type: NodePort') }, ADMIN)).status).toBe(200);
+  });
 });

@@ -89,6 +89,21 @@ describe('run manifests', () => {
     const priv = JOB.replace('image: benchops\n          env:', 'image: benchops\n          securityContext: {privileged: true}\n          env:');
     expect(() => buildRunManifests({ ...base, jobYaml: priv })).toThrow(/privileged/);
     expect(() => buildRunManifests({ ...base, jobYaml: priv, admin: true })).not.toThrow();
+    // the Pod Security baseline profile, for everything but admins
+    const withSc = (sc: string) => JOB.replace('image: benchops\n          env:', `image: benchops\n          securityContext: ${sc}\n          env:`);
+    for (const [sc, msg] of [
+      ['{capabilities: {add: [SYS_MODULE]}}', /capabilities SYS_MODULE/],
+      ['{capabilities: {add: [CAP_BPF, NET_BIND_SERVICE]}}', /capabilities BPF/],
+      ['{capabilities: {add: [dac_read_search]}}', /capabilities DAC_READ_SEARCH/],
+      ['{seccompProfile: {type: Unconfined}}', /Unconfined seccomp/],
+      ['{procMount: Unmasked}', /procMount Unmasked/],
+    ] as const) {
+      expect(() => buildRunManifests({ ...base, jobYaml: withSc(sc) }), sc).toThrow(msg);
+      expect(() => buildRunManifests({ ...base, jobYaml: withSc(sc), admin: true }), sc).not.toThrow();
+    }
+    expect(() => buildRunManifests({ ...base, jobYaml: withSc('{capabilities: {add: [NET_BIND_SERVICE, CHOWN]}, runAsNonRoot: true}') })).not.toThrow();
+    const hostPort = JOB.replace('image: benchops\n          env:', 'image: benchops\n          ports: [{containerPort: 80, hostPort: 80}]\n          env:');
+    expect(() => buildRunManifests({ ...base, jobYaml: hostPort })).toThrow(/hostPort 80/);
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefghij'.split('').map((c, i) => `${c}: &${c} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`), 'kind: Job', 'apiVersion: batch/v1'].join('\n');
     expect(() => parseManifests(bomb, 'job')).toThrow(/Malformed job YAML/);
     expect(() => parseManifests('- just\n- a list\n', 'job')).toThrow(/mapping/);

@@ -138,7 +138,8 @@ export function checkAllowed(obj: K8sObject, namespace: string, opts: { admin: b
   obj.metadata.namespace = ns;
   if (obj.metadata.labels) assertLabels(obj.metadata.labels, label);
   const pod = podSpecOf(obj);
-  if (pod && !opts.admin) assertUnprivileged(pod, label);
+  if (pod && !opts.admin) assertUnprivileged(pod, label, { ...(obj.spec?.template?.metadata?.annotations ?? {}) });
+  if (obj.kind === 'Service' && !opts.admin) assertInternalService(obj, label);
 }
 
 /** The pod spec of a workload object, if any. */
@@ -147,22 +148,45 @@ export function podSpecOf(obj: K8sObject): any | undefined {
   return undefined;
 }
 
-/** Rejects what would escape the pod (SPEC 5): privileged containers, host namespaces, hostPath volumes. */
-export function assertUnprivileged(pod: any, label: string): void {
-  for (const k of ['hostNetwork', 'hostPID', 'hostIPC'] as const) {
-    if (pod[k] === true) throw badRequest(`${label}: spec.template.spec.${k} is not allowed (admin only)`);
-  }
-  for (const v of pod.volumes ?? []) {
-    if (v?.hostPath) throw badRequest(`${label}: hostPath volume "${v.name}" is not allowed (admin only)`);
-  }
-  for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? [])]) {
+/** Capabilities the Kubernetes Pod Security "baseline" profile lets a container add. */
+const BASELINE_CAPABILITIES = new Set([
+  'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD', 'NET_BIND_SERVICE', 'SETFCAP', 'SETGID',
+  'SETPCAP', 'SETUID', 'SYS_CHROOT',
+]);
+
+const unconfined = (v: unknown) => String(v ?? '').toLowerCase() === 'unconfined';
+
+/**
+ * Rejects what would escape the pod (SPEC 5), following the Pod Security "baseline" profile: privileged containers,
+ * host namespaces and ports, hostPath volumes, capabilities beyond baseline, Unconfined seccomp/AppArmor, unmasked /proc.
+ */
+export function assertUnprivileged(pod: any, label: string, annotations: Record<string, string> = {}): void {
+  const deny = (what: string) => {
+    throw badRequest(`${label}: ${what} is not allowed (admin only)`);
+  };
+  for (const k of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (pod[k] === true) deny(`spec.template.spec.${k}`);
+  for (const v of pod.volumes ?? []) if (v?.hostPath) deny(`hostPath volume "${v.name}"`);
+  if (unconfined(pod.securityContext?.seccompProfile?.type)) deny('an Unconfined seccomp profile');
+  if (unconfined(pod.securityContext?.appArmorProfile?.type)) deny('an Unconfined AppArmor profile');
+  for (const [k, v] of Object.entries(annotations)) if (k.startsWith('container.apparmor.security.beta.kubernetes.io/') && unconfined(v)) deny(`AppArmor "${k}: unconfined"`);
+  for (const c of [...(pod.containers ?? []), ...(pod.initContainers ?? []), ...(pod.ephemeralContainers ?? [])]) {
     const sc = c?.securityContext ?? {};
-    if (sc.privileged === true) throw badRequest(`${label}: container "${c.name}" is privileged (admin only)`);
-    const add: string[] = sc.capabilities?.add ?? [];
-    if (add.some((a) => ['ALL', 'SYS_ADMIN', 'NET_ADMIN', 'SYS_PTRACE'].includes(String(a).toUpperCase()))) {
-      throw badRequest(`${label}: container "${c.name}" adds a privileged capability (admin only)`);
-    }
+    if (sc.privileged === true) deny(`container "${c.name}" running privileged`);
+    const added = ((sc.capabilities?.add ?? []) as unknown[]).map((a) => String(a).toUpperCase().replace(/^CAP_/, ''));
+    const extra = added.filter((a) => !BASELINE_CAPABILITIES.has(a));
+    if (extra.length) deny(`container "${c.name}" adding the capabilities ${extra.join(', ')}`);
+    if (unconfined(sc.seccompProfile?.type)) deny(`container "${c.name}" with an Unconfined seccomp profile`);
+    if (unconfined(sc.appArmorProfile?.type)) deny(`container "${c.name}" with an Unconfined AppArmor profile`);
+    if (sc.procMount && sc.procMount !== 'Default') deny(`container "${c.name}" with procMount ${sc.procMount}`);
+    for (const p of c?.ports ?? []) if (p?.hostPort) deny(`container "${c.name}" binding hostPort ${p.hostPort}`);
   }
+}
+
+/** Services operators may create: cluster-internal only (no node ports, load balancers or external IPs). */
+function assertInternalService(obj: K8sObject, label: string): void {
+  const type = obj.spec?.type ?? 'ClusterIP';
+  if (type !== 'ClusterIP') throw badRequest(`${label}: a Service of type ${type} is not allowed (admin only)`);
+  if (Array.isArray(obj.spec?.externalIPs) && obj.spec.externalIPs.length) throw badRequest(`${label}: Service externalIPs are not allowed (admin only)`);
 }
 
 /** Replaces placeholder tokens inside every string value of a parsed document (not keys, not the YAML text). */
@@ -251,7 +275,7 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
       throw badRequest(`The Job's container ${i + 1} has no name`);
     }
   }
-  if (!input.admin) assertUnprivileged(pod, `Job/${jobName}`);
+  if (!input.admin) assertUnprivileged(pod, `Job/${jobName}`, { ...(job.spec?.template?.metadata?.annotations ?? {}) });
   const meta = job.metadata;
   for (const k of ['uid', 'resourceVersion', 'generateName', 'creationTimestamp', 'selfLink', 'managedFields', 'ownerReferences']) delete meta[k];
   delete job.status;
