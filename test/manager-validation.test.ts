@@ -290,3 +290,26 @@ describe('where tokens may go (pglite)', () => {
     expect(p.logs()).not.toContain(TOKEN);
   });
 });
+
+describe('file:// repositories (pglite, tokens)', () => {
+  it('need the admin role: they read this server’s disk', async () => {
+    const repo = makeRepo({ 'config/a/c.json': '{}' });
+    const p = await startTestPlatform({ kind: 'pglite', services: ['manager'], background: false, env: { BENCHOPS_TOKENS: 'operator:op-token-1,admin:ad-token-1' } });
+    const as = (token: string, method: string, url: string, body?: unknown) =>
+      fetch(p.urls.manager + url, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }));
+    try {
+      const op = await as('op-token-1', 'POST', '/projects', { name: 'local', github_repo_url: repo.url });
+      expect(op.status).toBe(403);
+      expect(op.body.detail).toMatch(/file:\/\/ repositories need the admin role/);
+      expect((await as('op-token-1', 'GET', '/projects')).body).toEqual([]);
+      const remote = await as('op-token-1', 'POST', '/projects', { name: 'remote', github_repo_url: 'https://git.example.com/org/repo.git' });
+      expect(remote.status).toBe(200);
+      expect((await as('op-token-1', 'PUT', `/projects/${remote.body.project_id}`, { github_repo_url: repo.url })).status).toBe(403);
+      const admin = await as('ad-token-1', 'POST', '/projects', { name: 'local', github_repo_url: repo.url });
+      expect(admin.status).toBe(200);
+    } finally {
+      await p.close();
+      repo.cleanup();
+    }
+  });
+});

@@ -64,7 +64,7 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
   const fileTags = ['files'];
 
   app.post('/projects', { schema: { summary: 'Create a project (a Git repository)', tags, body: projectCreate } }, async (req) =>
-    projectView(await svc.createProject(strip(req.body) as any)),
+    projectView(await svc.createProject(strip(req.body) as any, req.role ?? 'operator')),
   );
 
   app.get(
@@ -105,7 +105,7 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
   app.put(
     '/projects/:project_id',
     { schema: { summary: 'Update a project (partial); an empty or masked token keeps the stored one', tags, params: projectParams, body: projectUpdate } },
-    async (req) => projectView(await svc.updateProject(req.params.project_id, strip(req.body) as any)),
+    async (req) => projectView(await svc.updateProject(req.params.project_id, strip(req.body) as any, req.role ?? 'operator')),
   );
 
   app.delete('/projects/:project_id', { schema: { summary: 'Delete a project, its files and modified files', tags, params: projectParams } }, async (req) => {

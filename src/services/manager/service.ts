@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
-import { badRequest, notFound, unprocessable } from '../../core/errors.ts';
+import type { Role } from '../../core/auth.ts';
+import { badRequest, forbidden, notFound, unprocessable } from '../../core/errors.ts';
 import type { SecretBox } from '../../core/secrets.ts';
 import type { FileType, ManagerApi, ProjectFile, ProjectSummary } from './api.ts';
 import { unifiedDiff } from './diff.ts';
@@ -68,9 +69,11 @@ export class ManagerService implements ManagerApi {
 
   // ---- projects ------------------------------------------------------------------------------------------------
 
-  private checkRepoUrl(input: ProjectInput, url: string): string {
+  private checkRepoUrl(input: ProjectInput, url: string, role: Role): string {
     const field = input.github_repo_url != null ? 'github_repo_url' : 'repository_url';
     if (url.length > 2048) throw unprocessable(['body', field], `${field} is too long`);
+    // a file:// repository reads this server's disk (other projects' caches included): administrators only
+    if (/^file:/i.test(url.trim()) && role !== 'admin') throw forbidden(`${field}: file:// repositories need the admin role`);
     if (/^[a-z][a-z0-9+.-]*:\/\/[^/@\s]*:[^/@\s]*@/i.test(url.trim())) {
       throw unprocessable(['body', field], `${field} must not contain a password or token; send it in github_token (stored encrypted)`);
     }
@@ -91,10 +94,10 @@ export class ManagerService implements ManagerApi {
   }
 
   /** Creates a project; the token (if any) is stored encrypted. */
-  async createProject(input: ProjectInput): Promise<ProjectRow> {
+  async createProject(input: ProjectInput, role: Role = 'admin'): Promise<ProjectRow> {
     const name = (input.name ?? '').trim();
     if (!name) throw unprocessable(['body', 'name'], 'name must not be empty');
-    const url = this.checkRepoUrl(input, pick<string>(input, 'github_repo_url', 'repository_url') ?? '');
+    const url = this.checkRepoUrl(input, pick<string>(input, 'github_repo_url', 'repository_url') ?? '', role);
     const configFolder = normaliseFolder(pick<string>(input, 'config_folder', 'config_path') || 'config', sent(input, 'config_folder', 'config_path'));
     const jobFolder = normaliseFolder(pick<string>(input, 'job_folder', 'job_path') || 'job', sent(input, 'job_folder', 'job_path'));
     const vllmValuesPath = normaliseFolder(input.vllm_values_path ?? '', 'vllm_values_path');
@@ -139,7 +142,7 @@ export class ManagerService implements ManagerApi {
   }
 
   /** Partial update. An empty or masked token keeps the stored one unless `clear_github_token` is true. */
-  async updateProject(id: string, input: ProjectInput): Promise<ProjectRow> {
+  async updateProject(id: string, input: ProjectInput, role: Role = 'admin'): Promise<ProjectRow> {
     const current = await this.requireProject(id);
     const set: Partial<typeof projects.$inferInsert> = {};
     if (input.name != null) {
@@ -148,7 +151,7 @@ export class ManagerService implements ManagerApi {
     }
     if (input.project_type != null) set.projectType = input.project_type;
     const url = pick<string>(input, 'github_repo_url', 'repository_url');
-    if (url != null) set.repoUrl = this.checkRepoUrl(input, url);
+    if (url != null) set.repoUrl = this.checkRepoUrl(input, url, role);
     const cf = pick<string>(input, 'config_folder', 'config_path');
     if (cf != null) set.configFolder = normaliseFolder(cf || 'config', sent(input, 'config_folder', 'config_path'));
     const jf = pick<string>(input, 'job_folder', 'job_path');
