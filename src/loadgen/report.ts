@@ -1,5 +1,5 @@
 /** Report shape (vLLM `bench serve` result JSON field names plus a `benchops` section), CSV and the terminal table. */
-import type { BenchmarkMetrics, Distribution, GoodputSlos, MetricName } from './metrics.ts';
+import type { BenchmarkMetrics, Distribution, GoodputSlos, MetricName, RequestOutput } from './metrics.ts';
 import type { SelfCheckReport } from './selfcheck.ts';
 
 /** One request in the per-request records (seconds; times relative to the benchmark start). */
@@ -90,6 +90,49 @@ export function pWord(p: number): string {
 }
 
 /** Adds mean/median/std/p*_{metric}_ms fields for the selected metrics. */
+/** Version written into reports (`benchops.version`). */
+export const REPORT_VERSION = '0.1.0';
+
+/**
+ * The run-level fields of vLLM's result JSON, from `num_prompts` to `errors`, shared by measured runs and predictions.
+ * `request_goodput` is null when no SLOs were given.
+ */
+export function runFields(
+  m: BenchmarkMetrics,
+  outs: readonly RequestOutput[],
+  run: { request_rate?: number; burstiness?: number; max_concurrency: number | null; duration: number; slos: boolean; texts: boolean },
+): Pick<
+  BenchmarkReport,
+  | 'num_prompts' | 'request_rate' | 'burstiness' | 'max_concurrency' | 'duration' | 'completed' | 'failed' | 'total_input_tokens'
+  | 'total_output_tokens' | 'request_throughput' | 'request_goodput' | 'output_throughput' | 'total_token_throughput'
+  | 'max_output_tokens_per_s' | 'max_concurrent_requests' | 'input_lens' | 'output_lens' | 'ttfts' | 'itls'
+  | 'generated_texts' | 'errors'
+> {
+  return {
+    num_prompts: outs.length,
+    request_rate: (run.request_rate ?? Infinity) === Infinity ? 'inf' : run.request_rate!,
+    burstiness: run.burstiness ?? 1,
+    max_concurrency: run.max_concurrency,
+    duration: run.duration,
+    completed: m.completed,
+    failed: m.failed,
+    total_input_tokens: m.total_input,
+    total_output_tokens: m.total_output,
+    request_throughput: m.request_throughput,
+    request_goodput: run.slos ? m.request_goodput : null,
+    output_throughput: m.output_throughput,
+    total_token_throughput: m.total_token_throughput,
+    max_output_tokens_per_s: m.max_output_tokens_per_s,
+    max_concurrent_requests: m.max_concurrent_requests,
+    input_lens: outs.map((o) => o.prompt_len),
+    output_lens: m.output_lens,
+    ttfts: outs.map((o) => o.ttft),
+    itls: outs.map((o) => o.itl),
+    generated_texts: outs.map((o) => (run.texts ? o.generated_text : '')),
+    errors: outs.map((o) => o.error),
+  };
+}
+
 export function addMetricFields(report: Record<string, unknown>, m: BenchmarkMetrics, metrics: readonly MetricName[]): void {
   for (const name of metrics) {
     const d = m[name];

@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { makeAgent, sendRequest, type EndpointTarget, type RawResult } from './client.ts';
 import { bundledCounter, loadSamples, type DatasetOptions, type Sample, type TokenCounter } from './dataset.ts';
 import { calculateMetrics, METRIC_NAMES, parseGoodput, type GoodputSlos, type MetricName, type RequestOutput } from './metrics.ts';
-import { addMetricFields, type BenchmarkReport, type RequestRecordOut } from './report.ts';
+import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport, type RequestRecordOut } from './report.ts';
 import { arrivalTimes, checkSchedule, type ScheduleOptions } from './schedule.ts';
 import { DEFAULT_LIMITS, startSelfCheck, type SelfCheckLimits } from './selfcheck.ts';
 import { bundledTokenizer } from './tokenizer.ts';
@@ -71,8 +71,6 @@ export interface BenchmarkHooks {
   onRequest?: (r: RequestRecordOut) => void;
   signal?: AbortSignal;
 }
-
-const VERSION = '0.1.0';
 
 function splitList(v: string | readonly (string | number)[] | undefined, dflt: string): string[] {
   if (v === undefined) return dflt.split(',');
@@ -288,29 +286,9 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       label: options.label ?? null,
       model_id: modelId,
       tokenizer_id: counter.source === 'server' ? modelId : counter.id,
-      num_prompts: outs.length,
-      request_rate: (options.request_rate ?? Infinity) === Infinity ? 'inf' : options.request_rate!,
-      burstiness: options.burstiness ?? 1,
-      max_concurrency: n.conc,
-      duration: durationS,
-      completed: metrics.completed,
-      failed: metrics.failed,
-      total_input_tokens: metrics.total_input,
-      total_output_tokens: metrics.total_output,
-      request_throughput: metrics.request_throughput,
-      request_goodput: n.slos ? metrics.request_goodput : null,
-      output_throughput: metrics.output_throughput,
-      total_token_throughput: metrics.total_token_throughput,
-      max_output_tokens_per_s: metrics.max_output_tokens_per_s,
-      max_concurrent_requests: metrics.max_concurrent_requests,
-      input_lens: outs.map((o) => o.prompt_len),
-      output_lens: metrics.output_lens,
-      ttfts: outs.map((o) => o.ttft),
-      itls: outs.map((o) => o.itl),
-      generated_texts: outs.map((o) => o.generated_text),
-      errors: outs.map((o) => o.error),
+      ...runFields(metrics, outs, { ...options, max_concurrency: n.conc, duration: durationS, slos: !!n.slos, texts: true }),
       benchops: {
-        version: VERSION,
+        version: REPORT_VERSION,
         tokenizer: { id: counter.id, source: counter.source },
         output_token_source: outputSource,
         percentiles: n.percentiles,

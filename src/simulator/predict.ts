@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { loadSamples, type Sample } from '../loadgen/dataset.ts';
 import { calculateMetrics, type RequestOutput } from '../loadgen/metrics.ts';
-import { addMetricFields, type BenchmarkReport } from '../loadgen/report.ts';
+import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport } from '../loadgen/report.ts';
 import { normaliseOptions, workloadOf, type BenchmarkOptions } from '../loadgen/runner.ts';
 import { arrivalTimes } from '../loadgen/schedule.ts';
 import { bundledTokenizer } from '../loadgen/tokenizer.ts';
@@ -142,29 +142,9 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
     label: w.label ?? null,
     model_id: w.model ?? spec.model.name,
     tokenizer_id: tok.id,
-    num_prompts: outs.length,
-    request_rate: (w.request_rate ?? Infinity) === Infinity ? 'inf' : w.request_rate!,
-    burstiness: w.burstiness ?? 1,
-    max_concurrency: n.conc,
-    duration: durationS,
-    completed: metrics.completed,
-    failed: metrics.failed,
-    total_input_tokens: metrics.total_input,
-    total_output_tokens: metrics.total_output,
-    request_throughput: metrics.request_throughput,
-    request_goodput: n.slos ? metrics.request_goodput : null,
-    output_throughput: metrics.output_throughput,
-    total_token_throughput: metrics.total_token_throughput,
-    max_output_tokens_per_s: metrics.max_output_tokens_per_s,
-    max_concurrent_requests: metrics.max_concurrent_requests,
-    input_lens: outs.map((x) => x.prompt_len),
-    output_lens: metrics.output_lens,
-    ttfts: outs.map((x) => x.ttft),
-    itls: outs.map((x) => x.itl),
-    generated_texts: outs.map(() => ''),
-    errors: outs.map((x) => x.error),
+    ...runFields(metrics, outs, { ...w, max_concurrency: n.conc, duration: durationS, slos: !!n.slos, texts: false }),
     benchops: {
-      version: '0.1.0',
+      version: REPORT_VERSION,
       tokenizer: { id: tok.id, source: 'bundled' },
       output_token_source: 'usage',
       percentiles: n.percentiles,
