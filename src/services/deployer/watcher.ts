@@ -8,7 +8,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import { isAppError } from '../../core/errors.ts';
 import type { Executor, JobStatus } from './executors/types.ts';
-import { TERMINAL_PHASES } from './executors/types.ts';
+import { deletedJobStatus, TERMINAL_PHASES } from './executors/types.ts';
 import type { DeployerRepository } from './repository.ts';
 
 export class StatusWatcher {
@@ -74,18 +74,7 @@ export class StatusWatcher {
         await this.apply(r.deploymentId, await this.executor.jobStatus(r.resourceName, r.namespace));
       } catch (e) {
         if (isAppError(e) && e.status === 404) {
-          await this.apply(r.deploymentId, {
-            job_name: r.resourceName,
-            namespace: r.namespace,
-            status: 'deleted',
-            phase: null,
-            start_time: null,
-            completion_time: null,
-            active_pods: 0,
-            succeeded_pods: 0,
-            failed_pods: 0,
-            message: 'The job no longer exists',
-          });
+          await this.apply(r.deploymentId, deletedJobStatus(r.resourceName, r.namespace));
         } else this.log.warn({ err: e, job: r.resourceName }, 'job status check failed');
       }
     }

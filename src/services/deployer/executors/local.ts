@@ -19,6 +19,7 @@ import { ANNOTATION_LOCAL_COMMAND, LABEL_RUN_ID } from '../manifest.ts';
 import { LocalStore } from './local-store.ts';
 import {
   computeJobStatus,
+  deletedJobStatus,
   type ExecHandlers,
   type ExecSession,
   type Executor,
@@ -126,7 +127,7 @@ export class LocalExecutor implements Executor {
     const ev = `job:${namespace}/${name}`;
     const h = (s: JobStatus) => onChange(s);
     this.events.on(ev, h);
-    void this.jobStatus(name, namespace).then(h, () => h(gone(name, namespace)));
+    void this.jobStatus(name, namespace).then(h, () => h(deletedJobStatus(name, namespace)));
     return () => this.events.off(ev, h);
   }
 
@@ -565,21 +566,6 @@ function publicView(o: K8sObject): K8sObject {
 
 function isFinished(job: K8sObject): boolean {
   return (job.status?.conditions ?? []).some((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-}
-
-function gone(name: string, namespace: string): JobStatus {
-  return {
-    job_name: name,
-    namespace,
-    status: 'deleted',
-    phase: null,
-    start_time: null,
-    completion_time: null,
-    active_pods: 0,
-    succeeded_pods: 0,
-    failed_pods: 0,
-    message: 'The job no longer exists',
-  };
 }
 
 /** Kubernetes' `$(VAR)` expansion (`$$(VAR)` escapes it); unknown variables stay as written. */

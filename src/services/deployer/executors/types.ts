@@ -90,6 +90,22 @@ export interface Executor {
   close(): Promise<void>;
 }
 
+/** The status of a job that no longer exists (deleted, or gone behind BenchOps' back). */
+export function deletedJobStatus(name: string, namespace: string): JobStatus {
+  return {
+    job_name: name,
+    namespace,
+    status: 'deleted',
+    phase: null,
+    start_time: null,
+    completion_time: null,
+    active_pods: 0,
+    succeeded_pods: 0,
+    failed_pods: 0,
+    message: 'The job no longer exists',
+  };
+}
+
 /** Reference 2.3 status logic from a Job and its pods' phases. */
 export function computeJobStatus(job: K8sObject, pods: { phase: string }[] | null, namespace: string): JobStatus {
   const st = job.status ?? {};
