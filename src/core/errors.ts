@@ -32,3 +32,27 @@ export function unprocessable(loc: (string | number)[], msg: string, type = 'val
 export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
+
+/** A response body as text and as JSON (undefined when empty or not JSON), for service-to-service clients. */
+export async function readJsonBody(res: Response): Promise<{ text: string; json: any }> {
+  const text = await res.text();
+  try {
+    return { text, json: text ? JSON.parse(text) : undefined };
+  } catch {
+    return { text, json: undefined };
+  }
+}
+
+/**
+ * Another BenchOps service's FastAPI-shaped 422 as an AppError that answers the same 422 here (the field locations
+ * survive the hop); undefined for any other answer.
+ */
+export function remoteValidationError(status: number, body: any): AppError | undefined {
+  if (status !== 422 || !Array.isArray(body?.detail)) return undefined;
+  const issues: ValidationIssue[] = body.detail.map((d: any) => ({
+    loc: Array.isArray(d?.loc) ? d.loc : [],
+    msg: String(d?.msg ?? ''),
+    type: String(d?.type ?? 'value_error'),
+  }));
+  return new AppError(422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; ') || 'validation error', 'validation', issues);
+}

@@ -3,7 +3,7 @@
  * in this process, else an HTTP client to BENCHOPS_MANAGER_URL.
  */
 import { loadTokens } from '../../core/auth.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, readJsonBody } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { FileType, ManagerApi, ProjectFile, ProjectSummary } from './api.ts';
 
@@ -28,13 +28,7 @@ export class ManagerHttpClient implements ManagerApi {
     } catch (e: any) {
       throw new AppError(503, `Benchmark manager unreachable at ${this.base}: ${e?.message ?? e}`, 'unavailable');
     }
-    const text = await res.text();
-    let body: any = undefined;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON */
-    }
+    const { json: body } = await readJsonBody(res);
     if (!res.ok) {
       const detail = typeof body?.detail === 'string' ? body.detail : `manager answered ${res.status}`;
       throw new AppError(res.status === 404 ? 404 : res.status >= 500 ? 502 : res.status, detail);

@@ -4,7 +4,7 @@
  * BENCHOPS_RESULTS_URL. Importing this file pulls in no database code.
  */
 import { loadTokens } from '../../core/auth.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type {
   CompareResult,
@@ -66,19 +66,11 @@ export class ResultsClient implements FullResultsApi {
         await new Promise((r) => setTimeout(r, 200 * attempt));
         continue;
       }
-      const text = await res.text();
-      let parsed: any;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
+      const { json: parsed } = await readJsonBody(res);
       if (!res.ok) {
         const detail = parsed?.detail;
-        if (res.status === 422 && Array.isArray(detail)) {
-          const msg = detail.map((i: any) => `${(i.loc ?? []).join('.')}: ${i.msg}`).join('; ');
-          throw new AppError(422, msg, 'validation', detail);
-        }
+        const invalid = remoteValidationError(res.status, parsed);
+        if (invalid) throw invalid;
         throw new AppError(res.status, typeof detail === 'string' ? detail : `results service answered ${res.status}`);
       }
       const total = res.headers.get('x-total-count');

@@ -3,7 +3,7 @@
  * cluster mode (deployer: `BENCHOPS_DEPLOYER_URL`; results: `BENCHOPS_RESULTS_URL`).
  */
 import { loadTokens } from '../../core/auth.ts';
-import { AppError } from '../../core/errors.ts';
+import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord, RunOptions, RunRequest, RunResponse } from '../deployer/api.ts';
 import type { ResultSummary } from '../results/api.ts';
@@ -32,19 +32,11 @@ async function call<T>(base: string, token: string | undefined, method: string, 
   } catch (e: any) {
     throw new AppError(503, `${base} unreachable: ${e?.message ?? e}`, 'unavailable');
   }
-  const text = await res.text();
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
+  const { text, json: parsed } = await readJsonBody(res);
   if (!res.ok) {
     // a validation error keeps its field locations, so a forwarding service answers the same 422 as the one it calls
-    if (res.status === 422 && Array.isArray(parsed?.detail) && parsed.detail.every((d: any) => Array.isArray(d?.loc))) {
-      const issues = parsed.detail.map((d: any) => ({ loc: d.loc, msg: String(d.msg ?? ''), type: String(d.type ?? 'value_error') }));
-      throw new AppError(422, issues[0]?.msg ?? 'validation error', 'validation', issues);
-    }
+    const invalid = remoteValidationError(res.status, parsed);
+    if (invalid) throw invalid;
     const detail = typeof parsed?.detail === 'string' ? parsed.detail : JSON.stringify(parsed?.detail ?? text.slice(0, 300));
     throw new AppError(res.status >= 500 ? 502 : res.status, detail);
   }
