@@ -9,23 +9,8 @@ import { DB_KINDS } from './helpers/db.ts';
 import { fixture } from './helpers/fixtures.ts';
 import { makeRepo, startGitDaemon, type GitDaemon, type TestRepo } from './helpers/git.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { call } from './helpers/http.ts';
 
-
-async function call(base: string, method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
-}
 
 const REPO_FILES = {
   'config/evalchemy/evalchemy.json': fixture('vllm-eval/configs/evalchemy.json'),

@@ -9,16 +9,7 @@ import { GithubDouble } from './helpers/github-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 import { rateLimitDelayMs } from '../src/services/manager/git/github.ts';
 import { parseRepoUrl } from '../src/services/manager/validation.ts';
-
-async function call(base: string, method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+import { call } from './helpers/http.ts';
 
 const FILES: Record<string, string> = {
   'config/evalchemy/evalchemy.json': '{"benchmarks": {}}\n',

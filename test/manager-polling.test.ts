@@ -6,16 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPgDatabase } from './helpers/db.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
-
-async function call(base: string, method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+import { call } from './helpers/http.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INTERVAL_S = 1;

@@ -9,18 +9,9 @@ import { DB_KINDS } from './helpers/db.ts';
 import { makeRepo, startGitHttpServer, type TestRepo } from './helpers/git.ts';
 import { GithubDouble } from './helpers/github-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { call } from './helpers/http.ts';
 
 const TOKEN = 'ghp_TopSecretToken1234567890abcdef';
-async function call(base: string, method: string, url: string, body?: unknown) {
-  const res = await fetch(base + url, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-}
-
 const locs = (body: any) => (Array.isArray(body?.detail) ? body.detail.map((d: any) => d.loc.join('.')) : []);
 
 describe.each(DB_KINDS)('manager validation (%s)', (kind) => {

@@ -1,31 +1,11 @@
 /** Deployer test setup: the real manager with a synced git project, the deployer, HTTP helpers. */
 import type { DbKind } from './db.ts';
 import { makeRepo, type TestRepo } from './git.ts';
+import { call } from './http.ts';
 import { startTestPlatform, type TestPlatform } from './platform.ts';
 
 export { FIXTURES as FIX, fixture } from './fixtures.ts';
-
-export interface Res {
-  status: number;
-  body: any;
-  headers: Headers;
-}
-
-export async function call(base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-  const res = await fetch(base + url, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, body: json, headers: res.headers };
-}
+export { call, type Res } from './http.ts';
 
 export interface DeployerEnv {
   p: TestPlatform;
