@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redactSecrets } from '../src/services/results/standard.ts';
 import { DB_KINDS } from './helpers/db.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
+import { call } from './helpers/http.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures/results', name), 'utf8'));
 
@@ -31,21 +32,7 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
   let p: TestPlatform;
   let base: string;
 
-  const req = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(base + url, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = text;
-    }
-    return { status: res.status, body: json, headers: res.headers };
-  };
+  const req = (method: string, url: string, body?: unknown) => call(base, method, url, body);
   const post = (url: string, body: unknown) => req('POST', url, body);
   const get = (url: string) => req('GET', url);
 
