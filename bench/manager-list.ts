@@ -9,10 +9,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/core/config.ts';
 import { startPlatform } from '../src/core/platform.ts';
 import { makeRepo } from '../test/helpers/git.ts';
+import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,25 +24,6 @@ const ONLY = arg('only', '');
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function startPostgres(): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) return { adminUrl: process.env.TEST_DATABASE_URL, stop: async () => {} };
-  const { default: setup } = await import('../test/setup/global-postgres.ts');
-  let adminUrl = '';
-  const teardown = await setup({ provide: (_k: string, v: string) => (adminUrl = v) } as any);
-  return { adminUrl, stop: async () => void (await (teardown as any)?.()) };
-}
-
-async function freshPgUrl(adminUrl: string): Promise<string> {
-  const name = `bench_${Date.now().toString(36)}`;
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
 }
 
 async function runOne(kind: 'pglite' | 'postgres', repoUrl: string, databaseUrl?: string) {
@@ -102,9 +83,9 @@ async function main() {
   try {
     if (ONLY !== 'postgres') rows.push(await runOne('pglite', repo.url));
     if (ONLY !== 'pglite') {
-      const server = await startPostgres();
+      const server = await startPostgresServer();
       try {
-        rows.push(await runOne('postgres', repo.url, await freshPgUrl(server.adminUrl)));
+        rows.push(await runOne('postgres', repo.url, await createDatabase(server.adminUrl, 'bench')));
       } finally {
         await server.stop();
       }

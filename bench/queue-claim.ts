@@ -9,11 +9,11 @@
  *
  * PostgreSQL: TEST_DATABASE_URL (an admin URL) if set, else a temporary server started like the test setup does.
  */
-import pg from 'pg';
 import { openDatabase, type Database } from '../src/core/db/client.ts';
 import { runMigrations } from '../src/core/db/migrate.ts';
 import { queueRequestSchema, vllmConfigSchema } from '../src/services/vllm/models.ts';
 import { QueueRepository } from '../src/services/vllm/queue.ts';
+import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
 import { FakeDeployer, fakeModule } from '../test/vllm-fakes.ts';
 
 const arg = (name: string, def: string) => {
@@ -25,25 +25,6 @@ const LANES = Number(arg('lanes', '4'));
 const SCHED_ITEMS = Number(arg('scheduler-items', '200'));
 
 const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-
-async function startPostgres(): Promise<{ adminUrl: string; stop: () => Promise<void> }> {
-  if (process.env.TEST_DATABASE_URL) return { adminUrl: process.env.TEST_DATABASE_URL, stop: async () => {} };
-  const { default: setup } = await import('../test/setup/global-postgres.ts');
-  let adminUrl = '';
-  const teardown = await setup({ provide: (_k: string, v: string) => (adminUrl = v) } as any);
-  return { adminUrl, stop: async () => void (await (teardown as any)?.()) };
-}
-
-async function freshDb(adminUrl: string): Promise<string> {
-  const name = `bench_q_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return u.toString();
-}
 
 async function rawClaims(url: string): Promise<void> {
   const a = await openDatabase({ databaseUrl: url, poolSize: LANES + 1 });
@@ -118,10 +99,10 @@ async function schedulers(url: string): Promise<void> {
   await b.close();
 }
 
-const { adminUrl, stop } = await startPostgres();
+const { adminUrl, stop } = await startPostgresServer();
 try {
-  await rawClaims(await freshDb(adminUrl));
-  await schedulers(await freshDb(adminUrl));
+  await rawClaims(await createDatabase(adminUrl, 'bench_q'));
+  await schedulers(await createDatabase(adminUrl, 'bench_q'));
 } finally {
   await stop();
 }

@@ -8,14 +8,12 @@
  * PostgreSQL: TEST_DATABASE_URL (an admin URL; a fresh database is created on it), else a temporary server started
  * like the test suite does (Debian's postgres binaries).
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../src/core/config.ts';
 import { startPlatform } from '../src/core/platform.ts';
-import startPostgres from '../test/setup/global-postgres.ts';
+import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -98,22 +96,8 @@ async function run(label: string, databaseUrl?: string): Promise<void> {
 }
 
 async function postgresUrl(): Promise<{ url: string; stop: () => Promise<void> }> {
-  let admin = process.env.TEST_DATABASE_URL;
-  let stop = async () => {};
-  if (!admin) {
-    let provided = '';
-    const teardown = await startPostgres({ provide: (_k: string, v: string) => (provided = v) } as any);
-    admin = provided;
-    stop = async () => teardown?.();
-  }
-  const name = `bench_${randomBytes(4).toString('hex')}`;
-  const c = new pg.Client({ connectionString: admin });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(admin);
-  u.pathname = `/${name}`;
-  return { url: u.toString(), stop };
+  const { adminUrl, stop } = await startPostgresServer();
+  return { url: await createDatabase(adminUrl, 'bench'), stop };
 }
 
 console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg()[0].toFixed(2)}`);
