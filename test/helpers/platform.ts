@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { loadConfig, type ServiceName } from '../../src/core/config.ts';
-import { startPlatform, type RunningPlatform } from '../../src/core/platform.ts';
+import { startPlatform, type RunningPlatform } from '../../src/platform/start.ts';
 import { createPgDatabase, type DbKind } from './db.ts';
 
 export interface TestPlatform extends RunningPlatform {
@@ -19,6 +19,10 @@ export async function startTestPlatform(opts: {
   gateway?: boolean;
   env?: Record<string, string>;
   background?: boolean;
+  /** Cluster mode: services in other processes whose /api/<name> the gateway forwards. */
+  remotes?: Partial<Record<ServiceName, string>>;
+  /** The built UI folder the gateway serves (default web/dist). */
+  webDir?: string;
 }): Promise<TestPlatform> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-test-'));
   const env: Record<string, string> = {
@@ -38,6 +42,8 @@ export async function startTestPlatform(opts: {
     gateway: opts.gateway,
     logStream: stream,
     background: opts.background,
+    remotes: opts.remotes,
+    webDir: opts.webDir,
   });
   return Object.assign(platform, { logs: () => captured, dataDir });
 }

@@ -1,0 +1,45 @@
+/**
+ * Routes. Each page is a lazy chunk (ECharts and CodeMirror load with the first page that needs them). To add a page:
+ * write it under features/<area>/, add a route here and, when it belongs in the navigation, an entry in shell/nav.ts.
+ */
+import { lazy } from 'react';
+import { createBrowserRouter, RouterProvider } from 'react-router';
+import { Layout } from './shell/Layout';
+import { NotFoundPage } from './shell/NotFound';
+
+const results = () => import('./features/results');
+const ResultsListPage = lazy(() => results().then((m) => ({ default: m.ResultsListPage })));
+const ResultPage = lazy(() => results().then((m) => ({ default: m.ResultPage })));
+const ComparePage = lazy(() => results().then((m) => ({ default: m.ComparePage })));
+const HistoryPage = lazy(() => results().then((m) => ({ default: m.HistoryPage })));
+const HomePage = lazy(() => import('./features/home/HomePage').then((m) => ({ default: m.HomePage })));
+const ProjectsPage = lazy(() => import('./features/projects/ProjectsPage').then((m) => ({ default: m.ProjectsPage })));
+const ProjectPage = lazy(() => import('./features/projects/ProjectPage').then((m) => ({ default: m.ProjectPage })));
+const FilePage = lazy(() => import('./features/projects/FilePage').then((m) => ({ default: m.FilePage })));
+const RunsPage = lazy(() => import('./features/runs/RunsPage').then((m) => ({ default: m.RunsPage })));
+const RunPage = lazy(() => import('./features/runs/RunPage').then((m) => ({ default: m.RunPage })));
+const ModelsPage = lazy(() => import('./features/models/ModelsPage').then((m) => ({ default: m.ModelsPage })));
+
+const router = createBrowserRouter([
+  {
+    element: <Layout />,
+    children: [
+      { path: '/', element: <HomePage /> },
+      { path: '/projects', element: <ProjectsPage /> },
+      { path: '/projects/:projectId', element: <ProjectPage /> },
+      { path: '/projects/:projectId/files/:fileId', element: <FilePage /> },
+      { path: '/runs', element: <RunsPage /> },
+      { path: '/runs/:name', element: <RunPage /> },
+      { path: '/results', element: <ResultsListPage /> },
+      { path: '/results/:pk', element: <ResultPage /> },
+      { path: '/compare', element: <ComparePage /> },
+      { path: '/history', element: <HistoryPage /> },
+      { path: '/models', element: <ModelsPage /> },
+      { path: '*', element: <NotFoundPage /> },
+    ],
+  },
+]);
+
+export function App() {
+  return <RouterProvider router={router} />;
+}

@@ -1,0 +1,4 @@
+/** Placeholder until the runs pages land. */
+export function RunPage() {
+  return <p>Runs</p>;
+}
