@@ -5,23 +5,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Writable } from 'node:stream';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import {
-  hasZodFastifySchemaValidationErrors,
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, serializerCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { pino } from 'pino';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
 import { z } from 'zod';
-import { AppError, type ValidationIssue } from './errors.ts';
+import { AppError, unprocessable } from './errors.ts';
 import { defaultRole, type Authenticator, type Role } from './auth.ts';
+import { findBadInput, MAX_JSON_DEPTH, MAX_OBJECT_KEYS, problemMessage, scanJson } from './input-limits.ts';
+import { parseJsonSafe, SafeParseError } from './parse.ts';
 import { REDACT_PATHS } from './secrets.ts';
+import { capIssues, cappedValidatorCompiler } from './zod-errors.ts';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
 
@@ -57,40 +54,18 @@ export interface AppOptions {
   metrics?: (registry: Registry) => void;
 }
 
-const CONTEXT_LOC: Record<string, string> = { body: 'body', querystring: 'query', params: 'path', headers: 'header' };
-
-function zodIssuesToFastApi(err: FastifyError & { validation?: any[]; validationContext?: string }): ValidationIssue[] {
-  const ctx = CONTEXT_LOC[err.validationContext ?? 'body'] ?? 'body';
-  const out: ValidationIssue[] = [];
-  for (const v of err.validation ?? []) {
-    const segs = String(v.instancePath ?? '')
-      .split('/')
-      .filter(Boolean)
-      .map((s: string) => (/^\d+$/.test(s) ? Number(s) : s));
-    const p = v.params ?? {};
-    if (v.keyword === 'unrecognized_keys' && Array.isArray(p.keys)) {
-      for (const k of p.keys) out.push({ loc: [ctx, ...segs, k], msg: 'Extra inputs are not permitted', type: 'extra_forbidden' });
-    } else if (v.keyword === 'invalid_type' && /received undefined/.test(v.message ?? '')) {
-      out.push({ loc: [ctx, ...segs], msg: 'Field required', type: 'missing' });
-    } else {
-      out.push({ loc: [ctx, ...segs], msg: v.message, type: v.keyword ?? 'value_error' });
-    }
-  }
-  return out;
-}
-
 /** Maps any thrown error to a status and body; the only place errors become responses. */
 export function errorToResponse(err: any): { status: number; body: unknown } {
   if (err instanceof AppError) {
-    if (err.status === 422 && err.issues) return { status: 422, body: { detail: err.issues } };
+    if (err.status === 422 && err.issues) return { status: 422, body: { detail: capIssues(err.issues) } };
     return { status: err.status, body: { detail: err.detail } };
   }
-  if (hasZodFastifySchemaValidationErrors(err)) return { status: 422, body: { detail: zodIssuesToFastApi(err as any) } };
   const code: string = err?.code ?? '';
   if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: { detail: 'Request body is too large' } };
   if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return { status: 415, body: { detail: 'Unsupported content type' } };
   if (code.startsWith('FST_ERR_CTP') || (err?.statusCode === 400 && err?.name === 'SyntaxError')) {
-    return { status: 422, body: { detail: [{ loc: ['body'], msg: `JSON decode error: ${err.message}`, type: 'json_invalid' }] } };
+    // never err.message: V8's JSON.parse messages quote the text around the error (a token, say)
+    return { status: 422, body: { detail: [{ loc: ['body'], msg: 'JSON decode error', type: 'json_invalid' }] } };
   }
   if (typeof err?.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     return { status: err.statusCode, body: { detail: err.message } };
@@ -107,7 +82,63 @@ export function loggableUrl(url: string): string {
   const params = new URLSearchParams(url.slice(q + 1));
   const out: string[] = [];
   for (const [k, v] of params) out.push(`${encodeURIComponent(k)}=${SECRET_QUERY_KEY.test(k) ? '[redacted]' : encodeURIComponent(v)}`);
-  return `${url.slice(0, q)}?${out.join('&')}`;
+  return clipForLog(`${url.slice(0, q)}?${out.join('&')}`);
+}
+
+/** Longest URL or message written to a log line (a rejected request's log stays small whatever it carried). */
+const MAX_LOGGED_TEXT = 2048;
+const clipForLog = (s: string) => (s.length > MAX_LOGGED_TEXT ? `${s.slice(0, MAX_LOGGED_TEXT)}…(${s.length} chars)` : s);
+
+/** What the log keeps of a rejection: the status and the first issues' locations and types, never the body or values. */
+function rejectionLog(status: number, detail: unknown): Record<string, unknown> {
+  if (!Array.isArray(detail)) return { status, detail: clipForLog(String(detail)) };
+  return {
+    status,
+    problems: detail.length,
+    detail: detail.slice(0, 5).map((d: any) => ({ loc: clipForLog((d?.loc ?? []).join('.')), type: d?.type, msg: clipForLog(String(d?.msg ?? '')) })),
+  };
+}
+
+/** Set on a request whose JSON body was scanned and cannot hold text the edge refuses (the walk is skipped). */
+const kCleanBody = Symbol('benchops.cleanBody');
+
+/**
+ * JSON bodies: nesting past MAX_JSON_DEPTH and objects past MAX_OBJECT_KEYS are refused before parsing (one linear
+ * scan, no recursion), and a syntax error says line and column only (V8's own message quotes the surrounding text,
+ * which may be a secret).
+ */
+function parseJsonBody(req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void): void {
+  if (body === '') return done(unprocessable(['body'], 'Body cannot be empty when content-type is application/json', 'json_invalid'));
+  const scan = scanJson(body, MAX_JSON_DEPTH, MAX_OBJECT_KEYS);
+  if (scan.exceeded) {
+    const { limit, line, column } = scan.exceeded;
+    const what = limit === 'depth' ? `JSON nested deeper than ${MAX_JSON_DEPTH} levels` : `a JSON object with more than ${MAX_OBJECT_KEYS} keys`;
+    return done(unprocessable(['body'], `${what} (at line ${line}, column ${column})`, limit === 'depth' ? 'too_deep' : 'too_many_keys'));
+  }
+  let value: unknown;
+  try {
+    value = parseJsonSafe(body);
+  } catch (e) {
+    return done(unprocessable(['body'], `JSON decode error: ${e instanceof SafeParseError ? e.message : 'invalid JSON'}`, 'json_invalid'));
+  }
+  if (!scan.suspicious) (req as any)[kCleanBody] = true;
+  done(null, value);
+}
+
+/** 422 for the first NUL, unpaired surrogate, too-deep value or `__proto__` key in path, query or body. */
+function checkRequestText(req: FastifyRequest): void {
+  const parts: [string, unknown][] = [
+    ['path', req.params],
+    ['query', req.query],
+    ['body', (req as any)[kCleanBody] ? undefined : req.body],
+  ];
+  for (const [where, value] of parts) {
+    const bad = findBadInput(value, MAX_JSON_DEPTH);
+    if (bad) {
+      const type = bad.problem === 'depth' ? 'too_deep' : bad.problem === 'proto' ? 'forbidden_key' : 'string_unicode';
+      throw unprocessable([where, ...bad.path], problemMessage(bad.problem), type);
+    }
+  }
 }
 
 /** Creates a Fastify app with BenchOps' conventions; register service routes on it afterwards. */
@@ -129,9 +160,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     ajv: { customOptions: { coerceTypes: false } },
+    // A URL that is not valid percent-encoded UTF-8 (a lone surrogate like %ED%A0%80) never reaches a route.
+    frameworkErrors: (err, req, reply) => {
+      const bad = err.code === 'FST_ERR_BAD_URL';
+      const { status, body } = bad
+        ? { status: 422, body: { detail: [{ loc: ['path'], msg: 'The URL path is not valid percent-encoded UTF-8', type: 'string_unicode' }] } }
+        : errorToResponse(err);
+      req.log.info(rejectionLog(status, (body as any).detail), 'request rejected');
+      void (reply as FastifyReply).code(status).send(body);
+    },
   }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
+  app.setValidatorCompiler(cappedValidatorCompiler as any);
   app.setSerializerCompiler(serializerCompiler);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
 
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -140,7 +182,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorToResponse(err);
     if (status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.info({ status, detail: (body as any).detail }, 'request rejected');
+    else req.log.info(rejectionLog(status, (body as any).detail), 'request rejected');
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ detail: `Not Found: ${req.method} ${req.url.split('?')[0]}` }));
@@ -156,6 +198,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     if (!req.routeOptions.url) return; // 404s answer without auth details
     req.role = opts.auth.check(req.headers.authorization, cfg.role ?? defaultRole(req.method));
   });
+
+  // One place for every service: text that PostgreSQL cannot store, or that would not round-trip, is refused here.
+  app.addHook('preValidation', async (req) => checkRequestText(req));
 
   await app.register(fastifySwagger, {
     openapi: {
