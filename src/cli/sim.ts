@@ -3,12 +3,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { summaryTable } from '../loadgen/index.ts';
 import {
+  activeParams,
   calibrate,
-  estimateModel,
-  findModel,
+  describeModel,
   HARDWARE_CATALOGUE,
   MODEL_CATALOGUE,
+  modelKind,
   predict,
+  resolveDeployment,
   startEmulatedServer,
   type EfficiencyFactors,
   type EngineOptions,
@@ -39,14 +41,12 @@ function addDeploymentOptions(cmd: Command): Command {
     .option('--factors <json>', 'efficiency factors as JSON, e.g. {"mfu":0.5} (or a file written by sim calibrate)');
 }
 
-/** Says on stderr when a model is not in the catalogue and its shape was estimated from the size in its name. */
-function noteEstimate(prefix: string, dep: EngineOptions): void {
-  const estimated = typeof dep.model === 'string' && !findModel(dep.model) ? estimateModel(dep.model) : undefined;
-  if (!estimated) return;
-  console.error(
-    `${prefix}: "${estimated.name}" is not in the catalogue; modelled as a ${(estimated.params / 1e9).toFixed(2)}B dense ` +
-      `model shaped like ${estimated.estimated_from} (${estimated.num_layers} layers)`,
-  );
+/**
+ * Says on stderr how the model is modelled: its kind (dense, mixture-of-experts, embedding), total and active
+ * parameters, and when it is not in the catalogue which model's shape was used.
+ */
+function noteModel(prefix: string, dep: EngineOptions, suffix = ''): void {
+  console.error(`${prefix}: ${describeModel(resolveDeployment(dep).model)}${suffix}`);
 }
 
 async function deploymentFromFlags(o: Record<string, any>): Promise<EngineOptions> {
@@ -106,7 +106,7 @@ export function registerSim(program: Command): void {
         record: o.records,
         profile: o.profile === 'fixed' ? { ttft_ms: o.ttftMs, itl_ms: o.itlMs, jitter: o.jitter } : undefined,
       });
-      if (o.profile !== 'fixed') noteEstimate('benchops sim serve', dep);
+      noteModel('benchops sim serve', dep, o.profile === 'fixed' ? ' (timing: the fixed profile, not the model)' : '');
       console.log(`BENCHOPS_SIM_READY ${JSON.stringify({ url: server.url })}`);
       let stopping = false;
       const stop = () => {
@@ -131,7 +131,7 @@ export function registerSim(program: Command): void {
   addWorkloadOptions(addDeploymentOptions(pred)).action(async (o: Record<string, any>) => {
     try {
       const dep = await deploymentFromFlags(o);
-      noteEstimate('benchops sim predict', dep);
+      noteModel('benchops sim predict', dep);
       const report = await predict({ ...dep, workload: workloadFromFlags(o) });
       console.log(o.json ? JSON.stringify(report, null, 2) : summaryTable(report));
       if (o.output) await writeFile(o.output, JSON.stringify(report, null, 2));
@@ -167,7 +167,12 @@ export function registerSim(program: Command): void {
     .action((o: { json?: boolean }) => {
       if (o.json) return console.log(JSON.stringify({ models: MODEL_CATALOGUE, hardware: HARDWARE_CATALOGUE }, null, 2));
       console.log('Models:');
-      for (const m of MODEL_CATALOGUE) console.log(`  ${m.name.padEnd(40)} ${(m.params / 1e9).toFixed(2)}B  layers ${m.num_layers}  ctx ${m.max_context}`);
+      for (const m of MODEL_CATALOGUE) {
+        const kind = modelKind(m);
+        const size = kind === 'moe' ? `${(m.params / 1e9).toFixed(2)}B (${(activeParams(m) / 1e9).toFixed(2)}B active)` : `${(m.params / 1e9).toFixed(2)}B`;
+        const extra = m.embedding ? `  dim ${m.embedding.dimensions}` : m.moe ? `  experts ${m.moe.experts_per_token}/${m.moe.num_experts}` : '';
+        console.log(`  ${m.name.padEnd(40)} ${kind.padEnd(9)} ${size.padEnd(22)} layers ${String(m.num_layers).padEnd(3)} ctx ${m.max_context}${extra}`);
+      }
       console.log('Hardware:');
       for (const h of HARDWARE_CATALOGUE) {
         console.log(`  ${h.name.padEnd(26)} ${h.type}  ${String(h.memory_gb).padStart(4)} GB  ${h.peak_fp16_TFLOPS.toFixed(0).padStart(4)} TFLOPS  ${String(h.memory_bandwidth_GBps).padStart(5)} GB/s  ${h.resource_name}`);

@@ -3,13 +3,40 @@
  * seed 003 node/device shapes). Figures are public datasheet values: dense FP16/BF16 tensor TFLOPS and HBM bandwidth.
  */
 
-/** Architecture of a decoder-only transformer, as much as the roofline model needs. */
+/**
+ * Mixture-of-experts feed-forward layers, as a model's `config.json` states them. Every parameter counts in memory; a
+ * token computes with the shared part and `experts_per_token` routed experts only (see moe.ts).
+ */
+export interface MoeSpec {
+  /** Routed experts per MoE layer (`num_experts`, `num_local_experts`, `n_routed_experts`). */
+  num_experts: number;
+  /** Routed experts each token is sent to (`num_experts_per_tok`). */
+  experts_per_token: number;
+  /** Intermediate size of one routed expert (`moe_intermediate_size`; Mixtral: `intermediate_size`). */
+  expert_intermediate_size: number;
+  /** Layers whose feed-forward is MoE; the others are dense (DeepSeek's `first_k_dense_replace`). */
+  moe_layers: number;
+  /** Intermediate size of the always-active shared experts together (DeepSeek, Qwen-MoE); 0 when there are none. */
+  shared_intermediate_size: number;
+}
+
+/** What an embedding (pooling) model returns; vLLM serves it at `/v1/embeddings` only. */
+export interface EmbeddingSpec {
+  /** Length of the returned vector. */
+  dimensions: number;
+  /** Trained for shorter prefixes of the vector (Matryoshka): a request may ask for `dimensions` below the full size. */
+  matryoshka: boolean;
+  /** Encoder-only (BERT, XLM-R): bidirectional attention, so vLLM runs each prompt in one step (no chunked prefill). */
+  bidirectional: boolean;
+}
+
+/** Architecture of a transformer, as much as the roofline model needs. */
 export interface ModelSpec {
   /** Hugging Face id, e.g. `meta-llama/Llama-3.1-8B-Instruct`. */
   name: string;
   /** Other names accepted on lookup (case-insensitive), e.g. `Llama-3.1-8B`. */
   aliases: string[];
-  /** Total parameters. */
+  /** Total parameters (a MoE model: all experts; they all sit in memory). */
   params: number;
   num_layers: number;
   hidden_size: number;
@@ -27,6 +54,15 @@ export interface ModelSpec {
   dtype: 'bfloat16' | 'float16' | 'fp8';
   /** Set on a spec estimated from a name that is not in the catalogue: the catalogue model whose shape was scaled. */
   estimated_from?: string;
+  /** Mixture of experts; absent for a dense model. */
+  moe?: MoeSpec;
+  /** Embedding model (served at `/v1/embeddings`, not `/v1/completions`); absent for a text generator. */
+  embedding?: EmbeddingSpec;
+  /**
+   * Multi-head latent attention (DeepSeek): elements the KV cache holds per token and layer (`kv_lora_rank +
+   * qk_rope_head_dim`), one latent shared by all heads and replicated on every tensor-parallel rank.
+   */
+  mla_kv_dim?: number;
 }
 
 /** A MIG slice of a GPU, as Kubernetes exposes it (`nvidia.com/mig-1g.10gb`). */
@@ -95,6 +131,19 @@ function llama(
   };
 }
 
+/** A MoE model from its published `config.json` values; `dense` covers the base shape as `llama()` takes it. */
+function moe(dense: ModelSpec, spec: Partial<MoeSpec> & Pick<MoeSpec, 'num_experts' | 'experts_per_token' | 'expert_intermediate_size'>, extra: Partial<ModelSpec> = {}): ModelSpec {
+  return { ...dense, ...extra, moe: { moe_layers: dense.num_layers, shared_intermediate_size: 0, ...spec } };
+}
+
+/** An embedding model; BERT-style encoders are bidirectional, decoder-based ones (Qwen3-Embedding, e5-mistral) are not. */
+function embedder(base: ModelSpec, dimensions: number, matryoshka: boolean, bidirectional: boolean): ModelSpec {
+  return { ...base, embedding: { dimensions, matryoshka, bidirectional } };
+}
+
+const BERT_VOCAB = 30522;
+const XLMR_VOCAB = 250002;
+
 /** Models the simulator knows by name. Custom ones can be passed as a full `ModelSpec`. */
 export const MODEL_CATALOGUE: readonly ModelSpec[] = [
   llama('meta-llama/Llama-3.1-8B-Instruct', ['Llama-3.1-8B', 'meta-llama/Llama-3.1-8B', 'llama-3.1-8b-instruct'], 8.03e9, 32, 4096, 32, 8, 14336, 128256, 131072),
@@ -104,8 +153,31 @@ export const MODEL_CATALOGUE: readonly ModelSpec[] = [
   llama('Qwen/Qwen3-0.6B', ['qwen3-0.6b', 'Qwen3-0.6B'], 0.6e9, 28, 1024, 16, 8, 3072, 151936, 40960, 128),
   llama('Qwen/Qwen2.5-7B-Instruct', ['Qwen2.5-7B'], 7.62e9, 28, 3584, 28, 4, 18944, 152064, 32768),
   llama('mistralai/Mistral-7B-Instruct-v0.3', ['Mistral-7B'], 7.25e9, 32, 4096, 32, 8, 14336, 32768, 32768),
-  llama('BAAI/bge-small-en-v1.5', ['bge-small'], 33.4e6, 12, 384, 12, 12, 1536, 30522, 512),
   llama('facebook/opt-125m', ['opt-125m'], 125e6, 12, 768, 12, 12, 3072, 50272, 2048),
+  // mixture of experts: totals and shapes from each model's config.json and model card (active: 3.3B, 22B, 12.9B, 39B, 2.7B, 2.4B)
+  moe(llama('Qwen/Qwen3-30B-A3B', ['Qwen3-30B-A3B', 'qwen3-30b-a3b'], 30.5e9, 48, 2048, 32, 4, 6144, 151936, 40960, 128), { num_experts: 128, experts_per_token: 8, expert_intermediate_size: 768 }),
+  moe(llama('Qwen/Qwen3-235B-A22B', ['Qwen3-235B-A22B'], 235e9, 94, 4096, 64, 4, 12288, 151936, 40960, 128), { num_experts: 128, experts_per_token: 8, expert_intermediate_size: 1536 }),
+  moe(llama('mistralai/Mixtral-8x7B-Instruct-v0.1', ['Mixtral-8x7B', 'mistralai/Mixtral-8x7B-v0.1', 'Mixtral-8x7B-Instruct'], 46.7e9, 32, 4096, 32, 8, 14336, 32000, 32768), { num_experts: 8, experts_per_token: 2, expert_intermediate_size: 14336 }),
+  moe(llama('mistralai/Mixtral-8x22B-Instruct-v0.1', ['Mixtral-8x22B', 'mistralai/Mixtral-8x22B-v0.1'], 140.6e9, 56, 6144, 48, 8, 16384, 32768, 65536), { num_experts: 8, experts_per_token: 2, expert_intermediate_size: 16384 }),
+  // DeepSeekMoE-style: fine-grained routed experts plus always-active shared experts
+  moe(llama('Qwen/Qwen1.5-MoE-A2.7B', ['Qwen1.5-MoE-A2.7B', 'Qwen/Qwen1.5-MoE-A2.7B-Chat'], 14.3e9, 24, 2048, 16, 16, 5632, 151936, 8192), { num_experts: 60, experts_per_token: 4, expert_intermediate_size: 1408, shared_intermediate_size: 5632 }),
+  // MLA: the cache keeps a 512-element latent plus a 64-element rope key per layer; heads are 192 wide for q·k
+  moe(llama('deepseek-ai/DeepSeek-V2-Lite-Chat', ['DeepSeek-V2-Lite', 'deepseek-ai/DeepSeek-V2-Lite'], 15.7e9, 27, 2048, 16, 16, 10944, 102400, 163840, 192), { num_experts: 64, experts_per_token: 6, expert_intermediate_size: 1408, moe_layers: 26, shared_intermediate_size: 2 * 1408 }, { mla_kv_dim: 576 }),
+  // embedding models (vLLM serves them with the pooling runner): shapes from config.json, dimensions from the model cards
+  embedder(llama('BAAI/bge-small-en-v1.5', ['bge-small', 'bge-small-en-v1.5'], 33.4e6, 12, 384, 12, 12, 1536, BERT_VOCAB, 512), 384, false, true),
+  embedder(llama('BAAI/bge-base-en-v1.5', ['bge-base', 'bge-base-en-v1.5'], 109e6, 12, 768, 12, 12, 3072, BERT_VOCAB, 512), 768, false, true),
+  embedder(llama('BAAI/bge-large-en-v1.5', ['bge-large', 'bge-large-en-v1.5'], 335e6, 24, 1024, 16, 16, 4096, BERT_VOCAB, 512), 1024, false, true),
+  embedder(llama('BAAI/bge-m3', ['bge-m3'], 568e6, 24, 1024, 16, 16, 4096, XLMR_VOCAB, 8192), 1024, false, true),
+  embedder(llama('intfloat/e5-small-v2', ['e5-small-v2'], 33.4e6, 12, 384, 12, 12, 1536, BERT_VOCAB, 512), 384, false, true),
+  embedder(llama('intfloat/e5-base-v2', ['e5-base-v2'], 109e6, 12, 768, 12, 12, 3072, BERT_VOCAB, 512), 768, false, true),
+  embedder(llama('intfloat/e5-large-v2', ['e5-large-v2'], 335e6, 24, 1024, 16, 16, 4096, BERT_VOCAB, 512), 1024, false, true),
+  embedder(llama('intfloat/multilingual-e5-large', ['multilingual-e5-large'], 560e6, 24, 1024, 16, 16, 4096, XLMR_VOCAB, 512), 1024, false, true),
+  embedder(llama('intfloat/e5-mistral-7b-instruct', ['e5-mistral-7b-instruct'], 7.11e9, 32, 4096, 32, 8, 14336, 32000, 32768), 4096, false, false),
+  embedder(llama('sentence-transformers/all-MiniLM-L6-v2', ['all-MiniLM-L6-v2'], 22.7e6, 6, 384, 12, 12, 1536, BERT_VOCAB, 512), 384, false, true),
+  embedder(llama('nomic-ai/nomic-embed-text-v1.5', ['nomic-embed-text-v1.5'], 137e6, 12, 768, 12, 12, 3072, 30528, 8192), 768, true, true),
+  embedder(llama('Qwen/Qwen3-Embedding-0.6B', ['Qwen3-Embedding-0.6B'], 0.596e9, 28, 1024, 16, 8, 3072, 151669, 32768, 128), 1024, true, false),
+  embedder(llama('Qwen/Qwen3-Embedding-4B', ['Qwen3-Embedding-4B'], 4.02e9, 36, 2560, 32, 8, 9728, 151665, 32768, 128), 2560, true, false),
+  embedder(llama('Qwen/Qwen3-Embedding-8B', ['Qwen3-Embedding-8B'], 7.57e9, 36, 4096, 32, 8, 12288, 151665, 32768, 128), 4096, true, false),
 ];
 
 function gpu(
@@ -207,42 +279,6 @@ export function findModel(name: string): ModelSpec | undefined {
   return MODEL_CATALOGUE.find((m) => norm(m.name) === n || m.aliases.some((a) => norm(a) === n));
 }
 
-/** Parameters stated in a model name: `Qwen2-1.5B-Instruct` → 1.5e9, `opt-350m` → 3.5e8 (the first size named). */
-export function paramsFromName(name: string): number | undefined {
-  const m = /(?:^|[^a-z0-9.])(\d+(?:\.\d+)?)\s*([bm])(?![a-z0-9])/i.exec(name.split('/').pop() ?? name);
-  if (!m) return undefined;
-  const n = Number(m[1]) * (m[2].toLowerCase() === 'b' ? 1e9 : 1e6);
-  return n >= 1e7 && n <= 2e12 ? n : undefined;
-}
-
-/**
- * A dense decoder spec for a model the catalogue does not know, from the size in its name: the generative catalogue
- * model nearest in size, scaled (layers by √ratio, width by ratio^¼, as model families grow). Weights, FLOPs and KV
- * bytes per token land near the real model's; undefined when the name states no size.
- */
-export function estimateModel(name: string): ModelSpec | undefined {
-  const params = paramsFromName(name);
-  if (!params) return undefined;
-  const generative = MODEL_CATALOGUE.filter((m) => m.vocab_size > 32_000 && m.max_context >= 2048);
-  const ref = generative.reduce((a, b) => (Math.abs(Math.log(b.params / params)) < Math.abs(Math.log(a.params / params)) ? b : a));
-  const r = params / ref.params;
-  const headGroup = ref.head_dim * 8; // heads stay a multiple of 8 so usual tensor-parallel degrees divide them
-  const hidden = Math.max(headGroup, Math.round((ref.hidden_size * r ** 0.25) / headGroup) * headGroup);
-  const numHeads = hidden / ref.head_dim;
-  return {
-    ...ref,
-    name,
-    aliases: [],
-    params,
-    num_layers: Math.max(2, Math.round(ref.num_layers * Math.sqrt(r))),
-    hidden_size: hidden,
-    num_heads: numHeads,
-    num_kv_heads: Math.min(ref.num_kv_heads, numHeads),
-    intermediate_size: Math.round(ref.intermediate_size * r ** 0.25),
-    estimated_from: ref.name,
-  };
-}
-
 /** Looks hardware up by name, alias or GPU product label (case-insensitive); undefined when unknown. */
 export function findHardware(name: string): HardwareSpec | undefined {
   const n = norm(name);
@@ -272,6 +308,7 @@ export function weightBytes(m: ModelSpec): number {
 
 /** KV-cache bytes one token occupies across all layers (whole model, before sharding). */
 export function kvBytesPerToken(m: ModelSpec): number {
+  if (m.mla_kv_dim) return m.num_layers * m.mla_kv_dim * m.kv_bytes;
   return 2 * m.num_layers * m.num_kv_heads * m.head_dim * m.kv_bytes;
 }
 

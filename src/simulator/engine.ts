@@ -22,7 +22,11 @@ export interface EngineSetup {
   scheduler: SchedulerConfig;
 }
 
-/** Resolves names and fills vLLM's defaults (max_num_seqs 256; batched tokens 8192 on ≥70 GB devices, else 2048). */
+/**
+ * Resolves names and fills vLLM's defaults (max_num_seqs 256; batched tokens 8192 on ≥70 GB devices, else 2048).
+ * An encoder-only embedding model (bidirectional attention) runs without chunked prefill, as vLLM does, so each step's
+ * token budget must hold a whole prompt (then it defaults to at least max_model_len).
+ */
 export function buildEngine(o: EngineOptions): EngineSetup {
   const perf = new PerformanceModel(resolveDeployment(o));
   const blockSize = o.block_size ?? 16;
@@ -36,15 +40,20 @@ export function buildEngine(o: EngineOptions): EngineSetup {
   const maxNumSeqs = o.max_num_seqs ?? 256;
   if (!Number.isInteger(maxNumSeqs) || maxNumSeqs < 1) throw new RangeError('max_num_seqs must be a positive integer');
   const big = perf.spec.hardware.memory_gb >= 70;
+  const chunked = o.chunked_prefill ?? !perf.spec.model.embedding?.bidirectional;
+  const budget = o.max_num_batched_tokens ?? Math.max(big ? 8192 : 2048, chunked ? 0 : maxModelLen);
+  if (!chunked && budget < maxModelLen) {
+    throw new RangeError(`max_num_batched_tokens ${budget} is smaller than max_model_len ${maxModelLen} without chunked prefill: a long prompt could never run`);
+  }
   return {
     perf,
     scheduler: {
       max_num_seqs: maxNumSeqs,
-      max_num_batched_tokens: o.max_num_batched_tokens ?? (big ? 8192 : 2048),
+      max_num_batched_tokens: budget,
       block_size: blockSize,
       num_blocks: numBlocks,
       max_model_len: maxModelLen,
-      chunked_prefill: o.chunked_prefill ?? true,
+      chunked_prefill: chunked,
     },
   };
 }

@@ -8,18 +8,21 @@ export {
   HARDWARE_CATALOGUE,
   findModel,
   findHardware,
-  estimateModel,
-  paramsFromName,
   hardwareForResource,
   weightBytes,
   kvBytesPerToken,
 } from './catalog.ts';
-export type { ModelSpec, HardwareSpec, MigInfo } from './catalog.ts';
+export type { ModelSpec, HardwareSpec, MigInfo, MoeSpec, EmbeddingSpec } from './catalog.ts';
+export { estimateModel, paramsFromName, moeSizesFromName, isEmbeddingName } from './estimate.ts';
+export { activeParams, computeParams, expectedExpertsTouched, weightBytesRead, modelKind } from './moe.ts';
+export type { ModelKind } from './moe.ts';
+export { describeModel, modelSummary } from './describe.ts';
+export type { ModelSummary } from './describe.ts';
 export { PerformanceModel, resolveDeployment, GPU_FACTORS, CPU_FACTORS } from './perf-model.ts';
 export type { EfficiencyFactors, DeploymentOptions, DeploymentSpec, StepSeq } from './perf-model.ts';
 export { buildEngine } from './engine.ts';
 export type { EngineOptions, EngineSetup } from './engine.ts';
-export { Scheduler, newRequest } from './scheduler.ts';
+export { Scheduler, newRequest, newPoolingRequest } from './scheduler.ts';
 export type { SchedulerConfig, SimRequest } from './scheduler.ts';
 export { predict } from './predict.ts';
 export type { PredictOptions, Workload } from './predict.ts';

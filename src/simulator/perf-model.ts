@@ -2,19 +2,14 @@
  * Roofline performance model of one vLLM engine step. A step runs a batch of decode tokens (one per running sequence)
  * and prefill chunks together (chunked prefill). Its time is max(compute, memory) plus tensor-parallel all-reduce time
  * plus CPU-side overheads:
- *   compute = (2·params·tokens + attention FLOPs) / (peak · tp · mfu)
- *   memory  = (weights + KV bytes read) / (bandwidth · tp · bandwidth_efficiency)
+ *   compute = (2·active params·tokens + attention FLOPs) / (peak · tp · mfu)
+ *   memory  = (weight bytes read + KV bytes read) / (bandwidth · tp · bandwidth_efficiency)
+ * A dense model reads all its weights every step; a mixture-of-experts model reads its shared part and the experts the
+ * step's tokens route to (moe.ts), while memory capacity is always taken by all parameters.
  */
-import {
-  findHardware,
-  estimateModel,
-  findModel,
-  GIB,
-  kvBytesPerToken,
-  weightBytes,
-  type HardwareSpec,
-  type ModelSpec,
-} from './catalog.ts';
+import { findHardware, findModel, GIB, kvBytesPerToken, weightBytes, type HardwareSpec, type ModelSpec } from './catalog.ts';
+import { estimateModel } from './estimate.ts';
+import { computeParams, weightBytesRead } from './moe.ts';
 
 /** Efficiency factors: what fraction of the datasheet the software reaches, and fixed costs. Fitted by calibration. */
 export interface EfficiencyFactors {
@@ -115,11 +110,13 @@ export class PerformanceModel {
   readonly spec: DeploymentSpec;
   private readonly kvPerToken: number;
   private readonly weights: number;
+  private readonly flopParams: number;
 
   constructor(spec: DeploymentSpec) {
     this.spec = spec;
     this.kvPerToken = kvBytesPerToken(spec.model);
     this.weights = weightBytes(spec.model);
+    this.flopParams = computeParams(spec.model);
   }
 
   /** Time of one engine step over the given sequences (decode: tokens = 1). */
@@ -135,9 +132,10 @@ export class PerformanceModel {
       kvRead += (s.context + s.tokens) * this.kvPerToken;
     }
     if (tokens === 0) return { compute_s: 0, memory_s: 0, comm_s: 0, overhead_s: 0, total_s: 0 };
-    const linearFlops = 2 * m.params * tokens;
+    const linearFlops = 2 * this.flopParams * tokens;
     const compute = (linearFlops + attnFlops) / (h.peak_fp16_TFLOPS * 1e12 * tp * f.mfu);
-    const bytes = this.weights + kvRead + tokens * m.hidden_size * 2 * m.num_layers * 4; // + activations
+    const weightsRead = m.moe ? weightBytesRead(m, tokens) : this.weights;
+    const bytes = weightsRead + kvRead + tokens * m.hidden_size * 2 * m.num_layers * 4; // + activations
     const memory = bytes / (h.memory_bandwidth_GBps * 1e9 * tp * f.bandwidth_efficiency);
     let comm = 0;
     if (tp > 1) {
@@ -159,6 +157,8 @@ export class PerformanceModel {
 
   /** KV-cache bytes per token on one device (after sharding the KV heads over tensor parallel ranks). */
   kvBytesPerTokenPerDevice(): number {
+    // an MLA latent is shared by all heads: every rank keeps all of it
+    if (this.spec.model.mla_kv_dim) return this.kvPerToken;
     return this.kvPerToken / Math.min(this.spec.tensor_parallel, this.spec.model.num_kv_heads);
   }
 

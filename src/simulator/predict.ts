@@ -10,6 +10,7 @@ import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport } from
 import { normaliseOptions, workloadOf, type BenchmarkOptions } from '../loadgen/runner.ts';
 import { arrivalTimes } from '../loadgen/schedule.ts';
 import { bundledTokenizer } from '../loadgen/tokenizer.ts';
+import { modelSummary } from './describe.ts';
 import { buildEngine, type EngineOptions } from './engine.ts';
 import { newRequest, Scheduler, type ScheduledItem, type SimRequest } from './scheduler.ts';
 import { renderChat } from './server.ts';
@@ -41,6 +42,14 @@ interface Flight {
 export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   const wall0 = performance.now();
   const setup = buildEngine(o);
+  const model = setup.perf.spec.model;
+  if (model.embedding) {
+    // a real run of this workload against the model would get 404 for every request: predicting timings would mislead
+    throw new RangeError(
+      `${model.name} is an embedding model: vLLM serves it at /v1/embeddings only (/v1/completions and /v1/chat/completions ` +
+        'answer 404), and the load generator has no embeddings workload to predict',
+    );
+  }
   const sched = new Scheduler(setup.scheduler);
   const perf = setup.perf;
   const w = o.workload;
@@ -172,6 +181,7 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
     },
     prediction: {
       model: spec.model.name,
+      model_summary: modelSummary(spec.model),
       hardware: spec.hardware.name,
       tensor_parallel: spec.tensor_parallel,
       factors: spec.factors,

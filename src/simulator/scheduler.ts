@@ -33,6 +33,8 @@ export interface SimRequest {
   preemptions: number;
   /** Time it was first scheduled (queue time = first_scheduled − arrival). */
   first_scheduled?: number;
+  /** An embedding (pooling) request: done when its prompt is computed; it samples nothing. */
+  pooling?: boolean;
   /** Free slot for the owner (the server keeps its stream here). */
   owner?: unknown;
 }
@@ -63,6 +65,14 @@ export function newRequest(id: string, promptTokens: number, maxOutput: number, 
   };
 }
 
+/**
+ * A prefill-only request (embeddings): it finishes in the step that computes the last prompt token, which reports it
+ * in `emitted` (its pooled output) and `finished` alike.
+ */
+export function newPoolingRequest(id: string, promptTokens: number, arrival: number): SimRequest {
+  return { ...newRequest(id, promptTokens, 1, arrival), pooling: true };
+}
+
 export class Scheduler {
   readonly config: SchedulerConfig;
   readonly waiting: SimRequest[] = [];
@@ -85,9 +95,10 @@ export class Scheduler {
 
   /** Queues a request (FIFO). Throws when it can never fit max_model_len. */
   add(req: SimRequest): void {
-    if (req.prompt_tokens + req.max_output > this.config.max_model_len) {
+    const output = req.pooling ? 0 : req.max_output;
+    if (req.prompt_tokens + output > this.config.max_model_len) {
       throw new RangeError(
-        `prompt (${req.prompt_tokens}) + output (${req.max_output}) tokens exceed max_model_len ${this.config.max_model_len}`,
+        `prompt (${req.prompt_tokens}) + output (${output}) tokens exceed max_model_len ${this.config.max_model_len}`,
       );
     }
     req.state = 'waiting';
