@@ -8,9 +8,12 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { Rng } from '../loadgen/rng.ts';
 import { bundledTokenizer } from '../loadgen/tokenizer.ts';
+import { modelSummary } from './describe.ts';
+import { embeddingResponse, embeddingVector, modelSeed, parseEmbeddingRequest } from './embeddings.ts';
 import { buildEngine, RealtimeEngine, type EngineOptions, type EngineSetup } from './engine.ts';
+import { HttpError } from './http-error.ts';
 import { ServerMetrics } from './metrics.ts';
-import { newRequest, type SimRequest, type StepResult } from './scheduler.ts';
+import { newPoolingRequest, newRequest, type SimRequest, type StepResult } from './scheduler.ts';
 
 /** Constant latencies (ms) with optional relative jitter (standard deviation as a fraction, e.g. 0.1). */
 export interface FixedProfile {
@@ -43,12 +46,12 @@ export interface EmulatedServerOptions extends Omit<EngineOptions, 'model'> {
 /** Ground truth of one request as the server saw it. Times are epoch milliseconds (fractional). */
 export interface RequestRecord {
   id: string;
-  endpoint: 'completions' | 'chat';
+  endpoint: 'completions' | 'chat' | 'embeddings';
   stream: boolean;
   arrival_ms: number;
   /** Chat only: when the role-only first chunk was written. */
   role_chunk_ms?: number;
-  /** Send time of each token-bearing chunk (one token per chunk). */
+  /** Send time of each token-bearing chunk (one token per chunk); empty for embeddings. */
   chunk_ms: number[];
   prompt_tokens: number;
   output_tokens: number;
@@ -92,19 +95,26 @@ interface Job {
   text: string[];
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly type = 'BadRequestError',
-    readonly param: string | null = null,
-  ) {
-    super(message);
-  }
+/** An embeddings request: one engine request per input; the answer goes out when the last one is computed. */
+interface EmbedJob {
+  rec: RequestRecord;
+  res: http.ServerResponse;
+  id: string;
+  created: number;
+  inputs: number[][];
+  dimensions: number;
+  encoding: 'float' | 'base64';
+  parts: SimRequest[];
+  pending: number;
+  timer?: NodeJS.Timeout;
+  done: boolean;
 }
 
 const epochNow = () => performance.timeOrigin + performance.now();
 const MAX_BODY = 16 * 1024 * 1024;
+// FastAPI's answers for a path vLLM did not register (e.g. /v1/completions of an embedding model) or a wrong method
+const NOT_FOUND = { detail: 'Not Found' };
+const KNOWN_PATHS = new Set(['/health', '/version', '/v1/models', '/metrics', '/v1/completions', '/v1/chat/completions', '/v1/embeddings', '/tokenize', '/detokenize']);
 
 function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
@@ -130,6 +140,8 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
   const tok = bundledTokenizer();
   const engineSetup = buildEngine({ ...opts, model: opts.model ?? 'meta-llama/Llama-3.1-8B-Instruct' });
   const modelName = engineSetup.perf.spec.model.name;
+  const embeddingSpec = engineSetup.perf.spec.model.embedding;
+  const vectorSeed = modelSeed(modelName);
   const served = opts.served_model_name ?? modelName;
   const maxModelLen = engineSetup.scheduler.max_model_len;
   const seed = opts.seed ?? 0;
@@ -141,7 +153,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
   const maxRecords = opts.max_records ?? 200_000;
   const metrics = new ServerMetrics();
   let records: RequestRecord[] = [];
-  const jobs = new Set<Job>();
+  const jobs = new Set<Job | EmbedJob>();
   // the server's own event-loop lag bounds how late it timestamps arrivals (ground-truth uncertainty)
   const lag = monitorEventLoopDelay({ resolution: 5 });
   lag.enable();
@@ -155,6 +167,10 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
 
   function onEngineStep(r: StepResult): void {
     for (const sim of r.emitted) {
+      if (sim.pooling) {
+        embedPartDone(sim.owner as EmbedJob);
+        continue;
+      }
       const job = sim.owner as Job;
       if (sim.output === 1 && sim.first_scheduled !== undefined) {
         job.rec.first_scheduled_ms = performance.timeOrigin + sim.first_scheduled;
@@ -162,7 +178,73 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       }
       emitToken(job, sim.output - 1);
     }
-    for (const sim of r.finished) finish(sim.owner as Job, finishReason(sim.owner as Job));
+    for (const sim of r.finished) if (!sim.pooling) finish(sim.owner as Job, finishReason(sim.owner as Job));
+  }
+
+  function embedPartDone(job: EmbedJob): void {
+    if (--job.pending > 0) return;
+    const starts = job.parts.map((p) => p.first_scheduled).filter((t): t is number => t !== undefined);
+    if (starts.length) job.rec.first_scheduled_ms = performance.timeOrigin + Math.min(...starts);
+    job.rec.preemptions = job.parts.reduce((n, p) => n + p.preemptions, 0);
+    finishEmbedding(job, 'stop');
+  }
+
+  function finishEmbedding(job: EmbedJob, reason: 'stop' | 'abort'): void {
+    if (job.done) return;
+    job.done = true;
+    jobs.delete(job);
+    if (job.timer) clearTimeout(job.timer);
+    const rec = job.rec;
+    rec.finished_ms = epochNow();
+    rec.finish_reason = reason;
+    metrics.success[reason]++;
+    if (reason === 'abort') return;
+    metrics.e2e.observe((rec.finished_ms - rec.arrival_ms) / 1000);
+    if (rec.first_scheduled_ms !== undefined) metrics.queue.observe((rec.first_scheduled_ms - rec.arrival_ms) / 1000);
+    const vectors = job.inputs.map((ids) => embeddingVector(ids, embeddingSpec!.dimensions, job.dimensions, vectorSeed));
+    sendJson(job.res, 200, embeddingResponse({ id: job.id, created: job.created, model: served, vectors, encoding: job.encoding, promptTokens: rec.prompt_tokens }));
+  }
+
+  /** `/v1/embeddings`: validated like vLLM, timed as prefill-only engine requests (one per input), answered at the end. */
+  function startEmbedding(arrival: number, res: http.ServerResponse, body: Record<string, unknown>): void {
+    checkModel(body);
+    const req = parseEmbeddingRequest(body, { served, maxModelLen, spec: embeddingSpec!, encode: (t) => tok.encode(t), renderChat });
+    const id = `embd-${(++counter).toString(16).padStart(8, '0')}${(seed >>> 0).toString(16)}`;
+    const promptTokens = req.inputs.reduce((n, ids) => n + ids.length, 0);
+    const rec: RequestRecord = { id, endpoint: 'embeddings', stream: false, arrival_ms: arrival, chunk_ms: [], prompt_tokens: promptTokens, output_tokens: 0, preemptions: 0 };
+    if (recordOn) {
+      records.push(rec);
+      if (records.length > maxRecords) records = records.slice(records.length - Math.floor(maxRecords / 2));
+    }
+    metrics.promptTokens += promptTokens;
+    for (const ids of req.inputs) metrics.promptHist.observe(ids.length);
+    const job: EmbedJob = { rec, res, id, created: Math.floor(arrival / 1000), ...req, parts: [], pending: req.inputs.length, done: false };
+    jobs.add(job);
+    res.on('close', () => {
+      if (job.done) return;
+      for (const p of job.parts) engine?.abort(p);
+      finishEmbedding(job, 'abort');
+    });
+    if (!engine) {
+      // a fixed profile: an embedding is one prefill, so it takes the time to first token
+      const p = profile!;
+      const due = arrival + (p.jitter ? Math.max(0, p.ttft_ms * (1 + p.jitter * jitterRng.normal())) : p.ttft_ms);
+      const fire = () => {
+        const early = due - epochNow();
+        // node timers may fire up to a millisecond early: wait out the rest
+        if (early > 0.05) job.timer = setTimeout(fire, early);
+        else finishEmbedding(job, 'stop');
+      };
+      job.timer = setTimeout(fire, Math.max(0, due - epochNow()));
+      return;
+    }
+    req.inputs.forEach((ids, i) => {
+      // an encoder always sees at least its start token, so an empty input still costs a (tiny) step
+      const sim = newPoolingRequest(`${id}-${i}`, Math.max(1, ids.length), arrival - performance.timeOrigin);
+      sim.owner = job;
+      job.parts.push(sim);
+    });
+    for (const sim of job.parts) engine.submit(sim);
   }
 
   function finishReason(job: Job): 'stop' | 'length' {
@@ -483,6 +565,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       return sendJson(res, 200, {
         served_model_name: served,
         model: spec.model,
+        model_summary: modelSummary(spec.model),
         hardware: spec.hardware,
         tensor_parallel: spec.tensor_parallel,
         factors: spec.factors,
@@ -491,10 +574,15 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
         seed,
       });
     }
-    if (method === 'POST' && (path === '/v1/completions' || path === '/v1/chat/completions')) {
+    // vLLM registers the generation routes only for a generating model and /v1/embeddings only for a pooling one
+    if (method === 'POST' && (path === '/v1/completions' || path === '/v1/chat/completions') && !embeddingSpec) {
       const arrival = epochNow(); // the request's headers are in: from here the server's clock runs
       const body = await readJson(req);
       return startGeneration(arrival, res, body, path === '/v1/chat/completions');
+    }
+    if (method === 'POST' && path === '/v1/embeddings' && embeddingSpec) {
+      const arrival = epochNow();
+      return startEmbedding(arrival, res, await readJson(req));
     }
     if (method === 'POST' && path === '/tokenize') return sendJson(res, 200, tokenizeBody(await readJson(req)));
     if (method === 'POST' && path === '/detokenize') {
@@ -508,7 +596,9 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
         throw new HttpError(400, (e as Error).message, 'BadRequestError', 'tokens');
       }
     }
-    throw new HttpError(404, `no route ${method} ${path}`, 'NotFoundError');
+    const served404 = path === '/v1/embeddings' ? !embeddingSpec : embeddingSpec && (path === '/v1/completions' || path === '/v1/chat/completions');
+    if (KNOWN_PATHS.has(path) && !served404) return sendJson(res, 405, { detail: 'Method Not Allowed' });
+    return sendJson(res, 404, NOT_FOUND);
   }
 
   const server = http.createServer({ keepAliveTimeout: 65_000, noDelay: true }, (req, res) => {
