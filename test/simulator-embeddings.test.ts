@@ -104,6 +104,8 @@ describe('/v1/embeddings', () => {
     const cut = await embed(bge, { input: long, truncate_prompt_tokens: 512 });
     expect(cut.usage.prompt_tokens).toBe(512);
     expect((await embed(bge, { input: long, truncate_prompt_tokens: -1 })).usage.prompt_tokens).toBe(512);
+    const tooMany = await post(bge, '/v1/embeddings', { input: Array.from({ length: 2049 }, () => 'a') });
+    expect((await tooMany.json()).error).toMatchObject({ param: 'input', message: expect.stringMatching(/at most 2048 items/) });
     for (const body of [{}, { input: [] }, { input: [1, 'a'] }, { input: 'x', encoding_format: 'bytes_only' }, { input: 'x', truncate_prompt_tokens: 0 }]) {
       const e = await post(bge, '/v1/embeddings', body);
       expect(e.status).toBe(400);

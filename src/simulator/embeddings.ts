@@ -5,8 +5,8 @@
  *
  * Vectors are deterministic per input and model: feature hashing of the input's tokens and token pairs into the
  * model's dimensions, L2-normalised (vLLM normalises embeddings by default). Texts that share tokens get a positive
- * cosine similarity, so retrieval-style checks behave plausibly; the cost is linear in the tokens, bounded per request
- * by the server's body limit.
+ * cosine similarity, so retrieval-style checks behave plausibly; the cost is linear in the tokens and the inputs, which
+ * the body limit and MAX_INPUTS bound.
  */
 import type { EmbeddingSpec } from './catalog.ts';
 import { HttpError } from './http-error.ts';
@@ -29,6 +29,9 @@ export interface EmbeddingContext {
   renderChat(messages: Array<{ role: string; content: unknown }>): string;
 }
 
+/** Inputs one request may carry (OpenAI's limit): bounds the vectors one request makes the server build. */
+export const MAX_INPUTS = 2048;
+
 const isIds = (x: unknown): x is number[] => Array.isArray(x) && x.length > 0 && x.every((v) => Number.isInteger(v) && v >= 0);
 
 function inputsOf(body: Record<string, unknown>, ctx: EmbeddingContext): number[][] {
@@ -41,6 +44,9 @@ function inputsOf(body: Record<string, unknown>, ctx: EmbeddingContext): number[
   }
   const input = body.input;
   if (typeof input === 'string') return [ctx.encode(input)];
+  if (Array.isArray(input) && input.length > MAX_INPUTS && !isIds(input)) {
+    throw new HttpError(400, `input may hold at most ${MAX_INPUTS} items, got ${input.length}`, 'BadRequestError', 'input');
+  }
   if (Array.isArray(input) && input.length > 0) {
     if (input.every((x) => typeof x === 'string')) return (input as string[]).map((t) => ctx.encode(t));
     if (isIds(input)) return [input];
