@@ -55,4 +55,23 @@ describe('migrations', () => {
     expect(lite).toEqual(server);
     for (const svc of withMigrations) expect(lite).toContain(`__migrations_${svc}`);
   });
+
+  it('`benchops db migrate` on a PGlite folder in use prints the reason and exits 1, without a stack trace', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bo-migrate-busy-'));
+    const holder = await openDatabase({ dataDir }); // this process has it open, as a running `serve` would
+    try {
+      const err: any = await run(process.execPath, ['bin/benchops.js', 'db', 'migrate'], { env: { ...process.env, BENCHOPS_DATA_DIR: dataDir } }).then(
+        () => null,
+        (e) => e,
+      );
+      expect(err).not.toBeNull();
+      expect(err.code).toBe(1);
+      expect(err.stderr).toMatch(new RegExp(`^benchops db migrate: The data folder .* is in use by another BenchOps process \\(pid ${process.pid}\\)`));
+      expect(err.stderr).not.toMatch(/\n\s+at /);
+      expect(err.stderr.trim().split('\n')).toHaveLength(1);
+      await holder.ping(); // the running holder is unaffected
+    } finally {
+      await holder.close();
+    }
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * Database access: PGlite (embedded PostgreSQL, the default) in `<dataDir>/pglite`, or a PostgreSQL server when
  * DATABASE_URL is set. Both are reached through one drizzle `PgDatabase`, so the same SQL runs everywhere.
+ * The data folder is kept private to the user (private-dir.ts).
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -10,7 +10,9 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { healthProbe } from './health.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
+import { makeTreePrivate, restrictUmask, type PrivacyReport } from './private-dir.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, Record<string, never>>;
 /** A transaction handle; pass it down instead of the Db inside a transaction (PGlite runs one query at a time). */
@@ -24,6 +26,7 @@ export interface Database {
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   /** Tries a cluster-wide lock without waiting; returns null when another holder has it. */
   tryWithLock<T>(key: string, fn: () => Promise<T>): Promise<T | null>;
+  /** Liveness for /health, answered from a check at most a few seconds old (health.ts): it never queues behind queries. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -40,12 +43,38 @@ export interface OpenOptions {
   /** Folder for the PGlite data; omitted (with no URL) means an in-memory database (tests). */
   dataDir?: string;
   poolSize?: number;
+  /** Where the data-folder permission repairs are reported (pino-compatible); stderr when omitted. */
+  log?: DbLog;
 }
 
-/** Opens the configured database. PGlite refuses clearly when another process already has the folder open. */
+/** The part of a pino logger the database module uses. */
+export interface DbLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+const stderrLog: DbLog = {
+  info: () => {},
+  warn: (obj, msg) => process.stderr.write(`benchops: ${msg} ${JSON.stringify(obj)}\n`),
+};
+
+/**
+ * Opens the configured database. PGlite refuses clearly when another process already has the folder open. With a
+ * data folder, new files become private (umask 077) and the folder is checked first: entries others could read are
+ * repaired (and said so in the log); one that cannot be repaired makes the open fail.
+ */
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
+  const log = opts.log ?? stderrLog;
+  if (opts.dataDir) {
+    restrictUmask();
+    reportRepairs(log, opts.dataDir, makeTreePrivate(opts.dataDir), 'the data folder was readable or writable by other users; made it private');
+  }
   if (opts.databaseUrl) return openPostgres(opts.databaseUrl, opts.poolSize ?? 10);
-  return openPglite(opts.dataDir);
+  return openPglite(opts.dataDir, log);
+}
+
+function reportRepairs(log: DbLog, dir: string, r: PrivacyReport, msg: string, level: 'warn' | 'info' = 'warn'): void {
+  if (r.repaired) log[level]({ dir, repaired: r.repaired, checked: r.checked, examples: r.examples }, msg);
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
@@ -75,22 +104,24 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     kind: 'postgres',
     withLock: (key, fn) => withClientLock(key, true, fn) as Promise<any>,
     tryWithLock: (key, fn) => withClientLock(key, false, fn),
-    ping: async () => {
+    ping: healthProbe(async () => {
       await pool.query('SELECT 1');
-    },
+    }),
     close: () => pool.end(),
   };
 }
 
-async function openPglite(dataDir?: string): Promise<Database> {
+async function openPglite(dataDir: string | undefined, log: DbLog): Promise<Database> {
   let lock: DirLock | undefined;
   let client: PGlite;
-  if (dataDir) {
-    const dir = path.join(dataDir, 'pglite');
-    mkdirSync(dir, { recursive: true });
+  const dir = dataDir ? path.join(dataDir, 'pglite') : undefined;
+  if (dir) {
+    makeTreePrivate(dir);
     lock = acquireDirLock(dir);
     try {
       client = await PGlite.create(dir);
+      // PGlite unpacks a new database's files 0666 whatever the umask: expected once, so said at info level
+      reportRepairs(log, dir, makeTreePrivate(dir), 'made the files PGlite wrote private', 'info');
     } catch (e) {
       lock.release();
       throw e;
@@ -116,12 +147,13 @@ async function openPglite(dataDir?: string): Promise<Database> {
     kind: 'pglite',
     withLock,
     tryWithLock: async (key, fn) => (held.has(key) ? null : withLock(key, fn)),
-    ping: async () => {
+    ping: healthProbe(async () => {
       await db.execute(sql`SELECT 1`);
-    },
+    }),
     close: async () => {
       try {
         if (!client.closed) await client.close();
+        if (dir) reportRepairs(log, dir, makeTreePrivate(dir), 'made files PGlite wrote private at close');
       } finally {
         lock?.release();
       }
