@@ -171,7 +171,7 @@ export function registerSim(program: Command): void {
         const kind = modelKind(m);
         const size = kind === 'moe' ? `${(m.params / 1e9).toFixed(2)}B (${(activeParams(m) / 1e9).toFixed(2)}B active)` : `${(m.params / 1e9).toFixed(2)}B`;
         const extra = m.embedding ? `  dim ${m.embedding.dimensions}` : m.moe ? `  experts ${m.moe.experts_per_token}/${m.moe.num_experts}` : '';
-        console.log(`  ${m.name.padEnd(40)} ${kind.padEnd(9)} ${size.padEnd(22)} layers ${String(m.num_layers).padEnd(3)} ctx ${m.max_context}${extra}`);
+        console.log(`  ${m.name.padEnd(40)} ${kind.padEnd(9)} ${size.padEnd(24)} layers ${String(m.num_layers).padEnd(3)} ctx ${m.max_context}${extra}`);
       }
       console.log('Hardware:');
       for (const h of HARDWARE_CATALOGUE) {
