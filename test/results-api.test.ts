@@ -77,12 +77,13 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(all.filter((r) => r.body.created)).toHaveLength(1);
     });
 
-    it('generates a run id when missing or null, and raw and standardized share the pk', async () => {
+    it('generates a run id when missing or null (different data: different runs), and raw and standardized share the pk', async () => {
       const noId = { benchmark_name: 'gen', timestamp: '2025-09-01T00:00:00Z', model_id: 'm', tokenizer_id: 't', source: 'script', data: { x: 1 } };
       const a = await post('/raw_input', noId);
-      const b = await post('/raw_input', { ...noId, run_id: null });
+      const b = await post('/raw_input', { ...noId, run_id: null, data: { x: 2 } });
       expect(a.status).toBe(200);
       expect(a.body.run_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(a.body.run_id_origin).toBe('generated');
       expect(a.body.run_id).not.toBe(b.body.run_id);
       expect(a.body.saved_as).toBe(`2025-09-01T00:00:00Z-gen-${a.body.run_id}`);
       expect(a.body.standardized).toEqual({ stored: false, parser: null });
@@ -113,11 +114,11 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       const ts = await post('/raw_input', { benchmark_name: 'b', model_id: 'm', source: 's', data: {}, timestamp: 'yesterday' });
       expect(ts.status).toBe(422);
       expect(ts.body.detail[0].loc).toEqual(['body', 'timestamp']);
-      const slash = await post('/raw_input', { benchmark_name: 'a/b', model_id: 'm', source: 's', data: {} });
-      expect(slash.status).toBe(422);
-      expect(slash.body.detail[0].loc).toEqual(['body', 'benchmark_name']);
-      const run = await post('/raw_input', { benchmark_name: 'a', run_id: 'x y', model_id: 'm', source: 's', data: {} });
-      expect(run.body.detail[0].loc).toEqual(['body', 'run_id']);
+      const control = await post('/raw_input', { benchmark_name: 'a\tb', model_id: 'm', source: 's', data: {} });
+      expect(control.status).toBe(422);
+      expect(control.body.detail[0].loc).toEqual(['body', 'benchmark_name']);
+      const blank = await post('/raw_input', { benchmark_name: 'a', run_id: '  ', model_id: 'm', source: 's', data: {} });
+      expect(blank.body.detail[0].loc).toEqual(['body', 'run_id']);
       const perf = await post('/standardized_output', { benchmark_name: 'b', model_id: 'm', source: 's', data: { performance: { latency: 5 } } });
       expect(perf.status).toBe(422);
       expect(perf.body.detail[0].loc).toEqual(['body', 'data', 'performance', 'latency']);
@@ -127,18 +128,19 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(total.body).toEqual([]);
     });
 
-    it('timestamps keep their text in the pk; without a zone they are UTC, offsets are honoured in time filters', async () => {
+    it('timestamps are stored in UTC with Z (and so in the pk); without a zone they are UTC, offsets are honoured', async () => {
       const base = { benchmark_name: 'tz', model_id: 'm', source: 's', data: {} };
       const a = await post('/raw_input', { ...base, run_id: 'a', timestamp: '2027-01-01T00:00:00' });
       const b = await post('/raw_input', { ...base, run_id: 'b', timestamp: '2027-01-01T09:10:00+09:00' });
       const c = await post('/raw_input', { ...base, run_id: 'c', timestamp: '2027-01-01T00:00:00.123456Z' });
-      expect(a.body.saved_as).toBe('2027-01-01T00:00:00-tz-a');
-      expect(b.body.saved_as).toBe('2027-01-01T09:10:00+09:00-tz-b');
-      expect(c.status).toBe(200);
+      expect(a.body.saved_as).toBe('2027-01-01T00:00:00Z-tz-a');
+      expect(b.body).toMatchObject({ saved_as: '2027-01-01T00:10:00Z-tz-b', timestamp: '2027-01-01T00:10:00Z' });
+      expect(c.body.timestamp).toBe('2027-01-01T00:00:00.123456Z');
       const r = await get('/raw_input?benchmark_name=tz&since=2026-12-31T23:59:00Z&until=2027-01-01T00:05:00Z&order=asc');
       expect(r.body.map((x: any) => x.run_id)).toEqual(['a', 'c']);
       const r2 = await get('/raw_input?benchmark_name=tz&since=2027-01-01T00:05:00Z');
       expect(r2.body.map((x: any) => x.run_id)).toEqual(['b']);
+      expect(r2.body[0].timestamp).toBe('2027-01-01T00:10:00Z');
     });
 
     it('secrets the tools wrote into their output are never stored or served', async () => {
@@ -156,10 +158,18 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect((await post('/raw_input', body)).body.created).toBe(false);
     });
 
-    it('text PostgreSQL cannot store (NUL, unpaired surrogates) is replaced, not a 500', async () => {
-      const r = await post('/raw_input', { benchmark_name: 'nul', model_id: 'm', source: 's', data: { text: 'a\u0000b', half: 'x\ud800y', ok: '😀' } });
-      expect(r.status).toBe(200);
-      expect((await get(`/raw_input/${encodeURIComponent(r.body.pk)}`)).body.data).toEqual({ text: 'a\ufffdb', half: 'x\ufffdy', ok: '😀' });
+    it('text PostgreSQL cannot store (NUL, unpaired surrogates) is a 422 over HTTP, and replaced in-process, never a 500', async () => {
+      const body = { benchmark_name: 'nul', model_id: 'm', source: 's', data: { text: 'a\u0000b', half: 'x\ud800y', ok: '😀' } };
+      const r = await post('/raw_input', body);
+      expect(r.status).toBe(422);
+      expect(r.body.detail[0].loc.slice(0, 2)).toEqual(['body', 'data']);
+      const local = (p.modules.get('results') as any).api;
+      const saved = await local.postRaw(body);
+      expect((await get(`/raw_input/${encodeURIComponent(saved.pk)}`)).body.data).toEqual({ text: 'a\ufffdb', half: 'x\ufffdy', ok: '😀' });
+      // ids are never silently changed: a NUL or a lone surrogate in a name is refused in-process too
+      for (const bad of [{ benchmark_name: 'n\u0000ul' }, { run_id: 'r\ud800' }, { model_id: 'm\u0000' }]) {
+        await expect(local.postRaw({ ...body, ...bad })).rejects.toMatchObject({ status: 422, issues: [{ loc: ['body', Object.keys(bad)[0]] }] });
+      }
     });
 
     it('unknown pks are 404', async () => {
@@ -180,7 +190,7 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
     });
 
     it.each([
-      ['lm-eval', 'lm-eval-results.json', (d: any) => expect(d.results.gsm8k.exact_match).toBeCloseTo(0.7202, 4)],
+      ['lm-eval', 'lm-eval-results.json', (d: any) => expect(d.results.gsm8k.exact_match['strict-match']).toBeCloseTo(0.7202, 4)],
       ['evalchemy', 'evalchemy-results.json', (d: any) => expect(d.results.custom_task_1.exact_match).toBe(0.6)],
       ['vllm-bench', 'vllm-bench-serve.json', (d: any) => expect(d.performance.latency.ttft_ms.p99).toBe(90.15)],
       ['guidellm', 'guidellm-benchmarks.json', (d: any) => expect(d.performance.throughput.request_throughput).toBeCloseTo(0.82, 6)],
@@ -189,7 +199,7 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       const body = envelope(source, `auto-${source}`, fixture(file));
       const r = await post('/raw_input', body);
       expect(r.status).toBe(200);
-      expect(r.body.standardized).toEqual({ stored: true, parser: source });
+      expect(r.body.standardized).toEqual({ stored: true, parser: source, selected_by: 'source' });
       const raw = await get(`/raw_input/${encodeURIComponent(r.body.pk)}`);
       // As posted, except secret-looking values (lm-eval's model_args carries an api_key).
       expect(raw.body.data).toEqual(redactSecrets(fixture(file)));
@@ -202,6 +212,8 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       // Re-posting the raw input is idempotent for both documents.
       const again = await post('/raw_input', body);
       expect(again.body).toMatchObject({ created: false, standardized: { stored: true, parser: source } });
+      // The stored document says which parser ran and why.
+      expect(std.body.data.meta.parser).toEqual({ name: source, selected_by: 'source', version: 2 });
     });
 
     it('a raw input without the tool’s shape is stored, and the response says why nothing was standardized', async () => {
@@ -236,31 +248,32 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(std.body.created).toBe(true);
       expect((await get(`/standardized_output/${encodeURIComponent(raw.body.pk)}`)).body.data.results).toEqual(mine.results);
       const rePost = await post('/raw_input', body);
-      expect(rePost.body.standardized).toEqual({ stored: false, parser: 'evalchemy', reason: 'explicit' });
+      expect(rePost.body.standardized).toEqual({ stored: false, parser: 'evalchemy', selected_by: 'source', reason: 'explicit' });
       // Now explicit: a different explicit document conflicts.
       expect((await post('/standardized_output', { ...body, data: { results: { x: 1 } } })).status).toBe(409);
     });
 
-    it('the runner posting raw then its own standardized document gets the same document (a no-op)', async () => {
+    it("the runner's raw post derives exactly the runner's own standardized document, plus which parser ran", async () => {
       const raw = fixture('benchops-runner-task.json');
       const body = envelope('benchops-runner', 'runner-task', raw);
       const r1 = await post('/raw_input', body);
       const derived = (await get(`/standardized_output/${encodeURIComponent(r1.body.pk)}`)).body.data;
       const { requests: _r, samples: _s, format: _f, kind, ...rest } = raw;
       const own = { ...rest, meta: { ...raw.meta, source: 'benchops-runner', kind } };
+      expect(derived).toEqual({ ...own, meta: { ...own.meta, parser: { name: 'benchops-runner', selected_by: 'source', version: 2 } } });
+      // An older runner that also posts its own document replaces the derived one with the same numbers.
       const r2 = await post('/standardized_output', { ...body, data: own });
       expect(r2.status).toBe(200);
-      expect(r2.body.created).toBe(false);
-      expect(derived).toEqual(own);
+      expect((await get(`/standardized_output/${encodeURIComponent(r1.body.pk)}`)).body.data).toEqual(own);
     });
 
     it('POST /parse previews without storing; an unknown source is 422 on source', async () => {
       const r = await post('/parse', envelope('vllm-bench', 'preview', fixture('vllm-bench-serve.json')));
       expect(r.status).toBe(200);
-      expect(r.body.parser).toBe('vllm-bench');
+      expect(r.body).toMatchObject({ parser: 'vllm-bench', selected_by: 'source' });
       expect(r.body.data.performance.throughput.request_throughput).toBe(0.4755);
       expect((await get('/raw_input?run_id=preview')).body).toEqual([]);
-      const u = await post('/parse', envelope('nope', 'preview', {}));
+      const u = await post('/parse', envelope('nope', 'preview', { hello: 'world' }));
       expect(u.status).toBe(422);
       expect(u.body.detail[0].loc).toEqual(['body', 'source']);
     });
@@ -335,6 +348,8 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(em.deltas[pk2].improved).toBe(true);
       expect(by['performance.throughput.output_throughput'].deltas[pk2]).toMatchObject({ absolute: -10, improved: false });
       expect(by['performance.summary.failed'].deltas[pk2]).toEqual({ absolute: 0, relative: null, improved: null });
+      // stderr is the stat of its metric, not a metric of its own
+      expect(by['results.custom_task_1.exact_match_stderr']).toMatchObject({ metric: 'exact_match', filter: 'none', stat: 'stderr', higher_is_better: false });
       expect(r.body.metrics[0].group).toBe('score');
       const missing = await get(`/compare?pks=${encodeURIComponent(pk1)},nope`);
       expect(missing.status).toBe(404);
@@ -360,8 +375,8 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
     it('/metrics exports the latest score per (task, model) and performance gauges, read from the database', async () => {
       const text = (await get('/metrics')).body as string;
       expect(text).toContain('# TYPE vllm_eval_exact_match gauge');
-      expect(text).toContain(`vllm_eval_exact_match{task="custom_task_1",model_tag="${model}"} 0.7`);
-      expect(text).toContain('vllm_eval_exact_match{task="custom_task_1",model_tag="org/model-b"} 0.75');
+      expect(text).toContain(`vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="${model}"} 0.7`);
+      expect(text).toContain('vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="org/model-b"} 0.75');
       expect(text).toContain(`benchops_perf_ttft_ms{model_tag="${model}",benchmark="perf",stat="p99"} 140`);
       expect(text).toContain(`benchops_perf_output_throughput{model_tag="${model}",benchmark="perf"} 160`);
       expect(text).toContain(`benchops_perf_summary_failed{model_tag="${model}",benchmark="perf"} 0`);
@@ -372,15 +387,15 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
         run_id: 'old', benchmark_name: 'perf', timestamp: '2025-12-01T00:00:00Z', model_id: model, tokenizer_id: 'tok', source: 's', data: perfDoc(999, 1, 0.01),
       });
       const after = (await get('/metrics')).body as string;
-      expect(after).toContain(`vllm_eval_exact_match{task="custom_task_1",model_tag="${model}"} 0.7`);
+      expect(after).toContain(`vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="${model}"} 0.7`);
       // A newer one does; a new metric name appears on the very next scrape.
       await post('/standardized_output', {
         run_id: 'new', benchmark_name: 'perf', timestamp: '2026-02-01T00:00:00Z', model_id: model, tokenizer_id: 'tok', source: 's',
         data: { results: { custom_task_1: { exact_match: 0.9, f1: 0.8 } } },
       });
       const newer = (await get('/metrics')).body as string;
-      expect(newer).toContain(`vllm_eval_exact_match{task="custom_task_1",model_tag="${model}"} 0.9`);
-      expect(newer).toContain(`vllm_eval_f1{task="custom_task_1",model_tag="${model}"} 0.8`);
+      expect(newer).toContain(`vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="${model}"} 0.9`);
+      expect(newer).toContain(`vllm_eval_f1{task="custom_task_1",filter="none",model_tag="${model}"} 0.8`);
     });
 
     it('the gateway mounts the service under /api/results and exports the same gauges', async () => {
@@ -389,7 +404,7 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       expect(list.status).toBe(200);
       expect(list.headers.get('x-total-count')).toBe((await get('/standardized_output?benchmark_name=perf')).headers.get('x-total-count'));
       const text = await (await fetch(`${gw}/metrics`)).text();
-      expect(text).toContain(`vllm_eval_exact_match{task="custom_task_1",model_tag="${model}"} 0.9`);
+      expect(text).toContain(`vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="${model}"} 0.9`);
     });
 
     it('/openapi.json documents every route', async () => {

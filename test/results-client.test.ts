@@ -79,7 +79,7 @@ describe.each(DB_KINDS)('ResultsClient over HTTP with bearer tokens (%s)', (kind
 
   it('maps errors to AppError: 409 conflict, 422 with the field, 404, 401 without and 403 with a viewer token', async () => {
     expect((await rejection(client.postRaw({ ...post, data: { other: true } }))).status).toBe(409);
-    const bad = await rejection(client.postStandardized({ ...post, benchmark_name: 'a/b' }));
+    const bad = await rejection(client.postStandardized({ ...post, benchmark_name: 'a\nb' }));
     expect(bad.status).toBe(422);
     expect(bad.issues?.[0].loc).toEqual(['body', 'benchmark_name']);
     expect((await rejection(client.getStandardized('missing'))).status).toBe(404);
@@ -146,7 +146,7 @@ describe('replicas on one PostgreSQL export the same gauges', () => {
     const [ta, tb] = [await scrape(a), await scrape(b)];
     expect(series(tb)).toEqual(series(ta));
     // Seed 004: avg(vllm_eval_exact_match{task='custom_task_1'}) by (model_tag).
-    expect(tb).toContain('vllm_eval_exact_match{task="custom_task_1",model_tag="qwen3-8b"} 0.6');
+    expect(tb).toContain('vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="qwen3-8b"} 0.6');
     expect(tb).toContain('benchops_perf_ttft_ms{model_tag="qwen3-8b",benchmark="vllm-benchmark",stat="p99"} 90.15');
     expect(tb).toContain('benchops_perf_request_throughput{model_tag="qwen3-8b",benchmark="vllm-benchmark"} 0.4755');
     // Every exported sample belongs to a declared gauge family.

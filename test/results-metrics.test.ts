@@ -35,16 +35,16 @@ describe.each(DB_KINDS)('results exporter (%s)', (kind) => {
     expect(await registry.metrics()).not.toContain('vllm_eval_');
     await service.postRaw({ ...envelope, data: evalchemy });
     let text = await registry.metrics();
-    expect(text).toContain('vllm_eval_exact_match{task="custom_task_1",model_tag="m1"} 0.6');
-    expect(text).toContain('vllm_eval_accuracy_avg{task="AIME24",model_tag="m1"} 0.28');
+    expect(text).toContain('vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="m1"} 0.6');
+    expect(text).toContain('vllm_eval_accuracy_avg{task="AIME24",filter="none",model_tag="m1"} 0.28');
     // The earlier images post their own standardized document after the raw one: it replaces the derived one.
     await service.postStandardized({ ...envelope, data: { results: { custom_task_1: { exact_match: 0.65 } } } });
     text = await registry.metrics();
-    expect(text).toContain('vllm_eval_exact_match{task="custom_task_1",model_tag="m1"} 0.65');
+    expect(text).toContain('vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="m1"} 0.65');
     expect(text).not.toContain('vllm_eval_accuracy_avg');
     expect(text).not.toContain('vllm_eval_accuracy{');
     const json = await registry.getMetricsAsJSON();
-    expect(json.find((m) => m.name === 'vllm_eval_exact_match')?.values).toEqual([{ labels: { task: 'custom_task_1', model_tag: 'm1' }, value: 0.65 }]);
+    expect(json.find((m) => m.name === 'vllm_eval_exact_match')?.values).toEqual([{ labels: { task: 'custom_task_1', filter: 'none', model_tag: 'm1' }, value: 0.65 }]);
   });
 
   it('keeps one series per (task, model): the newest result wins whatever the posting order', async () => {
@@ -56,8 +56,8 @@ describe.each(DB_KINDS)('results exporter (%s)', (kind) => {
     await post('c', '2026-05-01T12:00:00Z', 0.15, 'm4');
     const text = await registry.metrics();
     expect(text.split('\n').filter((l) => l.startsWith('vllm_eval_exact_match{task="t"'))).toEqual([
-      'vllm_eval_exact_match{task="t",model_tag="m3"} 0.2',
-      'vllm_eval_exact_match{task="t",model_tag="m4"} 0.15',
+      'vllm_eval_exact_match{task="t",filter="none",model_tag="m3"} 0.2',
+      'vllm_eval_exact_match{task="t",filter="none",model_tag="m4"} 0.15',
     ]);
   });
 

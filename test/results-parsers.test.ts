@@ -20,30 +20,44 @@ const paths = (data: any) => Object.fromEntries(flattenMetrics(normalizeStandard
 describe('lm-evaluation-harness', () => {
   const out = parse('lm-eval', fixture('lm-eval-results.json'));
 
-  it('keeps the primary filter under the bare metric name and other filters with their suffix', () => {
+  it('normalises metric,filter keys: bare names when unfiltered, {filter: value} with the filters declared in meta', () => {
     expect(out.results.gsm8k).toEqual({
-      exact_match: 0.7202426080363912,
-      exact_match_stderr: 0.012366780838219734,
-      'exact_match,flexible-extract': 0.7285822592873389,
-      'exact_match_stderr,flexible-extract': 0.012249002026150573,
+      exact_match: { 'strict-match': 0.7202426080363912, 'flexible-extract': 0.7285822592873389 },
+      exact_match_stderr: { 'strict-match': 0.012366780838219734, 'flexible-extract': 0.012249002026150573 },
     });
-    // "none" is primary; a non-numeric stderr ("N/A") is dropped, never stored as NaN.
+    expect((out.meta as any).filters).toEqual({ gsm8k: ['strict-match', 'flexible-extract'] });
+    // `,none` is no filter; a non-numeric stderr ("N/A") is dropped, never stored as NaN.
     expect(out.results.hellaswag).toEqual({ acc: 0.5764, acc_stderr: 0.00493, acc_norm: 0.7621, acc_norm_stderr: 0.00425 });
     expect(out.results.arc_easy).toEqual({ acc: 0.81, acc_norm: 0.77, acc_norm_stderr: 0.0423 });
+    expect(JSON.stringify(out.results)).not.toMatch(/,none|,strict/);
   });
 
   it('fills meta and performance from the run, and never keeps an api key from model_args', () => {
     expect(out.meta).toMatchObject({ benchmark_name: 'bench', tool: 'lm-evaluation-harness', n_shot: { gsm8k: 5 }, date: '2025-08-13T10:00:00.123Z' });
     expect(JSON.stringify(out)).not.toContain('sk-not-a-real-key');
     expect((out.meta as any).tool_model.args).toContain('api_key=[redacted]');
+    // secrets, not words: the model and endpoint arguments are kept
+    expect((out.meta as any).tool_model.args).toContain('model=Qwen/Qwen3-8B,base_url=http://vllm-qwen3-8b.vllm:8000/v1/completions,num_concurrent=8');
     expect(out.performance.summary).toEqual({ num_tasks: 3, samples: 1519, duration_s: 812.26 });
     expect(out.performance.throughput.samples_per_s).toBeCloseTo(1519 / 812.26, 6);
   });
 
-  it('exports the headline score as vllm_eval_<metric> and skips stderr', () => {
+  it('exports each filter of a score as vllm_eval_<metric>{filter}; stderr is the stat of its score, never a gauge', () => {
     const rows = flattenMetrics(normalizeStandardized(out).data!, 'bench');
-    const gsm = rows.filter((r) => r.task === 'gsm8k').map((r) => familyOf(r));
-    expect(gsm).toEqual(['vllm_eval_exact_match', null, 'vllm_eval_exact_match_flexible_extract', null]);
+    const gsm = rows.filter((r) => r.task === 'gsm8k').map((r) => [familyOf(r), r.metric, r.filter, r.stat, r.path]);
+    expect(gsm).toEqual([
+      ['vllm_eval_exact_match', 'exact_match', 'strict-match', '', 'results.gsm8k.exact_match.strict-match'],
+      ['vllm_eval_exact_match', 'exact_match', 'flexible-extract', '', 'results.gsm8k.exact_match.flexible-extract'],
+      [null, 'exact_match', 'strict-match', 'stderr', 'results.gsm8k.exact_match_stderr.strict-match'],
+      [null, 'exact_match', 'flexible-extract', 'stderr', 'results.gsm8k.exact_match_stderr.flexible-extract'],
+    ]);
+    const hs = rows.filter((r) => r.task === 'hellaswag').map((r) => [familyOf(r), r.metric, r.filter, r.stat]);
+    expect(hs).toEqual([
+      ['vllm_eval_acc', 'acc', 'none', ''],
+      [null, 'acc', 'none', 'stderr'],
+      ['vllm_eval_acc_norm', 'acc_norm', 'none', ''],
+      [null, 'acc_norm', 'none', 'stderr'],
+    ]);
   });
 
   it('names the field when the document is not lm-eval output', () => {
@@ -61,9 +75,20 @@ describe('evalchemy', () => {
     const out = parse('evalchemy', fixture('evalchemy-results.json'));
     expect(out.meta.tool).toBe('evalchemy');
     expect(out.results.custom_task_1).toEqual({ exact_match: 0.6, exact_match_stderr: 0.24494897427831783 });
-    expect(out.results.custom_task_2).toEqual({ exact_match: 0.4, exact_match_stderr: 0.2449489742783178 });
-    expect(out.results.AIME24).toEqual({ accuracy: 0.3, accuracy_avg: 0.2833, accuracy_std_err: 0.0212 });
+    expect(out.results.custom_task_2).toEqual({ exact_match: { whitespace_cleanup: 0.4 }, exact_match_stderr: { whitespace_cleanup: 0.2449489742783178 } });
+    expect(out.results.AIME24).toEqual({ accuracy: 0.3, accuracy_avg: 0.2833, accuracy_std_err: 0.0212, num_total: 30 });
     expect(paths(out)['results.custom_task_1.exact_match']).toBe(0.6);
+    const rows = flattenMetrics(normalizeStandardized(out).data!, 'bench');
+    const exported = rows.filter((r) => r.group === 'score' && familyOf(r)).map((r) => `${familyOf(r)}{${r.task},${r.filter}}`);
+    expect(exported).toEqual([
+      'vllm_eval_exact_match{custom_task_1,none}',
+      'vllm_eval_exact_match{custom_task_2,whitespace_cleanup}',
+      'vllm_eval_accuracy{AIME24,none}',
+      'vllm_eval_accuracy_avg{AIME24,none}',
+    ]);
+    // evalchemy's accuracy_std_err is a stderr and num_total a count: kept, never scores
+    expect(rows.find((r) => r.path === 'results.AIME24.accuracy_std_err')).toMatchObject({ metric: 'accuracy', stat: 'stderr' });
+    expect(rows.find((r) => r.path === 'results.AIME24.num_total')).toMatchObject({ metric: 'num_total', stat: 'detail' });
   });
 });
 
@@ -141,6 +166,13 @@ describe('BenchOps runner', () => {
     const out = parse('benchops-runner', fixture('benchops-runner-task.json'));
     expect(out.results.custom_task_1).toEqual({ exact_match: 0.6, exact_match_stderr: 0.2449, samples: 5 });
     expect(out).not.toHaveProperty('samples');
+    // samples is a count: a detail of the task, not a gauge named vllm_eval_samples
+    const rows = flattenMetrics(normalizeStandardized(out).data!, 'bench');
+    expect(rows.filter((r) => r.task === 'custom_task_1').map((r) => [r.metric, r.stat, familyOf(r)])).toEqual([
+      ['exact_match', '', 'vllm_eval_exact_match'],
+      ['exact_match', 'stderr', null],
+      ['samples', 'detail', null],
+    ]);
   });
 
   it('rejects another format version and missing sections, naming them', () => {
@@ -179,9 +211,9 @@ describe('standardized shape', () => {
       'mmlu',
     );
     expect(rows).toEqual([
-      { path: 'results.accuracy', group: 'score', task: 'mmlu', metric: 'accuracy', stat: '', value: 0.61 },
-      { path: 'performance.latency.p50_ms', group: 'latency', task: 'mmlu', metric: 'p50_ms', stat: '', value: 41 },
-      { path: 'performance.throughput.tokens_per_s', group: 'throughput', task: 'mmlu', metric: 'tokens_per_s', stat: '', value: 1530 },
+      { path: 'results.accuracy', group: 'score', task: 'mmlu', metric: 'accuracy', filter: 'none', stat: '', value: 0.61 },
+      { path: 'performance.latency.p50_ms', group: 'latency', task: 'mmlu', metric: 'p50_ms', filter: '', stat: '', value: 41 },
+      { path: 'performance.throughput.tokens_per_s', group: 'throughput', task: 'mmlu', metric: 'tokens_per_s', filter: '', stat: '', value: 1530 },
     ]);
   });
 });

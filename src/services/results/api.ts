@@ -4,17 +4,24 @@
  * processes: `ResultsClient` (client.ts); `resultsApi(ctx)` picks one.
  */
 export interface ResultPost {
-  /** Generated (a UUID) when missing or null. No `/`, `?`, `#`, `%` or spaces (it is part of the pk, a path segment). */
+  /**
+   * Missing, null or '': generated (a UUID), or the run id of an earlier post this one joins (the identical document
+   * re-posted, or the raw/standardized other half of the run). Any printable text; the pk spells `/?#%\` and spaces `_`.
+   */
   run_id?: string | null;
+  /** Any printable text (e.g. "Standard Evalchemy"), kept as given; the pk spells it safely (`Standard_Evalchemy`). */
   benchmark_name: string;
   /** Any JSON for raw inputs; `{meta, results, performance}` for standardized outputs (missing sections become {}). */
   data: Record<string, unknown>;
-  /** ISO-8601; defaults to now. Kept verbatim in the pk. */
-  timestamp?: string;
+  /** ISO-8601, a real date and time; stored (and part of the pk) as UTC `YYYY-MM-DDTHH:MM:SS[.fff]Z`; defaults to now. */
+  timestamp?: string | null;
   model_id: string;
   /** Defaults to model_id. */
-  tokenizer_id?: string;
-  /** The producing tool; known tools (lm-eval, evalchemy, vllm-bench, guidellm, benchops-runner) get parsed. */
+  tokenizer_id?: string | null;
+  /**
+   * The producing tool; known tools (lm-eval, evalchemy, vllm-bench, guidellm, benchops-runner) get parsed, and so does
+   * data of a known tool's shape under any other label (the evalchemy image says `curator`).
+   */
   source: string;
 }
 
@@ -36,11 +43,17 @@ export interface SaveResult extends ResultSummary {
   /** False when the identical document was already stored (idempotent re-post). */
   created: boolean;
   /**
-   * Raw inputs only: what happened to the standardized document under the same pk. `parser` null: the source is
-   * not a known tool. `stored` false with `error`: the data did not have the tool's shape (the raw input is kept);
-   * with `reason: "explicit"`: a standardized document was posted explicitly for this pk and is kept.
+   * Where the run id came from: the post (`given`), new (`generated`), or an earlier post without a run id that this
+   * one joins: the identical document (`identical_post`) or the other half of the same run (`linked_post`).
    */
-  standardized?: { stored: boolean; parser: string | null; error?: string; reason?: string };
+  run_id_origin: 'given' | 'generated' | 'identical_post' | 'linked_post';
+  /**
+   * Raw inputs only: what happened to the standardized document under the same pk. `parser` null: neither the source
+   * nor the data's shape is a known tool's. `selected_by`: whether the source or the shape chose the parser. `stored`
+   * false with `error`: the data did not have the tool's shape (the raw input is kept); with `reason: "explicit"`: a
+   * standardized document was posted explicitly for this pk and is kept.
+   */
+  standardized?: { stored: boolean; parser: string | null; selected_by?: 'source' | 'shape'; error?: string; reason?: string };
 }
 
 /** `GET /raw_input/{pk}`, `GET /standardized_output/{pk}`. */
@@ -83,6 +96,9 @@ export interface ComparedMetric {
   group: 'score' | 'latency' | 'throughput' | 'summary';
   task: string;
   metric: string;
+  /** A score's lm-eval filter (`none` when unfiltered); '' for performance figures. */
+  filter: string;
+  /** Latency stat; for scores '' (the score), `stderr`, `std` or `detail` (a count or time: no better direction). */
   stat: string;
   higher_is_better: boolean;
   /** pk → value (null: absent from that result). */
@@ -102,7 +118,9 @@ export interface HistoryQuery {
   /** A path (`results.gsm8k.exact_match`, `performance.latency.ttft_ms.p99`) or a metric name (`exact_match`, `ttft_ms`). */
   metric: string;
   task?: string;
-  /** Latency stat when `metric` is a name (`p99`, `mean`…). */
+  /** A score's filter (`none`, `strict-match`…). */
+  filter?: string;
+  /** Latency stat when `metric` is a name (`p99`, `mean`…); for scores `stderr`, `std`, `detail` (omitted: the scores). */
   stat?: string;
   benchmark_name?: string;
   since?: string;
@@ -118,6 +136,7 @@ export interface HistoryPoint {
   timestamp: string;
   path: string;
   task: string;
+  filter: string;
   stat: string;
   value: number;
 }

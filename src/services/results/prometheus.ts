@@ -1,7 +1,8 @@
 /**
  * Scores and performance figures as Prometheus gauges, read from the database at scrape time so every replica
- * exports the same values: `vllm_eval_<metric>{task, model_tag}` (seed 004's alert rules and dashboards query
- * e.g. `vllm_eval_exact_match{task='custom_task_1'}`), `benchops_perf_<latency>{model_tag, benchmark, stat}`
+ * exports the same values: `vllm_eval_<metric>{task, filter, model_tag}` (seed 004's alert rules and dashboards query
+ * e.g. `vllm_eval_exact_match{task='custom_task_1'}`; `filter` is lm-eval's filter, `none` when unfiltered, so each
+ * filter of a score is its own series and stderr, counts and breakdowns are never gauges: scores.ts), `benchops_perf_<latency>{model_tag, benchmark, stat}`
  * (e.g. `benchops_perf_ttft_ms{stat="p99"}`), `benchops_perf_<throughput>{model_tag, benchmark}` and
  * `benchops_perf_summary_<count>{model_tag, benchmark}`.
  *
@@ -18,7 +19,7 @@ import { latestAll } from './repository.ts';
 const MAX_SERIES = 50_000;
 
 const LABELS: Record<string, string[]> = {
-  score: ['task', 'model_tag'],
+  score: ['task', 'filter', 'model_tag'],
   latency: ['model_tag', 'benchmark', 'stat'],
   throughput: ['model_tag', 'benchmark'],
   summary: ['model_tag', 'benchmark'],
@@ -36,7 +37,7 @@ type Row = Awaited<ReturnType<typeof latestAll>>[number];
 function labelsOf(r: Row): Record<string, string> {
   switch (r.group) {
     case 'score':
-      return { task: r.task, model_tag: r.modelId };
+      return { task: r.task, filter: r.filter || 'none', model_tag: r.modelId };
     case 'latency':
       return { model_tag: r.modelId, benchmark: r.task, stat: r.stat };
     default:

@@ -1,17 +1,27 @@
 /** SQL for the results tables; every function takes the Db or the transaction handle it runs in. */
-import { and, asc, count, desc, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, gte, inArray, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../core/db/client.ts';
 import type { ResultFilter, ResultSummary } from './api.ts';
 import { latestSeries, metricValues, rawInputs, standardizedOutputs } from './schema.ts';
 import { familyOf, type MetricRow } from './standard.ts';
-import { toInstant, type Envelope } from './validation.ts';
+import { toInstant } from './timestamp.ts';
+import type { Envelope } from './validation.ts';
 
 export type Collection = typeof rawInputs | typeof standardizedOutputs;
 
 export interface StoredDoc {
   pk: string;
   hash: string;
+  benchmarkName: string;
   derived?: boolean;
+}
+
+/** An earlier document whose run a post without a run id joins. */
+export interface RunRef {
+  pk: string;
+  runId: string;
+  timestamp: string;
+  ts: Date;
 }
 
 const summaryColumns = (t: Collection) => ({
@@ -44,6 +54,8 @@ export async function insertDoc(
     ts: env.ts,
     data,
     hash,
+    runIdGenerated: env.run_id_generated,
+    timestampGenerated: env.timestamp_generated,
   };
   if (t === standardizedOutputs) Object.assign(row, { derived: extra.derived ?? false, parser: extra.parser ?? null });
   const r = await db.insert(t).values(row).onConflictDoNothing().returning({ pk: t.pk });
@@ -51,10 +63,65 @@ export async function insertDoc(
 }
 
 export async function findDoc(db: DbOrTx, t: Collection, pk: string, forUpdate = false): Promise<StoredDoc | undefined> {
-  const cols: any = { pk: t.pk, hash: t.hash };
+  const cols: any = { pk: t.pk, hash: t.hash, benchmarkName: t.benchmarkName };
   if (t === standardizedOutputs) cols.derived = standardizedOutputs.derived;
   const q = db.select(cols).from(t).where(eq(t.pk, pk));
   const rows = (forUpdate ? await q.for('update') : await q) as StoredDoc[];
+  return rows[0];
+}
+
+/** Serialises posts without a run id of one benchmark and model (their lookups and inserts), across replicas. */
+export async function lockRun(db: DbOrTx, env: Envelope): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`benchops:results:${env.benchmark_name}\u0001${env.model_id}`}, 0))`);
+}
+
+const runRef = (t: Collection) => ({ pk: t.pk, runId: t.runId, timestamp: t.timestamp, ts: t.ts });
+
+/** The same timestamp when the post gave one; else an earlier post that gave none either, at most `windowS` ago. */
+const sameTime = (t: Collection, env: Envelope, windowS: number): SQL =>
+  env.timestamp_generated
+    ? and(eq(t.timestampGenerated, true), gt(t.createdAt, sql`now() - make_interval(secs => ${windowS})`))!
+    : and(eq(t.timestamp, env.timestamp), eq(t.timestampGenerated, false))!;
+
+/** An identical document posted earlier without a run id (same data, names and time): re-posting it is a no-op. */
+export async function findIdentical(db: DbOrTx, t: Collection, env: Envelope, hash: string): Promise<RunRef | undefined> {
+  const time = env.timestamp_generated ? eq(t.timestampGenerated, true) : and(eq(t.timestamp, env.timestamp), eq(t.timestampGenerated, false));
+  const rows = await db
+    .select(runRef(t))
+    .from(t)
+    .where(and(eq(t.hash, hash), eq(t.benchmarkName, env.benchmark_name), eq(t.runIdGenerated, true), time))
+    .orderBy(desc(t.createdAt))
+    .limit(1);
+  return rows[0];
+}
+
+/**
+ * The other half of a post pair: images post the raw and the standardized document of one run separately, both
+ * without a run id. The newest document of the other collection with the same benchmark, model and timestamp (or,
+ * with no timestamp, posted in the last `windowS` seconds) whose pk has no counterpart yet (for a raw one: none, or
+ * only a derived one) gives the run id, so both share one pk.
+ */
+export async function findCounterpart(db: DbOrTx, into: 'raw' | 'standardized', env: Envelope, windowS = 600): Promise<RunRef | undefined> {
+  const t: Collection = into === 'raw' ? standardizedOutputs : rawInputs;
+  const taken =
+    into === 'raw'
+      ? sql`not exists (select 1 from ${rawInputs} r where r.pk = ${t.pk})`
+      : sql`not exists (select 1 from ${standardizedOutputs} s where s.pk = ${t.pk} and s.derived = false)`;
+  const rows = await db
+    .select(runRef(t))
+    .from(t)
+    .where(
+      and(
+        eq(t.benchmarkName, env.benchmark_name),
+        eq(t.modelId, env.model_id),
+        eq(t.runIdGenerated, true),
+        sameTime(t, env, windowS),
+        into === 'raw' ? eq(standardizedOutputs.derived, false) : undefined,
+        taken,
+      ),
+    )
+    .orderBy(desc(t.createdAt))
+    .limit(1);
   return rows[0];
 }
 
@@ -98,6 +165,7 @@ export async function insertMetrics(db: DbOrTx, env: Envelope, rows: MetricRow[]
         group: r.group,
         task: r.task,
         metric: r.metric,
+        filter: r.filter,
         stat: r.stat,
         value: r.value,
         modelId: env.model_id,
@@ -111,8 +179,8 @@ export async function insertMetrics(db: DbOrTx, env: Envelope, rows: MetricRow[]
   for (const r of rows) {
     const family = familyOf(r);
     if (!family) continue;
-    const key = `${family}\u0000${r.task}\u0000${r.stat}`;
-    series.set(key, { family, group: r.group, modelId: env.model_id, task: r.task, stat: r.stat, value: r.value, ts: env.ts, pk: env.pk });
+    const key = `${family}\u0000${r.task}\u0000${r.filter}\u0000${r.stat}`;
+    series.set(key, { family, group: r.group, modelId: env.model_id, task: r.task, filter: r.filter, stat: r.stat, value: r.value, ts: env.ts, pk: env.pk });
   }
   const values = [...series.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
   for (let i = 0; i < values.length; i += CHUNK) {
@@ -120,7 +188,7 @@ export async function insertMetrics(db: DbOrTx, env: Envelope, rows: MetricRow[]
       .insert(latestSeries)
       .values(values.slice(i, i + CHUNK))
       .onConflictDoUpdate({
-        target: [latestSeries.family, latestSeries.modelId, latestSeries.task, latestSeries.stat],
+        target: [latestSeries.family, latestSeries.modelId, latestSeries.task, latestSeries.filter, latestSeries.stat],
         set: {
           value: sql`excluded.value`,
           ts: sql`excluded.ts`,
@@ -144,18 +212,23 @@ function filterWhere(t: Collection, f: ResultFilter): SQL | undefined {
   return conds.length ? and(...conds) : undefined;
 }
 
+/**
+ * One page of summaries (never `data`), in index order. The total is counted only when the page cannot tell it (a
+ * full page, or an empty page past the start); on PostgreSQL the page and the count run in parallel.
+ */
 export async function listDocs(db: DbOrTx, t: Collection, f: ResultFilter): Promise<{ items: ResultSummary[]; total: number }> {
   const where = filterWhere(t, f);
   const dir = f.order === 'asc' ? asc : desc;
-  const items = await db
-    .select(summaryColumns(t))
-    .from(t)
-    .where(where)
-    .orderBy(dir(t.ts), dir(t.pk))
-    .limit(f.limit ?? 100)
-    .offset(f.offset ?? 0);
-  const [{ n }] = await db.select({ n: count() }).from(t).where(where);
-  return { items, total: Number(n) };
+  const limit = f.limit ?? 100;
+  const offset = f.offset ?? 0;
+  const page = db.select(summaryColumns(t)).from(t).where(where).orderBy(dir(t.ts), dir(t.pk)).limit(limit).offset(offset);
+  const counted = async () => Number((await db.select({ n: count() }).from(t).where(where))[0].n);
+  if (offset === 0) {
+    const items = await page;
+    return { items, total: items.length < limit ? items.length : await counted() };
+  }
+  const [items, total] = await Promise.all([page, counted()]);
+  return { items, total };
 }
 
 export async function getDoc(db: DbOrTx, t: Collection, pk: string): Promise<{ pk: string; data: unknown } | undefined> {
@@ -175,17 +248,20 @@ export async function metricsOf(db: DbOrTx, pks: string[]) {
       group: metricValues.group,
       task: metricValues.task,
       metric: metricValues.metric,
+      filter: metricValues.filter,
       stat: metricValues.stat,
       value: metricValues.value,
     })
     .from(metricValues)
-    .where(inArray(metricValues.pk, pks));
+    .where(inArray(metricValues.pk, pks))
+    .orderBy(asc(metricValues.pk), asc(metricValues.path));
 }
 
 export interface HistoryFilter {
   modelId: string;
   metric: string;
   task?: string;
+  filter?: string;
   stat?: string;
   benchmarkName?: string;
   since?: string;
@@ -197,7 +273,10 @@ export interface HistoryFilter {
 export async function history(db: DbOrTx, f: HistoryFilter) {
   const conds: SQL[] = [eq(metricValues.modelId, f.modelId), or(eq(metricValues.path, f.metric), eq(metricValues.metric, f.metric))!];
   if (f.task) conds.push(eq(metricValues.task, f.task));
+  if (f.filter !== undefined) conds.push(eq(metricValues.filter, f.filter));
+  // A score's stderr, std and details only when asked for: a history of `acc` is the scores.
   if (f.stat !== undefined) conds.push(eq(metricValues.stat, f.stat));
+  else conds.push(notInArray(metricValues.stat, ['stderr', 'std', 'detail']));
   if (f.benchmarkName) conds.push(eq(metricValues.benchmarkName, f.benchmarkName));
   if (f.since) conds.push(gte(metricValues.ts, toInstant(f.since)));
   if (f.until) conds.push(lte(metricValues.ts, toInstant(f.until)));
@@ -210,6 +289,7 @@ export async function history(db: DbOrTx, f: HistoryFilter) {
       timestamp: standardizedOutputs.timestamp,
       path: metricValues.path,
       task: metricValues.task,
+      filter: metricValues.filter,
       stat: metricValues.stat,
       value: metricValues.value,
     })
@@ -231,11 +311,12 @@ export async function latestAll(db: DbOrTx, limit = 50_000) {
       group: latestSeries.group,
       modelId: latestSeries.modelId,
       task: latestSeries.task,
+      filter: latestSeries.filter,
       stat: latestSeries.stat,
       value: latestSeries.value,
     })
     .from(latestSeries)
-    .orderBy(asc(latestSeries.family), asc(latestSeries.modelId), asc(latestSeries.task), asc(latestSeries.stat))
+    .orderBy(asc(latestSeries.family), asc(latestSeries.modelId), asc(latestSeries.task), asc(latestSeries.filter), asc(latestSeries.stat))
     .limit(limit);
 }
 

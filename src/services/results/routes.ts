@@ -22,8 +22,15 @@ const saveResponse = summary.extend({
   status: z.literal('success'),
   saved_as: z.string(),
   created: z.boolean(),
+  run_id_origin: z.enum(['given', 'generated', 'identical_post', 'linked_post']),
   standardized: z
-    .object({ stored: z.boolean(), parser: z.string().nullable(), error: z.string().optional(), reason: z.string().optional() })
+    .object({
+      stored: z.boolean(),
+      parser: z.string().nullable(),
+      selected_by: z.enum(['source', 'shape']).optional(),
+      error: z.string().optional(),
+      reason: z.string().optional(),
+    })
     .optional(),
 });
 
@@ -48,6 +55,7 @@ const rawQuery = z.object({
 const historyQuery = pageQuery.extend({
   metric: z.string().min(1),
   task: z.string().optional(),
+  filter: z.string().optional(),
   stat: z.string().optional(),
   benchmark_name: z.string().optional(),
   since: timestampSchema.optional(),
@@ -62,6 +70,7 @@ const historyPoint = z.object({
   timestamp: z.string(),
   path: z.string(),
   task: z.string(),
+  filter: z.string(),
   stat: z.string(),
   value: z.number(),
 });
@@ -76,6 +85,7 @@ const compareResponse = z.object({
       group: z.enum(['score', 'latency', 'throughput', 'summary']),
       task: z.string(),
       metric: z.string(),
+      filter: z.string(),
       stat: z.string(),
       higher_is_better: z.boolean(),
       values: z.record(z.string(), z.number().nullable()),
@@ -84,7 +94,9 @@ const compareResponse = z.object({
   ),
 });
 
-const sourcesNote = `Known sources (parsed into a standardized document under the same pk): ${KNOWN_SOURCES.join(', ')}.`;
+const sourcesNote =
+  `Known sources (parsed into a standardized document under the same pk): ${KNOWN_SOURCES.join(', ')}. ` +
+  'Under any other source, data of a known shape (lm-eval results with versions/configs/n-shot, vLLM bench serve, GuideLLM, the BenchOps runner) is parsed too; meta.parser of the standardized document says which parser ran and why.';
 
 export async function registerResultsRoutes(app: App, service: ResultsService): Promise<void> {
   app.post(
@@ -92,7 +104,7 @@ export async function registerResultsRoutes(app: App, service: ResultsService): 
     {
       schema: {
         summary: 'Store a raw benchmark output; a known source also stores its standardized document under the same pk',
-        description: `Idempotent: the same pk with the same data answers 200 again (created=false); different data → 409. ${sourcesNote} ?standardize=false stores the raw input only.`,
+        description: `Idempotent: the same pk with the same data answers 200 again (created=false); different data → 409. Without a run_id, re-posting the identical document answers the earlier pk, and a standardized post of the same benchmark, model and timestamp joins this pk (run_id_origin says so). ${sourcesNote} ?standardize=false stores the raw input only.`,
         tags,
         body: resultPostSchema,
         querystring: rawQuery,
@@ -180,7 +192,7 @@ export async function registerResultsRoutes(app: App, service: ResultsService): 
         description: sourcesNote,
         tags,
         body: resultPostSchema,
-        response: { 200: z.object({ parser: z.string(), data: z.unknown() }) },
+        response: { 200: z.object({ parser: z.string(), selected_by: z.enum(['source', 'shape']), data: z.unknown() }) },
       },
     },
     async (req) => service.preview(req.body as any),

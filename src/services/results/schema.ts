@@ -10,27 +10,33 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' 
 
 /** Columns shared by both collections. */
 const documentColumns = () => ({
-  /** `{timestamp}-{benchmark_name}-{run_id}`, the timestamp as the client sent it. */
+  /** `{timestamp}-{benchmark_name}-{run_id}`: the normalised timestamp, names in their pk spelling (validation.ts). */
   pk: text('pk').primaryKey(),
   runId: text('run_id').notNull(),
   benchmarkName: text('benchmark_name').notNull(),
   modelId: text('model_id').notNull(),
   tokenizerId: text('tokenizer_id').notNull(),
   source: text('source').notNull(),
-  /** The timestamp string as posted (part of the pk) and its parsed instant (filters and ordering). */
+  /** The timestamp in ISO-8601 UTC (part of the pk; earlier rows: as posted) and its instant (filters and ordering). */
   timestamp: text('timestamp').notNull(),
   ts: ts('ts').notNull(),
   data: jsonb('data').notNull(),
   /** sha256 of the canonical JSON of {data, model_id, tokenizer_id, source}: idempotent re-post vs 409. */
   hash: text('hash').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
+  /** The post gave no run id (or no timestamp): a later post of the same run may join this pk (service.ts). */
+  runIdGenerated: boolean('run_id_generated').notNull().default(false),
+  timestampGenerated: boolean('timestamp_generated').notNull().default(false),
 });
 
+// Lists are ordered by (ts, pk): each filter's index ends with both, so a page is read in order, never sorted.
 export const rawInputs = pgTable('results_raw', documentColumns(), (t) => [
   index('results_raw_ts_idx').on(t.ts.desc(), t.pk.desc()),
-  index('results_raw_model_idx').on(t.modelId, t.ts.desc()),
-  index('results_raw_bench_idx').on(t.benchmarkName, t.ts.desc()),
+  index('results_raw_model_ts_pk_idx').on(t.modelId, t.ts.desc(), t.pk.desc()),
+  index('results_raw_bench_ts_pk_idx').on(t.benchmarkName, t.ts.desc(), t.pk.desc()),
+  index('results_raw_source_ts_pk_idx').on(t.source, t.ts.desc(), t.pk.desc()),
   index('results_raw_run_idx').on(t.runId),
+  index('results_raw_hash_idx').on(t.hash),
 ]);
 
 export const standardizedOutputs = pgTable(
@@ -44,9 +50,11 @@ export const standardizedOutputs = pgTable(
   },
   (t) => [
     index('results_std_ts_idx').on(t.ts.desc(), t.pk.desc()),
-    index('results_std_model_idx').on(t.modelId, t.ts.desc()),
-    index('results_std_bench_idx').on(t.benchmarkName, t.ts.desc()),
+    index('results_std_model_ts_pk_idx').on(t.modelId, t.ts.desc(), t.pk.desc()),
+    index('results_std_bench_ts_pk_idx').on(t.benchmarkName, t.ts.desc(), t.pk.desc()),
+    index('results_std_source_ts_pk_idx').on(t.source, t.ts.desc(), t.pk.desc()),
     index('results_std_run_idx').on(t.runId),
+    index('results_std_hash_idx').on(t.hash),
   ],
 );
 
@@ -64,6 +72,9 @@ export const metricValues = pgTable(
     group: text('group').notNull(),
     task: text('task').notNull(),
     metric: text('metric').notNull(),
+    /** lm-eval's filter of a score (`none` when unfiltered); '' for performance figures. */
+    filter: text('filter').notNull().default(''),
+    /** Latency stat; for scores '' (the score), `stderr`, `std` or `detail`. */
     stat: text('stat').notNull(),
     value: doublePrecision('value').notNull(),
     modelId: text('model_id').notNull(),
@@ -87,11 +98,13 @@ export const latestSeries = pgTable(
     modelId: text('model_id').notNull(),
     /** The task (scores) or the benchmark name (performance). */
     task: text('task').notNull(),
+    /** A score's filter (`none` when unfiltered); '' for performance series. */
+    filter: text('filter').notNull().default(''),
     stat: text('stat').notNull(),
     value: doublePrecision('value').notNull(),
     ts: ts('ts').notNull(),
     pk: text('pk').notNull(),
     updatedAt: ts('updated_at').notNull().default(sql`now()`),
   },
-  (t) => [primaryKey({ columns: [t.family, t.modelId, t.task, t.stat] }), index('results_latest_pk_idx').on(t.pk)],
+  (t) => [primaryKey({ columns: [t.family, t.modelId, t.task, t.filter, t.stat] }), index('results_latest_pk_idx').on(t.pk)],
 );

@@ -4,7 +4,7 @@
  */
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import type { Db } from '../../core/db/client.ts';
+import type { Db, Tx } from '../../core/db/client.ts';
 import { AppError, conflict, notFound, unprocessable } from '../../core/errors.ts';
 import type {
   ComparedMetric,
@@ -17,7 +17,7 @@ import type {
   FullResultsApi,
   SaveResult,
 } from './api.ts';
-import { ParseError, parserFor, type ParseContext } from './parsers/index.ts';
+import { PARSER_VERSION, ParseError, parserFor, selectParser, type ParseContext, type ResultParser, type SelectedBy } from './parsers/index.ts';
 import * as repo from './repository.ts';
 import { rawInputs, standardizedOutputs } from './schema.ts';
 import {
@@ -29,7 +29,11 @@ import {
   type MetricGroup,
   type StandardizedData,
 } from './standard.ts';
-import { parseEnvelope, type Envelope } from './validation.ts';
+import { TooDeepError } from './redact.ts';
+import { parseEnvelope, withRun, type Envelope } from './validation.ts';
+
+type Selected = { parser: ResultParser; selectedBy: SelectedBy };
+type Derived = { parser: string; data: StandardizedData };
 
 const hashOf = (env: Envelope, data: unknown) =>
   sha256(canonicalJson({ data, model_id: env.model_id, tokenizer_id: env.tokenizer_id, source: env.source }));
@@ -47,13 +51,14 @@ export class ResultsService implements FullResultsApi {
     private readonly log: Logger,
   ) {}
 
-  private saved(env: Envelope, created: boolean): SaveResult {
+  private saved(env: Envelope, created: boolean, origin: SaveResult['run_id_origin'] = env.run_id_generated ? 'generated' : 'given'): SaveResult {
     return {
       status: 'success',
       saved_as: env.pk,
       created,
       pk: env.pk,
       run_id: env.run_id,
+      run_id_origin: origin,
       benchmark_name: env.benchmark_name,
       model_id: env.model_id,
       tokenizer_id: env.tokenizer_id,
@@ -67,95 +72,130 @@ export class ResultsService implements FullResultsApi {
     return { benchmark_name, model_id, tokenizer_id, source, run_id, timestamp };
   }
 
-  /** Runs the source's parser; null when the source is not a known tool. Throws ParseError on a wrong shape. */
-  private derive(env: Envelope, data: unknown): { parser: string; data: StandardizedData } | null {
-    const parser = parserFor(env.source);
-    if (!parser) return null;
-    const parsed = parser.parse(data, this.context(env));
+  /** Runs the selected parser; the document's `meta.parser` says which one ran and why. Throws ParseError on a wrong shape. */
+  private derive(env: Envelope, data: unknown, sel: Selected): Derived {
+    let parsed: StandardizedData;
+    try {
+      parsed = sel.parser.parse(data, this.context(env));
+    } catch (e) {
+      if (e instanceof TooDeepError) throw new ParseError([], e.message);
+      throw e;
+    }
     const { data: normalized, issues } = normalizeStandardized(parsed);
     if (!normalized) throw new ParseError(issues[0].loc, issues[0].msg);
-    return { parser: parser.name, data: normalized };
+    normalized.meta = { ...normalized.meta, parser: { name: sel.parser.name, selected_by: sel.selectedBy, version: PARSER_VERSION } };
+    return { parser: sel.parser.name, data: normalized };
+  }
+
+  /** The derived document, or the reason the data does not have the tool's shape. */
+  private tryDerive(env: Envelope, sel: Selected): { derived?: Derived; error?: string } {
+    try {
+      return { derived: this.derive(env, env.data, sel) };
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      const error = `data.${e.path.join('.')}: ${e.message}`.replace('data.: ', 'data: ');
+      this.log.info({ pk: env.pk, parser: sel.parser.name, error }, 'raw input stored without a standardized document');
+      return { error };
+    }
+  }
+
+  /**
+   * A post without a run id joins an earlier one: the identical document (a re-post), else the other half of the run
+   * (images post raw and standardized separately, both without a run id). Runs in the transaction, under a lock.
+   */
+  private async joinEarlier(tx: Tx, env: Envelope, into: 'raw' | 'standardized', hash: string) {
+    if (!env.run_id_generated) return undefined;
+    await repo.lockRun(tx, env);
+    const same = await repo.findIdentical(tx, into === 'raw' ? rawInputs : standardizedOutputs, env, hash);
+    if (same) return { env: withRun(env, same.runId, same.timestamp, same.ts), origin: 'identical_post' as const };
+    const pair = await repo.findCounterpart(tx, into, env);
+    if (pair) return { env: withRun(env, pair.runId, pair.timestamp, pair.ts), origin: 'linked_post' as const };
+    return undefined;
+  }
+
+  /** The pk is taken by another benchmark whose name has the same pk spelling (`a b` and `a_b`). */
+  private checkSameName(existing: repo.StoredDoc | undefined, env: Envelope, what: string): void {
+    if (existing && existing.benchmarkName !== env.benchmark_name) {
+      throw conflict(`Result ${env.pk} already exists in ${what} for benchmark ${JSON.stringify(existing.benchmarkName)}; give a run_id`);
+    }
   }
 
   async postRaw(body: ResultPost, opts: PostRawOptions = {}): Promise<SaveResult> {
-    const env = parseEnvelope(body);
-    const hash = hashOf(env, env.data);
+    const first = parseEnvelope(body);
+    const hash = hashOf(first, first.data);
+    const sel = opts.standardize === false ? undefined : selectParser(first.source, first.data);
     // Parse before the transaction: pure CPU, and a wrong shape must not leave anything half-stored.
-    let derived: { parser: string; data: StandardizedData } | null = null;
-    let parseError: string | undefined;
-    const parser = opts.standardize === false ? undefined : parserFor(env.source);
-    if (parser) {
-      try {
-        derived = this.derive(env, env.data);
-      } catch (e) {
-        if (!(e instanceof ParseError)) throw e;
-        parseError = `data.${e.path.join('.')}: ${e.message}`.replace('data.: ', 'data: ');
-        this.log.info({ pk: env.pk, parser: parser.name, error: parseError }, 'raw input stored without a standardized document');
-      }
-    }
-    const stdHash = derived ? hashOf(env, derived.data) : '';
-    const rows = derived ? flattenMetrics(derived.data, env.benchmark_name) : [];
+    let parsed = sel ? this.tryDerive(first, sel) : {};
     return this.db.transaction(async (tx) => {
-      let created = await repo.insertDoc(tx, rawInputs, env, env.data, hash);
+      const joined = await this.joinEarlier(tx, first, 'raw', hash);
+      const env = joined?.env ?? first;
+      // The run id and timestamp are part of the derived document's meta: derive again under the joined ones.
+      if (joined && sel) parsed = this.tryDerive(env, sel);
+      const { derived, error: parseError } = parsed;
+      const created = await repo.insertDoc(tx, rawInputs, env, env.data, hash);
       if (!created) {
         const existing = await repo.findDoc(tx, rawInputs, env.pk);
-        if (existing && existing.hash !== hash) {
-          throw conflict(`Result ${env.pk} already exists in raw_input with different data`);
-        }
-        created = false;
+        this.checkSameName(existing, env, 'raw_input');
+        if (existing && existing.hash !== hash) throw conflict(`Result ${env.pk} already exists in raw_input with different data`);
       }
-      const out = this.saved(env, created);
-      if (!parser) {
+      const out = this.saved(env, created, joined?.origin);
+      if (!sel) {
         if (opts.standardize !== false) out.standardized = { stored: false, parser: null };
         return out;
       }
       if (!derived) {
-        out.standardized = { stored: false, parser: parser.name, error: parseError };
+        out.standardized = { stored: false, parser: sel.parser.name, selected_by: sel.selectedBy, error: parseError };
         return out;
       }
+      const stdHash = hashOf(env, derived.data);
+      const rows = flattenMetrics(derived.data, env.benchmark_name);
+      const info = { parser: derived.parser, selected_by: sel.selectedBy };
       const inserted = await repo.insertDoc(tx, standardizedOutputs, env, derived.data, stdHash, { derived: true, parser: derived.parser });
       if (inserted) {
         await repo.insertMetrics(tx, env, rows);
-        out.standardized = { stored: true, parser: derived.parser };
+        out.standardized = { stored: true, ...info };
         return out;
       }
       const std = await repo.findDoc(tx, standardizedOutputs, env.pk, true);
       if (std && !std.derived) {
-        out.standardized = { stored: false, parser: derived.parser, reason: 'explicit' };
+        out.standardized = { stored: false, ...info, reason: 'explicit' };
       } else if (std && std.hash !== stdHash) {
         // A newer parser version derives a different document from the same raw input.
         await repo.replaceStandardized(tx, env, derived.data, stdHash, { derived: true, parser: derived.parser });
         await repo.insertMetrics(tx, env, rows);
-        out.standardized = { stored: true, parser: derived.parser };
+        out.standardized = { stored: true, ...info };
       } else {
-        out.standardized = { stored: true, parser: derived.parser };
+        out.standardized = { stored: true, ...info };
       }
       return out;
     });
   }
 
   async postStandardized(body: ResultPost): Promise<SaveResult> {
-    const env = parseEnvelope(body);
-    const { data, issues } = normalizeStandardized(env.data);
+    const first = parseEnvelope(body);
+    const { data, issues } = normalizeStandardized(first.data);
     if (!data) throw new AppError(422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '), 'validation', issues);
-    const hash = hashOf(env, data);
-    const rows = flattenMetrics(data, env.benchmark_name);
+    const hash = hashOf(first, data);
+    const rows = flattenMetrics(data, first.benchmark_name);
     return this.db.transaction(async (tx) => {
+      const joined = await this.joinEarlier(tx, first, 'standardized', hash);
+      const env = joined?.env ?? first;
       if (await repo.insertDoc(tx, standardizedOutputs, env, data, hash)) {
         await repo.insertMetrics(tx, env, rows);
-        return this.saved(env, true);
+        return this.saved(env, true, joined?.origin);
       }
       const existing = await repo.findDoc(tx, standardizedOutputs, env.pk, true);
       if (!existing) throw conflict(`Result ${env.pk} was written concurrently; retry`);
+      this.checkSameName(existing, env, 'standardized_output');
       if (existing.hash === hash) {
         if (existing.derived) await repo.markExplicit(tx, env.pk);
-        return this.saved(env, false);
+        return this.saved(env, false, joined?.origin);
       }
       if (!existing.derived) throw conflict(`Result ${env.pk} already exists in standardized_output with different data`);
       // An explicit document replaces the one derived from the raw input (the earlier images posted both).
       await repo.replaceStandardized(tx, env, data, hash, { derived: false, parser: null });
       await repo.insertMetrics(tx, env, rows);
-      return this.saved(env, true);
+      return this.saved(env, true, joined?.origin);
     });
   }
 
@@ -174,12 +214,17 @@ export class ResultsService implements FullResultsApi {
       tokenizer_id: r.tokenizerId,
       source: source ?? r.source,
       data: r.data,
+      run_id_generated: r.runIdGenerated,
+      timestamp_generated: r.timestampGenerated,
     };
-    const parser = parserFor(env.source);
-    if (!parser) throw unprocessable(source ? ['query', 'source'] : ['body', 'source'], `No parser for source ${JSON.stringify(env.source)}`);
-    let derived: { parser: string; data: StandardizedData };
+    // An explicit `source` must name a parser; the stored one may also be recognised by the data's shape.
+    const sel = source ? (parserFor(source) ? { parser: parserFor(source)!, selectedBy: 'source' as const } : undefined) : selectParser(r.source, r.data);
+    if (!sel) {
+      throw unprocessable(source ? ['query', 'source'] : ['body', 'source'], `No parser for source ${JSON.stringify(env.source)}, and the data has no known tool's shape`);
+    }
+    let derived: Derived;
     try {
-      derived = this.derive(env, r.data)!;
+      derived = this.derive(env, r.data, sel);
     } catch (e) {
       if (e instanceof ParseError) throw unprocessable(['body', 'data', ...e.path], e.message);
       throw e;
@@ -189,7 +234,7 @@ export class ResultsService implements FullResultsApi {
     const rows = flattenMetrics(derived.data, env.benchmark_name);
     return this.db.transaction(async (tx) => {
       const out = this.saved(stdEnv, false);
-      out.standardized = { stored: true, parser: derived.parser };
+      out.standardized = { stored: true, parser: derived.parser, selected_by: sel.selectedBy };
       if (await repo.insertDoc(tx, standardizedOutputs, stdEnv, derived.data, hash, { derived: true, parser: derived.parser })) {
         await repo.insertMetrics(tx, stdEnv, rows);
         out.created = true;
@@ -209,12 +254,13 @@ export class ResultsService implements FullResultsApi {
   }
 
   /** Parses without storing (what POST /raw_input would derive). */
-  preview(body: ResultPost): { parser: string; data: StandardizedData } {
+  preview(body: ResultPost): { parser: string; selected_by: SelectedBy; data: StandardizedData } {
     const env = parseEnvelope(body);
+    const sel = selectParser(env.source, env.data);
+    if (!sel) throw unprocessable(['body', 'source'], `No parser for source ${JSON.stringify(env.source)}, and the data has no known tool's shape`);
     try {
-      const d = this.derive(env, env.data);
-      if (!d) throw unprocessable(['body', 'source'], `No parser for source ${JSON.stringify(env.source)}`);
-      return d;
+      const d = this.derive(env, env.data, sel);
+      return { ...d, selected_by: sel.selectedBy };
     } catch (e) {
       if (e instanceof ParseError) throw unprocessable(['body', 'data', ...e.path], e.message);
       throw e;
@@ -252,9 +298,13 @@ export class ResultsService implements FullResultsApi {
     if (missing.length) throw notFound(`Standardized output not found: ${missing.join(', ')}`);
     const rows = await repo.metricsOf(this.db, unique);
     const [baseline, ...others] = unique;
-    const byPath = new Map<string, ComparedMetric>();
+    // Paired by what a number is (task, metric, filter, stat), not where it sits: `acc,none` and `acc` are one score.
+    const byId = new Map<string, ComparedMetric>();
+    const order = new Map(unique.map((pk, i) => [pk, i]));
+    rows.sort((a, b) => order.get(a.pk)! - order.get(b.pk)!);
     for (const r of rows) {
-      let m = byPath.get(r.path);
+      const id = `${r.group}\u0000${r.task}\u0000${r.metric}\u0000${r.filter}\u0000${r.stat}`;
+      let m = byId.get(id);
       if (!m) {
         const group = r.group as MetricGroup;
         m = {
@@ -262,16 +312,17 @@ export class ResultsService implements FullResultsApi {
           group,
           task: r.task,
           metric: r.metric,
+          filter: r.filter,
           stat: r.stat,
-          higher_is_better: higherIsBetter({ group, metric: r.metric }),
+          higher_is_better: higherIsBetter({ group, metric: r.metric, stat: r.stat }),
           values: Object.fromEntries(unique.map((pk) => [pk, null])),
           deltas: {},
         };
-        byPath.set(r.path, m);
+        byId.set(id, m);
       }
-      m.values[r.pk] = r.value;
+      if (m.values[r.pk] === null) m.values[r.pk] = r.value;
     }
-    for (const m of byPath.values()) {
+    for (const m of byId.values()) {
       const base = m.values[baseline];
       for (const pk of others) {
         const v = m.values[pk];
@@ -283,11 +334,12 @@ export class ResultsService implements FullResultsApi {
         m.deltas[pk] = {
           absolute,
           relative: base === 0 ? null : absolute / Math.abs(base),
-          improved: absolute === 0 ? null : absolute > 0 === m.higher_is_better,
+          // a count or a time has no better direction
+          improved: absolute === 0 || m.stat === 'detail' ? null : absolute > 0 === m.higher_is_better,
         };
       }
     }
-    const metrics = [...byPath.values()].sort(
+    const metrics = [...byId.values()].sort(
       (a, b) => GROUP_ORDER[a.group] - GROUP_ORDER[b.group] || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
     );
     return { baseline, results: unique.map((pk) => summaries.find((s) => s.pk === pk)!), metrics };
@@ -299,6 +351,7 @@ export class ResultsService implements FullResultsApi {
       modelId,
       metric: q.metric,
       task: q.task,
+      filter: q.filter,
       stat: q.stat,
       benchmarkName: q.benchmark_name,
       since: q.since,

@@ -4,13 +4,16 @@
  *
  * - `meta`: free-form key/values; `meta.benchmark_name` is the page title.
  * - `results`: scores per task, `{<task>: {<metric>: number, <metric>_stderr: number, …}}`; a number directly under
- *   `results` (`{"accuracy": 0.61}`) is a score of the task named like the benchmark.
+ *   `results` (`{"accuracy": 0.61}`) is a score of the task named like the benchmark. Which numbers are scores (and
+ *   which are counts, standard errors or breakdowns): scores.ts.
  * - `performance.latency`: `{<name>_ms: {mean, median, std, p50, p90, p95, p99, …}}` (milliseconds), or plain numbers.
  * - `performance.throughput`: `{request_throughput (req/s), output_throughput (tok/s), total_token_throughput (tok/s), …}`.
  * - `performance.summary`: counts and totals (`completed`, `failed`, `duration_s`, `total_input_tokens`, …).
  */
 import { createHash } from 'node:crypto';
 import type { ValidationIssue } from '../../core/errors.ts';
+import { TooDeepError, WALK_LIMIT } from './redact.ts';
+import { scoreRows } from './scores.ts';
 
 export interface StandardizedData {
   meta: Record<string, unknown>;
@@ -33,6 +36,9 @@ export interface MetricRow {
   group: MetricGroup;
   task: string;
   metric: string;
+  /** lm-eval's filter of a score (`none` when unfiltered); '' for performance figures. */
+  filter: string;
+  /** Latency statistic (`p99`, `mean`…); for scores '' (the score), `stderr`, `std` or `detail` (a count, a time). */
   stat: string;
   value: number;
 }
@@ -70,16 +76,41 @@ export function normalizeStandardized(data: unknown, loc: (string | number)[] = 
   return issues.length ? { issues } : { data: out as StandardizedData, issues };
 }
 
-/** JSON with object keys sorted at every level: equal documents give equal text whatever the key order. */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (isPlainObject(v)) {
-    const keys = Object.keys(v)
-      .filter((k) => v[k] !== undefined)
-      .sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+/** How deep `data` may nest (`{"a":1}` is 1 level): deeper posts are refused with a 422 (documented in the README). */
+export const MAX_DATA_DEPTH = 64;
+
+/** The path to the first value nested deeper than `limit` levels, or null. Iterative: depth costs no stack. */
+export function tooDeepAt(v: unknown, limit = MAX_DATA_DEPTH): (string | number)[] | null {
+  // Each entry links to its parent, so the path is built only for the answer, never copied per node.
+  type Entry = { v: unknown; depth: number; key: string | number; up: Entry | null };
+  const stack: Entry[] = [{ v, depth: 0, key: '', up: null }];
+  while (stack.length) {
+    const e = stack.pop()!;
+    if (typeof e.v !== 'object' || e.v === null) continue;
+    if (e.depth + 1 > limit) {
+      const path: (string | number)[] = [];
+      for (let x: Entry | null = e; x && x.up; x = x.up) path.unshift(x.key);
+      return path;
+    }
+    const children: [string | number, unknown][] = Array.isArray(e.v) ? e.v.map((c, i) => [i, c]) : Object.entries(e.v);
+    for (const [k, c] of children) if (typeof c === 'object' && c !== null) stack.push({ v: c, depth: e.depth + 1, key: k, up: e });
   }
-  return JSON.stringify(v ?? null);
+  return null;
+}
+
+/**
+ * JSON with object keys sorted at every level: equal documents give equal text whatever the key order.
+ * Bounded: throws TooDeepError past WALK_LIMIT levels (posts are refused long before, at MAX_DATA_DEPTH).
+ */
+export function canonicalJson(v: unknown, depth = 0): string {
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v ?? null) ?? 'null';
+  if (depth >= WALK_LIMIT) throw new TooDeepError(WALK_LIMIT);
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x, depth + 1)).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k], depth + 1)}`).join(',')}}`;
 }
 
 export function sha256(text: string): string {
@@ -102,27 +133,31 @@ function walk(v: unknown, keys: string[], leaf: (keys: string[], value: number) 
   for (const [k, child] of Object.entries(v)) walk(child, [...keys, k], leaf, depth + 1);
 }
 
-/** Every number of `results` and `performance.{latency,throughput,summary}`; arrays are not read. */
+/**
+ * The metric rows of a standardized document: the declared scores of `results` (with their stderr and details; see
+ * scores.ts) and every number of `performance.{latency,throughput,summary}`; arrays are not read.
+ */
 export function flattenMetrics(data: StandardizedData, benchmarkName: string): MetricRow[] {
   const rows: MetricRow[] = [];
   const seen = new Set<string>();
   const push = (r: MetricRow) => {
-    if (seen.has(r.path)) return;
+    // one row per path, and one per metric identity (`acc` and `acc,none` of one task are the same score)
+    const id = `${r.group}\u0000${r.task}\u0000${r.metric}\u0000${r.filter}\u0000${r.stat}`;
+    if (seen.has(r.path) || seen.has(id)) return;
     seen.add(r.path);
+    seen.add(id);
     rows.push(r);
   };
-  walk(data.results, [], (keys, value) => {
-    const [task, ...rest] = keys.length > 1 ? keys : [benchmarkName, ...keys];
-    push({ path: ['results', ...keys].join('.'), group: 'score', task, metric: rest.join('.'), stat: '', value });
-  });
+  const meta = isPlainObject(data.meta) ? data.meta : {};
+  for (const r of scoreRows(data.results, meta, benchmarkName)) push(r);
   const perf = data.performance;
   walk(perf.latency, [], (keys, value) => {
     const [metric, ...stat] = keys;
-    push({ path: ['performance', 'latency', ...keys].join('.'), group: 'latency', task: benchmarkName, metric, stat: stat.join('.'), value });
+    push({ path: ['performance', 'latency', ...keys].join('.'), group: 'latency', task: benchmarkName, metric, filter: '', stat: stat.join('.'), value });
   });
   for (const group of ['throughput', 'summary'] as const) {
     walk(perf[group], [], (keys, value) => {
-      push({ path: ['performance', group, ...keys].join('.'), group, task: benchmarkName, metric: keys.join('.'), stat: '', value });
+      push({ path: ['performance', group, ...keys].join('.'), group, task: benchmarkName, metric: keys.join('.'), filter: '', stat: '', value });
     });
   }
   return rows;
@@ -138,15 +173,15 @@ export function promName(s: string): string {
 }
 
 /**
- * The exported family of a row, or null when it is not exported (stderr companions, summary counters of other
- * shapes): scores → `vllm_eval_<metric>{task, model_tag}` (seed 004), latency →
+ * The exported family of a row, or null when it is not exported (a score's stderr, std or details): scores →
+ * `vllm_eval_<metric>{task, filter, model_tag}` (seed 004), latency →
  * `benchops_perf_<metric>{model_tag, benchmark, stat}`, throughput → `benchops_perf_<metric>{model_tag, benchmark}`,
  * summary → `benchops_perf_summary_<metric>{model_tag, benchmark}`.
  */
-export function familyOf(row: Pick<MetricRow, 'group' | 'metric'>): string | null {
+export function familyOf(row: Pick<MetricRow, 'group' | 'metric' | 'stat'>): string | null {
   switch (row.group) {
     case 'score':
-      if (/(^|_)stderr($|[,_.])/.test(row.metric)) return null;
+      if (row.stat !== '') return null;
       return `vllm_eval_${promName(row.metric)}`;
     case 'latency':
       return `benchops_perf_${promName(row.metric)}`;
@@ -158,54 +193,11 @@ export function familyOf(row: Pick<MetricRow, 'group' | 'metric'>): string | nul
 }
 
 /** Whether a larger value is an improvement (latencies and failures: smaller is better). */
-export function higherIsBetter(row: Pick<MetricRow, 'group' | 'metric'>): boolean {
+export function higherIsBetter(row: Pick<MetricRow, 'group' | 'metric'> & { stat?: string }): boolean {
   if (row.group === 'latency') return false;
+  if (row.group === 'score' && (row.stat === 'stderr' || row.stat === 'std')) return false;
   if (/stderr|std_err|fail|error|errored|incomplete|duration|latency|perplexity|bits_per_byte|_ms$|_s$/.test(row.metric)) return false;
   return true;
 }
 
-/** PostgreSQL's jsonb cannot hold NUL or unpaired surrogates (generated texts can): they become U+FFFD. */
-// eslint-disable-next-line no-control-regex -- NUL is exactly what must be found
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const storable = (s: string): string => s.replace(UNSTORABLE, '\uFFFD');
-
-const SECRET_KEY = /^(api[_-]?key|apikey|access[_-]?token|auth[_-]?token|bearer[_-]?token|hf[_-]?token|token|secret|client[_-]?secret|password|passwd|authorization|openai[_-]?api[_-]?key)$/i;
-const SECRET_ARG = /\b(api[_-]?key|apikey|access[_-]?token|auth[_-]?token|hf[_-]?token|token|secret|password)=([^,\s&]+)/gi;
-
-/**
- * Tools write their invocation into their output (lm-eval's `model_args: "…,api_key=sk-…"`, headers, URLs with
- * credentials); results are readable by every viewer, so secret-looking values are replaced before storing.
- * Text PostgreSQL cannot store (NUL, unpaired surrogates) is replaced too.
- */
-export function redactSecrets(v: unknown, depth = 0): unknown {
-  if (typeof v === 'string') {
-    v = storable(v as string);
-    if (!/[=@]|bearer/i.test(v as string)) return v;
-    return (v as string)
-      .replace(SECRET_ARG, '$1=[redacted]')
-      .replace(/\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*/gi, '$1 [redacted]')
-      .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/\s:@]+:[^/\s@]+@/gi, '$1[redacted]@');
-  }
-  if (depth > 64) return v;
-  if (Array.isArray(v)) {
-    let changed = false;
-    const out = v.map((x) => {
-      const y = redactSecrets(x, depth + 1);
-      if (y !== x) changed = true;
-      return y;
-    });
-    return changed ? out : v;
-  }
-  if (isPlainObject(v)) {
-    let changed = false;
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      const y = SECRET_KEY.test(k) && typeof x === 'string' && x !== '' ? '[redacted]' : redactSecrets(x, depth + 1);
-      const key = storable(k);
-      if (y !== x || key !== k) changed = true;
-      out[key] = y;
-    }
-    return changed ? out : v;
-  }
-  return v;
-}
+export { redactSecrets } from './redact.ts';

@@ -1,82 +1,142 @@
-/** The post envelope's schema (HTTP and in-process calls share it) and the pk. */
+/**
+ * The post envelope's schema (HTTP and in-process calls share it) and the pk.
+ *
+ * Names are whatever the tools send (evaluation images post `benchmark_name: "Standard Evalchemy"` and `run_id: null`):
+ * any printable text is accepted and kept as given; the pk, a URL path segment, gets a safe spelling of it. Timestamps
+ * are checked as real dates and normalised to UTC (timestamp.ts). `data` may nest MAX_DATA_DEPTH levels.
+ */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { AppError, type ValidationIssue } from '../../core/errors.ts';
-import { redactSecrets } from './standard.ts';
+import { parseJsonSafe } from '../../core/parse.ts';
+import { redactSecrets, TooDeepError } from './redact.ts';
+import { MAX_DATA_DEPTH, tooDeepAt } from './standard.ts';
+import { isTimestamp, parseTimestamp, toInstant } from './timestamp.ts';
+
+export { isTimestamp, toInstant };
+
+/** Control characters, line/paragraph separators and unpaired surrogates: not printable, never part of a name. */
+const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
+const PRINTABLE_MSG = 'must be printable text (no control characters, NUL or unpaired surrogates)';
+
+/** Printable, not blank (or, with `empty`, exactly '' meaning "not given"), at most `max` characters. */
+const printable = (max: number, opts: { empty?: boolean } = {}) =>
+  z
+    .string()
+    .max(max)
+    .superRefine((s, ctx) => {
+      if (UNPRINTABLE.test(s)) ctx.addIssue({ code: 'custom', message: PRINTABLE_MSG });
+      else if (s.trim().length === 0 && !(opts.empty && s === '')) ctx.addIssue({ code: 'custom', message: 'must not be empty or blank' });
+    });
 
 /** Characters a pk segment may not hold: the pk is used verbatim as one URL path segment. */
-const PK_SEGMENT = /^[^/?#%\s\\]+$/;
-const PK_SEGMENT_MSG = 'must not be empty or contain /, ?, #, %, \\ or whitespace (it is part of the pk, a URL path segment)';
+const PK_UNSAFE = /[/?#%\\\s]+/g;
 
-/** ISO-8601 date-time (date alone allowed) that Date can parse. */
-export function isTimestamp(s: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(toInstant(s).getTime());
-}
+/** A name's spelling inside the pk: runs of `/ ? # % \` and whitespace become `_` (`Standard Evalchemy` → `Standard_Evalchemy`). */
+export const pkSegment = (name: string): string => name.replace(PK_UNSAFE, '_');
 
-/** The instant of an accepted timestamp; one without a zone is UTC (never the server's local time). */
-export function toInstant(s: string): Date {
-  return new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(s) ? s : /T|\s/.test(s) ? `${s.replace(' ', 'T')}Z` : `${s}T00:00:00Z`);
-}
+const timestampText = (opts: { empty?: boolean } = {}) =>
+  z
+    .string()
+    .max(64)
+    .superRefine((s, ctx) => {
+      if (opts.empty && s === '') return;
+      const p = parseTimestamp(s);
+      if ('error' in p) ctx.addIssue({ code: 'custom', message: p.error });
+    });
 
-export const timestampSchema = z.string().max(64).refine(isTimestamp, 'must be an ISO-8601 timestamp, e.g. 2025-08-13T10:00:00Z');
+/** An ISO-8601 timestamp that is a real date and time (query bounds, posts). */
+export const timestampSchema = timestampText();
 
 export const resultPostSchema = z.object({
-  run_id: z.string().max(200).regex(PK_SEGMENT, PK_SEGMENT_MSG).nullish(),
-  benchmark_name: z.string().min(1).max(200).regex(PK_SEGMENT, PK_SEGMENT_MSG),
+  /** Empty or null: generated (a UUID), unless the same document was posted before (it is then reused). */
+  run_id: printable(200, { empty: true }).nullish(),
+  benchmark_name: printable(200),
   data: z.unknown().refine((v) => v !== undefined && v !== null, 'Field required'),
-  timestamp: timestampSchema.nullish(),
-  model_id: z.string().min(1).max(500),
-  tokenizer_id: z.string().max(500).nullish(),
-  source: z.string().min(1).max(100),
+  /** Empty or null: the time of the post. */
+  timestamp: timestampText({ empty: true }).nullish(),
+  model_id: printable(500),
+  tokenizer_id: printable(500, { empty: true }).nullish(),
+  source: printable(100),
 });
 
 export interface Envelope {
   pk: string;
   run_id: string;
   benchmark_name: string;
+  /** Normalised ISO-8601 UTC (`…Z`). */
   timestamp: string;
   ts: Date;
   model_id: string;
   tokenizer_id: string;
   source: string;
   data: unknown;
+  /** The post gave no run id: this one was generated (and may be replaced by the one of an earlier identical post). */
+  run_id_generated: boolean;
+  /** The post gave no timestamp: this one is the time of the post. */
+  timestamp_generated: boolean;
 }
 
-/** `{timestamp}-{benchmark_name}-{run_id}` (SPEC 3.3). */
-export const makePk = (timestamp: string, benchmarkName: string, runId: string) => `${timestamp}-${benchmarkName}-${runId}`;
+/** `{timestamp}-{benchmark_name}-{run_id}` (SPEC 3.3), names in their pk spelling. */
+export const makePk = (timestamp: string, benchmarkName: string, runId: string) =>
+  `${timestamp}-${pkSegment(benchmarkName)}-${pkSegment(runId)}`;
+
+const invalid = (issues: ValidationIssue[]) =>
+  new AppError(422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '), 'validation', issues);
 
 /** Validates a post (throws a 422 naming each bad field) and fills the defaults: run id, timestamp, tokenizer. */
 export function parseEnvelope(body: unknown): Envelope {
   const r = resultPostSchema.safeParse(body);
   if (!r.success) {
-    const issues: ValidationIssue[] = r.error.issues.map((i) => {
-      const missing = (i.code === 'invalid_type' && /received undefined/.test(i.message)) || i.message === 'Field required';
-      return { loc: ['body', ...(i.path as (string | number)[])], msg: missing ? 'Field required' : i.message, type: missing ? 'missing' : i.code };
-    });
-    throw new AppError(422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '), 'validation', issues);
+    throw invalid(
+      r.error.issues.map((i) => {
+        const missing = (i.code === 'invalid_type' && /received undefined/.test(i.message)) || i.message === 'Field required';
+        return { loc: ['body', ...(i.path as (string | number)[])], msg: missing ? 'Field required' : i.message, type: missing ? 'missing' : i.code };
+      }),
+    );
   }
   const b = r.data;
-  const runId = b.run_id || randomUUID();
-  const timestamp = b.timestamp || new Date().toISOString();
   let data: unknown = b.data;
-  // The earlier service stored a JSON string's parsed value (clients posted json.dumps(...)).
-  if (typeof data === 'string') {
+  // The earlier service stored a JSON string's parsed value (clients posted json.dumps(...)); other text is kept.
+  if (typeof data === 'string' && /^\s*[[{]/.test(data)) {
     try {
-      data = JSON.parse(data);
+      data = parseJsonSafe(data);
     } catch {
       /* kept as a string */
     }
   }
-  data = redactSecrets(data);
+  const deep = tooDeepAt(data, MAX_DATA_DEPTH);
+  if (deep) {
+    const at = deep.slice(0, 8).join('.') + (deep.length > 8 ? '.…' : '');
+    throw invalid([{ loc: ['body', 'data'], msg: `data is nested deeper than ${MAX_DATA_DEPTH} levels (at data.${at})`, type: 'too_deep' }]);
+  }
+  try {
+    data = redactSecrets(data);
+  } catch (e) {
+    if (e instanceof TooDeepError) throw invalid([{ loc: ['body', 'data'], msg: `data is ${e.message}`, type: 'too_deep' }]);
+    throw e;
+  }
+  const runIdGenerated = !b.run_id;
+  const runId = b.run_id || randomUUID();
+  const timestampGenerated = !b.timestamp;
+  const parsed = parseTimestamp(b.timestamp || new Date().toISOString());
+  if ('error' in parsed) throw invalid([{ loc: ['body', 'timestamp'], msg: parsed.error, type: 'custom' }]);
   return {
-    pk: makePk(timestamp, b.benchmark_name, runId),
+    pk: makePk(parsed.normal, b.benchmark_name, runId),
     run_id: runId,
     benchmark_name: b.benchmark_name,
-    timestamp,
-    ts: toInstant(timestamp),
+    timestamp: parsed.normal,
+    ts: parsed.instant,
     model_id: b.model_id,
     tokenizer_id: b.tokenizer_id || b.model_id,
     source: b.source,
     data,
+    run_id_generated: runIdGenerated,
+    timestamp_generated: timestampGenerated,
   };
+}
+
+/** The envelope under another run id and timestamp (an earlier post's, which this post joins). */
+export function withRun(env: Envelope, runId: string, timestamp: string, ts: Date): Envelope {
+  return { ...env, run_id: runId, timestamp, ts, pk: makePk(timestamp, env.benchmark_name, runId) };
 }

@@ -5,37 +5,44 @@
  * "n-shot", versions, "n-samples": {<task>: {original, effective}}, higher_is_better, config: {model, model_args,
  * batch_size, limit, …}, model_name, git_hash, date, total_evaluation_time_seconds, …}`.
  *
- * Output `results.<task>`: the task's primary filter (`none`, else the first one listed) gives bare metric names
- * (`exact_match`, `exact_match_stderr`), so `vllm_eval_exact_match{task}` is the headline score; other filters keep
- * their suffix (`exact_match,flexible-extract`). Evalchemy tasks that write plain keys (`accuracy`) keep them.
+ * Output `results.<task>`: bare metric names (`acc`, `acc_stderr`) for unfiltered metrics (`acc,none`); a metric
+ * with filters is `{<filter>: value}` (`exact_match: {"strict-match": 0.72, "flexible-extract": 0.73}`), its filters
+ * listed in `meta.filters.<task>`; `meta.higher_is_better` declares the scores. So `acc,none` and a plain `acc` are
+ * one score, `vllm_eval_acc{task, filter="none"}`, and each filter is its own series. Evalchemy tasks that write plain
+ * keys (`accuracy_avg`, `num_total`) keep them; scores.ts tells scores from counts and stderr.
  */
 import { baseMeta, compact, finite, ParseError, requireObject, type ParseContext, type ResultParser } from './common.ts';
+import { redactText } from '../redact.ts';
+import { NO_FILTER } from '../scores.ts';
 import { isPlainObject, type StandardizedData } from '../standard.ts';
 
-/** Keys of a task's result that are bookkeeping, not scores. */
-const NOT_SCORES = new Set(['alias', 'name', 'sample_len', 'sample_count', 'num_samples', 'num_total', 'samples', 'n']);
-
-function taskScores(task: string, src: Record<string, unknown>): Record<string, number> {
-  const filters: string[] = [];
-  for (const k of Object.keys(src)) {
-    const i = k.indexOf(',');
-    if (i > 0 && !filters.includes(k.slice(i + 1))) filters.push(k.slice(i + 1));
-  }
-  const primary = filters.includes('none') ? 'none' : filters[0];
-  const out: Record<string, number> = {};
+/**
+ * One task's numbers with lm-eval's `metric,filter` keys normalised: a metric seen only without a filter (or with
+ * `none`) stays a number (`acc`, `acc_stderr`); one with other filters becomes `{<filter>: number}` and the task's
+ * filters are listed in `meta.filters` (scores.ts reads them as the gauge's `filter` label). Non-numbers are dropped.
+ */
+function taskScores(src: Record<string, unknown>): { scores: Record<string, unknown>; filters: string[] } {
+  const byMetric = new Map<string, Map<string, number>>();
   for (const [k, v] of Object.entries(src)) {
     const n = finite(v);
-    if (n === undefined || NOT_SCORES.has(k)) continue;
+    if (n === undefined) continue;
     const i = k.indexOf(',');
-    if (i < 0) out[k] = n;
+    const metric = i > 0 ? k.slice(0, i) : k;
+    const filter = i > 0 && i < k.length - 1 ? k.slice(i + 1) : NO_FILTER;
+    const m = byMetric.get(metric) ?? new Map<string, number>();
+    if (!m.has(filter)) m.set(filter, n);
+    byMetric.set(metric, m);
+  }
+  const scores: Record<string, unknown> = {};
+  const filters = new Set<string>();
+  for (const [metric, m] of byMetric) {
+    if (m.size === 1 && m.has(NO_FILTER)) scores[metric] = m.get(NO_FILTER);
     else {
-      const metric = k.slice(0, i);
-      const filter = k.slice(i + 1);
-      out[filter === primary ? metric : k] = n;
+      scores[metric] = Object.fromEntries(m);
+      for (const f of m.keys()) filters.add(f);
     }
   }
-  if (Object.keys(out).length === 0) throw new ParseError(['results', task], `task ${task} has no numeric metric`);
-  return out;
+  return { scores, filters: [...filters] };
 }
 
 function isoDate(v: unknown): string | undefined {
@@ -48,19 +55,22 @@ function parse(raw: unknown, ctx: ParseContext, tool: string): StandardizedData 
   const doc = requireObject(raw, [], 'lm-evaluation-harness output');
   const resultsIn = requireObject(doc.results, ['results'], 'results');
   if (Object.keys(resultsIn).length === 0) throw new ParseError(['results'], 'results has no task');
-  const results: Record<string, Record<string, number>> = {};
-  for (const [task, v] of Object.entries(resultsIn)) results[task] = taskScores(task, requireObject(v, ['results', task], `results.${task}`));
+  const results: Record<string, Record<string, unknown>> = {};
+  const filters: Record<string, string[]> = {};
+  const add = (task: string, v: Record<string, unknown>) => {
+    const t = taskScores(v);
+    if (Object.keys(t.scores).length === 0) return;
+    results[task] = t.scores;
+    if (t.filters.length) filters[task] = t.filters;
+  };
+  for (const [task, v] of Object.entries(resultsIn)) add(task, requireObject(v, ['results', task], `results.${task}`));
+  if (Object.keys(results).length === 0) {
+    const first = Object.keys(resultsIn)[0];
+    throw new ParseError(['results', first], `task ${first} has no numeric metric`);
+  }
   // Older harness versions report group aggregates separately.
   if (isPlainObject(doc.groups)) {
-    for (const [task, v] of Object.entries(doc.groups)) {
-      if (!results[task] && isPlainObject(v)) {
-        try {
-          results[task] = taskScores(task, v);
-        } catch {
-          /* a group without numbers */
-        }
-      }
-    }
+    for (const [task, v] of Object.entries(doc.groups)) if (!results[task] && isPlainObject(v)) add(task, v);
   }
   const config = isPlainObject(doc.config) ? doc.config : {};
   const nSamples = isPlainObject(doc['n-samples']) ? doc['n-samples'] : {};
@@ -74,8 +84,8 @@ function parse(raw: unknown, ctx: ParseContext, tool: string): StandardizedData 
         name: typeof doc.model_name === 'string' ? doc.model_name : undefined,
         backend: typeof config.model === 'string' ? config.model : undefined,
         source: typeof doc.model_source === 'string' ? doc.model_source : undefined,
-        // model_args may embed an API key (`api_key=…`); keep only the names, never the values of secrets.
-        args: typeof modelArgs === 'string' ? redactArgs(modelArgs) : undefined,
+        // model_args may embed an API key (`api_key=…`): secret values are replaced, other arguments kept.
+        args: typeof modelArgs === 'string' ? redactText(modelArgs) : undefined,
       }),
       config: compact({
         batch_size: config.batch_size,
@@ -83,6 +93,7 @@ function parse(raw: unknown, ctx: ParseContext, tool: string): StandardizedData 
         gen_kwargs: config.gen_kwargs,
         fewshot_as_multiturn: doc.fewshot_as_multiturn,
       }),
+      filters: Object.keys(filters).length ? filters : undefined,
       n_shot: doc['n-shot'],
       versions: doc.versions,
       n_samples: doc['n-samples'],
@@ -102,17 +113,6 @@ function parse(raw: unknown, ctx: ParseContext, tool: string): StandardizedData 
       latency: {},
     },
   };
-}
-
-/** `pretrained=x,api_key=sk-…,base_url=…` → values of key-like arguments replaced. */
-function redactArgs(args: string): string {
-  return args
-    .split(',')
-    .map((part) => {
-      const i = part.indexOf('=');
-      return i > 0 && /key|token|secret|password/i.test(part.slice(0, i)) ? `${part.slice(0, i)}=[redacted]` : part;
-    })
-    .join(',');
 }
 
 export const lmEvalParser: ResultParser = {

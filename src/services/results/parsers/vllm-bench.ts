@@ -5,9 +5,11 @@
  * max_concurrency, duration, completed, failed, total_input_tokens, total_output_tokens, request_throughput,
  * request_goodput, output_throughput, total_token_throughput, max_output_tokens_per_s, max_concurrent_requests,
  * mean_ttft_ms, median_ttft_ms, std_ttft_ms, p99_ttft_ms, … (tpot, itl, e2el), input_lens, output_lens, ttfts,
- * itls, generated_texts, errors}`. The per-request arrays are dropped (the raw document keeps them).
+ * itls, generated_texts, errors}`. The per-request arrays are dropped (the raw document keeps them). A BenchOps report's
+ * `benchops` section gives `meta.reliability: {reliable, reasons}` (the client self-check's verdict and why).
  */
 import { baseMeta, compact, finite, ParseError, pickNumbers, requireObject, type ResultParser } from './common.ts';
+import { isPlainObject } from '../standard.ts';
 
 const LATENCIES = ['ttft', 'tpot', 'itl', 'e2el'];
 
@@ -21,6 +23,17 @@ export function latencyStats(doc: Record<string, unknown>, name: string): Record
     if (m && n !== undefined) out[m[1]] = n;
   }
   return out;
+}
+
+/**
+ * BenchOps' load generator adds `benchops.reliable` and `benchops.self_check` (event-loop lag, CPU, `reasons`): a
+ * saturated client overstates latencies, and the reason says why the run was marked unreliable.
+ */
+function reliabilityOf(b: unknown): { reliable: boolean; reasons: string[] } | undefined {
+  if (!isPlainObject(b) || typeof b.reliable !== 'boolean') return undefined;
+  const sc = isPlainObject(b.self_check) ? b.self_check : {};
+  const reasons = Array.isArray(sc.reasons) ? sc.reasons.filter((r): r is string => typeof r === 'string').slice(0, 20) : [];
+  return { reliable: b.reliable, reasons };
 }
 
 export const vllmBenchParser: ResultParser = {
@@ -52,6 +65,8 @@ export const vllmBenchParser: ResultParser = {
           max_concurrency: doc.max_concurrency,
         }),
         date: doc.date,
+        reliability: reliabilityOf(doc.benchops),
+        predicted: isPlainObject(doc.benchops) && doc.benchops.predicted === true ? true : undefined,
       }),
       results: {},
       performance: {

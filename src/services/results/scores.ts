@@ -1,0 +1,95 @@
+/**
+ * Which numbers under `results` are scores. Only declared scores become `vllm_eval_<metric>{task, filter}` gauges: a
+ * number at `results.<task>.<metric>` (or `results.<metric>`, the task then being the benchmark) whose name is a metric,
+ * not a count (`num_total`, `samples`, `solved_avg`), a spread (`accuracy_std`), a standard error or a date/month
+ * breakdown (`2024-08`). lm-eval's `metric,filter` keys are read as the metric with its filter (`acc,none` → `acc`,
+ * filter `none`); a plain key has the filter `none`, so `acc` and `acc,none` are one series and compare as one.
+ * Standard errors (`acc_stderr`, `acc_stderr,none`, `accuracy_std_err`) are kept as the stat `stderr` of their metric.
+ *
+ * A document may declare more (lm-eval's shape, kept by its parser): `meta.higher_is_better.<task>` lists the task's
+ * metrics (anything else is a detail), and `meta.filters.<task>` names the filters of `results.<task>.<metric>.<filter>`.
+ * Anything deeper (per-month, per-difficulty breakdowns) stays in the document but is neither a metric row nor a gauge.
+ */
+import type { MetricRow } from './standard.ts';
+
+/** What a number under `results` is: a score, its stderr/std, a detail (count, time), or not a metric at all. */
+export type ScoreStat = '' | 'stderr' | 'std' | 'detail';
+
+export const NO_FILTER = 'none';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+/** Calendar keys: `2024-08`, `202408`, `2024-08-01`, `2024`, `2024_q3`, `aug_2024`, `august`. */
+const DATE_KEY = new RegExp(`^(?:\\d{4}(?:[-_/.]?\\d{2}){0,2}|\\d{4}[-_]?q[1-4]|${MONTH}(?:[-_ ]?\\d{2,4})?|\\d{2,4}[-_ ]?${MONTH})$`, 'i');
+
+/** Counts and bookkeeping that tools write next to their scores. */
+const DETAIL_KEY =
+  /^(?:n|k|num|count|total|samples?|sample_len|sample_count|solved|solved_avg|correct|incorrect|failed|errors?|skipped|retries|repeats?|alias|version|seed|(?:num|n)_[a-z0-9_]+|[a-z0-9_]+_(?:count|total|num|samples|seconds|secs|time|duration|tokens)|(?:total|num)_[a-z0-9_]+|duration(?:_s)?|time(?:_s)?|[a-z0-9_]+_s)$/i;
+
+const STDERR = /^(.+?)[_-](?:stderr|std_err|std_error|sem|se)$/i;
+const STD = /^(.+?)[_-](?:std|stdev|std_dev|stddev)$/i;
+
+export interface ScoreKey {
+  metric: string;
+  filter: string;
+  stat: ScoreStat;
+}
+
+/** Whether a key names a calendar period (a breakdown, never a metric or a task). */
+export const isDateKey = (k: string): boolean => DATE_KEY.test(k.trim());
+
+/** Reads one key under a task; null when the key is a breakdown (a month, a period), not a metric. */
+export function scoreKey(key: string, declared?: Set<string>): ScoreKey | null {
+  const comma = key.indexOf(',');
+  const name = comma > 0 ? key.slice(0, comma) : key;
+  const filter = comma > 0 && comma < key.length - 1 ? key.slice(comma + 1) : NO_FILTER;
+  if (isDateKey(name)) return null;
+  const se = STDERR.exec(name);
+  if (se) return { metric: se[1], filter, stat: 'stderr' };
+  const sd = STD.exec(name);
+  if (sd) return { metric: sd[1], filter, stat: 'std' };
+  if (DETAIL_KEY.test(name)) return { metric: name, filter, stat: 'detail' };
+  if (declared && !declared.has(name)) return { metric: name, filter, stat: 'detail' };
+  return { metric: name, filter, stat: '' };
+}
+
+/** Metric names a task declares (lm-eval's `higher_is_better.<task>`), if the document says. */
+function declaredOf(meta: Record<string, unknown>, task: string): Set<string> | undefined {
+  const hib = isObject(meta.higher_is_better) ? meta.higher_is_better[task] : undefined;
+  return isObject(hib) && Object.keys(hib).length ? new Set(Object.keys(hib).map((k) => k.split(',')[0])) : undefined;
+}
+
+function filtersOf(meta: Record<string, unknown>, task: string): Set<string> {
+  const f = isObject(meta.filters) ? meta.filters[task] : undefined;
+  return new Set(Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : []);
+}
+
+/** The metric rows of `results` (scores, their stderr/std, details); breakdowns are left out. */
+export function scoreRows(results: Record<string, unknown>, meta: Record<string, unknown>, benchmarkName: string): MetricRow[] {
+  const rows: MetricRow[] = [];
+  const push = (task: string, key: string, path: string, value: number, k: ScoreKey | null, filter?: string) => {
+    if (!k) return;
+    rows.push({ path, group: 'score', task, metric: k.metric, filter: filter ?? k.filter, stat: k.stat, value });
+  };
+  for (const [task, v] of Object.entries(results)) {
+    if (finite(v)) {
+      push(benchmarkName, task, `results.${task}`, v, scoreKey(task));
+      continue;
+    }
+    if (!isObject(v) || isDateKey(task)) continue;
+    const declared = declaredOf(meta, task);
+    const filters = filtersOf(meta, task);
+    for (const [key, x] of Object.entries(v)) {
+      if (finite(x)) push(task, key, `results.${task}.${key}`, x, scoreKey(key, declared));
+      else if (typeof x === 'boolean') push(task, key, `results.${task}.${key}`, x ? 1 : 0, scoreKey(key, declared));
+      else if (isObject(x) && filters.size) {
+        for (const [f, y] of Object.entries(x)) {
+          if (filters.has(f) && finite(y)) push(task, key, `results.${task}.${key}.${f}`, y, scoreKey(key, declared), f);
+        }
+      }
+    }
+  }
+  return rows;
+}
