@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { DEFAULT_PORTS, loadConfig, type Config, type ServiceName } from '../core/config.ts';
 import { logFormatFromEnv, logStreamFor } from '../platform/logging.ts';
 import { availableServices, startPlatform } from '../platform/start.ts';
+import { ensureDemoModel, withDemoDevices } from '../services/vllm/demo-model.ts';
 
 /** The services this build has (seed names without an implementation yet are not offered). */
 const AVAILABLE = availableServices();
@@ -50,6 +51,7 @@ export function registerServe(program: Command): void {
       }
       const services = names.filter((s) => s !== 'web') as ServiceName[];
       const embedded = names.length === 0;
+      if (embedded) config = withDemoDevices(config);
       const gateway = embedded || names.includes('web') || !!opts.gateway;
       const platform = await startPlatform({
         config,
@@ -61,6 +63,10 @@ export function registerServe(program: Command): void {
         console.error(`benchops serve: ${e.message}`);
         process.exit(1);
       });
+      // first start of embedded mode: a demo model on an emulated GPU, so the demo project's jobs run with nothing typed
+      if (embedded && config.demo && platform.urls.vllm) {
+        void ensureDemoModel(platform.urls.vllm, config, platform.ctx.log).catch((e) => platform.ctx.log.warn({ err: e }, 'demo model not started'));
+      }
       const lines = Object.entries(platform.urls).map(([k, v]) => `  ${k.padEnd(9)} ${v}`);
       const ui = platform.urls.gateway ? `\n  web UI    ${platform.urls.gateway}/` : '';
       console.log(`BenchOps ready (storage: ${platform.ctx.database.kind}, data: ${config.dataDir})\n${lines.join('\n')}${ui}`);
