@@ -304,3 +304,38 @@ describe('file:// repositories (pglite, tokens)', () => {
     }
   });
 });
+
+describe('modified files with secrets and syntax errors (pglite, trace logging)', () => {
+  it('a 422 gives line and column, never the content, and nothing of the content is logged at any level', async () => {
+    const SECRET = 'hf_ModifiedFileS3cret0000';
+    const repo = makeRepo({ 'config/a/c.json': '{"a": 1}\n', 'job/a/j.yaml': 'kind: Job\n' });
+    const p = await startTestPlatform({ kind: 'pglite', services: ['manager'], background: false, env: { BENCHOPS_LOG_LEVEL: 'trace' } });
+    const base = p.urls.manager!;
+    try {
+      const pid = (await call(base, 'POST', '/projects', { name: 's', github_repo_url: repo.url })).body.project_id;
+      const badYaml = `apiVersion: batch/v1\nkind: Job\nspec:\n  env:\n    - name: HF_TOKEN\n      value: ${SECRET}\n    bad: [unclosed\n`;
+      const badJson = `{\n  "model": "m",\n  "hf_token": "${SECRET}" "oops"\n}`;
+      const y = await call(base, 'POST', `/projects/${pid}/modified-files`, { file_path: 'job/a/secret.yaml', content: badYaml });
+      expect(y.status).toBe(422);
+      expect(y.body.detail).toEqual([{ loc: ['body', 'content'], msg: expect.stringMatching(/not valid YAML: .*line \d+, column \d+/), type: 'yaml_invalid' }]);
+      const j = await call(base, 'POST', `/projects/${pid}/modified-files`, { file_path: 'config/a/secret.json', content: badJson });
+      expect(j.body.detail).toEqual([{ loc: ['body', 'content'], msg: 'content is not valid JSON: invalid JSON at line 3, column 43', type: 'json_invalid' }]);
+      // an update with the same mistakes, and a good copy whose content (with its token) is stored
+      const ok = await call(base, 'POST', `/projects/${pid}/modified-files`, { file_path: 'job/a/ok.yaml', content: `env:\n  HF_TOKEN: ${SECRET}\n` });
+      expect(ok.status).toBe(200);
+      const u = await call(base, 'PUT', `/modified-files/${ok.body.file_id}`, { content: badYaml });
+      expect(u.status).toBe(422);
+      expect(u.body.detail[0].loc).toEqual(['body', 'content']);
+      // V8's own message for an unquoted value quotes the text around it
+      const bare = await call(base, 'POST', `/projects/${pid}/modified-files`, { file_path: 'config/a/bare.json', content: `{"hf_token": ${SECRET}}` });
+      expect(bare.status).toBe(422);
+      for (const r of [y, j, u, bare]) expect(JSON.stringify(r.body)).not.toContain('S3cret');
+      expect(p.logs()).toContain('request rejected');
+      expect(p.logs()).not.toContain('S3cret');
+      expect(p.logs()).not.toContain('HF_TOKEN');
+    } finally {
+      await p.close();
+      repo.cleanup();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.ts';
 import { classify } from './layout.ts';
 import { unifiedDiff } from './diff.ts';
-import { checkContent, checkFilePath, normaliseFolder, parseYamlStrict, pathProblem, redactUrl } from './validation.ts';
+import { checkContent, checkFilePath, normaliseFolder, pathProblem, redactUrl } from './validation.ts';
 
 const loc = (fn: () => unknown) => {
   try {
@@ -32,11 +32,34 @@ describe('content', () => {
     expect(loc(() => checkContent('{"a": ', 'x.json'))).toBe('body.content');
     expect(() => checkContent('a: 1\n---\nb: 2\n', 'x.yaml')).not.toThrow();
     expect(loc(() => checkContent('a: [1\n', 'x.yml'))).toBe('body.content');
-    expect(parseYamlStrict('a: &x 1\nb: *x\n')).toEqual([{ a: 1, b: 1 }]);
+    expect(() => checkContent('a: &x 1\nb: *x\n', 'x.yaml')).not.toThrow();
     const lines = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
     for (let i = 1; i < 8; i++) lines.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
-    expect(() => parseYamlStrict(lines.join('\n'))).toThrow();
+    expect(loc(() => checkContent(lines.join('\n'), 'x.yaml'))).toBe('body.content');
     expect(loc(() => checkContent('x'.repeat(3 * 1024 * 1024), 'x.json'))).toBe('body.content');
+  });
+
+  it('says line and column of a syntax error and never quotes the content (it carries tokens)', () => {
+    const msg = (content: string, file: string) => {
+      try {
+        checkContent(content, file);
+      } catch (e) {
+        return (e as AppError).issues![0].msg;
+      }
+      return null;
+    };
+    const secret = 'hf_S3cretTokenValue';
+    const yaml = msg(`env:\n  - name: HF_TOKEN\n    value: ${secret}\n  bad: [\n`, 'job/a/j.yaml')!;
+    expect(yaml).toMatch(/^content is not valid YAML: .*line \d+, column \d+/);
+    const json = msg(`{\n  "hf_token": "${secret}" x\n}`, 'config/a/c.json')!;
+    expect(json).toBe('content is not valid JSON: invalid JSON at line 2, column 37');
+    // V8's own message would quote the text here: `Unexpected token 'h', ..."n": hf_S3cretT"... is not valid JSON`
+    const bare = msg(`{\n  "hf_token": ${secret}\n}`, 'config/a/c.json')!;
+    expect(bare).toMatch(/^content is not valid JSON/);
+    for (const m of [yaml, json, bare]) {
+      expect(m).not.toContain('S3cret');
+      expect(m).not.toContain('HF_TOKEN');
+    }
   });
 
   it('redacts credentials in URLs', () => {

@@ -1,11 +1,9 @@
 /** Input checks the manager applies before anything is stored: relative paths, parseable JSON/YAML, repository URLs. */
-import { parseAllDocuments } from 'yaml';
 import { unprocessable } from '../../core/errors.ts';
+import { parseJsonSafe, parseYamlAll, SafeParseError } from '../../core/parse.ts';
 
 /** Largest file content accepted in a modified file (bytes of UTF-8). */
 export const MAX_CONTENT_BYTES = 2 * 1024 * 1024;
-/** YAML alias expansion cap (a "billion laughs" document is refused, not expanded). */
-const MAX_ALIAS_COUNT = 100;
 
 /** Returns the problem with a repository-relative path, or null when it is fine. */
 export function pathProblem(p: string, opts: { allowEmpty?: boolean } = {}): string | null {
@@ -51,35 +49,22 @@ export function checkFileName(value: string, field: string): string {
   return v;
 }
 
-/** Parses YAML (every document) with an alias limit; throws a readable Error on the first problem. */
-export function parseYamlStrict(text: string): unknown[] {
-  const parsed = parseAllDocuments(text);
-  const docs = Array.isArray(parsed) ? parsed : [];
-  const out: unknown[] = [];
-  for (const doc of docs) {
-    if (doc.errors.length) throw new Error(doc.errors[0].message.split('\n')[0]);
-    out.push(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
-  }
-  return out;
-}
-
-/** Validates content by the file's extension: JSON must parse as JSON, YAML as YAML (alias-limited). 422 names `field`. */
+/**
+ * Validates content by the file's extension: JSON must parse as JSON, YAML as YAML (every document, alias-limited).
+ * The 422 names `field` and says line and column, never the text: configs and jobs carry tokens (core/parse.ts).
+ */
 export function checkContent(content: string, filePath: string, field = 'content'): void {
   if (Buffer.byteLength(content, 'utf8') > MAX_CONTENT_BYTES) {
     throw unprocessable(['body', field], `${field} is larger than ${MAX_CONTENT_BYTES} bytes`);
   }
-  if (/\.json$/i.test(filePath)) {
-    try {
-      JSON.parse(content);
-    } catch (e: any) {
-      throw unprocessable(['body', field], `${field} is not valid JSON: ${e.message}`, 'json_invalid');
-    }
-  } else if (/\.ya?ml$/i.test(filePath)) {
-    try {
-      parseYamlStrict(content);
-    } catch (e: any) {
-      throw unprocessable(['body', field], `${field} is not valid YAML: ${e.message}`, 'yaml_invalid');
-    }
+  const kind = /\.json$/i.test(filePath) ? 'JSON' : /\.ya?ml$/i.test(filePath) ? 'YAML' : null;
+  if (!kind) return;
+  try {
+    if (kind === 'JSON') parseJsonSafe(content);
+    else parseYamlAll(content);
+  } catch (e) {
+    const why = e instanceof SafeParseError ? e.message : 'it could not be parsed';
+    throw unprocessable(['body', field], `${field} is not valid ${kind}: ${why}`, kind === 'JSON' ? 'json_invalid' : 'yaml_invalid');
   }
 }
 
