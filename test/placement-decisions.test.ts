@@ -207,6 +207,55 @@ const cases: Case[] = [
     expect: { action: 'place', node: 'nvl' },
   },
   {
+    name: 'no node matches the selector: unschedulable, naming the selector and what the nodes have',
+    request: req({ [GPU]: 1 }, { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H200' } }),
+    nodes: [node('h100', { [GPU]: 8 }), node('nvl', { [GPU]: 1 }, { labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' } })],
+    running: [],
+    expect: {
+      action: 'unschedulable',
+      reason:
+        'no ready node matches nodeSelector {nvidia.com/gpu.product=NVIDIA-H200} (h100: nvidia.com/gpu.product=NVIDIA-H100-80GB-HBM3; nvl: nvidia.com/gpu.product=NVIDIA-H100-NVL)',
+    },
+  },
+  {
+    name: 'pools: a selector for one product waits for that product even while the other is free',
+    request: req({ [GPU]: 1 }, { nodeSelector: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' } }),
+    nodes: [
+      node(
+        'local',
+        { [`${GPU}@H100-80G`]: 2, [`${GPU}@H100-NVL`]: 1 },
+        {
+          labels: {},
+          pools: {
+            [`${GPU}@H100-80G`]: { resource: GPU, hardware: 'H100-80G', labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' } },
+            [`${GPU}@H100-NVL`]: { resource: GPU, hardware: 'H100-NVL', labels: { 'nvidia.com/gpu.product': 'NVIDIA-H100-NVL' } },
+          },
+        },
+      ),
+    ],
+    running: [ours('x', 'local', { [`${GPU}@H100-NVL`]: 1 })],
+    expect: { action: 'wait', blocking: ['x'] },
+  },
+  {
+    name: 'pools: the requested hardware picks the pool; no selector packs the fuller one',
+    request: req({ [GPU]: 1 }, { hardware: 'H100-NVL' }),
+    nodes: [
+      node(
+        'local',
+        { [`${GPU}@H100-80G`]: 1, [`${GPU}@H100-NVL`]: 2 },
+        {
+          labels: {},
+          pools: {
+            [`${GPU}@H100-80G`]: { resource: GPU, hardware: 'H100-80G', labels: {} },
+            [`${GPU}@H100-NVL`]: { resource: GPU, hardware: 'H100-NVL', labels: {} },
+          },
+        },
+      ),
+    ],
+    running: [],
+    expect: { action: 'place', node: 'local', resources: { [`${GPU}@H100-NVL`]: 1 } },
+  },
+  {
     name: 'chosen nodes restrict the nodes (seed 003 step 4)',
     request: req({ [GPU]: 1 }, { nodes: ['b'] }),
     nodes: [node('a', { [GPU]: 8 }), node('b', { [GPU]: 1 })],

@@ -7,14 +7,35 @@
 
 export type Resources = Record<string, number>;
 
+/**
+ * A node's capacity for CPU deployments (the local node: each is an emulated server process, so they are bounded
+ * like GPUs). Only nodes that offer it are asked for one; on Kubernetes the scheduler bounds CPU pods itself.
+ */
+export const CPU_SLOT = 'benchops.io/cpu-slot';
+
+/** A group of devices that shares a resource name with another group on the same node, with its own labels. */
+export interface Pool {
+  /** The resource name requests use (`nvidia.com/gpu`). */
+  resource: string;
+  /** Catalogue hardware of the group. */
+  hardware: string;
+  /** Labels that describe this group (GPU feature discovery's `nvidia.com/gpu.product`…). */
+  labels: Record<string, string>;
+}
+
 export interface NodeCapacity {
   name: string;
   ready: boolean;
-  /** Allocatable extended resources per resource name (GPUs and MIG slices; cpu/memory are not placed here). */
+  /**
+   * Allocatable extended resources per resource name (GPUs and MIG slices; cpu/memory are not placed here), or per
+   * pool key (`nvidia.com/gpu@H100-NVL`) when `pools` splits one resource name into device groups.
+   */
   allocatable: Resources;
   labels?: Record<string, string>;
   /** Cordoned (spec.unschedulable). */
   unschedulable?: boolean;
+  /** Pool key → pool (the local node emulating two GPU products). */
+  pools?: Record<string, Pool>;
 }
 
 export interface Workload {
@@ -47,18 +68,20 @@ export interface PlacementRequest {
   nodes?: string[];
   /** Reuse an identical, healthy running deployment instead of creating one (default true). */
   allowReuse?: boolean;
+  /** Catalogue hardware the request asks for: chooses among pools (other nodes are not constrained by it). */
+  hardware?: string | null;
 }
 
 export type PlacementDecision =
   | { action: 'reuse'; deployment_id: string; node: string | null; reason: string }
-  | { action: 'place'; node: string; reason: string; free: Resources }
-  | { action: 'evict'; node: string; evict: string[]; reason: string }
+  | { action: 'place'; node: string; reason: string; free: Resources; resources: Resources }
+  | { action: 'evict'; node: string; evict: string[]; reason: string; resources: Resources }
   | { action: 'wait'; reason: string; blocking: string[] }
   | { action: 'unschedulable'; reason: string };
 
 const fmt = (r: Resources) =>
   Object.entries(r)
-    .map(([k, v]) => `${k}=${v}`)
+    .map(([k, v]) => (k === CPU_SLOT ? `${v} CPU deployment slot${v === 1 ? '' : 's'}` : `${k}=${v}`))
     .join(', ') || 'no GPUs';
 
 /** Only positive requests matter; zero counts are dropped so a CPU-only request needs nothing. */
@@ -79,8 +102,55 @@ function fits(free: Resources, need: Resources): boolean {
 function eligible(node: NodeCapacity, req: PlacementRequest): boolean {
   if (!node.ready || node.unschedulable) return false;
   if (req.nodes?.length && !req.nodes.includes(node.name)) return false;
-  for (const [k, v] of Object.entries(req.nodeSelector ?? {})) if (node.labels?.[k] !== v) return false;
   return true;
+}
+
+const matches = (labels: Record<string, string>, sel: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
+
+/**
+ * The concrete resources a request would take on a node, one map per way it can be satisfied: a request for
+ * `nvidia.com/gpu` on a pooled node takes one pool's key. Pools must match the selector (with the node's labels) and
+ * the requested hardware; without pools the node's labels must match. Empty when the node cannot match.
+ */
+function variants(node: NodeCapacity, need: Resources, req: PlacementRequest): Resources[] {
+  const sel = req.nodeSelector ?? {};
+  const base = node.labels ?? {};
+  const pools = Object.entries(node.pools ?? {});
+  const keys = Object.keys(need);
+  const pooledKeys = keys.filter((k) => pools.some(([, p]) => p.resource === k));
+  if (!pooledKeys.length) {
+    // a request that takes no pool matches when the node, or one of its device groups, carries the labels
+    const ok = matches(base, sel) || pools.some(([, p]) => matches({ ...base, ...p.labels }, sel));
+    return ok ? [need] : [];
+  }
+  const out: Resources[] = [];
+  // one accelerator resource per request (see requestedResources), so one pooled key to choose for
+  for (const [key, p] of pools) {
+    if (p.resource !== pooledKeys[0] || (req.hardware && p.hardware !== req.hardware && !sameHardware(p.hardware, req.hardware))) continue;
+    if (!matches({ ...base, ...p.labels }, sel)) continue;
+    const v: Resources = {};
+    for (const [k, n] of Object.entries(need)) v[k === p.resource ? key : k] = n;
+    out.push(v);
+  }
+  return out;
+}
+
+const sameHardware = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Why no node matched: the selector, and what each eligible node has for those keys. */
+function noMatchReason(nodes: NodeCapacity[], req: PlacementRequest): string {
+  const sel = req.nodeSelector ?? {};
+  const keys = Object.keys(sel);
+  const selText = keys.length ? `nodeSelector {${keys.map((k) => `${k}=${sel[k]}`).join(', ')}}` : '';
+  const hwText = req.hardware ? `hardware ${req.hardware}` : '';
+  const what = [selText, hwText].filter(Boolean).join(' and ') || 'the node selection';
+  const seen = nodes.slice(0, 5).map((n) => {
+    const groups = [n.labels ?? {}, ...Object.values(n.pools ?? {}).map((p) => ({ ...(n.labels ?? {}), ...p.labels }))];
+    const vals = keys.map((k) => `${k}=${[...new Set(groups.map((g) => g[k] ?? '(none)'))].join('|')}`);
+    const hw = req.hardware && n.pools ? ` pools ${Object.values(n.pools).map((p) => p.hardware).join('|')}` : '';
+    return `${n.name}: ${vals.join(', ') || 'no labels asked'}${hw}`;
+  });
+  return `no ready node matches ${what} (${seen.join('; ')}${nodes.length > 5 ? `; … ${nodes.length - 5} more` : ''})`;
 }
 
 /** Free resources per node: allocatable minus what every workload placed there requests. */
@@ -98,32 +168,45 @@ export function freeByNode(nodes: NodeCapacity[], running: Workload[]): Map<stri
  * eligible node could ever hold the request even empty).
  */
 export function decidePlacement(req: PlacementRequest, nodes: NodeCapacity[], running: Workload[]): PlacementDecision {
-  const need = normalize(req.resources);
+  let need = normalize(req.resources);
   if (req.allowReuse !== false) {
     const same = running.find((w) => w.managedByBenchops && w.healthy && w.fingerprint === req.fingerprint);
     if (same) {
       return { action: 'reuse', deployment_id: same.id, node: same.node, reason: 'identical configuration already running' };
     }
   }
-  const candidates = nodes.filter((n) => eligible(n, req));
-  if (!candidates.length) {
+  // a CPU-only deployment takes a CPU slot where nodes offer them (the local node): it is a process like any other
+  if (!Object.keys(need).length && nodes.some((n) => n.allocatable[CPU_SLOT] !== undefined)) need = { [CPU_SLOT]: 1 };
+  const ready = nodes.filter((n) => eligible(n, req));
+  if (!ready.length) {
     return { action: 'unschedulable', reason: nodes.length ? 'no ready node matches the node selection' : 'the cluster has no nodes' };
   }
-  const possible = candidates.filter((n) => fits(n.allocatable, need));
+  const options = ready.flatMap((n) => variants(n, need, req).map((v) => ({ n, v })));
+  if (!options.length) return { action: 'unschedulable', reason: noMatchReason(ready, req) };
+  const possible = options.filter(({ n, v }) => fits(n.allocatable, v));
   if (!possible.length) {
     return { action: 'unschedulable', reason: `no node has ${fmt(need)} allocatable even when empty` };
   }
   const free = freeByNode(nodes, running);
-  const slack = (n: NodeCapacity) => Object.keys(need).reduce((s, k) => s + (free.get(n.name)![k] ?? 0) - need[k], 0);
-  const fitting = possible.filter((n) => fits(free.get(n.name)!, need)).sort((a, b) => slack(a) - slack(b) || a.name.localeCompare(b.name));
+  const slack = (o: { n: NodeCapacity; v: Resources }) => Object.keys(o.v).reduce((s, k) => s + (free.get(o.n.name)![k] ?? 0) - o.v[k], 0);
+  const fitting = possible
+    .filter((o) => fits(free.get(o.n.name)!, o.v))
+    .sort((a, b) => slack(a) - slack(b) || a.n.name.localeCompare(b.n.name) || Object.keys(a.v).join().localeCompare(Object.keys(b.v).join()));
   if (fitting.length) {
-    const n = fitting[0];
-    return { action: 'place', node: n.name, free: free.get(n.name)!, reason: Object.keys(need).length ? `${fmt(need)} free on ${n.name}` : `no accelerator requested; runs on ${n.name}` };
+    const { n, v } = fitting[0];
+    const gpu = Object.keys(v).some((k) => k !== CPU_SLOT);
+    return {
+      action: 'place',
+      node: n.name,
+      free: free.get(n.name)!,
+      resources: v,
+      reason: gpu ? `${fmt(v)} free on ${n.name}` : `no accelerator requested; runs on ${n.name}${v[CPU_SLOT] ? ` (${fmt(v)} of ${n.allocatable[CPU_SLOT]} free)` : ''}`,
+    };
   }
-  const blocking = running.filter((w) => w.node && possible.some((n) => n.name === w.node) && overlaps(w.resources, need)).map((w) => w.id);
+  const blocking = running.filter((w) => w.node && possible.some((o) => o.n.name === w.node && overlaps(w.resources, o.v))).map((w) => w.id);
   if (req.allowEviction) {
-    let best: { node: string; evict: string[] } | undefined;
-    for (const n of possible) {
+    let best: { node: string; evict: string[]; v: Resources } | undefined;
+    for (const { n, v } of possible) {
       const victims = running
         .filter(
           (w) =>
@@ -131,25 +214,26 @@ export function decidePlacement(req: PlacementRequest, nodes: NodeCapacity[], ru
             w.managedByBenchops &&
             !w.pinned &&
             w.priorityRank > req.priorityRank &&
-            overlaps(w.resources, need),
+            overlaps(w.resources, v),
         )
         // least important first, then the smallest holders
         .sort((a, b) => b.priorityRank - a.priorityRank || total(a.resources) - total(b.resources));
       const f = { ...free.get(n.name)! };
       const chosen: string[] = [];
-      for (const v of victims) {
-        if (fits(f, need)) break;
-        add(f, normalize(v.resources));
-        chosen.push(v.id);
+      for (const w of victims) {
+        if (fits(f, v)) break;
+        add(f, normalize(w.resources));
+        chosen.push(w.id);
       }
-      if (fits(f, need) && (!best || chosen.length < best.evict.length)) best = { node: n.name, evict: chosen };
+      if (fits(f, v) && (!best || chosen.length < best.evict.length)) best = { node: n.name, evict: chosen, v };
     }
     if (best) {
       return {
         action: 'evict',
         node: best.node,
         evict: best.evict,
-        reason: `evicting lower-priority BenchOps deployment(s) ${best.evict.join(', ')} frees ${fmt(need)} on ${best.node}`,
+        resources: best.v,
+        reason: `evicting lower-priority BenchOps deployment(s) ${best.evict.join(', ')} frees ${fmt(best.v)} on ${best.node}`,
       };
     }
     return { action: 'wait', blocking, reason: `${fmt(need)} busy and no lower-priority BenchOps deployment can be evicted` };
