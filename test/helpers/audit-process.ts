@@ -41,8 +41,13 @@ export async function spawnPlatform(opts: {
     ? spawn('sh', ['-c', `umask ${opts.umask} && exec node ${args.join(' ')}`], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     : spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  // a long run (bench/api-load.ts at log level info) writes a lot: keep the tail
+  const keep = (d: Buffer) => {
+    out += d;
+    if (out.length > 1 << 20) out = out.slice(-(1 << 19));
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const killGroup = (sig: NodeJS.Signals) => {
     try {
