@@ -212,16 +212,27 @@ function filterWhere(t: Collection, f: ResultFilter): SQL | undefined {
   return conds.length ? and(...conds) : undefined;
 }
 
+/** The page query of a list (exported so a test can check its plan: index order, never a sort). */
+export function listQuery(db: DbOrTx, t: Collection, f: ResultFilter) {
+  const dir = f.order === 'asc' ? asc : desc;
+  return db
+    .select(summaryColumns(t))
+    .from(t)
+    .where(filterWhere(t, f))
+    .orderBy(dir(t.ts), dir(t.pk))
+    .limit(f.limit ?? 100)
+    .offset(f.offset ?? 0);
+}
+
 /**
  * One page of summaries (never `data`), in index order. The total is counted only when the page cannot tell it (a
  * full page, or an empty page past the start); on PostgreSQL the page and the count run in parallel.
  */
 export async function listDocs(db: DbOrTx, t: Collection, f: ResultFilter): Promise<{ items: ResultSummary[]; total: number }> {
   const where = filterWhere(t, f);
-  const dir = f.order === 'asc' ? asc : desc;
   const limit = f.limit ?? 100;
   const offset = f.offset ?? 0;
-  const page = db.select(summaryColumns(t)).from(t).where(where).orderBy(dir(t.ts), dir(t.pk)).limit(limit).offset(offset);
+  const page = listQuery(db, t, f);
   const counted = async () => Number((await db.select({ n: count() }).from(t).where(where))[0].n);
   if (offset === 0) {
     const items = await page;

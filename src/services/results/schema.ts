@@ -29,12 +29,14 @@ const documentColumns = () => ({
   timestampGenerated: boolean('timestamp_generated').notNull().default(false),
 });
 
-// Lists are ordered by (ts, pk): each filter's index ends with both, so a page is read in order, never sorted.
+// Lists are ordered by (ts, pk), newest first by default: each filter's index ends with both, so a page is read in
+// order, never sorted. Ascending indexes serve both directions (read backwards, they give `ts DESC, pk DESC` with
+// PostgreSQL's default NULLS FIRST; a `DESC NULLS LAST` index matches neither direction of the lists' ORDER BY).
 export const rawInputs = pgTable('results_raw', documentColumns(), (t) => [
-  index('results_raw_ts_idx').on(t.ts.desc(), t.pk.desc()),
-  index('results_raw_model_ts_pk_idx').on(t.modelId, t.ts.desc(), t.pk.desc()),
-  index('results_raw_bench_ts_pk_idx').on(t.benchmarkName, t.ts.desc(), t.pk.desc()),
-  index('results_raw_source_ts_pk_idx').on(t.source, t.ts.desc(), t.pk.desc()),
+  index('results_raw_ts_pk_idx').on(t.ts, t.pk),
+  index('results_raw_model_ts_pk_asc_idx').on(t.modelId, t.ts, t.pk),
+  index('results_raw_bench_ts_pk_asc_idx').on(t.benchmarkName, t.ts, t.pk),
+  index('results_raw_source_ts_pk_asc_idx').on(t.source, t.ts, t.pk),
   index('results_raw_run_idx').on(t.runId),
   index('results_raw_hash_idx').on(t.hash),
 ]);
@@ -49,10 +51,10 @@ export const standardizedOutputs = pgTable(
     parser: text('parser'),
   },
   (t) => [
-    index('results_std_ts_idx').on(t.ts.desc(), t.pk.desc()),
-    index('results_std_model_ts_pk_idx').on(t.modelId, t.ts.desc(), t.pk.desc()),
-    index('results_std_bench_ts_pk_idx').on(t.benchmarkName, t.ts.desc(), t.pk.desc()),
-    index('results_std_source_ts_pk_idx').on(t.source, t.ts.desc(), t.pk.desc()),
+    index('results_std_ts_pk_idx').on(t.ts, t.pk),
+    index('results_std_model_ts_pk_asc_idx').on(t.modelId, t.ts, t.pk),
+    index('results_std_bench_ts_pk_asc_idx').on(t.benchmarkName, t.ts, t.pk),
+    index('results_std_source_ts_pk_asc_idx').on(t.source, t.ts, t.pk),
     index('results_std_run_idx').on(t.runId),
     index('results_std_hash_idx').on(t.hash),
   ],

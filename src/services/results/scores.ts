@@ -10,6 +10,7 @@
  * metrics (anything else is a detail), and `meta.filters.<task>` names the filters of `results.<task>.<metric>.<filter>`.
  * Anything deeper (per-month, per-difficulty breakdowns) stays in the document but is neither a metric row nor a gauge.
  */
+import { nameWords } from './redact.ts';
 import type { MetricRow } from './standard.ts';
 
 /** What a number under `results` is: a score, its stderr/std, a detail (count, time), or not a metric at all. */
@@ -24,9 +25,25 @@ const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|jul
 /** Calendar keys: `2024-08`, `202408`, `2024-08-01`, `2024`, `2024_q3`, `aug_2024`, `august`. */
 const DATE_KEY = new RegExp(`^(?:\\d{4}(?:[-_/.]?\\d{2}){0,2}|\\d{4}[-_]?q[1-4]|${MONTH}(?:[-_ ]?\\d{2,4})?|\\d{2,4}[-_ ]?${MONTH})$`, 'i');
 
-/** Counts and bookkeeping that tools write next to their scores. */
-const DETAIL_KEY =
-  /^(?:n|k|num|count|total|samples?|sample_len|sample_count|solved|solved_avg|correct|incorrect|failed|errors?|skipped|retries|repeats?|alias|version|seed|(?:num|n)_[a-z0-9_]+|[a-z0-9_]+_(?:count|total|num|samples|seconds|secs|time|duration|tokens)|(?:total|num)_[a-z0-9_]+|duration(?:_s)?|time(?:_s)?|[a-z0-9_]+_s)$/i;
+/** Names of counts and bookkeeping that tools write next to their scores (by their words: `num_passed`, `timeouts`). */
+const DETAIL_FIRST = new Set(['n', 'num', 'number', 'count', 'total']);
+const DETAIL_LAST = new Set([
+  'n', 'k', 'num', 'count', 'counts', 'total', 'sample', 'samples', 'problems', 'questions', 'items', 'examples', 'tasks',
+  'tokens', 'toks', 'timeouts', 'errors', 'error', 'failures', 'failed', 'skipped', 'retries', 'passed', 'solved', 'correct',
+  'incorrect', 'invalid', 'truncated', 'repeat', 'repeats', 'seconds', 'secs', 's', 'ms', 'time', 'duration', 'len',
+  'length', 'size', 'seed', 'version', 'alias', 'fewshot', 'shots', 'shot',
+]);
+/** `solved_avg`, `tokens_mean`: an average of a count is a count. */
+const AGGREGATE = new Set(['avg', 'mean', 'median', 'average']);
+
+function isDetail(name: string): boolean {
+  const w = nameWords(name);
+  if (w.length === 0) return false;
+  if (DETAIL_FIRST.has(w[0]) && w.length > 1) return true;
+  let i = w.length - 1;
+  while (i > 0 && AGGREGATE.has(w[i])) i--;
+  return DETAIL_LAST.has(w[i]);
+}
 
 const STDERR = /^(.+?)[_-](?:stderr|std_err|std_error|sem|se)$/i;
 const STD = /^(.+?)[_-](?:std|stdev|std_dev|stddev)$/i;
@@ -50,7 +67,7 @@ export function scoreKey(key: string, declared?: Set<string>): ScoreKey | null {
   if (se) return { metric: se[1], filter, stat: 'stderr' };
   const sd = STD.exec(name);
   if (sd) return { metric: sd[1], filter, stat: 'std' };
-  if (DETAIL_KEY.test(name)) return { metric: name, filter, stat: 'detail' };
+  if (isDetail(name)) return { metric: name, filter, stat: 'detail' };
   if (declared && !declared.has(name)) return { metric: name, filter, stat: 'detail' };
   return { metric: name, filter, stat: '' };
 }
