@@ -84,6 +84,12 @@ export interface BenchmarkReport {
   [metric: string]: unknown;
 }
 
+/** The self-check's verdict of a report and why (`reasons` is empty when the measurement is reliable). */
+export function reliabilityOf(r: Pick<BenchmarkReport, 'benchops'>): { reliable: boolean; reasons: string[] } {
+  const reasons = r.benchops.self_check?.reasons ?? [];
+  return { reliable: r.benchops.reliable, reasons: r.benchops.reliable ? [] : [...reasons] };
+}
+
 /** vLLM's percentile key word: 99 → "99", 99.9 → "99.9". */
 export function pWord(p: number): string {
   return Number.isInteger(p) ? String(p) : String(p);

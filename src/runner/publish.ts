@@ -1,10 +1,12 @@
 /**
- * Stores a run's outputs: posts raw and standardized documents to the Results service (same run_id and timestamp, so both
- * share one pk), retrying transient failures; with no results URL, or when posting finally fails, writes JSON files.
+ * Stores a run's outputs: posts the raw document to the Results service, which derives the standardized one under the
+ * same pk (its answer says so); only when it did not (an older service, or a standardize failure) is the standardized
+ * document posted too, with the same run_id and timestamp, so both share one pk. Transient failures are retried; with
+ * no results URL, or when posting finally fails, JSON files are written.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ResultPost, ResultsApi, ResultSummary } from '../services/results/api.ts';
+import type { ResultPost, ResultsApi, ResultSummary, SaveResult } from '../services/results/api.ts';
 import { RUNNER_SOURCE, standardize, type RunnerOutput } from './report.ts';
 
 export interface PublishTarget {
@@ -30,6 +32,8 @@ export interface Envelope {
 export interface PublishOutcome {
   posted: boolean;
   pk?: string;
+  /** How the standardized document was stored: derived by the service from the raw one, or posted by the runner. */
+  standardized?: 'derived' | 'posted';
   files: string[];
   error?: string;
 }
@@ -82,10 +86,19 @@ export async function publish(raw: RunnerOutput, env: Envelope, t: PublishTarget
   }
   const base: Omit<ResultPost, 'data'> = { ...env, source: RUNNER_SOURCE };
   try {
-    const rawSummary: ResultSummary = await withRetry('raw_input', () => t.api!.postRaw({ ...base, data: raw as unknown as Record<string, unknown> }), t);
-    await withRetry('standardized_output', () => t.api!.postStandardized({ ...base, data: standardize(raw) }), t);
+    const rawSummary: ResultSummary & Partial<SaveResult> = await withRetry(
+      'raw_input',
+      () => t.api!.postRaw({ ...base, data: raw as unknown as Record<string, unknown> }),
+      t,
+    );
+    // The service derived it (or keeps an explicit one): posting it again would only replace it with the same numbers.
+    const derived = rawSummary.standardized?.stored === true || rawSummary.standardized?.reason === 'explicit';
+    if (!derived) {
+      if (rawSummary.standardized?.error) t.log(`the Results service did not standardize the raw input (${rawSummary.standardized.error}); posting it`);
+      await withRetry('standardized_output', () => t.api!.postStandardized({ ...base, data: standardize(raw) }), t);
+    }
     t.log(`results posted to ${t.resultsUrl ?? 'the Results service'} as ${rawSummary.pk}`);
-    return { posted: true, pk: rawSummary.pk, files: [] };
+    return { posted: true, pk: rawSummary.pk, standardized: derived ? 'derived' : 'posted', files: [] };
   } catch (e) {
     const files = writeFiles(raw, env, t.outputDir);
     const error = `could not post results to ${t.resultsUrl ?? 'the Results service'}: ${(e as Error).message}`;

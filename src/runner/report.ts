@@ -16,14 +16,21 @@ export interface PerformanceBlock {
   latency: Record<string, LatencyStats>;
 }
 
+/** The load generator's self-check verdict: a saturated client overstates latencies, and `reasons` say why. */
+export interface Reliability {
+  reliable: boolean;
+  /** Empty when reliable; e.g. `p99 event-loop lag 14.20 ms > 10 ms` (prefixed with the scenario in a run's verdict). */
+  reasons: string[];
+}
+
 export interface RunnerOutput {
   format: typeof RUNNER_FORMAT;
   kind: 'performance' | 'task-eval';
-  meta: Record<string, unknown> & { benchmark_name: string; model: { id: string; tokenizer_id?: string } };
+  meta: Record<string, unknown> & { benchmark_name: string; model: { id: string; tokenizer_id?: string }; reliability?: Reliability };
   results: Record<string, Record<string, number>>;
   performance: PerformanceBlock;
   thresholds?: { passed: boolean; checks: ThresholdCheck[] };
-  scenarios?: ({ name: string; config?: Record<string, unknown> } & PerformanceBlock)[];
+  scenarios?: ({ name: string; config?: Record<string, unknown>; reliability?: Reliability } & PerformanceBlock)[];
   requests?: unknown[];
   samples?: unknown[];
 }
@@ -40,6 +47,19 @@ export function standardize(raw: RunnerOutput): Record<string, unknown> {
     delete out.scenarios;
   }
   return out;
+}
+
+/**
+ * A run's verdict from its scenarios' self-checks: unreliable when any scenario was, each reason prefixed with its
+ * scenario; undefined when no scenario was checked (task evaluations).
+ */
+export function runReliability(scenarios: readonly { name: string; reliability?: Reliability }[]): Reliability | undefined {
+  const checked = scenarios.filter((s) => s.reliability);
+  if (!checked.length) return undefined;
+  return {
+    reliable: checked.every((s) => s.reliability!.reliable),
+    reasons: checked.flatMap((s) => s.reliability!.reasons.map((r) => (scenarios.length > 1 ? `${s.name}: ${r}` : r))),
+  };
 }
 
 /** Formats a number for the table: 3 significant decimals at most, `-` when absent. */
