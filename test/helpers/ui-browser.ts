@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { loadTokens } from '../../src/core/auth.ts';
 import { loadConfig } from '../../src/core/config.ts';
 import { startPlatform } from '../../src/platform/start.ts';
 import { ensureDemoModel, withDemoDevices } from '../../src/services/vllm/demo-model.ts';
@@ -63,15 +64,18 @@ export async function startUiPlatform(opts: { demoModel?: boolean; env?: Record<
     await close();
     rmSync(dataDir, { recursive: true, force: true });
   };
+  // with tokens configured the harness's own calls carry one (any role reads)
+  const token = loadTokens(config)[0]?.token;
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   await waitFor(async () => {
-    const list = await (await fetch(`${p.urls.manager}/projects?name=demo`)).json();
+    const list = await (await fetch(`${p.urls.manager}/projects?name=demo`, { headers })).json();
     return list[0]?.last_sync ? list[0] : undefined;
   }, 90_000, 'the demo project synced');
   if (opts.demoModel) {
     const out = await ensureDemoModel(p.urls.vllm!, config);
     if (out.action !== 'created') throw new Error(`demo model not created: ${out.reason}`);
     await waitFor(async () => {
-      const models = await (await fetch(`${p.urls.gateway}/v1/models`)).json();
+      const models = await (await fetch(`${p.urls.gateway}/v1/models`, { headers })).json();
       return models.data?.length ? models.data : undefined;
     }, 120_000, 'the demo model in /v1/models');
   }
@@ -100,6 +104,8 @@ export interface UiBrowser {
   page(): Promise<Page>;
   /** Every console error and page error seen so far, with the page URL. */
   errors: string[];
+  /** The next answer with this status is expected (the browser logs every 4xx/5xx as a console error). */
+  allowHttpError(status: number): void;
   close(): Promise<void>;
 }
 
@@ -117,13 +123,19 @@ export async function openBrowser(): Promise<UiBrowser> {
   context.setDefaultTimeout(60_000);
   context.setDefaultNavigationTimeout(90_000);
   const errors: string[] = [];
+  const allowed: number[] = [];
   return {
     context,
     errors,
+    allowHttpError: (status) => void allowed.push(status),
     async page() {
       const page = await context.newPage();
       page.on('console', (m) => {
-        if (m.type() === 'error') errors.push(`${page.url()}: console.error ${m.text()}`);
+        if (m.type() !== 'error') return;
+        const http = /^Failed to load resource: the server responded with a status of (\d+)/.exec(m.text());
+        const i = http ? allowed.indexOf(Number(http[1])) : -1;
+        if (i >= 0) allowed.splice(i, 1);
+        else errors.push(`${page.url()}: console.error ${m.text()}`);
       });
       page.on('pageerror', (e) => errors.push(`${page.url()}: ${e.message}`));
       return page;

@@ -54,9 +54,16 @@ export function Layout() {
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main>
-        <Suspense fallback={<PageLoader />}>
-          <Outlet />
-        </Suspense>
+        {session.loading ? (
+          <PageLoader label="Checking your session…" />
+        ) : session.authRequired && !session.role ? (
+          // no page asks the APIs before there is a token: the prompt is all there is to do
+          <Text c="dimmed">Sign in with a token to use BenchOps.</Text>
+        ) : (
+          <Suspense fallback={<PageLoader />}>
+            <Outlet />
+          </Suspense>
+        )}
       </AppShell.Main>
       <TokenPrompt />
     </AppShell>

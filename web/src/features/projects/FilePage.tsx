@@ -157,7 +157,13 @@ function FileView({ projectId, fileId }: { projectId: string; fileId: string }) 
                 </Button>
               </Guarded>
               {dirty && (
-                <Button variant="subtle" onClick={() => setContent(null)}>
+                <Button
+                  variant="subtle"
+                  onClick={() => {
+                    setContent(null);
+                    save.reset();
+                  }}
+                >
                   Discard changes
                 </Button>
               )}

@@ -1,0 +1,109 @@
+/**
+ * Browser test of the UI with tokens configured: it asks for a token (kept for the tab's session), refuses a wrong
+ * one with the reason, disables what the token's role cannot do with the reason, and shows the API's errors where
+ * they belong (a 422 under the input it names, a 403 next to the form). No console errors.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, type UiBrowser } from './helpers/ui-browser.ts';
+import type { TestPlatform } from './helpers/platform.ts';
+
+const VIEWER = 'viewer-token-ui-1';
+const OPERATOR = 'operator-token-ui-1';
+
+describe('web UI with tokens (browser)', () => {
+  let p: TestPlatform;
+  let b: UiBrowser;
+  let page: Page;
+  let g: string;
+
+  beforeAll(async () => {
+    p = await startUiPlatform({ env: { BENCHOPS_TOKENS: `viewer:${VIEWER},operator:${OPERATOR}` } });
+    g = p.urls.gateway!;
+    b = await openBrowser();
+    page = await b.page();
+  }, 300_000);
+  afterAll(async () => {
+    await b?.close();
+    await p?.close();
+  });
+
+  const signIn = async (token: string) => {
+    const dialog = page.getByRole('dialog', { name: 'Sign in to BenchOps' });
+    await dialog.waitFor();
+    await dialog.getByLabel('Token').fill(token);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+  };
+
+  it('asks for a token before calling any API, and says why a wrong one is refused', async () => {
+    await page.goto(`${g}/projects`);
+    await page.getByRole('dialog', { name: 'Sign in to BenchOps' }).waitFor();
+    await screenshot(page, 'sign-in');
+    await signIn('not-a-valid-token');
+    await page.getByText('The stored token was refused: Invalid token').waitFor();
+  }, 120_000);
+
+  it('a viewer sees the projects; writes are disabled with the reason', async () => {
+    const dialog = page.getByRole('dialog', { name: 'Sign in to BenchOps' });
+    await dialog.getByLabel('Token').fill(VIEWER);
+    await dialog.getByRole('button', { name: 'Continue' }).click();
+    await page.getByTestId('session-role').filter({ hasText: 'viewer' }).waitFor();
+    await page.locator('tr[data-project="demo"]').waitFor();
+    const create = page.getByRole('button', { name: 'New project' });
+    expect(await create.isDisabled()).toBe(true);
+    const reason = await page.locator('[data-denied]').first().getAttribute('data-denied');
+    expect(reason).toBe('Needs the operator role (your token is viewer)');
+    expect(await page.locator('tr[data-project="demo"]').getByRole('button', { name: 'Sync now' }).isDisabled()).toBe(true);
+    // kept for the session: a reload does not ask again
+    await page.reload();
+    await page.getByTestId('session-role').filter({ hasText: 'viewer' }).waitFor();
+    expect(await page.getByRole('dialog', { name: 'Sign in to BenchOps' }).count()).toBe(0);
+  }, 120_000);
+
+  it('an operator creates projects; a 422 lands under its input and a 403 next to the form', async () => {
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await signIn(OPERATOR);
+    await page.getByTestId('session-role').filter({ hasText: 'operator' }).waitFor();
+    await page.getByRole('button', { name: 'New project' }).click();
+    const form = page.getByRole('dialog', { name: 'New project' });
+    await form.getByLabel('Name').fill('ui-made');
+    const badUrl = 'https://user:secret@example.com/org/repo.git';
+    await form.getByLabel('Repository').fill(badUrl);
+    b.allowHttpError(422);
+    await form.getByRole('button', { name: 'Create' }).click();
+    // the same request through the API, for the message the server gives
+    const api = await fetch(`${g}/api/manager/projects`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'ui-made', repository_url: badUrl }),
+    });
+    expect(api.status).toBe(422);
+    const issue = (await api.json()).detail[0];
+    expect(issue.loc).toEqual(['body', 'repository_url']);
+    const wrapper = form.locator('.mantine-InputWrapper-root', { has: page.getByLabel('Repository') });
+    await wrapper.locator('.mantine-InputWrapper-error').filter({ hasText: issue.msg }).waitFor();
+    await screenshot(page, 'field-error');
+    // nothing was created by the refused request
+    const list = await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json();
+    expect(list).toEqual([]);
+
+    // file:// needs the admin role: a 403, shown next to the form
+    await form.getByLabel('Repository').fill('file:///etc');
+    b.allowHttpError(403);
+    await form.getByRole('button', { name: 'Create' }).click();
+    const alert = form.getByRole('alert');
+    await alert.filter({ hasText: 'file:// repositories need the admin role' }).waitFor();
+    expect(await alert.getAttribute('data-status')).toBe('403');
+
+    await form.getByLabel('Repository').fill('');
+    await form.getByRole('button', { name: 'Create' }).click();
+    await form.waitFor({ state: 'detached' });
+    await page.locator('tr[data-project="ui-made"]').waitFor();
+    const made = await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: { authorization: `Bearer ${OPERATOR}` } })).json();
+    expect(made).toHaveLength(1);
+  }, 120_000);
+
+  it('had no console errors beyond the refusals the test provoked', () => {
+    expectNoConsoleErrors(b);
+  });
+});
