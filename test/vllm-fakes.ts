@@ -125,3 +125,22 @@ export async function until<T>(fn: () => Promise<T | undefined | null | false>, 
 }
 
 export const job = (i: number) => ({ project_id: 'p1', job_file_id: `job-${i}`, benchmark_type: 'performance', name: `bench-${i}` });
+
+/**
+ * Serves a vLLM module's routes (and, with `gateway`, the OpenAI gateway routes) over real HTTP on port 0 with the
+ * platform's app conventions; `tokens` turns authentication on (`role:token,…`). Logs are captured for assertions.
+ */
+export async function serveModule(mod: VllmModule, o: { tokens?: string; gateway?: boolean } = {}): Promise<{ base: string; logs: () => string; close(): Promise<void> }> {
+  const { createApp } = await import('../src/core/http.ts');
+  const { loadTokens } = await import('../src/core/auth.ts');
+  const { PassThrough } = await import('node:stream');
+  const stream = new PassThrough();
+  let logs = '';
+  stream.on('data', (d) => (logs += d));
+  const app = await createApp({ title: 'vllm-test', auth: new Authenticator(loadTokens({ tokens: o.tokens })), logStream: stream, logLevel: 'debug' });
+  await mod.routes!(app);
+  if (o.gateway) await mod.gatewayRoutes!(app);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const addr = app.server.address() as { port: number };
+  return { base: `http://127.0.0.1:${addr.port}`, logs: () => logs, close: () => app.close() };
+}

@@ -4,8 +4,13 @@
  * kubernetes-models), GPU accounting that includes pods BenchOps did not create, MIG placement, readiness, deletion of
  * only BenchOps' objects, no half-created objects, and start-up reconciliation.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
+import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildManifests } from '../src/services/vllm/manifests.ts';
@@ -13,7 +18,10 @@ import { vllmConfigSchema } from '../src/services/vllm/models.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 import { freshDatabase } from './helpers/db.ts';
-import { FakeDeployer, fakeModule, job, until } from './vllm-fakes.ts';
+import { fixture } from './helpers/fixtures.ts';
+import { FakeDeployer, fakeModule, job, serveModule, until } from './vllm-fakes.ts';
+
+const sample = (name: string) => readFileSync(path.join(import.meta.dirname, 'fixtures/vllm-values', name), 'utf8');
 
 const NS = 'models';
 const j = async (r: Response) => ({ status: r.status, body: (await r.json()) as any });
@@ -303,6 +311,100 @@ describe('queue on a Kubernetes cluster that cannot schedule the pod (API double
       expect((await mod.core.deployments.get(depId)).status).toBe('stopped');
       expect(deployer.runs).toHaveLength(0);
       await mod.api.cancel(q.queue_request_id);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('Helm values on Kubernetes (API double)', () => {
+  const NVL = 'NVIDIA-H100-NVL';
+  async function setup() {
+    const k8s = await K8sDouble.start();
+    k8s.addNode('nvl-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '2' }, { 'nvidia.com/gpu.product': NVL });
+    const db = await freshDatabase('pglite');
+    const mod = fakeModule(db, new FakeDeployer(null));
+    const cluster = await mod.core.clusters.add({ name: 'lab', kubeconfig: k8s.kubeconfig, namespace: NS });
+    const srv = await serveModule(mod);
+    const post = (path: string, body: unknown) => fetch(srv.base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(j);
+    const close = async () => {
+      await srv.close();
+      await mod.stop!();
+      await db.close();
+      await k8s.close();
+    };
+    return { k8s, mod, cluster, srv, post, close };
+  }
+  const validate = (o: any) => {
+    const models: Record<string, any> = { Deployment, Service, Secret, ServiceAccount, PersistentVolumeClaim };
+    expect(() => new models[o.kind](o).validate()).not.toThrow();
+  };
+
+  it('creates the Secret (sealed token), claims, service account and a Deployment that only references the token; removes them all', async () => {
+    const { k8s, srv, post, cluster, close } = await setup();
+    try {
+      const values = `${sample('earlier-chart-clear-token.yaml')}\nnodeSelector: {nvidia.com/gpu.product: ${NVL}}\nfullnameOverride: vllm-qwen-nvl\nserviceAccount: {create: true}\n`;
+      const r = await post('/deploy', { cluster_id: cluster.id, custom_values_content: values });
+      expect(r.status).toBe(201);
+      expect(r.body.deployment_name).toBe('vllm-qwen-nvl');
+      expect(JSON.stringify(r.body)).not.toMatch(/hf_FAKE/);
+      const dep = k8s.get('deployments', NS, 'vllm-qwen-nvl', 'apps/v1')!;
+      const secret = k8s.get('secrets', NS, 'vllm-qwen-nvl-env')!;
+      const sa = k8s.get('serviceaccounts', NS, 'vllm-qwen-nvl-sa')!;
+      const claim = k8s.get('persistentvolumeclaims', NS, 'vllm-qwen-nvl-model-cache')!;
+      for (const o of [dep, k8s.get('services', NS, 'vllm-qwen-nvl')!, secret, sa, claim]) {
+        validate(o);
+        expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'benchops', 'benchops.io/vllm-deployment-id': r.body.deployment_id });
+      }
+      const token = secret.stringData?.HF_TOKEN ?? Buffer.from(secret.data?.HF_TOKEN ?? '', 'base64').toString();
+      expect(token).toBe('hf_FAKE_clear_token_in_args_0001');
+      expect(JSON.stringify(dep)).not.toMatch(/hf_FAKE/);
+      const c = dep.spec.template.spec.containers[0];
+      expect(c.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'vllm-qwen-nvl-env', key: 'HF_TOKEN' } } });
+      expect(dep.spec.template.spec.serviceAccountName).toBe('vllm-qwen-nvl-sa');
+      expect(claim.spec).toMatchObject({ storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } });
+      // the same fullnameOverride for another configuration is refused while the first is active
+      const clash = await post('/deploy', { cluster_id: cluster.id, custom_values_content: values.replace('maxModelLen: 4096', 'maxModelLen: 2048') });
+      expect(clash.status).toBe(409);
+      expect(clash.body.detail).toMatch(/vllm-qwen-nvl \(fullnameOverride\) is used by active deployment/);
+      expect(srv.logs()).not.toMatch(/hf_FAKE/);
+
+      k8s.put('persistentvolumeclaims', { metadata: { name: 'keep-me', namespace: NS, labels: { app: 'theirs' } }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+      const del = await fetch(`${srv.base}/deployments/${r.body.deployment_id}`, { method: 'DELETE' }).then(j);
+      expect(del.status).toBe(200);
+      for (const [res, name, v] of [['deployments', 'vllm-qwen-nvl', 'apps/v1'], ['services', 'vllm-qwen-nvl'], ['secrets', 'vllm-qwen-nvl-env'], ['serviceaccounts', 'vllm-qwen-nvl-sa'], ['persistentvolumeclaims', 'vllm-qwen-nvl-model-cache']]) {
+        expect(k8s.get(res!, NS, name!, v), `${res}/${name}`).toBeUndefined();
+      }
+      expect(k8s.get('persistentvolumeclaims', NS, 'keep-me')).toBeDefined();
+    } finally {
+      await close();
+    }
+  });
+
+  it('leaves no Secret, claim or service account behind when the Deployment cannot be created', async () => {
+    const { k8s, post, cluster, close } = await setup();
+    try {
+      k8s.failNext({ method: 'POST', path: new RegExp(`/apis/apps/v1/namespaces/${NS}/deployments$`), status: 500, message: 'admission webhook down' });
+      const values = `${sample('earlier-chart-clear-token.yaml')}\nserviceAccount: {create: true, name: half-sa}\n`;
+      const r = await post('/deploy', { cluster_id: cluster.id, custom_values_content: values });
+      expect(r.status).toBe(502);
+      expect(k8s.list('secrets', NS)).toEqual([]);
+      expect(k8s.list('serviceaccounts', NS)).toEqual([]);
+      expect(k8s.list('persistentvolumeclaims', NS)).toEqual([]);
+      expect(k8s.list('deployments', NS, 'apps/v1')).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('says back Kubernetes-only settings on the local cluster, and hostPath volumes need admin', async () => {
+    const { post, close } = await setup();
+    try {
+      const local = await post('/placement/preview', { custom_values_content: fixture('vllm-manifests/vllm/custom-values-qwen3-8b.yaml') });
+      expect(local.body.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/kubernetes settings \(.*resources.*\) apply on Kubernetes clusters/)]));
+      // no tokens configured: the caller is admin, so hostPath is accepted here (the role test covers operators)
+      const host = await post('/configs/validate', { custom_values_content: 'vllm: {model: m/x}\nmodelCache: {enabled: true, hostPath: /mnt/models}\n' });
+      expect(host.status).toBe(200);
     } finally {
       await close();
     }

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
-import { configFromHelmValues } from '../src/services/vllm/models.ts';
+import { readHelmValues } from '../src/services/vllm/helm-values.ts';
+
+const configFromHelmValues = (text: string) => readHelmValues(text).config;
 import { DB_KINDS } from './helpers/db.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 import { FIXTURES } from './helpers/fixtures.ts';
@@ -141,7 +143,8 @@ describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
   it('deploys from Helm-style custom values and explains when no node matches their nodeSelector', async () => {
     const r = await post('/deploy', { custom_values_content: fixture('custom-values-qwen3-8b.yaml') });
     expect(r.status).toBe(409);
-    expect(r.body.detail).toMatch(/unschedulable.*node selection/);
+    // the message names the selector and what the node has instead
+    expect(r.body.detail).toMatch(/unschedulable.*nodeSelector \{nvidia\.com\/gpu\.product=NVIDIA-H100-NVL\}.*nvidia\.com\/gpu\.product=NVIDIA-H100-80GB-HBM3/);
     const bad = await post('/deploy', { custom_values_content: 'vllm: {maxModelLen: 10}' });
     expect(bad.status).toBe(422);
     expect(bad.body.detail[0].loc).toEqual(['body', 'config', 'custom_values_content']);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { conflict, notFound, unprocessable } from '../../core/errors.ts';
+import { AppError, conflict, notFound } from '../../core/errors.ts';
 import type { Db } from '../../core/db/client.ts';
 import type { SecretBox } from '../../core/secrets.ts';
 import { iso } from '../../core/http.ts';
@@ -14,6 +14,7 @@ import { KubernetesBackend } from './backends/kubernetes.ts';
 import { LocalBackend } from './backends/local.ts';
 import type { ServingBackend } from './backends/types.ts';
 import type { LocalDevice } from './devices.ts';
+import { loadKubeconfigContent } from './kubeconfig.ts';
 import { vllmClusters } from './schema.ts';
 
 export interface ClusterView {
@@ -73,12 +74,8 @@ export class ClusterRegistry {
   /** Registers a kubeconfig cluster; the kubeconfig must load (and name the context, when given). */
   async add(body: { name: string; kubeconfig: string; context?: string | null; namespace?: string | null }): Promise<ClusterView> {
     if (this.builtIns().some((c) => c.name === body.name)) throw conflict(`Cluster name ${body.name} is reserved`);
-    const { loadKubeConfig } = await import('../../core/kube.ts');
-    try {
-      loadKubeConfig({ kubeconfig: body.kubeconfig.includes('\n') ? body.kubeconfig : `${body.kubeconfig}\n`, context: body.context ?? undefined });
-    } catch (e: any) {
-      throw unprocessable(['body', 'kubeconfig'], `kubeconfig does not load: ${e.message}`);
-    }
+    // content only (never a path on this server), with errors that never quote it
+    loadKubeconfigContent(body.kubeconfig, body.context);
     const [dup] = await this.opts.db.select({ id: vllmClusters.id }).from(vllmClusters).where(eq(vllmClusters.name, body.name));
     if (dup) throw conflict(`Cluster ${body.name} already exists`);
     const [row] = await this.opts.db
@@ -118,7 +115,12 @@ export class ClusterRegistry {
     } else {
       const [row] = await this.opts.db.select().from(vllmClusters).where(eq(vllmClusters.id, id));
       if (!row) throw notFound(`Cluster ${id} not found`);
-      const { kc } = (await kube()).loadKubeConfig({ kubeconfig: this.opts.secrets.decrypt(row.kubeconfigEnc), context: row.context ?? undefined });
+      let kc;
+      try {
+        kc = loadKubeconfigContent(this.opts.secrets.decrypt(row.kubeconfigEnc), row.context);
+      } catch {
+        throw new AppError(503, `Cluster ${id}: its stored kubeconfig cannot be opened or loaded (was BENCHOPS_SECRET_KEY changed?)`, 'unavailable');
+      }
       b = new KubernetesBackend(kc, row.namespace, inCluster());
     }
     const again = this.backends.get(id);

@@ -4,16 +4,18 @@
  * reconciliation of stored records with what is actually running.
  */
 import { randomUUID } from 'node:crypto';
-import { and, count, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, count, desc, eq, getTableColumns, inArray, ne, sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Database } from '../../core/db/client.ts';
 import { AppError, conflict, notFound } from '../../core/errors.ts';
 import { iso } from '../../core/http.ts';
+import type { SecretBox } from '../../core/secrets.ts';
 import type { DeploymentRef, LiveState } from './backends/types.ts';
 import type { ClusterRegistry } from './clusters.ts';
 import { emulatedHardware, type ClusterNode } from './devices.ts';
 import { fingerprint, k8sName, publicConfig, resourcesOf, servedName, type VllmConfig } from './models.ts';
-import { decidePlacement, type PlacementDecision, type Workload } from './placement.ts';
+import { decidePlacement, type PlacementDecision, type Resources, type Workload } from './placement.ts';
+import { unseal } from './sealed.ts';
 import { vllmDeployments, vllmQueue } from './schema.ts';
 
 export type DeploymentRow = typeof vllmDeployments.$inferSelect;
@@ -32,6 +34,8 @@ export interface CreateOptions {
   name?: string | null;
   nodes?: string[];
   signal?: AbortSignal;
+  /** The request's sealed secrets (sealed.ts): copied to the deployment, opened only to start it. */
+  sealed?: string | null;
   /**
    * Records a reuse on the caller's request while the placement lock is held, so that the owner's teardown (which
    * takes the same lock) sees the deployment in use and leaves it running.
@@ -66,7 +70,7 @@ export function unreachable(clusterId: string, e: unknown): AppError {
 }
 
 export function toRef(d: DeploymentRow): DeploymentRef {
-  return { id: d.id, name: d.name, namespace: d.namespace, endpoint: d.endpoint, pid: d.pid };
+  return { id: d.id, name: d.name, namespace: d.namespace, endpoint: d.endpoint, pid: d.pid, config: d.config as VllmConfig };
 }
 
 /** The API view (earlier shape plus the placement decision); custom values are never returned. */
@@ -110,12 +114,15 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', on, { once: true });
   });
 
+/** The columns a list shows: never the sealed secrets. */
+const { secretsEnc: _sealed, ...LIST_COLUMNS } = getTableColumns(vllmDeployments);
+
 export class DeploymentService {
   constructor(
     private readonly database: Database,
     private readonly clusters: ClusterRegistry,
     private readonly log: Logger,
-    private readonly opts: { readyTimeoutMs?: number; pollMs?: number } = {},
+    private readonly opts: { readyTimeoutMs?: number; pollMs?: number; secrets?: SecretBox } = {},
   ) {}
 
   private get db() {
@@ -128,15 +135,17 @@ export class DeploymentService {
       o.status ? eq(vllmDeployments.status, o.status) : undefined,
       o.clusterId ? eq(vllmDeployments.clusterId, o.clusterId) : undefined,
     );
-    const rows = await this.db
-      .select()
-      .from(vllmDeployments)
-      .where(where)
-      .orderBy(desc(vllmDeployments.createdAt), desc(vllmDeployments.id))
-      .limit(o.limit ?? 1000)
-      .offset(o.offset ?? 0);
-    const [{ n }] = await this.db.select({ n: count() }).from(vllmDeployments).where(where);
-    return { rows, total: Number(n) };
+    const [rows, [{ n }]] = await Promise.all([
+      this.db
+        .select(LIST_COLUMNS)
+        .from(vllmDeployments)
+        .where(where)
+        .orderBy(desc(vllmDeployments.createdAt), desc(vllmDeployments.id))
+        .limit(o.limit ?? 1000)
+        .offset(o.offset ?? 0),
+      this.db.select({ n: count() }).from(vllmDeployments).where(where),
+    ]);
+    return { rows: rows.map((r) => ({ ...r, secretsEnc: null })), total: Number(n) };
   }
 
   async get(id: string): Promise<DeploymentRow> {
@@ -146,7 +155,8 @@ export class DeploymentService {
   }
 
   async running(): Promise<DeploymentRow[]> {
-    return this.db.select().from(vllmDeployments).where(eq(vllmDeployments.status, 'running'));
+    const rows = await this.db.select(LIST_COLUMNS).from(vllmDeployments).where(eq(vllmDeployments.status, 'running'));
+    return rows.map((r) => ({ ...r, secretsEnc: null }));
   }
 
   private async patch(id: string, set: Partial<typeof vllmDeployments.$inferInsert>): Promise<void> {
@@ -207,6 +217,7 @@ export class DeploymentService {
         allowReuse: o.allowReuse,
         nodeSelector: config.node_selector ?? undefined,
         nodes: o.nodes,
+        hardware: config.hardware,
       },
       nodes,
       running,
@@ -227,9 +238,24 @@ export class DeploymentService {
       const { decision, nodes } = await this.decide(config, o);
       if (decision.action === 'wait' || decision.action === 'unschedulable') return { decision };
       if (decision.action === 'reuse') {
-        const reused = await this.get(decision.deployment_id);
+        let reused = await this.get(decision.deployment_id);
+        // a caller that keeps what it deploys (POST /deploy, keep_deployment) is a user until it deletes it: the
+        // request that created the deployment must not tear it down under this caller when it finishes
+        // (a direct caller takes it over: the request that created it no longer owns it, so its cancel leaves it)
+        if (o.keep && !reused.keep) {
+          await this.patch(reused.id, { keep: true, ...(o.ownerRequestId ? {} : { ownerRequestId: null }) });
+          reused = await this.get(reused.id);
+        }
         await o.onReuse?.(reused.id);
         return { decision, reused };
+      }
+      const override = config.kubernetes?.name_override;
+      if (override) {
+        const [taken] = await this.db
+          .select({ id: vllmDeployments.id })
+          .from(vllmDeployments)
+          .where(and(eq(vllmDeployments.clusterId, o.clusterId), eq(vllmDeployments.name, override), inArray(vllmDeployments.status, ACTIVE)));
+        if (taken) throw conflict(`The name ${override} (fullnameOverride) is used by active deployment ${taken.id} on cluster ${o.clusterId}`);
       }
       if (decision.action === 'evict') {
         for (const victim of decision.evict) await this.stop(victim, `evicted for a higher-priority deployment (${decision.reason})`);
@@ -237,19 +263,21 @@ export class DeploymentService {
       const id = randomUUID();
       const row: typeof vllmDeployments.$inferInsert = {
         id,
-        name: o.name ? k8sName(o.name, id) : k8sName(config.model_name, id),
+        name: override ?? (o.name ? k8sName(o.name, id) : k8sName(config.model_name, id)),
         clusterId: o.clusterId,
         backend: backend.kind,
         namespace,
         status: 'deploying',
         config,
         fingerprint: fp,
-        resources,
+        // what it holds on the node: a pool's key when the node splits a resource name, a CPU slot locally
+        resources: ('resources' in decision && decision.resources) || resources,
         priorityRank: o.priorityRank,
         nodeName: decision.node,
         ownerRequestId: o.ownerRequestId ?? null,
         keep: !!o.keep,
         placement: decision,
+        secretsEnc: o.sealed ?? null,
       };
       const [d] = await this.db.insert(vllmDeployments).values(row).returning();
       return { decision, created: d, node: nodes.find((n) => n.name === decision.node) };
@@ -272,6 +300,14 @@ export class DeploymentService {
     const backend = await this.clusters.backend(d.clusterId);
     const cfg = d.config as VllmConfig;
     try {
+      let secretEnv: Record<string, string> | undefined;
+      if (d.secretsEnc && this.opts.secrets) {
+        try {
+          secretEnv = unseal(this.opts.secrets, d.secretsEnc).env;
+        } catch {
+          throw new Error('its sealed secrets cannot be opened (was BENCHOPS_SECRET_KEY changed?)');
+        }
+      }
       const res = await backend.start(
         {
           id: d.id,
@@ -279,11 +315,12 @@ export class DeploymentService {
           namespace: d.namespace,
           config: cfg,
           fingerprint: d.fingerprint,
-          resources: d.resources as Record<string, number>,
+          resources: d.resources as Resources,
           priorityRank: d.priorityRank,
           node: backend.kind === 'kubernetes' ? d.nodeName : null,
           ownerRequestId: d.ownerRequestId,
-          hardware: emulatedHardware(node, cfg.gpu_resource_type, cfg.hardware),
+          hardware: emulatedHardware(node, d.resources as Resources, cfg.hardware),
+          ...(secretEnv ? { secretEnv } : {}),
         },
         signal,
       );
@@ -367,28 +404,43 @@ export class DeploymentService {
     return this.get(id);
   }
 
-  /** DELETE /deployments/{id}: refuses while a processing request benchmarks it (cancel that request instead). */
-  async delete(id: string): Promise<void> {
-    await this.get(id);
-    const [user] = await this.db
-      .select({ id: vllmQueue.id })
-      .from(vllmQueue)
-      .where(and(eq(vllmQueue.deploymentId, id), eq(vllmQueue.status, 'processing')));
-    if (user) throw conflict(`Deployment ${id} is in use by queue request ${user.id}; cancel it first`);
-    await this.stop(id, 'deleted');
+  /**
+   * DELETE /deployments/{id}: the caller is done with it. Stops it now, unless a processing queue request benchmarks
+   * it: then a kept deployment is released (it stops when that request, its last user, finishes) and one the queue
+   * owns is refused (cancel that request instead).
+   */
+  async delete(id: string): Promise<{ stopped: boolean; users: string[] }> {
+    const d = await this.get(id);
+    return this.database.withLock(`vllm:placement:${d.clusterId}`, async () => {
+      const users = await this.db
+        .select({ id: vllmQueue.id })
+        .from(vllmQueue)
+        .where(and(eq(vllmQueue.deploymentId, id), eq(vllmQueue.status, 'processing')));
+      if (users.length) {
+        const now = await this.get(id);
+        if (!now.keep) throw conflict(`Deployment ${id} is in use by queue request ${users[0].id}; cancel it first`);
+        await this.patch(id, { keep: false });
+        return { stopped: false, users: users.map((u) => u.id) };
+      }
+      await this.stop(id, 'deleted');
+      return { stopped: true, users: [] };
+    });
   }
 
   /**
    * Stops a deployment unless another active request uses it; under the cluster's placement lock, so that a reuse
    * being recorded (see `CreateOptions.onReuse`) and this check never interleave. Returns whether it stopped.
    */
-  async stopUnlessInUse(id: string, requestId: string, reason: string): Promise<boolean> {
+  async stopUnlessInUse(id: string, requestId: string, reason: string, o: { owner?: string } = {}): Promise<boolean> {
     const d = await this.get(id).catch(() => null);
     if (!d) return false;
     return this.database.withLock(`vllm:placement:${d.clusterId}`, async () => {
       if (await this.inUseByOthers(id, requestId)) return false;
       const now = await this.get(id);
       if (now.status !== 'running' && now.status !== 'deploying') return false;
+      // kept: its direct user (POST /deploy, keep_deployment) decides; `owner`: only if that request still owns it
+      if (now.keep && !(o.owner && now.ownerRequestId === o.owner)) return false;
+      if (o.owner && now.ownerRequestId !== o.owner) return false;
       await this.stop(id, reason);
       return true;
     });

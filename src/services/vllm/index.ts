@@ -14,6 +14,7 @@ import { deployerApi, resultPksFor } from './clients.ts';
 import { ClusterRegistry } from './clusters.ts';
 import { DeploymentService } from './deployments.ts';
 import { parseLocalDevices } from './devices.ts';
+import { sealLegacyRows } from './legacy-secrets.ts';
 import { Pipeline } from './pipeline.ts';
 import { QueueRepository } from './queue.ts';
 import { registerRoutes } from './routes.ts';
@@ -65,7 +66,11 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     kubernetesDefault: config.executor === 'kubernetes',
     simCommand: o.simCommand,
   });
-  const deployments = new DeploymentService(ctx.database, clusters, log, { readyTimeoutMs: o.readyTimeoutMs ?? config.vllmReadyTimeoutSeconds * 1000, pollMs: o.deployPollMs ?? 500 });
+  const deployments = new DeploymentService(ctx.database, clusters, log, {
+    readyTimeoutMs: o.readyTimeoutMs ?? config.vllmReadyTimeoutSeconds * 1000,
+    pollMs: o.deployPollMs ?? 500,
+    secrets: ctx.secrets,
+  });
   const queue = new QueueRepository(ctx.db);
   const owner = o.instanceId ?? newInstanceId();
   const manager = o.manager ?? (() => {
@@ -88,6 +93,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     jobTimeoutMs: o.jobTimeoutMs ?? config.jobTimeoutSeconds * 1000,
     retryWaitMs: o.retryWaitMs ?? Math.max(1000, config.pollTickSeconds * 1000),
     unschedulableGraceMs: o.unschedulableGraceMs ?? 120_000,
+    secrets: ctx.secrets,
   });
   const scheduler = new Scheduler({
     db: ctx.db,
@@ -100,7 +106,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     concurrency: o.concurrency ?? 2,
     maxAttempts: o.maxAttempts ?? 3,
   });
-  const core: VllmCore = { db: ctx.db, log, queue, deployments, clusters, scheduler, pipeline, manager };
+  const core: VllmCore = { db: ctx.db, log, queue, deployments, clusters, scheduler, pipeline, manager, secrets: ctx.secrets };
   const svc = new VllmService(core);
   let liveness: NodeJS.Timeout | null = null;
 
@@ -157,6 +163,12 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
       scheduler: { ...(await scheduler.settings()), instance_id: owner, active: scheduler.activeIds() },
     }),
     start: async () => {
+      await ctx.database
+        .tryWithLock('vllm:seal-legacy', async () => {
+          const r = await sealLegacyRows(ctx.db, ctx.secrets, log);
+          if (r.queue || r.deployments) log.info(r, 'sealed custom values and job YAML that older vLLM records kept in clear');
+        })
+        .catch((e) => log.warn({ err: e.message }, 'sealing older vLLM records failed'));
       await ctx.database
         .tryWithLock('vllm:reconcile', async () => {
           const r = await deployments.reconcile();

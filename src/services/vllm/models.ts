@@ -3,7 +3,6 @@
  * §2.5), Helm-style custom values → vLLM config, and the configuration fingerprint used for reuse.
  */
 import { createHash } from 'node:crypto';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { unprocessable } from '../../core/errors.ts';
 import { requestedResources, type Resources } from './placement.ts';
@@ -22,6 +21,67 @@ const resourceName = z
   .max(253);
 
 const argValue = z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]);
+
+const dns1123 = z.string().max(253).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'not a Kubernetes name');
+const dns1035 = z.string().max(53).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'not a DNS-1035 name (lower case, starts with a letter, at most 53 characters)');
+/** A Kubernetes quantity (`8`, `500m`, `16Gi`); numbers are accepted as the values files write them. */
+const quantity = z
+  .union([z.string().max(32), z.number().nonnegative()])
+  .transform(String)
+  .pipe(z.string().regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti|P|Pi|E|Ei)?$/, 'not a Kubernetes quantity'));
+const envName = z.string().max(253).regex(/^[-._a-zA-Z][-._a-zA-Z0-9]*$/, 'not an environment variable name');
+const cpuMemory = z.object({ cpu: quantity.nullish(), memory: quantity.nullish() }).strict();
+
+/** A volume of the vLLM pod: a model cache or data folder (PVC, existing claim, hostPath or emptyDir). */
+export const volumeSchema = z
+  .object({
+    name: z.string().max(50).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, 'not a volume name'),
+    mount_path: z.string().max(1000).regex(/^\/[^\0]*$/, 'must be an absolute path'),
+    type: z.enum(['pvc', 'hostPath', 'emptyDir']),
+    /** pvc: an existing claim (never created or deleted by BenchOps); without it a claim is created with the deployment. */
+    claim_name: dns1123.nullish(),
+    size: quantity.nullish(),
+    storage_class: z.string().max(253).nullish(),
+    access_mode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOncePod']).nullish(),
+    /** hostPath: the folder on the node (admin only, as for any host path). */
+    path: z.string().max(1000).regex(/^\/[^\0]*$/, 'must be an absolute path').nullish(),
+    read_only: z.boolean().nullish(),
+  })
+  .strict();
+export type VolumeSpec = z.infer<typeof volumeSchema>;
+
+/**
+ * Pod settings that only a Kubernetes cluster honours (from Helm values or given directly): cpu/memory, secrets as
+ * references, volumes, service account, the objects' name. Secret values never live here: `sealed_env` only names
+ * variables whose values are kept encrypted beside the record (see sealed.ts).
+ */
+export const kubernetesSettingsSchema = z
+  .object({
+    /** Name of the Deployment/Service (Helm `fullnameOverride`), instead of `vllm-<model>-<id8>`. */
+    name_override: dns1035.nullish(),
+    resources: z.object({ requests: cpuMemory.nullish(), limits: cpuMemory.nullish() }).strict().nullish(),
+    /** `create`: BenchOps creates it with the deployment (named `<name>-sa` when no name is given) and removes it after. */
+    service_account: z
+      .object({ name: dns1123.nullish(), create: z.boolean().default(false), annotations: z.record(z.string().max(317), z.string().max(4096)).nullish() })
+      .strict()
+      .nullish(),
+    /** Plain environment variables (values that look like secrets are moved to `sealed_env` when the config is stored). */
+    env: z.array(z.object({ name: envName, value: z.string().max(10_000) }).strict()).max(100).default([]),
+    /** Variables read from existing Secrets (e.g. the values' `hfToken.secretName`). */
+    secret_env: z.array(z.object({ name: envName, secret_name: dns1123, secret_key: z.string().max(253).regex(/^[-._a-zA-Z0-9]+$/) }).strict()).max(50).default([]),
+    /** Variables whose values are sealed beside the record; rendered as a Secret the Deployment references. */
+    sealed_env: z.array(envName).max(50).default([]),
+    volumes: z.array(volumeSchema).max(10).default([]),
+    tolerations: z.array(z.record(z.string(), z.unknown())).max(50).nullish(),
+    affinity: z.record(z.string(), z.unknown()).nullish(),
+    pod_annotations: z.record(z.string().max(317), z.string().max(4096)).nullish(),
+    image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).nullish(),
+    image_pull_secrets: z.array(dns1123).max(10).nullish(),
+    runtime_class_name: dns1123.nullish(),
+    shm_size: quantity.nullish(),
+  })
+  .strict();
+export type KubernetesSettings = z.infer<typeof kubernetesSettingsSchema>;
 
 export const vllmConfigSchema = z.object({
   model_name: z.string().min(1).max(300),
@@ -44,8 +104,11 @@ export const vllmConfigSchema = z.object({
   hardware: z.string().max(64).nullish(),
   image: z.string().max(500).nullish(),
   node_selector: z.record(z.string().max(317), z.string().max(63)).nullish(),
-  /** Raw Helm-style custom values (a vLLM project file); never returned by the API. */
+  kubernetes: kubernetesSettingsSchema.nullish(),
+  /** Raw Helm-style custom values (a vLLM project file): read into the fields above, then kept only encrypted. */
   custom_values_content: z.string().max(1_000_000).nullish(),
+  /** Set when the config came from custom values (the text itself is sealed, never returned). */
+  has_custom_values: z.boolean().nullish(),
   /** Accepted for compatibility with the earlier UI (the namespace is the cluster's). */
   namespace: z.string().max(63).nullish(),
 });
@@ -65,7 +128,8 @@ export type BenchmarkJobConfig = z.infer<typeof benchmarkJobSchema>;
 
 export const schedulingSchema = z.object({
   immediate: z.boolean().default(true),
-  scheduled_time: z.string().datetime({ offset: true, local: true }).nullish(),
+  // the earlier web client sends "" when "deploy immediately" is off and no time is picked: that is "unset"
+  scheduled_time: z.preprocess((v) => (typeof v === 'string' && !v.trim() ? null : v), z.string().datetime({ offset: true, local: true }).nullish()),
   max_wait_time: z.number().int().min(0).max(30 * 24 * 3600).default(3600),
 });
 export type SchedulingConfig = z.infer<typeof schedulingSchema>;
@@ -101,7 +165,31 @@ export type QueueRequest = z.infer<typeof queueRequestSchema>;
 /** What the API shows of a config: everything except the raw custom values (which may hold tokens). */
 export function publicConfig(cfg: VllmConfig): Omit<VllmConfig, 'custom_values_content'> & { has_custom_values: boolean } {
   const { custom_values_content, ...rest } = cfg;
-  return { ...rest, has_custom_values: !!custom_values_content };
+  return { ...rest, has_custom_values: !!(custom_values_content || cfg.has_custom_values) };
+}
+
+/**
+ * vLLM runs `tensor_parallel_size × pipeline_parallel_size` workers, one GPU each: more workers than requested GPUs
+ * cannot start, and a MIG slice is one CUDA device per process (no tensor parallelism across slices). Throws a 422
+ * naming the field; returns warnings for GPUs requested but left idle.
+ */
+export function checkParallelism(cfg: VllmConfig, loc: Array<string | number>): string[] {
+  const world = cfg.tensor_parallel_size * cfg.pipeline_parallel_size;
+  if (cfg.gpu_resource_type === 'cpu' || cfg.gpu_resource_count === 0) return [];
+  const field = cfg.tensor_parallel_size > 1 ? 'tensor_parallel_size' : 'pipeline_parallel_size';
+  if (/\/mig-/.test(cfg.gpu_resource_type) && world > 1) {
+    throw unprocessable([...loc, field], `${field} ${cfg[field]} needs ${world} GPUs, but a MIG slice (${cfg.gpu_resource_type}) is one CUDA device per process: tensor/pipeline parallelism needs full GPUs`);
+  }
+  if (world > cfg.gpu_resource_count) {
+    throw unprocessable(
+      [...loc, field],
+      `tensor_parallel_size ${cfg.tensor_parallel_size} × pipeline_parallel_size ${cfg.pipeline_parallel_size} needs ${world} GPUs, but gpu_resource_count is ${cfg.gpu_resource_count} (${cfg.gpu_resource_type})`,
+    );
+  }
+  if (world < cfg.gpu_resource_count) {
+    return [`gpu_resource_count ${cfg.gpu_resource_count} but tensor_parallel_size × pipeline_parallel_size is ${world}: ${cfg.gpu_resource_count - world} GPU(s) would sit idle`];
+  }
+  return [];
 }
 
 export function servedName(cfg: VllmConfig): string {
@@ -121,6 +209,8 @@ export function fingerprint(cfg: VllmConfig, clusterId: string): string {
   ] as const;
   const picked: Record<string, unknown> = { cluster: clusterId, served: servedName(cfg) };
   for (const k of keys) picked[k] = cfg[k] ?? null;
+  // pod settings change what runs on a cluster; added only when set, so older records keep their fingerprints
+  if (cfg.kubernetes) picked.kubernetes = cfg.kubernetes;
   return createHash('sha256').update(canonical(picked)).digest('hex').slice(0, 32);
 }
 
@@ -133,58 +223,6 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v ?? null);
-}
-
-const NON_ACCELERATOR = new Set(['cpu', 'memory', 'ephemeral-storage', 'hugepages-2Mi', 'hugepages-1Gi', 'pods']);
-
-/**
- * Turns Helm-style custom values (vLLM project files such as custom-values-qwen3-8b.yaml, over the chart's defaults)
- * into a vLLM config. `loc` names the request field for the 422.
- */
-export function configFromHelmValues(content: string, overrides: Record<string, unknown> = {}, loc: string[] = ['body', 'custom_values_content']): VllmConfig {
-  let values: any;
-  try {
-    values = parseYaml(content, { maxAliasCount: 100 });
-  } catch (e: any) {
-    throw unprocessable(loc, `custom values are not valid YAML: ${e.message}`);
-  }
-  if (!values || typeof values !== 'object' || Array.isArray(values)) throw unprocessable(loc, 'custom values must be a YAML mapping');
-  const v = (values.vllm && typeof values.vllm === 'object' ? values.vllm : {}) as Record<string, any>;
-  const inner = (v.vllm && typeof v.vllm === 'object' ? v.vllm : {}) as Record<string, any>;
-  const pick = (...names: string[]) => {
-    for (const src of [inner, v, values]) for (const n of names) if (src[n] !== undefined && src[n] !== null) return src[n];
-    return undefined;
-  };
-  const model = pick('model', 'model_name');
-  if (typeof model !== 'string' || !model) throw unprocessable(loc, 'custom values name no model (vllm.model)');
-  const limits = { ...(values.resources?.requests ?? {}), ...(values.resources?.limits ?? {}) } as Record<string, unknown>;
-  const gpu = Object.entries(limits).find(([k]) => !NON_ACCELERATOR.has(k));
-  const num = (x: unknown) => (x === undefined || x === null || x === '' ? undefined : Number(x));
-  const raw: Record<string, unknown> = {
-    model_name: model,
-    served_model_name: pick('served_model_name', 'servedModelName') ?? undefined,
-    max_model_len: num(pick('maxModelLen', 'max_model_len')),
-    gpu_memory_utilization: num(pick('gpuMemoryUtilization', 'gpu_memory_utilization')),
-    trust_remote_code: pick('trust_remote_code', 'trustRemoteCode'),
-    tensor_parallel_size: num(pick('tensor_parallel_size', 'tensorParallelSize')),
-    pipeline_parallel_size: num(pick('pipeline_parallel_size', 'pipelineParallelSize')),
-    max_num_seqs: num(pick('max_num_seqs', 'maxNumSeqs')) ?? 256,
-    dtype: pick('dtype') ?? 'auto',
-    quantization: pick('quantization') ?? undefined,
-    gpu_resource_type: gpu ? gpu[0] : 'cpu',
-    gpu_resource_count: gpu ? Number(gpu[1]) : 0,
-    image: values.image?.repository ? `${values.image.repository}:${values.image.tag ?? 'latest'}` : undefined,
-    node_selector: values.nodeSelector && typeof values.nodeSelector === 'object' ? values.nodeSelector : undefined,
-    custom_values_content: content,
-    ...overrides,
-  };
-  for (const k of Object.keys(raw)) if (raw[k] === undefined) delete raw[k];
-  const parsed = vllmConfigSchema.safeParse(raw);
-  if (!parsed.success) {
-    const i = parsed.error.issues[0];
-    throw unprocessable([...loc, ...i.path.map(String)], `custom values: ${i.message}`);
-  }
-  return parsed.data;
 }
 
 /** The deployment name: DNS-1035, unique per deployment (`vllm-<model>-<id8>`), at most 53 characters. */

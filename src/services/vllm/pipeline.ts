@@ -13,6 +13,8 @@ import type { JobRecord, QueueRepository, QueueRow } from './queue.ts';
 import { vllmDeployments } from './schema.ts';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
+import type { SecretBox } from '../../core/secrets.ts';
+import { seal, unseal } from './sealed.ts';
 
 export interface PipelineDeps {
   db: Db;
@@ -29,6 +31,8 @@ export interface PipelineDeps {
   unschedulableGraceMs?: number;
   /** How long to wait before a request that found no free GPU is looked at again. */
   retryWaitMs: number;
+  /** Opens the item's sealed secrets to hand the deployment its own copy (values and env, not the job texts). */
+  secrets?: SecretBox;
 }
 
 /** Thrown to stop an item: `cancelled` (user), `shutdown` (this instance stops), `lost` (claim gone). */
@@ -125,6 +129,7 @@ export class Pipeline {
             keep: item.keepDeployment,
             ownerRequestId: item.id,
             signal,
+            sealed: this.deploymentSecrets(item),
             onReuse: (id) => this.save(item, { deploymentId: id, createdDeployment: false }),
           });
           if (out.kind === 'wait') return await this.waitForCapacity(item, out.decision);
@@ -209,12 +214,20 @@ export class Pipeline {
       if (item.deploymentId) await this.teardown(item, null).catch(() => {});
       if (!item.createdDeployment) {
         // a deployment created but not yet recorded on the item (failed while starting) is still this item's
-        await this.ownedDeployments(item.id).then((ds) => Promise.all(ds.map((d) => this.deps.deployments.stop(d.id, `request ${item.id} failed`))));
+        const own = await this.ownedDeployments(item.id).catch(() => [] as DeploymentRow[]);
+        for (const d of own) if (!d.keep) await this.deps.deployments.stopUnlessInUse(d.id, item.id, `request ${item.id} failed`).catch(() => false);
       }
       await this.deps.queue
         .update(item.id, this.deps.owner, { status: 'failed', currentStep: 'failed', errorMessage: String(e.message).slice(0, 2000), completedAt: new Date() })
         .catch(() => false);
     }
+  }
+
+  /** The sealed values and env of an item, re-sealed for its deployment (null when it has none). */
+  private deploymentSecrets(item: QueueRow): string | null {
+    if (!item.secretsEnc || !this.deps.secrets) return null;
+    const { values, env } = unseal(this.deps.secrets, item.secretsEnc);
+    return seal(this.deps.secrets, { values, env });
   }
 
   private async submit(item: QueueRow, c: BenchmarkJobConfig, job: JobRecord, d: DeploymentRow) {
@@ -305,15 +318,15 @@ export class Pipeline {
   }
 
   /**
-   * Stops the deployment this item used when it is the last active user: one it created, or one it reused from
-   * another queue request (whose own teardown left it running for this one). Kept deployments (keep_deployment, direct
-   * deploys) and existing targets of skip_vllm_creation stay.
+   * Stops the deployment this item used when it is the last active user and nobody keeps it: one it created, one it
+   * reused from another request (whose own teardown left it running for this one), or a skip_vllm_creation target whose
+   * creator already finished. Kept deployments (keep_deployment, POST /deploy — also when /deploy reused one a request
+   * created) stay until their user deletes them.
    */
   private async teardown(item: QueueRow, d: DeploymentRow | null): Promise<void> {
-    if (!item.deploymentId || item.keepDeployment || item.skipVllmCreation) return;
+    if (!item.deploymentId || item.keepDeployment) return;
     const dep = d?.id === item.deploymentId ? d : await this.deps.deployments.get(item.deploymentId).catch(() => null);
-    if (!dep || dep.keep) return;
-    if (!item.createdDeployment && !dep.ownerRequestId) return;
+    if (!dep) return;
     await this.deps.deployments.stopUnlessInUse(item.deploymentId, item.id, `torn down after request ${item.id}`);
   }
 
@@ -333,7 +346,8 @@ export class Pipeline {
     const ids = new Set<string>();
     if (fresh.createdDeployment && fresh.deploymentId) ids.add(fresh.deploymentId);
     for (const d of await this.ownedDeployments(item.id)) ids.add(d.id);
-    for (const id of ids) await this.deps.deployments.stopUnlessInUse(id, item.id, `request ${item.id} cancelled`);
+    // only what it still owns: a deployment POST /deploy reused was handed to that caller
+    for (const id of ids) await this.deps.deployments.stopUnlessInUse(id, item.id, `request ${item.id} cancelled`, { owner: item.id });
     await this.deps.queue.update(item.id, fresh.claimedBy ?? this.deps.owner, { jobs, cleanupPending: false }, 'cancelled');
     void toRef;
   }

@@ -4,7 +4,7 @@
  * write of a worker is conditional on still holding the claim, so a cancelled or re-claimed item is never overwritten.
  */
 import { randomUUID } from 'node:crypto';
-import { and, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
 import { badRequest, notFound } from '../../core/errors.ts';
 import { iso } from '../../core/http.ts';
@@ -36,7 +36,7 @@ export function queueView(r: QueueRow) {
     vllm_config: cfg ? publicConfig(cfg) : null,
     // the earlier UI also sends each job's YAML text; jobs are read from the project, and the text (which may carry
     // credentials in env values) is not echoed to every viewer
-    benchmark_configs: ((r.benchmarkConfigs as Array<Record<string, unknown>>) ?? []).map(({ yaml_content, ...b }) => ({ ...b, has_yaml_content: !!yaml_content })),
+    benchmark_configs: ((r.benchmarkConfigs as Array<Record<string, unknown>>) ?? []).map(({ yaml_content, ...b }) => ({ ...b, has_yaml_content: !!(yaml_content || b.has_yaml_content) })),
     scheduling_config: r.schedulingConfig,
     created_at: iso(r.createdAt),
     started_at: iso(r.startedAt),
@@ -86,7 +86,8 @@ export async function queueCounts(db: Db) {
 export class QueueRepository {
   constructor(private readonly db: Db) {}
 
-  async insert(req: QueueRequest, resolvedConfig: VllmConfig | null, now = new Date()): Promise<QueueRow> {
+  /** `sealed`: the request's secrets as SecretBox ciphertext (sealed.ts), stored beside the clear record. */
+  async insert(req: QueueRequest, resolvedConfig: VllmConfig | null, now = new Date(), sealed: string | null = null): Promise<QueueRow> {
     const sched = req.scheduling_config ?? { immediate: true, scheduled_time: null, max_wait_time: 3600 };
     // a zone-less time (the earlier UI sends local datetime strings) is taken as UTC, never as this server's zone
     const at = sched.scheduled_time ? new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(sched.scheduled_time) ? sched.scheduled_time : `${sched.scheduled_time}Z`) : null;
@@ -115,6 +116,7 @@ export class QueueRepository {
         totalSteps: total,
         notBefore,
         deadline,
+        secretsEnc: sealed,
         createdAt: now,
         updatedAt: now,
       })
@@ -128,17 +130,19 @@ export class QueueRepository {
     return r;
   }
 
+  /** A page, newest first; the sealed column is never read for a list. */
   async list(opts: { status?: string; limit: number; offset: number }): Promise<{ rows: QueueRow[]; total: number }> {
     const where = opts.status ? eq(vllmQueue.status, opts.status) : undefined;
+    const { secretsEnc: _sealed, ...cols } = getTableColumns(vllmQueue);
     const rows = await this.db
-      .select()
+      .select(cols)
       .from(vllmQueue)
       .where(where)
       .orderBy(desc(vllmQueue.createdAt), vllmQueue.priorityRank)
       .limit(opts.limit)
       .offset(opts.offset);
     const [{ n }] = await this.db.select({ n: sql<number>`count(*)::int` }).from(vllmQueue).where(where);
-    return { rows, total: Number(n) };
+    return { rows: rows.map((r) => ({ ...r, secretsEnc: null })), total: Number(n) };
   }
 
   /** Claims the most important due pending item (priority, then age) for `owner`; null when none. */

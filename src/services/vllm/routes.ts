@@ -2,11 +2,13 @@
 import { z } from 'zod';
 import { badRequest, conflict, unprocessable } from '../../core/errors.ts';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
+import { parseJsonSafe, SafeParseError } from '../../core/parse.ts';
 import { deploymentView, unreachable } from './deployments.ts';
 import { nodeView } from './devices.ts';
 import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf } from './models.ts';
 import { normalize, type Resources } from './placement.ts';
 import { queueView } from './queue.ts';
+import { seal } from './sealed.ts';
 import type { VllmCore, VllmService } from './service.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(200) });
@@ -37,21 +39,24 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     async (req, reply) => {
       const b = req.body;
       const raw = { ...(b.config ?? {}), ...(b.custom_values_content ? { custom_values_content: b.custom_values_content } : {}) };
-      const cfg = await svc.resolveConfig(raw, { project_id: b.project_id, values_file_id: b.values_file_id }, ['body', 'config']);
-      if (!cfg) throw unprocessable(['body', 'config'], 'Field required: config, custom_values_content, or project_id with values_file_id');
+      const resolved = await svc.resolveConfig(raw, { project_id: b.project_id, values_file_id: b.values_file_id }, ['body', 'config'], { role: req.role });
+      if (!resolved) throw unprocessable(['body', 'config'], 'Field required: config, custom_values_content, or project_id with values_file_id');
       await core.clusters.get(b.cluster_id).catch(() => {
         throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${b.cluster_id}`);
       });
-      const out = await core.deployments.create(cfg, {
+      const warnings = [...resolved.warnings, ...(await svc.clusterWarnings(b.cluster_id, resolved.config))];
+      const out = await core.deployments.create(resolved.config, {
         clusterId: b.cluster_id,
         priorityRank: priorityRank(b.priority),
         allowEviction: b.allow_eviction,
         keep: true,
         name: b.deployment_name,
         nodes: b.nodes ?? undefined,
+        sealed: seal(core.secrets, resolved.secrets),
       });
       if (out.kind === 'wait' || out.kind === 'unschedulable') {
-        throw conflict(`No GPU capacity for this deployment (${out.decision.action}): ${out.decision.reason}`);
+        // a direct deploy does not queue: the caller gets the placement's reason (POST /queue/deployment waits instead)
+        throw conflict(`No capacity for this deployment now (${out.decision.action}): ${out.decision.reason}`);
       }
       const d = out.deployment;
       if (out.kind === 'created') {
@@ -69,7 +74,11 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
         k8s_service_name: d.serviceName,
         placement: out.decision,
         reused: out.kind === 'reused',
-        message: out.kind === 'reused' ? `Reusing running deployment ${d.id} with the same configuration` : `vLLM deployment ${d.name} started`,
+        warnings,
+        message:
+          out.kind === 'reused'
+            ? `Reusing running deployment ${d.id} with the same configuration (kept for you until DELETE /deployments/${d.id})`
+            : `vLLM deployment ${d.name} started`,
       };
     },
   );
@@ -114,11 +123,26 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     };
   });
 
-  app.delete('/deployments/:id', { schema: { summary: 'Stop a deployment (its objects or process are removed)', tags, params: idParam, response: { 200: message } } }, async (req) => {
-    await svc.deploymentOrThrow(req.params.id);
-    await core.deployments.delete(req.params.id);
-    return { message: `Deployment ${req.params.id} stopped successfully` };
-  });
+  app.delete(
+    '/deployments/:id',
+    {
+      schema: {
+        summary: 'Done with a deployment: stops it (objects or process removed), or — while a queue request still benchmarks it — releases it to stop when that request finishes (202)',
+        tags,
+        params: idParam,
+        response: { 200: message, 202: message },
+      },
+    },
+    async (req, reply) => {
+      await svc.deploymentOrThrow(req.params.id);
+      const r = await core.deployments.delete(req.params.id);
+      if (!r.stopped) {
+        reply.code(202);
+        return { message: `Deployment ${req.params.id} released: it stops when queue request ${r.users.join(', ')} (its last user) finishes` };
+      }
+      return { message: `Deployment ${req.params.id} stopped successfully` };
+    },
+  );
 
   app.post(
     '/placement/preview',
@@ -139,8 +163,9 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     async (req) => {
       const b = req.body;
       const raw = { ...(b.config ?? {}), ...(b.custom_values_content ? { custom_values_content: b.custom_values_content } : {}) };
-      const cfg = await svc.resolveConfig(raw, null, ['body', 'config']);
-      if (!cfg) throw unprocessable(['body', 'config'], 'Field required');
+      const resolved = await svc.resolveConfig(raw, null, ['body', 'config'], { role: req.role });
+      if (!resolved) throw unprocessable(['body', 'config'], 'Field required');
+      const cfg = resolved.config;
       await core.clusters.get(b.cluster_id).catch(() => {
         throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${b.cluster_id}`);
       });
@@ -150,17 +175,19 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
         allowEviction: b.allow_eviction,
         nodes: b.nodes ?? undefined,
       });
-      return { decision, resources: resourcesOf(cfg), fingerprint: fingerprint(cfg, b.cluster_id) };
+      const warnings = [...resolved.warnings, ...(await svc.clusterWarnings(b.cluster_id, cfg))];
+      return { decision, resources: resourcesOf(cfg), fingerprint: fingerprint(cfg, b.cluster_id), warnings };
     },
   );
 
-  const validate = async (raw: unknown) => {
-    const cfg = await svc.resolveConfig((raw ?? {}) as Record<string, unknown>, null, ['body']);
-    if (!cfg) throw unprocessable(['body', 'model_name'], 'Field required');
-    return { valid: true, message: 'Configuration is valid', config: publicConfig(cfg) };
+  const validate = async (raw: unknown, loc: string[], role: Parameters<VllmService['resolveConfig']>[3]) => {
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw unprocessable(loc, 'config must be a JSON object');
+    const resolved = await svc.resolveConfig(raw as Record<string, unknown>, null, loc, role);
+    if (!resolved) throw unprocessable([...loc, 'model_name'], 'Field required');
+    return { valid: true, message: 'Configuration is valid', config: publicConfig(resolved.config), warnings: resolved.warnings };
   };
-  app.post('/configs/validate', { schema: { summary: 'Validate a vLLM config (422 naming the field when invalid)', tags, body: z.record(z.string(), z.unknown()) } }, async (req) =>
-    validate(req.body),
+  app.post('/configs/validate', { schema: { summary: 'Validate a vLLM config (422 naming the field when invalid; warnings for settings without effect)', tags, body: z.record(z.string(), z.unknown()) } }, async (req) =>
+    validate(req.body, ['body'], { role: req.role }),
   );
   app.get(
     '/configs/validate',
@@ -168,11 +195,12 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     async (req) => {
       let raw: unknown;
       try {
-        raw = JSON.parse(req.query.config);
-      } catch {
-        throw unprocessable(['query', 'config'], 'config must be a JSON object');
+        raw = parseJsonSafe(req.query.config);
+      } catch (e) {
+        // line and column only: the text may carry a custom values file with tokens
+        throw unprocessable(['query', 'config'], `config must be a JSON object: ${e instanceof SafeParseError ? e.message : 'invalid JSON'}`);
       }
-      return validate(raw);
+      return validate(raw, ['query', 'config'], { role: req.role });
     },
   );
 
@@ -187,7 +215,7 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
         body: z.record(z.string(), z.unknown()),
       },
     },
-    async (req) => svc.enqueue(req.body as any),
+    async (req) => svc.enqueue(req.body as any, { role: req.role }),
   );
 
   app.get(

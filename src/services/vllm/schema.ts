@@ -28,10 +28,19 @@ export const vllmDeployments = pgTable(
     keep: boolean('keep').notNull().default(false),
     placement: jsonb('placement'),
     errorMessage: text('error_message'),
+    /** Sealed secrets (custom values text, secret env values): SecretBox ciphertext, see sealed.ts. */
+    secretsEnc: text('secrets_enc'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
-  (t) => [index('vllm_deployments_status_idx').on(t.status), index('vllm_deployments_fp_idx').on(t.fingerprint)],
+  (t) => [
+    index('vllm_deployments_status_idx').on(t.status),
+    index('vllm_deployments_fp_idx').on(t.fingerprint),
+    // the list's order (newest first) and the per-cluster active lookups of placement
+    index('vllm_deployments_created_idx').on(t.createdAt, t.id),
+    index('vllm_deployments_cluster_status_idx').on(t.clusterId, t.status),
+    index('vllm_deployments_owner_idx').on(t.ownerRequestId),
+  ],
 );
 
 export const vllmQueue = pgTable(
@@ -68,6 +77,8 @@ export const vllmQueue = pgTable(
     leaseUntil: ts('lease_until'),
     attempts: integer('attempts').notNull().default(0),
     cleanupPending: boolean('cleanup_pending').notNull().default(false),
+    /** Sealed secrets (custom values text, secret env values, the job YAML texts sent along): see sealed.ts. */
+    secretsEnc: text('secrets_enc'),
     createdAt: ts('created_at').notNull().defaultNow(),
     startedAt: ts('started_at'),
     completedAt: ts('completed_at'),
@@ -76,6 +87,9 @@ export const vllmQueue = pgTable(
   (t) => [
     index('vllm_queue_claim_idx').on(t.status, t.priorityRank, t.createdAt),
     index('vllm_queue_lease_idx').on(t.status, t.leaseUntil),
+    index('vllm_queue_created_idx').on(t.createdAt),
+    // "who uses this deployment" (teardown, placement pins, DELETE)
+    index('vllm_queue_deployment_idx').on(t.deploymentId, t.status),
   ],
 );
 

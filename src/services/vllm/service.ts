@@ -3,13 +3,17 @@
  * from a vLLM project file), enqueues, cancels, and exposes the running models.
  */
 import type { Logger } from 'pino';
+import type { Role } from '../../core/auth.ts';
 import type { Db } from '../../core/db/client.ts';
-import { AppError, notFound, unprocessable } from '../../core/errors.ts';
+import { AppError, forbidden, notFound, unprocessable } from '../../core/errors.ts';
+import type { SecretBox } from '../../core/secrets.ts';
 import type { ManagerApi } from '../manager/api.ts';
 import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi } from './api.ts';
 import type { ClusterRegistry } from './clusters.ts';
 import type { DeploymentService } from './deployments.ts';
-import { configFromHelmValues, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequest, type QueueRequestInput, type VllmConfig } from './models.ts';
+import { readHelmValues, type ValuesResult } from './helm-values.ts';
+import { checkParallelism, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequest, type QueueRequestInput, type VllmConfig } from './models.ts';
+import { seal, splitSecrets, type SealedSecrets } from './sealed.ts';
 import type { Pipeline } from './pipeline.ts';
 import { queueCounts, queueView, type QueueRepository } from './queue.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -23,6 +27,14 @@ export interface VllmCore {
   scheduler: Scheduler;
   pipeline: Pipeline;
   manager: () => ManagerApi | null;
+  secrets: SecretBox;
+}
+
+/** A request's vLLM config ready to store: secrets split off (to be sealed), and what was said back. */
+export interface ResolvedConfig {
+  config: VllmConfig;
+  secrets: SealedSecrets;
+  warnings: string[];
 }
 
 /** Reads a vLLM project's values file through the manager and turns it into a config. */
@@ -31,11 +43,14 @@ export async function configFromProjectFile(
   projectId: string,
   fileId: string,
   loc: string[],
-): Promise<VllmConfig> {
+): Promise<ValuesResult> {
   if (!manager) throw new AppError(503, 'The benchmark manager is not reachable (needed to read the values file)', 'unavailable');
   const file = await manager.getFile(projectId, fileId);
-  return configFromHelmValues(file.content, {}, loc);
+  return readHelmValues(file.content, loc);
 }
+
+/** Fields of a form that custom values replace; said back when they were given and differ from what the values say. */
+const FORM_FIELDS = ['model_name', 'served_model_name', 'max_model_len', 'gpu_memory_utilization', 'tensor_parallel_size', 'pipeline_parallel_size', 'max_num_seqs', 'dtype', 'quantization', 'gpu_resource_type', 'gpu_resource_count', 'trust_remote_code', 'node_selector'] as const;
 
 /**
  * Fields of the earlier API that are accepted (its clients send them) but change nothing here; said back instead of
@@ -63,34 +78,63 @@ export function ignoredFields(req: QueueRequest, rawConfig: unknown): string[] {
 export class VllmService implements VllmApi {
   constructor(private readonly c: VllmCore) {}
 
-  /** A config from a request: custom values (inline or a project file) win over the form fields, as they describe what runs. */
+  /**
+   * A config from a request: custom values (inline or a project file) win over the form fields, as they describe what
+   * runs. Secrets are split off for sealing; hostPath volumes need the admin role (a host folder in a pod, as for /deploy).
+   */
   async resolveConfig(
     raw: Record<string, unknown> | null | undefined,
     helm: { project_id?: string | null; values_file_id?: string | null } | null | undefined,
     loc: string[],
-  ): Promise<VllmConfig | null> {
+    o: { role?: Role } = {},
+  ): Promise<ResolvedConfig | null> {
     const extra = raw ?? {};
-    const keep = (cfg: VllmConfig) => {
+    let read: ValuesResult | null = null;
+    if (typeof extra.custom_values_content === 'string' && extra.custom_values_content.trim()) {
+      read = readHelmValues(extra.custom_values_content, [...loc, 'custom_values_content']);
+    } else if (helm?.project_id && helm.values_file_id) {
+      read = await configFromProjectFile(this.c.manager(), helm.project_id, helm.values_file_id, ['body', 'vllm_helm_config', 'values_file_id']);
+    }
+    let cfg: VllmConfig;
+    const warnings: string[] = [];
+    if (read) {
+      cfg = read.config;
+      warnings.push(...read.warnings);
       // cluster-side choices the values file does not describe
       for (const k of ['hardware', 'image'] as const) if (extra[k] && !cfg[k]) (cfg as any)[k] = extra[k];
-      return cfg;
-    };
-    if (typeof extra.custom_values_content === 'string' && extra.custom_values_content.trim()) {
-      return keep(configFromHelmValues(extra.custom_values_content, {}, [...loc, 'custom_values_content']));
+      for (const k of FORM_FIELDS) {
+        const given = extra[k];
+        if (given === undefined || given === null || given === '') continue;
+        if (JSON.stringify(given) !== JSON.stringify(cfg[k] ?? null)) warnings.push(`${loc.at(-1)}.${k} has no effect: the custom values set the deployment (${k} from the values is used)`);
+      }
+    } else {
+      if (!raw || !Object.keys(raw).length) return null;
+      const parsed = vllmConfigSchema.safeParse(raw);
+      if (!parsed.success) {
+        const i = parsed.error.issues[0];
+        throw unprocessable([...loc, ...i.path.map(String)], i.code === 'invalid_type' && (i as any).input === undefined ? 'Field required' : i.message);
+      }
+      cfg = parsed.data;
+      warnings.push(...checkParallelism(cfg, loc));
     }
-    if (helm?.project_id && helm.values_file_id) {
-      return keep(await configFromProjectFile(this.c.manager(), helm.project_id, helm.values_file_id, ['body', 'vllm_helm_config', 'values_file_id']));
+    if (cfg.kubernetes?.volumes.some((v) => v.type === 'hostPath') && (o.role ?? 'operator') !== 'admin') {
+      throw forbidden('hostPath volumes (a folder of the node in the vLLM pod) need the admin role; use a PVC or emptyDir');
     }
-    if (!raw || !Object.keys(raw).length) return null;
-    const parsed = vllmConfigSchema.safeParse(raw);
-    if (!parsed.success) {
-      const i = parsed.error.issues[0];
-      throw unprocessable([...loc, ...i.path.map(String)], i.code === 'invalid_type' && (i as any).input === undefined ? 'Field required' : i.message);
-    }
-    return parsed.data;
+    const { config, secrets } = splitSecrets(cfg);
+    return { config, secrets, warnings };
   }
 
-  async enqueue(body: QueueRequestInput): Promise<QueueItemView & { warnings: string[] }> {
+  /** Says back Kubernetes-only settings on the local cluster, where the emulated server has no pod. */
+  async clusterWarnings(clusterId: string, cfg: VllmConfig): Promise<string[]> {
+    const k = cfg.kubernetes;
+    if (!k) return [];
+    const c = await this.c.clusters.get(clusterId).catch(() => null);
+    if (c?.kind !== 'local') return [];
+    const set = Object.entries(k).filter(([, v]) => (Array.isArray(v) ? v.length : v !== null && v !== undefined)).map(([key]) => key);
+    return set.length ? [`kubernetes settings (${set.join(', ')}) apply on Kubernetes clusters; the local emulated server ignores them`] : [];
+  }
+
+  async enqueue(body: QueueRequestInput, o: { role?: Role } = {}): Promise<QueueItemView & { warnings: string[] }> {
     const parsed = queueRequestSchema.safeParse(body);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
@@ -108,18 +152,27 @@ export class VllmService implements VllmApi {
         throw unprocessable(['body', 'benchmark_configs', i, 'job_file_id'] as any, 'project_id and job_file_id are required (the job file is read from the project)');
       }
     });
-    let cfg: VllmConfig | null = null;
+    const warnings = ignoredFields(req, (body as Record<string, any>).vllm_config);
+    let resolved: ResolvedConfig | null = null;
     if (!req.skip_vllm_creation) {
-      cfg = await this.resolveConfig(req.vllm_config as Record<string, unknown> | null, req.helm_config, ['body', 'vllm_config']);
-      if (!cfg) throw unprocessable(['body', 'vllm_config', 'model_name'], 'Field required: a vLLM config (or custom values) is needed unless skip_vllm_creation');
+      resolved = await this.resolveConfig(req.vllm_config as Record<string, unknown> | null, req.helm_config, ['body', 'vllm_config'], o);
+      if (!resolved) throw unprocessable(['body', 'vllm_config', 'model_name'], 'Field required: a vLLM config (or custom values) is needed unless skip_vllm_creation');
+      warnings.push(...resolved.warnings, ...(await this.clusterWarnings(req.cluster_id, resolved.config)));
     } else if (req.deployment_id) {
       await this.c.deployments.get(req.deployment_id).catch(() => {
         throw unprocessable(['body', 'deployment_id'], `Deployment ${req.deployment_id} not found`);
       });
     }
-    const row = await this.c.queue.insert(req, cfg);
-    const warnings = ignoredFields(req, (body as Record<string, any>).vllm_config);
-    this.c.log.info({ item: row.id, priority: row.priority, model: cfg?.model_name ?? null, warnings: warnings.length || undefined }, 'queue item added');
+    // the job texts the earlier UI sends are not used (jobs are read from the project) and may carry credentials: sealed
+    const jobYaml: Record<string, string> = {};
+    req.benchmark_configs = req.benchmark_configs.map((b, i) => {
+      const { yaml_content, ...rest } = b;
+      if (yaml_content) jobYaml[String(i)] = yaml_content;
+      return { ...rest, ...(yaml_content ? { has_yaml_content: true } : {}) } as typeof b;
+    });
+    const sealed = seal(this.c.secrets, { ...(resolved?.secrets ?? {}), ...(Object.keys(jobYaml).length ? { job_yaml: jobYaml } : {}) });
+    const row = await this.c.queue.insert(req, resolved?.config ?? null, new Date(), sealed);
+    this.c.log.info({ item: row.id, priority: row.priority, model: resolved?.config.model_name ?? null, warnings: warnings.length || undefined }, 'queue item added');
     this.c.scheduler.wake();
     return { ...queueView(row), warnings };
   }

@@ -1,11 +1,12 @@
 /**
- * Kubernetes backend: creates the Deployment and Service of manifests.ts, reads their state (ready, failing pods,
- * the fingerprint annotation), deletes only objects labelled as BenchOps' own, and reports node capacity and the
- * GPU requests of every running pod (BenchOps' and others') for placement.
+ * Kubernetes backend: creates the objects of manifests.ts (Secret, ServiceAccount, claims, then the Deployment and
+ * Service; all or nothing), reads their state (ready, failing pods, the fingerprint annotation), deletes only objects
+ * labelled as BenchOps' own, and reports node capacity and the GPU requests of every running pod (BenchOps' and
+ * others') for placement.
  */
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { nodeFromKube, type ClusterNode } from '../devices.ts';
-import { buildManifests, DEPLOYMENT_ID_LABEL, FINGERPRINT_ANNOTATION, MANAGED_BY, serviceEndpoint, type ManifestInput } from '../manifests.ts';
+import { buildManifests, claimNameOf, DEPLOYMENT_ID_LABEL, FINGERPRINT_ANNOTATION, MANAGED_BY, secretNameOf, serviceEndpoint, type ManifestInput } from '../manifests.ts';
 import { normalize, type Resources, type Workload } from '../placement.ts';
 import type { DeploymentRef, LiveState, ServingBackend, StartResult } from './types.ts';
 
@@ -41,16 +42,32 @@ export class KubernetesBackend implements ServingBackend {
   }
 
   async start(input: ManifestInput): Promise<StartResult> {
-    const { deployment, service } = buildManifests(input);
-    await this.apps.createNamespacedDeployment({ namespace: input.namespace, body: deployment });
+    const m = buildManifests(input);
+    const ns = input.namespace;
+    // the pod's dependencies first, so its first start finds them; on any failure what was made goes again
+    const undo: Array<() => Promise<unknown>> = [];
     try {
-      await this.core.createNamespacedService({ namespace: input.namespace, body: service });
+      if (m.secret) {
+        await this.core.createNamespacedSecret({ namespace: ns, body: m.secret });
+        undo.push(() => this.core.deleteNamespacedSecret({ name: m.secret.metadata.name, namespace: ns }));
+      }
+      if (m.serviceAccount) {
+        await this.core.createNamespacedServiceAccount({ namespace: ns, body: m.serviceAccount });
+        undo.push(() => this.core.deleteNamespacedServiceAccount({ name: m.serviceAccount.metadata.name, namespace: ns }));
+      }
+      for (const c of m.claims) {
+        await this.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: c });
+        undo.push(() => this.core.deleteNamespacedPersistentVolumeClaim({ name: c.metadata.name, namespace: ns }));
+      }
+      await this.apps.createNamespacedDeployment({ namespace: ns, body: m.deployment });
+      undo.push(() => this.apps.deleteNamespacedDeployment({ name: input.name, namespace: ns }));
+      await this.core.createNamespacedService({ namespace: ns, body: m.service });
     } catch (e) {
-      // nothing half-created: the Deployment goes too
-      await this.apps.deleteNamespacedDeployment({ name: input.name, namespace: input.namespace }).catch(() => {});
+      // nothing half-created
+      for (const u of undo.reverse()) await u().catch(() => {});
       throw e;
     }
-    return { endpoint: serviceEndpoint(input.name, input.namespace, input.config.port), serviceName: input.name, pid: null };
+    return { endpoint: serviceEndpoint(input.name, ns, input.config.port), serviceName: input.name, pid: null };
   }
 
   async inspect(ref: DeploymentRef): Promise<LiveState> {
@@ -84,27 +101,38 @@ export class KubernetesBackend implements ServingBackend {
     return { state: 'starting', fingerprint };
   }
 
+  /** Removes the deployment's objects: each is read first and deleted only when labelled as this deployment's. */
   async remove(ref: DeploymentRef): Promise<void> {
     const owned = (o: any) => o?.metadata?.labels?.[MANAGED_BY] === 'benchops' && o?.metadata?.labels?.[DEPLOYMENT_ID_LABEL] === ref.id;
-    const dep = await this.apps.readNamespacedDeployment({ name: ref.name, namespace: ref.namespace }).catch((e) => {
+    const ns = ref.namespace;
+    const gone = (e: any) => {
       if (code(e) === 404) return null;
       throw e;
-    });
-    if (dep && owned(dep)) {
-      await this.apps
-        .deleteNamespacedDeployment({ name: ref.name, namespace: ref.namespace, propagationPolicy: 'Foreground' })
-        .catch((e) => {
-          if (code(e) !== 404) throw e;
-        });
-    }
-    const svc = await this.core.readNamespacedService({ name: ref.name, namespace: ref.namespace }).catch((e) => {
-      if (code(e) === 404) return null;
-      throw e;
-    });
-    if (svc && owned(svc)) {
-      await this.core.deleteNamespacedService({ name: ref.name, namespace: ref.namespace }).catch((e) => {
-        if (code(e) !== 404) throw e;
-      });
+    };
+    const del = async (read: () => Promise<any>, remove: () => Promise<unknown>) => {
+      const o = await read().catch(gone);
+      if (o && owned(o)) await remove().catch(gone);
+    };
+    await del(
+      () => this.apps.readNamespacedDeployment({ name: ref.name, namespace: ns }),
+      () => this.apps.deleteNamespacedDeployment({ name: ref.name, namespace: ns, propagationPolicy: 'Foreground' }),
+    );
+    await del(
+      () => this.core.readNamespacedService({ name: ref.name, namespace: ns }),
+      () => this.core.deleteNamespacedService({ name: ref.name, namespace: ns }),
+    );
+    const secret = secretNameOf(ref.name);
+    await del(() => this.core.readNamespacedSecret({ name: secret, namespace: ns }), () => this.core.deleteNamespacedSecret({ name: secret, namespace: ns }));
+    const k = ref.config?.kubernetes;
+    const sa = k?.service_account?.create ? (k.service_account.name ?? `${ref.name}-sa`) : null;
+    if (sa) await del(() => this.core.readNamespacedServiceAccount({ name: sa, namespace: ns }), () => this.core.deleteNamespacedServiceAccount({ name: sa, namespace: ns }));
+    for (const v of k?.volumes ?? []) {
+      if (v.type !== 'pvc' || v.claim_name) continue; // an existing claim is the user's
+      const claim = claimNameOf(ref.name, v.name);
+      await del(
+        () => this.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }),
+        () => this.core.deleteNamespacedPersistentVolumeClaim({ name: claim, namespace: ns }),
+      );
     }
   }
 

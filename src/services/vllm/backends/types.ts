@@ -1,6 +1,7 @@
 /** What a place to run vLLM servers offers: start/inspect/remove one deployment, and the nodes with their usage. */
 import type { ClusterNode } from '../devices.ts';
 import type { ManifestInput } from '../manifests.ts';
+import type { VllmConfig } from '../models.ts';
 import type { Workload } from '../placement.ts';
 
 export interface StartResult {
@@ -25,6 +26,8 @@ export interface DeploymentRef {
   namespace: string;
   endpoint: string | null;
   pid: number | null;
+  /** The stored config (which objects besides the Deployment and Service were made for it). */
+  config?: VllmConfig;
 }
 
 export interface ServingBackend {
