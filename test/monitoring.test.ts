@@ -52,6 +52,7 @@ describe.skipIf(!hasPromtool)('alert rules (promtool)', () => {
 describe('monitoring names what the platform exports', () => {
   let p: TestPlatform;
   let exported: Set<string>;
+  let text: string;
   beforeAll(async () => {
     p = await startTestPlatform({ kind: 'pglite', services: ['results', 'vllm'], background: false });
     const doc = {
@@ -69,7 +70,7 @@ describe('monitoring names what the platform exports', () => {
     };
     const r = await fetch(`${p.urls.results}/standardized_output`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(doc) });
     expect(r.status).toBe(200);
-    const text = (await (await fetch(`${p.urls.results}/metrics`)).text()) + (await (await fetch(`${p.urls.vllm}/metrics`)).text());
+    text = (await (await fetch(`${p.urls.results}/metrics`)).text()) + (await (await fetch(`${p.urls.vllm}/metrics`)).text());
     // families with samples, and declared ones (a gauge by status has no sample while nothing is deployed)
     exported = new Set([...text.matchAll(/^(?:# TYPE )?([a-z_:][a-z0-9_:]*)(?:\{| )/gm)].map((m) => m[1]));
   });
@@ -81,6 +82,14 @@ describe('monitoring names what the platform exports', () => {
     const named = new Set([...`${RULES}\n${dashboardExprs().join('\n')}`.matchAll(/\b((?:vllm_eval|benchops)_[a-z0-9_]*[a-z0-9])\b/g)].map((m) => m[1]));
     expect(named.size).toBeGreaterThan(8);
     for (const n of named) expect(exported, n).toContain(n);
+  });
+
+  it('scores carry the labels the rules read and the promtool tests feed (task, filter, model_tag)', () => {
+    const line = text.split('\n').find((l) => l.startsWith('vllm_eval_exact_match{'));
+    expect(line).toBe('vllm_eval_exact_match{task="custom_task_1",filter="none",model_tag="m1"} 0.7');
+    const fed = [...readFileSync(path.join(DIR, 'alert-rules.test.yaml'), 'utf8').matchAll(/series: 'vllm_eval_\w+\{([^}]*)\}'/g)];
+    expect(fed.length).toBeGreaterThan(3);
+    for (const [, labels] of fed) expect(labels.split(',').map((l) => l.split('=')[0].trim()).sort()).toEqual(['filter', 'model_tag', 'task']);
   });
 });
 
