@@ -5,6 +5,7 @@
  */
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { unprocessable } from '../../core/errors.ts';
 import type { App } from '../../core/http.ts';
 import type { ServiceModule } from '../../core/service.ts';
 import type { ServedModel, VllmApi } from './api.ts';
@@ -61,6 +62,14 @@ export function registerModelGateway(app: App, vllm: ServiceModule | VllmApi): v
     if (!model) {
       return reply.code(400).send({ error: { message: 'the request body must name a model', type: 'invalid_request_error', param: 'model' } });
     }
+    // serialised once, before anything else: a body JSON.stringify cannot handle (nested thousands deep) is the
+    // caller's error (422), never an "upstream unreachable"
+    let payload: string;
+    try {
+      payload = JSON.stringify(body);
+    } catch {
+      throw unprocessable(['body'], 'the request body cannot be forwarded: it is nested too deeply to serialise');
+    }
     const target = (await api.servedModels()).find((m) => m.id === model && m.reachable);
     if (!target) {
       return reply.code(404).send({ error: { message: `The model \`${model}\` does not exist (no running deployment serves it)`, type: 'invalid_request_error', param: 'model', code: 'model_not_found' } });
@@ -76,7 +85,7 @@ export function registerModelGateway(app: App, vllm: ServiceModule | VllmApi): v
       upstream = await fetch(`${target.endpoint}${req.url.replace(/^.*?(\/v1\/)/, '/v1/')}`, {
         method: req.method,
         headers,
-        body: JSON.stringify(body),
+        body: payload,
         signal: ctrl.signal,
       });
     } catch (e: any) {
@@ -92,7 +101,9 @@ export function registerModelGateway(app: App, vllm: ServiceModule | VllmApi): v
 
   const anyBody = z.record(z.string(), z.unknown());
   for (const p of ['/v1/completions', '/v1/chat/completions', '/v1/embeddings', '/v1/tokenize', '/v1/detokenize']) {
-    // inference reads a model; it needs the viewer role like any read, not operator
-    app.post(p, { config: { role: 'viewer' }, schema: { summary: `OpenAI ${p} proxied to the deployment serving \`model\``, tags: ['models'], body: anyBody } }, proxy);
+    // Inference needs operator, not viewer: it spends the GPUs that benchmarks run on, and a request sent to a model
+    // while a benchmark measures it changes that benchmark's latencies and throughput. Viewers read everything
+    // (GET /v1/models included); sending load is what operators do. (README, "Authentication and secrets".)
+    app.post(p, { config: { role: 'operator' }, schema: { summary: `OpenAI ${p} proxied to the deployment serving \`model\` (operator)`, tags: ['models'], body: anyBody } }, proxy);
   }
 }
