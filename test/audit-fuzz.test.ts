@@ -124,9 +124,11 @@ describe.each(DBS)('OpenAPI fuzz (%s)', (kind) => {
     for (const op of mine) {
       const arbs = arbitrariesFor(op, ctx);
       const route = `${op.method} ${op.path}`;
-      // one case of every kind that applies, then random ones over all kinds
+      // one case of every kind that applies, then random ones over the kinds
       const cases = [...arbs].flatMap(([k, a]) => fc.sample(a, { seed: SEED ^ hash(`${route} ${k}`), numRuns: 1 }));
-      cases.push(...fc.sample(fc.oneof(...arbs.values()), { seed: SEED ^ hash(route), numRuns: RUNS }));
+      // (an oversize body is 10 MB on the wire: once per route is enough)
+      const random = [...arbs].filter(([k]) => k !== 'oversize').map(([, a]) => a);
+      cases.push(...fc.sample(fc.oneof(...random), { seed: SEED ^ hash(route), numRuns: RUNS }));
       for (const c of cases) {
         const o = await send(op.base, c);
         tally.add(service, route, c, o, problemOf(c, o));

@@ -101,6 +101,12 @@ function mutate(g: Gen, kind: Kind, op: Operation, d: Draft, ctx: CaseContext): 
     d.note = `${note} at body${s.path.map((k) => `.${k}`).join('')}`;
   };
   const params = (t: 'path' | 'query') => op.params.filter((p) => p.in === t);
+  /** Puts `v` under a new key of the object already at an open slot (keeping e.g. a model name), else at the slot. */
+  const inside = (s: Slot, v: unknown, note: string) => {
+    const cur: any = s.path.reduce((o: any, k) => (o && typeof o === 'object' ? o[k] : undefined), d.body);
+    if (cur && typeof cur === 'object' && !Array.isArray(cur) && !s.schema.properties && chance(g, 2)) at({ ...s, path: [...s.path, 'audit'] }, v, note);
+    else at(s, v, note);
+  };
   switch (kind) {
     case 'valid':
       return true;
@@ -164,7 +170,8 @@ function mutate(g: Gen, kind: Kind, op: Operation, d: Draft, ctx: CaseContext): 
         const s = pick(g, targets);
         const v = pick(g, values);
         // in a schema-less position the character goes into a key as well: `{"<bad>": "<bad>"}`
-        at(s, typesOf(s.schema).size ? v : chance(g, 2) ? { [v]: v } : [v], kind);
+        if (typesOf(s.schema).size) at(s, v, kind);
+        else inside(s, chance(g, 2) ? { [v]: v } : [v], kind);
         d.refuse = true;
         return true;
       }
@@ -183,7 +190,7 @@ function mutate(g: Gen, kind: Kind, op: Operation, d: Draft, ctx: CaseContext): 
       if (!targets.length) return false;
       const s = pick(g, targets);
       const depth = pick(g, DEPTHS);
-      at(s, d.raw.raw(deepJson(depth, chance(g, 2) ? 'array' : 'object')), `${depth} levels`);
+      inside(s, d.raw.raw(deepJson(depth, chance(g, 2) ? 'array' : 'object')), `${depth} levels`);
       return true;
     }
     case 'huge-string': {

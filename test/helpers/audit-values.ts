@@ -163,7 +163,7 @@ export function deepJson(depth: number, shape: 'array' | 'object'): string {
 export const NUL_STRINGS = ['\u0000', 'audit\u0000', 'a\u0000b\u0000c'];
 export const SURROGATE_STRINGS = ['\ud800', 'audit\udfff', '\udc00\ud800x'];
 export const DEPTHS = [5_000, 10_000, 100_000];
-export const HUGE_LENGTHS = [200_000, 2_000_000];
+export const HUGE_LENGTHS = [200_000, 1_000_000];
 export const HUGE_NUMBERS = ['1e400', '-1e400', '123456789012345678901234567890', '1e-400', '9007199254740993', '-0', '0.1e-99999'];
 export const EXTRA_KEY_COUNTS = [1, 100, 20_000];
 /** Dates no calendar has: each must be refused (item 7). */
