@@ -18,12 +18,15 @@ describe('benchops CLI help', () => {
     const bench = await help('bench');
     for (const opt of ['--max-concurrency', '--request-rate', '--burstiness', '--goodput', '--dataset-name', '--save-result']) expect(bench).toContain(opt);
     // serve names only the services this build has, with their seed ports
-    expect((await help('serve')).replace(/\s+/g, ' ')).toMatch(/results 8000, manager 8001, deployer 8002, vllm 8005\) plus the gateway on 8080/);
+    const serve = (await help('serve')).replace(/\s+/g, ' ');
+    expect(serve).toMatch(/results 8000, manager 8001, deployer 8002, vllm 8005\) plus the gateway and web UI on 8080/);
+    // cluster mode names the UI's gateway too
+    expect(serve).toMatch(/`web` is the gateway serving the UI/);
   }, 60_000);
 
   it('refuses an unknown service by name with exit code 2', async () => {
     const err: any = await run(process.execPath, [BIN, 'serve', 'nope']).catch((e) => e);
     expect(err.code).toBe(2);
-    expect(err.stderr).toContain('Unknown service "nope". Available: results, manager, deployer, vllm');
+    expect(err.stderr).toContain('Unknown service "nope". Available: results, manager, deployer, vllm, web');
   }, 60_000);
 });

@@ -1,6 +1,7 @@
 /**
  * Starts BenchOps exactly as the README says (`npm start`, i.e. `benchops serve`) as a child process on a fresh data
- * folder, waits for /health, finds the demo project synced, and checks a clean shutdown on SIGTERM.
+ * folder, waits for /health, finds the demo project synced, the web UI served and the demo model running, and checks
+ * a clean shutdown on Ctrl-C; and the log format: JSON lines on a pipe, human-readable lines when asked.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -80,6 +81,37 @@ describe('npm start (benchops serve, embedded mode)', () => {
     expect(types).toContain('config:vllm-benchmark');
     expect(files.every((f: any) => f.source === 'original')).toBe(true);
 
+    // the web UI at the gateway's root (built by npm start when missing or stale), its script loads, deep links work
+    const html = await (await fetch(`${urls.gateway}/`)).text();
+    expect(html).toContain('<div id="root"></div>');
+    const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, html).toBeDefined();
+    const js = await fetch(`${urls.gateway}${script}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(await (await fetch(`${urls.gateway}/projects/${demo.project_id}`)).text()).toBe(html);
+    expect(out).toContain(`web UI    ${urls.gateway}/`);
+
+    // first start: the demo model on an emulated GPU, served through the gateway
+    const models = await waitFor(
+      async () => {
+        const m = await (await fetch(`${urls.gateway}/v1/models`)).json();
+        return m.data?.length ? m.data : undefined;
+      },
+      90_000,
+      'the demo model in /v1/models',
+    );
+    expect(models.map((m: any) => m.id)).toEqual(['Qwen/Qwen3-0.6B']);
+    const deployments = Object.values(await (await fetch(`${urls.vllm}/deployments`)).json()) as any[];
+    expect(deployments).toHaveLength(1);
+    expect(deployments[0].status).toBe('running');
+    expect(deployments[0].deployment_name).toContain('benchops-demo');
+    expect(deployments[0].config.gpu_resource_type).toBe('nvidia.com/gpu');
+    expect(deployments[0].placement.resources).toEqual({ 'nvidia.com/gpu': 1 });
+    // the local node has the emulated GPU the demo asks for (BENCHOPS_LOCAL_DEVICES unset)
+    const nodes = await (await fetch(`${urls.vllm}/clusters/local/nodes`)).json();
+    expect(JSON.stringify(nodes)).toContain('L4');
+
     const lock = path.join(dataDir, 'pglite', 'benchops.lock');
     expect(existsSync(lock)).toBe(true);
     const exited = new Promise((r) => child!.once('exit', (c, sig) => r(c ?? sig)));
@@ -98,4 +130,59 @@ describe('npm start (benchops serve, embedded mode)', () => {
     await waitFor(async () => groupGone(), 15_000, 'every process of the group exited');
     expect(out).not.toMatch(/stop failed|Unhandled|Error:/);
   }, 180_000);
+});
+
+describe('benchops serve log format', () => {
+  const start = (env: Record<string, string>) =>
+    spawn(process.execPath, [path.resolve('bin/benchops.js'), 'serve', 'results'], {
+      env: {
+        ...process.env,
+        BENCHOPS_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'benchops-logfmt-')),
+        BENCHOPS_LOG_LEVEL: 'info',
+        BENCHOPS_RESULTS_PORT: '0',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  const runUntilReady = async (env: Record<string, string>) => {
+    const c = start(env);
+    let text = '';
+    c.stdout!.on('data', (d) => (text += d));
+    c.stderr!.on('data', (d) => (text += d));
+    try {
+      const url = await waitFor(async () => {
+        if (c.exitCode !== null) throw new Error(`exited ${c.exitCode}: ${text}`);
+        return /BENCHOPS_READY (\{.*\})/.exec(text)?.[1];
+      }, 60_000, 'ready');
+      await fetch(`${JSON.parse(url).results}/standardized_output`); // one request line in the log
+      await waitFor(async () => (/request completed/.test(text) ? true : undefined), 10_000, 'a request log line');
+      return text;
+    } finally {
+      c.kill('SIGTERM');
+      await new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)));
+    }
+  };
+
+  it('writes JSON lines when stdout is not a terminal, and readable lines with BENCHOPS_LOG_FORMAT=pretty', async () => {
+    const json = await runUntilReady({});
+    const logLines = json.split('\n').filter((l) => l.startsWith('{'));
+    expect(logLines.length).toBeGreaterThan(0);
+    for (const l of logLines) expect(JSON.parse(l)).toHaveProperty('level');
+    expect(logLines.some((l) => JSON.parse(l).msg === 'request completed')).toBe(true);
+
+    const pretty = await runUntilReady({ BENCHOPS_LOG_FORMAT: 'pretty' });
+    const line = pretty.split('\n').find((l) => l.includes('request completed'))!;
+    expect(line).toBeDefined();
+    expect(line.startsWith('{')).toBe(false);
+    expect(line).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO/);
+  }, 120_000);
+
+  it('refuses an unknown BENCHOPS_LOG_FORMAT naming the variable (exit 2)', async () => {
+    const c = start({ BENCHOPS_LOG_FORMAT: 'xml' });
+    let err = '';
+    c.stderr!.on('data', (d) => (err += d));
+    const code = await new Promise((r) => c.once('exit', r));
+    expect(code).toBe(2);
+    expect(err).toContain('BENCHOPS_LOG_FORMAT must be one of auto, pretty, json');
+  }, 60_000);
 });

@@ -12,6 +12,8 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // the chunk graph, for scripts/web-size.mjs (what each page downloads)
+    manifest: true,
     // pages are lazy routes: ECharts and CodeMirror load with the first page that uses them, not with the shell
     chunkSizeWarningLimit: 1500,
   },
