@@ -23,6 +23,10 @@ const FILES = {
   'config/vllm-eval/vllm_benchmark.json': fixture('vllm-eval/configs/vllm_benchmark.json'),
   'job/bad/broken.yaml': 'apiVersion: batch/v1\nkind: Job\nmetadata: {name: x\nspec: [\n',
   'job/bad/not-a-job.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: only-a-configmap\ndata: {}\n',
+  'job/bad/privileged.yaml':
+    'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: p\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: benchops\n        securityContext:\n          privileged: true\n',
+  'job/runner/perf.yaml':
+    'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: perf\nspec:\n  backoffLimit: 3\n  template:\n    spec:\n      containers:\n      - name: runner\n        image: ghcr.io/benchops/benchops:0.1.0\n        args: [job, run]\n',
 };
 const ENDPOINT = 'http://vllm-qwen3-8b.vllm:8000/v1/completions';
 const RESULTS_URL = 'http://benchops-results.benchops.svc:8000';
@@ -66,8 +70,9 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
       for (let i = 0; i < 2; i++) {
         const r = await run({ job_file_id: env.ids[jobPath], name: 'Same_Name.v1' });
         expect(r.status, JSON.stringify(r.body)).toBe(200);
+        // seed 000's fields, plus what the run changed in the job file and what it could not honour
         expect(Object.keys(r.body).sort()).toEqual(
-          ['created_at', 'deployment_id', 'message', 'namespace', 'resource_name', 'resource_type', 'status', 'yaml_content'].sort(),
+          ['created_at', 'deployment_id', 'message', 'namespace', 'resource_name', 'resource_type', 'status', 'yaml_content', 'env_rewrites', 'config_mounts', 'warnings'].sort(),
         );
         expect(r.body).toMatchObject({ status: 'pending', resource_type: 'job', namespace: 'bench-ns' });
         expect(r.body.created_at).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
@@ -106,7 +111,23 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
           );
           const eps = c.env.filter((e: any) => e.name === 'VLLM_MODEL_ENDPOINT');
           expect(eps).toEqual([{ name: 'VLLM_MODEL_ENDPOINT', value: ENDPOINT }]);
+          // the earlier results service's URL now points at ours; the earlier base-URL variable at the run's model
+          expect(c.env).toContainEqual({ name: 'BACKEND_API', value: RESULTS_URL });
+          if (c.env.some((e: any) => e.name === 'VLLM_ENDPOINT')) expect(c.env).toContainEqual({ name: 'VLLM_ENDPOINT', value: 'http://vllm-qwen3-8b.vllm:8000' });
+          expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
         }
+        expect(r.body.env_rewrites).toContainEqual({
+          container: pod.containers[0].name, name: 'BACKEND_API', family: 'results', from: 'http://model-benchmark-backend-svc:8000', to: RESULTS_URL,
+        });
+        // evalchemy's args name /app/configs/evalchemy.json: the chosen config is there too, not the image's own file
+        const evalchemy = jobPath.includes('evalchemy');
+        expect(r.body.config_mounts).toEqual(evalchemy ? ['/app/configs/eval_config.json', '/app/configs/evalchemy.json'] : ['/app/configs/eval_config.json']);
+        if (evalchemy) {
+          expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'benchops-config', mountPath: '/app/configs/evalchemy.json', subPath: 'eval_config.json', readOnly: true });
+        }
+        // the vllm-benchmark job names its model, and /run gives none: said back, never silent
+        expect(r.body.warnings.some((w: string) => /names its model in MODEL_NAME, SERVED_MODEL_NAME/.test(w))).toBe(!evalchemy);
+        expect(r.body.warnings.some((w: string) => /benchmark_type/.test(w))).toBe(false);
         // the runner's results settings: run id = deployment id, the results URL, the token from a Secret (never inlined)
         for (const c of pod.containers) {
           expect(c.env).toContainEqual({ name: 'BENCHOPS_RUN_ID', value: r.body.deployment_id });
@@ -124,6 +145,39 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
         expect(rec.body).toMatchObject({ resource_name: name, namespace: 'bench-ns', project_id: env.projectId, configmap_name: cm.metadata.name });
       }
     }
+  });
+
+  it('a runner job fails at once on a configuration error (podFailurePolicy), and a pod that cannot start says why', async () => {
+    const r = await run({ name: 'cfg-error', job_file_id: env.ids['job/runner/perf.yaml'] });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    // the file sits in job/runner/: the request's type is kept, and the mismatch said back
+    expect(r.body.warnings).toContainEqual(expect.stringMatching(/benchmark_type "vllm-eval" differs from the job file's benchmark type "runner"/));
+    const name = r.body.resource_name;
+    const live = k8s.get('jobs', 'bench-ns', name, 'batch/v1')!;
+    expect(live.spec.podFailurePolicy).toEqual({ rules: [{ action: 'FailJob', onExitCodes: { containerName: 'runner', operator: 'In', values: [2] } }] });
+    expect(live.spec.template.spec.restartPolicy).toBe('Never');
+    expect(() => new Job(live as any).validate()).not.toThrow();
+    const rec = async () => (await call(base, 'GET', `/deployments/${r.body.deployment_id}`)).body;
+    expect((await rec()).warnings).toEqual(r.body.warnings);
+
+    const pod = k8s.list('pods', 'bench-ns').find((p) => p.metadata.labels['job-name'] === name)!;
+    k8s.setPodWaiting('bench-ns', pod.metadata.name, 'CreateContainerConfigError', 'secret "benchops-runner" not found');
+    const waiting = await until(async () => ((await rec()).message.includes('CreateContainerConfigError') ? rec() : undefined), 10_000, 'waiting reason');
+    expect(waiting).toMatchObject({ status: 'pending', message: 'container runner: CreateContainerConfigError: secret "benchops-runner" not found' });
+    const logs1 = await call(base, 'GET', `/jobs/${name}/logs`);
+    expect(logs1.body.logs).toEqual([`[${pod.metadata.name}] CreateContainerConfigError: secret "benchops-runner" not found`]);
+
+    const out = 'benchops job run: performance benchmark\nbenchops job run: configuration error: VLLM_MODEL_ENDPOINT: no model endpoint';
+    k8s.setPodPhase('bench-ns', pod.metadata.name, 'Failed', 2, out);
+    const policy = `Container runner for pod bench-ns/${pod.metadata.name} failed with exit code 2 matching FailJob rule at index 0`;
+    k8s.setJobCondition('bench-ns', name, 'Failed', 'PodFailurePolicy', policy);
+    const failed = await until(async () => ((await rec()).status === 'failed' ? rec() : undefined), 10_000, 'failed');
+    expect(failed.message).toBe(`PodFailurePolicy: ${policy}; last output: benchops job run: configuration error: VLLM_MODEL_ENDPOINT: no model endpoint`);
+    const logs2 = await call(base, 'GET', `/jobs/${name}/logs`);
+    expect(logs2.body.logs.slice(-2)).toEqual([
+      `[${pod.metadata.name}] Error (exit code 2): benchops job run: configuration error: VLLM_MODEL_ENDPOINT: no model endpoint`,
+      `[${name}] Failed: PodFailurePolicy: ${policy}`,
+    ]);
   });
 
   it('rejects bad inputs with 4xx naming the problem, creating nothing', async () => {
@@ -447,8 +501,9 @@ describe('deployer on Kubernetes with tokens (pglite)', () => {
   it('operators apply only cluster-internal Services and baseline pods; admins may do more', async () => {
     const svc = (spec: string) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: s1\nspec:\n  ${spec}\n  ports: [{port: 80}]\n`;
     const nodePort = await call(env.base, 'POST', '/deploy', { yaml_content: svc('type: NodePort') }, OP);
-    expect(nodePort.status).toBe(400);
-    expect(nodePort.body.detail).toMatch(/Service of type NodePort is not allowed/);
+    // the request is well-formed; the role is missing: 403 (not 400)
+    expect(nodePort.status).toBe(403);
+    expect(nodePort.body.detail).toMatch(/Service of type NodePort is not allowed for the operator role \(admin only\)/);
     const external = await call(env.base, 'POST', '/deploy', { yaml_content: svc('externalIPs: [203.0.113.7]') }, OP);
     expect(external.body.detail).toMatch(/externalIPs/);
     const apparmor = await call(env.base, 'POST', '/deploy', {
@@ -456,8 +511,21 @@ describe('deployer on Kubernetes with tokens (pglite)', () => {
         'apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: aa\nspec:\n  template:\n    metadata:\n      annotations:\n        container.apparmor.security.beta.kubernetes.io/c: unconfined\n' +
         '    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox}]\n',
     }, OP);
-    expect(apparmor.status).toBe(400);
+    expect(apparmor.status).toBe(403);
     expect(apparmor.body.detail).toMatch(/AppArmor/);
+    const otherNs = await call(env.base, 'POST', '/deploy', { yaml_content: cm('elsewhere').replace('name: elsewhere', 'name: elsewhere\n  namespace: kube-system'), namespace: 'kube-system' }, OP);
+    expect(otherNs.status).toBe(403);
+    expect(otherNs.body.detail).toMatch(/only the admin role may deploy outside the namespace/);
+    const delOther = await call(env.base, 'POST', '/delete', { yaml_content: cm('x'), namespace: 'kube-system' }, OP);
+    expect(delOther.status).toBe(403);
+    const runPriv = await call(env.base, 'POST', '/run', { project_id: env.projectId, benchmark_type: 'bad', name: 'p', job_file_id: env.ids['job/bad/privileged.yaml'] }, OP);
+    expect(runPriv.status).toBe(403);
+    expect(runPriv.body.detail).toMatch(/privileged is not allowed for the operator role/);
+    // malformed YAML in the body is a 422 naming the field, and never quotes it (user YAML carries tokens)
+    const broken = await call(env.base, 'POST', '/deploy', { yaml_content: 'apiVersion: v1\nkind: Secret\nstringData:\n  token: "s3cr3t-token-value\n' }, OP);
+    expect(broken.status).toBe(422);
+    expect(broken.body.detail[0].loc).toEqual(['body', 'yaml_content']);
+    expect(JSON.stringify(broken.body)).not.toContain('s3cr3t-token-value');
     expect(k8s.get('services', 'bench-ns', 's1')).toBeUndefined();
     expect((await call(env.base, 'POST', '/deploy', { yaml_content: svc('type: NodePort') }, ADMIN)).status).toBe(200);
   });

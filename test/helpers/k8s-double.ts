@@ -236,17 +236,21 @@ export class K8sDouble {
     });
   }
 
-  /** Sets a pod's phase (and container states); a finished pod ends its log follows. */
-  setPodPhase(namespace: string, pod: string, phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed', exitCode?: number): Obj {
+  /**
+   * Sets a pod's phase (and container states); a finished pod ends its log follows. A failed container's `message` is
+   * its termination message (what the kubelet records, e.g. the last log lines with FallbackToLogsOnError).
+   */
+  setPodPhase(namespace: string, pod: string, phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed', exitCode?: number, message?: string): Obj {
     const p = this.get('pods', namespace, pod);
     if (!p) throw new Error(`no pod ${namespace}/${pod}`);
     const now = new Date().toISOString();
+    const code = exitCode ?? (phase === 'Succeeded' ? 0 : 1);
     const state =
       phase === 'Running'
         ? { running: { startedAt: now } }
         : phase === 'Pending'
           ? { waiting: { reason: 'ContainerCreating' } }
-          : { terminated: { exitCode: exitCode ?? (phase === 'Succeeded' ? 0 : 1), finishedAt: now } };
+          : { terminated: { exitCode: code, reason: code === 0 ? 'Completed' : 'Error', finishedAt: now, ...(message ? { message } : {}) } };
     const out = this.put('pods', {
       ...p,
       status: {
@@ -259,6 +263,20 @@ export class K8sDouble {
     if (phase === 'Succeeded' || phase === 'Failed') for (const c of p.spec?.containers ?? []) this.endLog(namespace, pod, c.name);
     this.syncJobCounters(out);
     return out;
+  }
+
+  /** A pending pod whose containers wait with a reason, as the kubelet reports a missing Secret (CreateContainerConfigError). */
+  setPodWaiting(namespace: string, pod: string, reason: string, message: string): Obj {
+    const p = this.get('pods', namespace, pod);
+    if (!p) throw new Error(`no pod ${namespace}/${pod}`);
+    return this.put('pods', {
+      ...p,
+      status: {
+        ...(p.status ?? {}),
+        phase: 'Pending',
+        containerStatuses: (p.spec?.containers ?? []).map((c: any) => ({ name: c.name, ready: false, state: { waiting: { reason, message } } })),
+      },
+    });
   }
 
   /** Marks a job Complete or Failed (what the job controller does after its pods end). */

@@ -13,8 +13,25 @@ export interface RunRequest {
   vllm_model_endpoint?: string;
 }
 
-/** Seed 000 200 response. */
-export interface RunResponse {
+/** One job variable the deployer rewrote to point at the run's endpoint, model or results service. */
+export interface EnvRewriteReport {
+  container: string;
+  name: string;
+  family: 'endpoint' | 'model' | 'results';
+  from: string;
+  to: string;
+}
+
+/** What a run does differently from its job file, or cannot do (kept on the record, returned by `/run`). */
+export interface RunNotes {
+  env_rewrites?: EnvRewriteReport[];
+  /** Where the chosen config file is mounted. */
+  config_mounts?: string[];
+  warnings?: string[];
+}
+
+/** Seed 000 200 response (plus the run's notes: additions clients may ignore). */
+export interface RunResponse extends RunNotes {
   deployment_id: string;
   status: 'pending' | 'running' | 'completed' | 'failed' | 'deleted';
   resource_type: 'job' | 'deployment' | 'service' | 'configmap' | 'secret' | 'unknown';
@@ -33,6 +50,11 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** Labels added to every object (e.g. the queue item id). */
   labels?: Record<string, string>;
+  /**
+   * The model the endpoint serves: the job's declared model variables (SERVED_MODEL_NAME, MODEL_NAME, OPENAI_MODEL…)
+   * get it, in place of the names its file was written with.
+   */
+  model?: { served_model_name?: string; model_name?: string };
 }
 
 export interface DeploymentRecord {
@@ -44,6 +66,7 @@ export interface DeploymentRecord {
   created_at: string;
   updated_at: string;
   message?: string;
+  warnings?: string[];
 }
 
 export interface DeployerApi {

@@ -41,7 +41,19 @@ function createExecutor(ctx: PlatformContext, resultsUrl: () => string | undefin
     ctx.log.info({ origin, server: kc.getCurrentCluster()?.server }, 'deployer: kubernetes executor');
     return new KubernetesExecutor(kc);
   }
-  return new LocalExecutor({ dataDir: ctx.config.dataDir, log: ctx.log, resultsUrl, runnerToken: () => runnerToken(ctx) });
+  return new LocalExecutor({ dataDir: ctx.config.dataDir, log: ctx.log, resultsUrl, runnerToken: () => runnerToken(ctx), orphanGraceMs: orphanGraceMs(ctx) });
+}
+
+/**
+ * How long local job processes and emulated servers outlive a platform that stopped its heartbeat (seconds, default
+ * 60): BENCHOPS_ORPHAN_GRACE_SECONDS, read here until the config module carries it as `orphanGraceSeconds`.
+ */
+export function orphanGraceMs(ctx: Pick<PlatformContext, 'config'>, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = (ctx.config as { orphanGraceSeconds?: unknown }).orphanGraceSeconds ?? env.BENCHOPS_ORPHAN_GRACE_SECONDS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`BENCHOPS_ORPHAN_GRACE_SECONDS must be a positive number of seconds, got "${String(raw)}"`);
+  return n * 1000;
 }
 
 export function createDeployerService(ctx: PlatformContext): ServiceModule {
@@ -70,6 +82,9 @@ export function createDeployerService(ctx: PlatformContext): ServiceModule {
     log,
     onNewJob: () => void watcher.tick(),
     internalRole: ctx.auth.enabled ? 'operator' : 'admin',
+    tokensRequired: ctx.auth.enabled,
+    // what a job's declared BACKEND_API-style URL becomes: the URL jobs post results to
+    resultsUrl: () => (executor.kind === 'kubernetes' ? config.resultsUrl : resultsUrl()),
     // cluster jobs reach the results service at BENCHOPS_RESULTS_URL (local processes get it from the executor)
     jobEnv: (): Record<string, string> => (executor.kind === 'kubernetes' && config.resultsUrl ? { BENCHOPS_RESULTS_URL: config.resultsUrl } : {}),
     jobSecretEnv: (): Record<string, { name: string; key: string }> => {

@@ -3,6 +3,7 @@ import { parseAllDocuments } from 'yaml';
 import { buildRunManifests, parseManifests, redactSecrets, setEnv, substitute, toYaml, uniqueName } from './manifest.ts';
 import { expandVars } from './executors/local.ts';
 import { computeJobStatus } from './executors/types.ts';
+import { Job } from 'kubernetes-models/batch/v1/Job';
 
 const JOB = `apiVersion: batch/v1
 kind: Job
@@ -65,9 +66,12 @@ describe('run manifests', () => {
     const m = buildRunManifests({ ...base, endpoint: 'http://e:8000/v1', env: { EXTRA: '1' } });
     const [main] = m.job.spec.template.spec.containers;
     expect(main.env.map((e: any) => e.name)).toEqual(['VLLM_ENDPOINT', 'MODEL_NAME', 'VLLM_MODEL_ENDPOINT', 'POD', 'EXTRA']);
+    // "old" is no URL, so it gives no shape: the endpoint as given
     expect(main.env[2]).toEqual({ name: 'VLLM_MODEL_ENDPOINT', value: 'http://e:8000/v1' });
+    // the earlier image's base-URL variable follows the endpoint too
+    expect(main.env[0]).toEqual({ name: 'VLLM_ENDPOINT', value: 'http://e:8000' });
     const init = m.job.spec.template.spec.initContainers[0];
-    expect(init.env).toEqual([{ name: 'EXTRA', value: '1' }, { name: 'VLLM_MODEL_ENDPOINT', value: 'http://e:8000/v1' }]);
+    expect(init.env).toEqual([{ name: 'VLLM_MODEL_ENDPOINT', value: 'http://e:8000/v1' }, { name: 'EXTRA', value: '1' }]);
     expect(m.configMap).toBeUndefined();
     expect(m.job.spec.template.spec.volumes).toBeUndefined();
   });
@@ -131,7 +135,105 @@ describe('run manifests', () => {
     expect(computeJobStatus(job({ active: 1 }), [{ phase: 'Running' }], 'ns').status).toBe('running');
     expect(computeJobStatus(job({ failed: 1 }, { backoffLimit: 2 }), [{ phase: 'Failed' }], 'ns').status).toBe('pending');
     expect(computeJobStatus(job({ failed: 3 }, { backoffLimit: 2 }), [{ phase: 'Failed' }], 'ns').status).toBe('failed');
+    // a pod that cannot start says why; a failed job adds its container's last output
+    const waiting = computeJobStatus(job({}), [{ phase: 'Pending', problems: [{ container: 'c', reason: 'CreateContainerConfigError', message: 'secret "s" not found' }] }], 'ns');
+    expect(waiting).toMatchObject({ status: 'pending', message: 'container c: CreateContainerConfigError: secret "s" not found' });
+    const policy = computeJobStatus(
+      job({ conditions: [{ type: 'Failed', status: 'True', reason: 'PodFailurePolicy', message: 'exit code 2' }] }),
+      [{ phase: 'Failed', problems: [{ container: 'c', reason: 'Error', exitCode: 2, message: 'line 1\nconfiguration error: SERVED_MODEL_NAME: none\n' }] }],
+      'ns',
+    );
+    expect(policy.message).toBe('PodFailurePolicy: exit code 2; last output: configuration error: SERVED_MODEL_NAME: none');
     const failed = computeJobStatus(job({ conditions: [{ type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'too long' }] }), null, 'ns');
     expect(failed).toMatchObject({ status: 'failed', message: 'DeadlineExceeded: too long' });
+  });
+});
+
+describe('run manifests for real job files', () => {
+  const evalchemy = `apiVersion: batch/v1
+kind: Job
+metadata: {name: evalchemy}
+spec:
+  ttlSecondsAfterFinished: 120
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: evalchemy
+          image: ghcr.io/thakicloud/vllm-eval-public-evalchemy:v1.1.0
+          env:
+            - {name: VLLM_MODEL_ENDPOINT, value: "http://vllm:8000/v1/completions"}
+            - {name: BACKEND_API, value: "http://model-benchmark-backend-svc:8000"}
+          args: ["--endpoint", "$(VLLM_MODEL_ENDPOINT)", "--config", "/app/configs/evalchemy.json"]
+`;
+  const run = (over: Partial<Parameters<typeof buildRunManifests>[0]> = {}) =>
+    buildRunManifests({ ...base, jobYaml: evalchemy, config: '{"a": 1}', endpoint: 'http://qwen.vllm:8000/v1', resultsUrl: 'http://results:8000/', ...over });
+
+  it('mounts the chosen config at the path the args name too, and points the endpoint and results URL at this run', () => {
+    const m = run();
+    const [c] = m.job.spec.template.spec.containers;
+    expect(c.volumeMounts).toEqual([
+      { name: 'benchops-config', mountPath: '/app/configs/eval_config.json', subPath: 'eval_config.json', readOnly: true },
+      { name: 'benchops-config', mountPath: '/app/configs/evalchemy.json', subPath: 'eval_config.json', readOnly: true },
+    ]);
+    expect(m.configMounts).toEqual(['/app/configs/eval_config.json', '/app/configs/evalchemy.json']);
+    // the declared /v1/completions shape is kept although the run gave a /v1 URL
+    expect(c.env).toEqual([
+      { name: 'VLLM_MODEL_ENDPOINT', value: 'http://qwen.vllm:8000/v1/completions' },
+      { name: 'BACKEND_API', value: 'http://results:8000' },
+    ]);
+    expect(m.rewrites).toEqual([
+      { container: 'evalchemy', name: 'VLLM_MODEL_ENDPOINT', family: 'endpoint', from: 'http://vllm:8000/v1/completions', to: 'http://qwen.vllm:8000/v1/completions' },
+      { container: 'evalchemy', name: 'BACKEND_API', family: 'results', from: 'http://model-benchmark-backend-svc:8000', to: 'http://results:8000' },
+    ]);
+    expect(m.warnings).toEqual([]);
+    expect(c.terminationMessagePolicy).toBe('FallbackToLogsOnError');
+    // not our image: exit code 2 means nothing known, so no failure policy
+    expect(m.job.spec.podFailurePolicy).toBeUndefined();
+  });
+
+  it('warns about config paths it cannot tell apart, and about results that would be refused for want of a token', () => {
+    const two = evalchemy.replace('"--config", "/app/configs/evalchemy.json"', '"/app/configs/a.json", "/app/configs/b.yaml"');
+    const m = run({ jobYaml: two, tokensRequired: true });
+    expect(m.configMounts).toEqual(['/app/configs/eval_config.json']);
+    expect(m.warnings).toEqual([
+      expect.stringMatching(/names \/app\/configs\/a\.json, \/app\/configs\/b\.yaml under \/app\/configs\/; .* those files come from the image/),
+      expect.stringMatching(/container "evalchemy" posts results to BACKEND_API without a bearer token/),
+    ]);
+    const eq = run({ jobYaml: evalchemy.replace('"--config", "/app/configs/evalchemy.json"', '"--config=/app/configs/x.json", "/app/configs/other.txt"') });
+    expect(eq.configMounts).toEqual(['/app/configs/eval_config.json', '/app/configs/x.json']);
+    expect(eq.warnings[0]).toMatch(/names \/app\/configs\/other\.txt/);
+    const none = run({ config: undefined });
+    expect(none.job.spec.template.spec.containers[0].volumeMounts).toBeUndefined();
+  });
+
+  it('fails runner jobs at once on a configuration error (podFailurePolicy, schema-valid), keeping a policy of its own', () => {
+    const runner = evalchemy.replace('ghcr.io/thakicloud/vllm-eval-public-evalchemy:v1.1.0', 'ghcr.io/benchops/benchops:0.1.0');
+    const m = run({ jobYaml: runner });
+    expect(m.job.spec.podFailurePolicy).toEqual({
+      rules: [{ action: 'FailJob', onExitCodes: { containerName: 'evalchemy', operator: 'In', values: [2] } }],
+    });
+    expect(() => new Job(m.job as any).validate()).not.toThrow();
+    const own = runner.replace('ttlSecondsAfterFinished: 120', 'ttlSecondsAfterFinished: 120\n  podFailurePolicy: {rules: [{action: Ignore, onExitCodes: {operator: In, values: [42]}}]}');
+    expect(run({ jobYaml: own }).job.spec.podFailurePolicy.rules[0].action).toBe('Ignore');
+    const onFailure = runner.replace('restartPolicy: Never', 'restartPolicy: OnFailure');
+    expect(run({ jobYaml: onFailure }).job.spec.podFailurePolicy).toBeUndefined();
+  });
+
+  it('answers 403 when an operator asks for what only admins may apply, and 422/400 for unparseable YAML without quoting it', () => {
+    const priv = JOB.replace('image: benchops\n          env:', 'image: benchops\n          securityContext: {privileged: true}\n          env:');
+    expect(() => buildRunManifests({ ...base, jobYaml: priv })).toThrow(expect.objectContaining({ status: 403 }));
+    const secretish = 'apiVersion: v1\nkind: Secret\nstringData:\n  token: "hunter2-very-secret\n';
+    let caught: any;
+    try {
+      parseManifests(secretish, 'deployment', ['body', 'yaml_content']);
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught.status).toBe(422);
+    expect(caught.issues[0].loc).toEqual(['body', 'yaml_content']);
+    expect(JSON.stringify(caught)).not.toContain('hunter2');
+    expect(caught.issues[0].msg).toMatch(/line \d+/);
+    expect(() => parseManifests(secretish, 'job')).toThrow(expect.objectContaining({ status: 400 }));
   });
 });

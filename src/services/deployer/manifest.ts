@@ -2,8 +2,10 @@
  * Building Kubernetes objects from user YAML: safe parsing, valid unique names, labels, the config ConfigMap mount,
  * env injection and placeholder substitution inside the parsed values (never on the YAML text).
  */
-import { parseAllDocuments, stringify } from 'yaml';
-import { badRequest } from '../../core/errors.ts';
+import { stringify } from 'yaml';
+import { AppError, badRequest, forbidden, unprocessable } from '../../core/errors.ts';
+import { parseYamlAll, SafeParseError } from '../../core/parse.ts';
+import { rewriteJobEnv, type EnvRewrite, type ModelNames } from './endpoint-env.ts';
 import type { K8sObject } from './executors/types.ts';
 
 export const CONFIG_MOUNT_PATH = '/app/configs/eval_config.json';
@@ -75,24 +77,21 @@ export function uniqueName(prefix: string, base: string, suffix: string, max = 6
   return `${prefix}-${mid}-${suffix}`.replace(/-+/g, '-');
 }
 
-/** Parses multi-document YAML with alias limits; empty documents are dropped. 400 naming what is wrong. */
-export function parseManifests(text: string, what: string): K8sObject[] {
-  let docs;
+/**
+ * Parses multi-document YAML with alias limits; empty documents are dropped. A parse error never quotes the text (it
+ * may hold secrets): 422 naming `field` when the YAML is a request field, else 400 (a project file). Structural
+ * problems are 400 naming the document.
+ */
+export function parseManifests(text: string, what: string, field?: (string | number)[]): K8sObject[] {
+  let values: unknown[];
   try {
-    docs = parseAllDocuments(text, { prettyErrors: true });
-  } catch (e: any) {
-    throw badRequest(`Malformed ${what} YAML: ${e.message}`);
+    values = parseYamlAll(text, { maxAliasCount: 50 });
+  } catch (e) {
+    const msg = `Malformed ${what} YAML: ${e instanceof SafeParseError ? e.message : 'unreadable'}`;
+    throw field ? unprocessable(field, msg) : badRequest(msg);
   }
   const out: K8sObject[] = [];
-  const list = Array.isArray(docs) ? docs : [docs];
-  for (const [i, doc] of list.entries()) {
-    if (doc.errors.length) throw badRequest(`Malformed ${what} YAML (document ${i + 1}): ${doc.errors[0].message.split('\n')[0]}`);
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 50 });
-    } catch (e: any) {
-      throw badRequest(`Malformed ${what} YAML (document ${i + 1}): ${e.message}`);
-    }
+  for (const [i, value] of values.entries()) {
     if (value == null) continue;
     if (typeof value !== 'object' || Array.isArray(value)) {
       throw badRequest(`Malformed ${what} YAML (document ${i + 1}): a Kubernetes object (a mapping) is expected`);
@@ -133,7 +132,7 @@ export function checkAllowed(obj: K8sObject, namespace: string, opts: { admin: b
   const ns = obj.metadata.namespace ?? namespace;
   if (ns !== namespace) throw badRequest(`${label}: metadata.namespace "${ns}" differs from the request namespace "${namespace}"`);
   if (!opts.admin && ns !== opts.defaultNamespace) {
-    throw badRequest(`${label}: only the admin role may deploy outside the namespace "${opts.defaultNamespace}"`);
+    throw forbidden(`${label}: only the admin role may deploy outside the namespace "${opts.defaultNamespace}"`);
   }
   obj.metadata.namespace = ns;
   if (obj.metadata.labels) assertLabels(obj.metadata.labels, label);
@@ -161,8 +160,9 @@ const unconfined = (v: unknown) => String(v ?? '').toLowerCase() === 'unconfined
  * host namespaces and ports, hostPath volumes, capabilities beyond baseline, Unconfined seccomp/AppArmor, unmasked /proc.
  */
 export function assertUnprivileged(pod: any, label: string, annotations: Record<string, string> = {}): void {
-  const deny = (what: string) => {
-    throw badRequest(`${label}: ${what} is not allowed (admin only)`);
+  // the caller is known and the request well-formed: it is the role that is missing (403, not 400)
+  const deny = (what: string): never => {
+    throw adminOnly(`${label}: ${what}`);
   };
   for (const k of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (pod[k] === true) deny(`spec.template.spec.${k}`);
   for (const v of pod.volumes ?? []) if (v?.hostPath) deny(`hostPath volume "${v.name}"`);
@@ -182,11 +182,16 @@ export function assertUnprivileged(pod: any, label: string, annotations: Record<
   }
 }
 
+/** What only an admin may apply: 403 saying so. */
+export function adminOnly(what: string): AppError {
+  return forbidden(`${what} is not allowed for the operator role (admin only)`);
+}
+
 /** Services operators may create: cluster-internal only (no node ports, load balancers or external IPs). */
 function assertInternalService(obj: K8sObject, label: string): void {
   const type = obj.spec?.type ?? 'ClusterIP';
-  if (type !== 'ClusterIP') throw badRequest(`${label}: a Service of type ${type} is not allowed (admin only)`);
-  if (Array.isArray(obj.spec?.externalIPs) && obj.spec.externalIPs.length) throw badRequest(`${label}: Service externalIPs are not allowed (admin only)`);
+  if (type !== 'ClusterIP') throw adminOnly(`${label}: a Service of type ${type}`);
+  if (Array.isArray(obj.spec?.externalIPs) && obj.spec.externalIPs.length) throw adminOnly(`${label}: Service externalIPs`);
 }
 
 /** Replaces placeholder tokens inside every string value of a parsed document (not keys, not the YAML text). */
@@ -232,6 +237,12 @@ export interface RunBuildInput {
   projectId: string;
   benchmarkType: string;
   endpoint?: string;
+  /** The model the endpoint serves (the queue knows it): fills the job's declared model variables. */
+  model?: ModelNames;
+  /** Where this platform's Results service is for jobs: replaces a declared BACKEND_API-style URL. */
+  resultsUrl?: string;
+  /** Results writes need a bearer token (platform tokens on): warn when an image other than ours posts. */
+  tokensRequired?: boolean;
   env?: Record<string, string>;
   /** Variables read from Secret keys in the job's namespace (e.g. the runner's BENCHOPS_TOKEN); never inlined. */
   secretEnv?: Record<string, { name: string; key: string }>;
@@ -246,6 +257,64 @@ export interface RunManifests {
   /** Other objects of the job file (created after the Job, owned by it). */
   extras: K8sObject[];
   labels: Record<string, string>;
+  /** Declared variables rewritten to point at the run's endpoint, model and results service. */
+  rewrites: EnvRewrite[];
+  /** Where the chosen config is mounted (eval_config.json, plus paths the job's arguments name). */
+  configMounts: string[];
+  /** What the run does differently from what the job file says, or cannot do (said back, never silent). */
+  warnings: string[];
+}
+
+/** Images that run `benchops job run`: ghcr.io/benchops/benchops (any tag), benchops, benchops-runner. */
+export const RUNNER_IMAGE = /^(?:(?:ghcr\.io\/)?benchops\/benchops|benchops|benchops-runner|(?:[\w.-]+(?::\d+)?\/)?benchops\/benchops-runner)(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+/** The runner's exit code for configuration errors: retrying cannot help, so the job fails at once. */
+export const RUNNER_CONFIG_EXIT = 2;
+
+const CONFIG_DIR = '/app/configs/';
+const CONFIG_PATH = /\/app\/configs\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]*[A-Za-z0-9_-]\.[A-Za-z0-9]+/g;
+const CONFIG_FLAG = /^--?(?:config|c|cfg|config[-_]?file|config[-_]?path|conf)$/i;
+
+/**
+ * The `/app/configs/<file>` paths a container's command, args and env name for its config: the value of a config flag
+ * (`--config /app/configs/x.json`, `--config=…`) or of a *CONFIG* variable; else, when it names exactly one such path,
+ * that one. Other named paths are returned apart (they stay the image's own files).
+ */
+export function namedConfigPaths(c: any): { mount: string[]; others: string[] } {
+  const words = [...(Array.isArray(c.command) ? c.command : []), ...(Array.isArray(c.args) ? c.args : [])].map(String);
+  const flagged = new Set<string>();
+  const all = new Set<string>();
+  const scan = (text: string, isConfig: boolean) => {
+    for (const m of text.matchAll(CONFIG_PATH)) {
+      if (m[0] === CONFIG_MOUNT_PATH) continue;
+      all.add(m[0]);
+      if (isConfig) flagged.add(m[0]);
+    }
+  };
+  for (const [i, w] of words.entries()) {
+    const eq = /^(--?[A-Za-z][\w-]*)=(.*)$/s.exec(w);
+    if (eq) scan(eq[2], CONFIG_FLAG.test(eq[1]));
+    else scan(w, i > 0 && CONFIG_FLAG.test(words[i - 1]));
+  }
+  for (const e of Array.isArray(c.env) ? c.env : []) {
+    if (typeof e?.value === 'string') scan(e.value, /CONFIG/i.test(String(e.name)));
+  }
+  const mount = flagged.size ? [...flagged] : all.size === 1 ? [...all] : [];
+  return { mount, others: [...all].filter((p) => !mount.includes(p)) };
+}
+
+/**
+ * A podFailurePolicy failing the Job at once when a runner container exits with the configuration-error code (no
+ * retries up to backoffLimit), or undefined when the job has its own policy or cannot have one (restartPolicy Never
+ * is required; only runner images are known to mean "configuration error" by exit code 2).
+ */
+export function runnerFailurePolicy(pod: any, existing: unknown): Record<string, unknown> | undefined {
+  if (existing !== undefined || pod.restartPolicy !== 'Never') return undefined;
+  const runners = (pod.containers as any[]).filter((c) => RUNNER_IMAGE.test(String(c.image ?? '')));
+  if (!runners.length) return undefined;
+  return {
+    rules: runners.map((c) => ({ action: 'FailJob', onExitCodes: { containerName: c.name, operator: 'In', values: [RUNNER_CONFIG_EXIT] } })),
+  };
 }
 
 /** Builds the Job (and its config ConfigMap) of a `/run` from the job file and the config content. */
@@ -290,8 +359,11 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
   delete job.spec.selector;
   delete job.spec.manualSelector;
   if (!pod.restartPolicy || pod.restartPolicy === 'Always') pod.restartPolicy = 'Never';
+  const warnings: string[] = [];
+  const containers: any[] = [...pod.containers, ...(Array.isArray(pod.initContainers) ? pod.initContainers : [])];
 
   let configMap: K8sObject | undefined;
+  const configMounts: string[] = [];
   if (input.config !== undefined) {
     if (Buffer.byteLength(input.config) > MAX_CONFIGMAP_BYTES) throw badRequest('The config file is larger than a ConfigMap can hold (1 MiB)');
     const cmName = uniqueName('benchmark-config', input.runName, suffix);
@@ -303,21 +375,59 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
     };
     pod.volumes = (Array.isArray(pod.volumes) ? pod.volumes : []).filter((v: any) => v?.name !== CONFIG_VOLUME);
     pod.volumes.push({ name: CONFIG_VOLUME, configMap: { name: cmName } });
-  }
-  const env: Record<string, string> = { ...(input.env ?? {}) };
-  if (input.endpoint) env.VLLM_MODEL_ENDPOINT = input.endpoint;
-  for (const c of [...pod.containers, ...(Array.isArray(pod.initContainers) ? pod.initContainers : [])]) {
-    for (const [k, v] of Object.entries(env)) setEnv(c, k, v);
-    for (const [k, ref] of Object.entries(input.secretEnv ?? {})) setEnvFromSecret(c, k, ref);
-    if (configMap) {
-      const mounts = (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).filter(
-        (m: any) => m?.mountPath !== CONFIG_MOUNT_PATH && m?.name !== CONFIG_VOLUME,
-      );
-      // subPath keeps the rest of the image's /app/configs visible (jobs read their own files there too).
-      mounts.push({ name: CONFIG_VOLUME, mountPath: CONFIG_MOUNT_PATH, subPath: CONFIG_KEY, readOnly: true });
-      c.volumeMounts = mounts;
+    configMounts.push(CONFIG_MOUNT_PATH);
+    for (const c of containers) {
+      const named = namedConfigPaths(c);
+      const paths = [CONFIG_MOUNT_PATH, ...named.mount];
+      const own = (Array.isArray(c.volumeMounts) ? c.volumeMounts : []).filter((m: any) => m?.name !== CONFIG_VOLUME);
+      for (const m of own) {
+        if (named.mount.includes(m?.mountPath)) warnings.push(`container "${c.name}": its own mount at ${m.mountPath} is replaced by the chosen config`);
+      }
+      // subPath mounts keep the rest of the image's /app/configs visible (jobs read their own files there too)
+      c.volumeMounts = [
+        ...own.filter((m: any) => !paths.includes(m?.mountPath)),
+        ...paths.map((p) => ({ name: CONFIG_VOLUME, mountPath: p, subPath: CONFIG_KEY, readOnly: true })),
+      ];
+      for (const p of named.mount) if (!configMounts.includes(p)) configMounts.push(p);
+      if (named.others.length) {
+        warnings.push(
+          `container "${c.name}" names ${named.others.join(', ')} under ${CONFIG_DIR}; the chosen config is mounted at ` +
+            `${paths.join(' and ')} only, so ${named.others.length > 1 ? 'those files come' : 'that file comes'} from the image`,
+        );
+      }
     }
   }
+  const annotations = { ...(meta.annotations ?? {}), ...(job.spec.template.metadata.annotations ?? {}) };
+  const { rewrites, warnings: envWarnings } = rewriteJobEnv(pod, {
+    endpoint: input.endpoint,
+    model: input.model,
+    resultsUrl: input.resultsUrl,
+    annotations,
+  });
+  warnings.push(...envWarnings);
+  for (const c of containers) {
+    for (const [k, v] of Object.entries(input.env ?? {})) {
+      setEnv(c, k, v);
+      // an explicit variable of the caller wins over the rewrite: report what the container really gets
+      for (const r of rewrites) if (r.container === c.name && r.name === k) r.to = v;
+    }
+    for (const [k, ref] of Object.entries(input.secretEnv ?? {})) setEnvFromSecret(c, k, ref);
+    // a container that fails before writing a termination message reports its last log lines instead
+    if (c.terminationMessagePolicy === undefined) c.terminationMessagePolicy = 'FallbackToLogsOnError';
+  }
+  if (input.tokensRequired) {
+    for (const r of rewrites) {
+      const c = containers.find((x) => x.name === r.container);
+      if (r.family === 'results' && c && !RUNNER_IMAGE.test(String(c.image ?? ''))) {
+        warnings.push(
+          `container "${r.container}" posts results to ${r.name} without a bearer token, and this platform requires one: ` +
+            'the Results service answers 401 (see the README, "Earlier images and tokens")',
+        );
+      }
+    }
+  }
+  const policy = runnerFailurePolicy(pod, job.spec.podFailurePolicy);
+  if (policy) job.spec.podFailurePolicy = policy;
 
   const extras: K8sObject[] = [];
   for (const d of docs) {
@@ -327,7 +437,7 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
     d.metadata.labels = { ...(d.metadata.labels ?? {}), ...labels };
     extras.push(d);
   }
-  return { job, configMap, extras, labels };
+  return { job, configMap, extras, labels, rewrites, configMounts, warnings };
 }
 
 /** An ownerReference to a created object (garbage collection removes dependents with their owner). */

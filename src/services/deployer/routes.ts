@@ -4,8 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { notFound, unprocessable } from '../../core/errors.ts';
 import { pageQuery, setTotal, type App } from '../../core/http.ts';
+import { parseJsonSafe } from '../../core/parse.ts';
 import type { RunOptions } from './api.ts';
-import { runRequestSchema, type DeployerService } from './service.ts';
+import { runRequestSchema, statusLines, type DeployerService } from './service.ts';
 import { sessionInfo, type TerminalManager } from './terminal.ts';
 import { TERMINAL_PHASES } from './executors/types.ts';
 
@@ -26,6 +27,7 @@ const boolish = z
   .transform((v) => v === true || v === 'true' || v === '1');
 const tailLines = z.coerce.number().int().min(1).max(100_000).default(100);
 
+const envRewrite = z.object({ container: z.string(), name: z.string(), family: z.enum(['endpoint', 'model', 'results']), from: z.string(), to: z.string() });
 const runResponse = z.object({
   deployment_id: z.string(),
   status: z.enum(STATUSES),
@@ -35,6 +37,10 @@ const runResponse = z.object({
   yaml_content: z.string(),
   message: z.string(),
   created_at: z.string(),
+  // additions to seed 000's response: what the run changed in the job file, and what it could not honour
+  env_rewrites: z.array(envRewrite).optional().describe('Declared endpoint/model/results variables rewritten for this run'),
+  config_mounts: z.array(z.string()).optional().describe('Paths the chosen config file is mounted at'),
+  warnings: z.array(z.string()).optional().describe('What the run does differently from its files, or cannot do'),
 });
 const errorResponse = z.object({ detail: z.any() });
 
@@ -53,15 +59,23 @@ const sessionBody = z
 /** Internal callers' RunOptions over HTTP travel in this header (JSON), outside seed 000's strict body. */
 export const RUN_OPTIONS_HEADER = 'x-benchops-run-options';
 const strMap = z.record(z.string().max(253), z.string().max(4096));
-const runOptionsSchema = z.object({ substitutions: strMap.optional(), env: strMap.optional(), labels: strMap.optional() }).strict();
+const modelName = z.string().min(1).max(512);
+const runOptionsSchema = z
+  .object({
+    substitutions: strMap.optional(),
+    env: strMap.optional(),
+    labels: strMap.optional(),
+    model: z.object({ served_model_name: modelName.optional(), model_name: modelName.optional() }).strict().optional(),
+  })
+  .strict();
 
 function runOptions(raw: string | string[] | undefined): RunOptions {
   if (raw === undefined) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Array.isArray(raw) ? raw[0] : raw);
-  } catch {
-    throw unprocessable(['header', RUN_OPTIONS_HEADER], 'must be JSON');
+    parsed = parseJsonSafe(Array.isArray(raw) ? raw[0] : raw);
+  } catch (e) {
+    throw unprocessable(['header', RUN_OPTIONS_HEADER], `must be JSON (${(e as Error).message})`);
   }
   const r = runOptionsSchema.safeParse(parsed);
   if (!r.success) throw unprocessable(['header', RUN_OPTIONS_HEADER, ...r.error.issues[0].path.map(String)], r.error.issues[0].message);
@@ -367,6 +381,11 @@ async function streamLogs(
       final = st?.status ?? 'deleted';
       if (!st || TERMINAL_PHASES.includes(st.status) || q.pod_name) break;
       await new Promise((r) => setTimeout(r, 300));
+    }
+    // a job that failed (or cannot start) says why at the end of the stream, as the JSON logs do
+    if (!ac.signal.aborted && final === 'failed') {
+      const job = await ex.get('Job', jobName, ns);
+      if (job) for (const l of statusLines(job, await ex.listPods(jobName, ns))) emit(`${l}\n`);
     }
   } catch (e: any) {
     emit(`\n[error] ${e?.detail ?? e?.message ?? e}\n`);

@@ -3,6 +3,7 @@
  * completion by a lease-holding watcher, and terminal sessions (so any replica can serve a session's WebSocket).
  */
 import { boolean, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { RunNotes } from './api.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -29,6 +30,8 @@ export const deployments = pgTable(
     runName: text('run_name'),
     configmapName: text('configmap_name'),
     labels: jsonb('labels').$type<Record<string, string>>().notNull().default({}),
+    /** What a `/run` rewrote in the job (endpoint, model, results variables), where the config went, and warnings. */
+    notes: jsonb('notes').$type<RunNotes>().notNull().default({}),
     startTime: ts('start_time'),
     completionTime: ts('completion_time'),
     createdAt: ts('created_at').notNull().defaultNow(),

@@ -10,8 +10,8 @@ import { iso } from '../../core/http.ts';
 import type { Role } from '../../core/auth.ts';
 import type { Logger } from 'pino';
 import type { ManagerApi, ProjectFile } from '../manager/api.ts';
-import type { DeployerApi, DeploymentRecord, RunOptions, RunRequest, RunResponse } from './api.ts';
-import type { Executor, JobStatus, K8sObject } from './executors/types.ts';
+import type { DeployerApi, DeploymentRecord, RunNotes, RunOptions, RunRequest, RunResponse } from './api.ts';
+import { lastLine, problemLine, type Executor, type JobStatus, type K8sObject, type PodInfo } from './executors/types.ts';
 import {
   buildRunManifests,
   checkAllowed,
@@ -69,6 +69,10 @@ export interface DeployerDeps {
   jobEnv?: () => Record<string, string>;
   /** Variables every run's containers read from Secrets (the runner token in cluster mode). */
   jobSecretEnv?: () => Record<string, { name: string; key: string }>;
+  /** The Results service URL as jobs reach it: replaces a job's declared BACKEND_API-style URL. */
+  resultsUrl?: () => string | undefined;
+  /** The platform requires bearer tokens (results writes need one). */
+  tokensRequired?: boolean;
   /** Role of in-process callers (default operator). */
   internalRole?: Role;
   /** Called after a run or apply so the watcher picks the new job up at once. */
@@ -115,6 +119,9 @@ export class DeployerService implements DeployerApi {
       projectId: body.project_id,
       benchmarkType: body.benchmark_type,
       endpoint: body.vllm_model_endpoint,
+      model: opts.model,
+      resultsUrl: this.d.resultsUrl?.(),
+      tokensRequired: this.d.tokensRequired,
       // results posted by the runner carry the deployment id as their run id unless the caller sets its own
       env: { BENCHOPS_RUN_ID: deploymentId, ...(this.d.jobEnv?.() ?? {}), ...(opts.env ?? {}) },
       secretEnv: this.d.jobSecretEnv?.(),
@@ -122,6 +129,11 @@ export class DeployerService implements DeployerApi {
       substitutions: opts.substitutions,
       admin: role === 'admin',
     });
+    const notes: RunNotes = {
+      env_rewrites: built.rewrites,
+      config_mounts: built.configMounts,
+      warnings: [...benchmarkTypeWarnings(body.benchmark_type, jobFile, configFile), ...built.warnings],
+    };
     this.checkHostCommand(built.job, role);
     const planned = [built.job, ...(built.configMap ? [built.configMap] : []), ...built.extras];
     const createdAt = new Date();
@@ -141,6 +153,7 @@ export class DeployerService implements DeployerApi {
       runName: body.name,
       configmapName: built.configMap?.metadata.name ?? null,
       labels: built.labels,
+      notes,
       createdAt,
       updatedAt: createdAt,
       // No watcher claims the record while its objects are being created (the lease lapses if this process dies).
@@ -164,7 +177,10 @@ export class DeployerService implements DeployerApi {
     const yaml = toYaml(redactSecrets(planned));
     const resources = planned.map((o) => ({ kind: o.kind, name: o.metadata.name, namespace }));
     await this.d.repo.update(deploymentId, { yamlContent: yaml, resources, message: RUN_MESSAGE, watchOwner: null, watchUntil: null });
-    this.d.log.info({ deployment_id: deploymentId, job: built.job.metadata.name, namespace }, 'benchmark job created');
+    this.d.log.info(
+      { deployment_id: deploymentId, job: built.job.metadata.name, namespace, rewritten: built.rewrites.map((r) => `${r.container}/${r.name}`), warnings: notes.warnings },
+      'benchmark job created',
+    );
     this.d.onNewJob?.();
     return {
       deployment_id: deploymentId,
@@ -175,6 +191,7 @@ export class DeployerService implements DeployerApi {
       yaml_content: yaml,
       message: RUN_MESSAGE,
       created_at: iso(createdAt)!,
+      ...notes,
     };
   }
 
@@ -212,7 +229,7 @@ export class DeployerService implements DeployerApi {
 
   async deploy(yamlContent: string, namespace: string | undefined, role: Role): Promise<ApplyResult> {
     const ns = namespace ?? this.d.namespace;
-    const docs = parseManifests(yamlContent, 'deployment');
+    const docs = parseManifests(yamlContent, 'deployment', ['body', 'yaml_content']);
     const seen = new Set<string>();
     for (const d of docs) {
       checkAllowed(d, ns, { admin: role === 'admin', defaultNamespace: this.d.namespace });
@@ -275,13 +292,13 @@ export class DeployerService implements DeployerApi {
   /** `POST /delete`: deletes each document's object (absent ones count as deleted) and marks their records. */
   async deleteYaml(yamlContent: string, namespace: string | undefined, role: Role) {
     const ns = namespace ?? this.d.namespace;
-    const docs = parseManifests(yamlContent, 'deletion');
+    const docs = parseManifests(yamlContent, 'deletion', ['body', 'yaml_content']);
     for (const d of docs) {
       if (!ALLOWED_KINDS[d.kind]) throw badRequest(`Kind ${d.kind} is not allowed`);
       if (typeof d.metadata.name !== 'string' || !d.metadata.name) throw badRequest(`${d.kind}: metadata.name is required`);
       const dns = d.metadata.namespace ?? ns;
       if (role !== 'admin' && dns !== this.d.namespace) {
-        throw badRequest(`${d.kind}/${d.metadata.name}: only the admin role may delete outside the namespace "${this.d.namespace}"`);
+        throw forbidden(`${d.kind}/${d.metadata.name}: only the admin role may delete outside the namespace "${this.d.namespace}"`);
       }
       d.metadata.namespace = dns;
     }
@@ -357,7 +374,10 @@ export class DeployerService implements DeployerApi {
     return this.d.repo.getSession(id);
   }
 
-  /** Log lines of every pod of a job, prefixed `[pod] ` (reference 2.3), blank lines dropped. */
+  /**
+   * Log lines of every pod of a job, prefixed `[pod] ` (reference 2.3), blank lines dropped; then why a pod could not
+   * start or ended badly, and the job's failure condition, so a job that failed before writing a line still says why.
+   */
   async logs(name: string, namespace: string | undefined, tailLines: number) {
     const ns = await this.namespaceOf(name, namespace);
     const job = await this.d.executor.get('Job', name, ns);
@@ -375,8 +395,41 @@ export class DeployerService implements DeployerApi {
         }
       }
     }
+    lines.push(...statusLines(job, pods));
     return { job_name: name, namespace: ns, logs: lines, timestamp: iso(new Date())! };
   }
+}
+
+/** `[pod] Reason: message` for each pod problem and `[job] Failed: Reason: message` for a failed job. */
+export function statusLines(job: K8sObject, pods: PodInfo[]): string[] {
+  const out: string[] = [];
+  for (const p of pods) {
+    for (const pr of p.problems ?? []) {
+      // the termination message repeats the log's last lines: its last line is enough here
+      const msg = pr.exitCode !== undefined ? lastLine(pr.message) : pr.message;
+      out.push(`[${p.name}] ${problemLine({ ...pr, message: msg }, p.containers.length > 1)}`);
+    }
+  }
+  const failed = (job.status?.conditions ?? []).find((c: any) => c.type === 'Failed' && c.status === 'True');
+  if (failed) out.push(`[${job.metadata.name}] Failed: ${[failed.reason, failed.message].filter(Boolean).join(': ') || 'the job failed'}`);
+  return out;
+}
+
+/**
+ * The request's benchmark_type against the folders its files come from. A warning, not a 422: seed 000 only stores the
+ * field (clients send their own labels, the queue sends "default"), and modified copies may have no folder type.
+ */
+export function benchmarkTypeWarnings(requested: string, job: ProjectFile, config?: ProjectFile): string[] {
+  const out: string[] = [];
+  for (const f of [job, ...(config ? [config] : [])]) {
+    if (f.benchmark_type && f.benchmark_type !== requested) {
+      out.push(
+        `benchmark_type "${requested}" differs from the ${f.file_type} file's benchmark type "${f.benchmark_type}" (${f.file_path}); ` +
+          `the run is recorded and labelled as "${requested}"`,
+      );
+    }
+  }
+  return out;
 }
 
 function runFailure(e: unknown, createdCount: number): AppError {
@@ -409,6 +462,9 @@ export function toListItem(r: DeploymentRow) {
     run_name: r.runName,
     configmap_name: r.configmapName,
     labels: r.labels,
+    env_rewrites: r.notes?.env_rewrites ?? [],
+    config_mounts: r.notes?.config_mounts ?? [],
+    warnings: r.notes?.warnings ?? [],
     start_time: iso(r.startTime),
     completion_time: iso(r.completionTime),
     created_at: iso(r.createdAt)!,

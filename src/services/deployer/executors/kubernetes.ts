@@ -16,7 +16,9 @@ import {
 import { AppError, badRequest, conflict, notFound } from '../../../core/errors.ts';
 import {
   computeJobStatus,
+  NORMAL_WAITING,
   TERMINAL_PHASES,
+  type PodProblem,
   type ExecHandlers,
   type ExecSession,
   type Executor,
@@ -50,6 +52,26 @@ export function k8sError(e: any, what: string): AppError {
   if (code === 409) return conflict(`${what} already exists: ${msg}`);
   if (code === 400 || code === 422) return badRequest(`Kubernetes rejected ${what}: ${msg}`);
   return new AppError(500, `Kubernetes API error on ${what}${code ? ` (HTTP ${code})` : ''}: ${msg}`, 'kubernetes');
+}
+
+/**
+ * What keeps a pod from running, or how its containers ended badly: unschedulable or evicted pods, waiting reasons
+ * other than the normal start (CreateContainerConfigError, ImagePullBackOff…), non-zero exits with their
+ * termination message (the last log lines, with terminationMessagePolicy FallbackToLogsOnError).
+ */
+export function podProblems(pod: any): PodProblem[] {
+  const out: PodProblem[] = [];
+  const st = pod?.status ?? {};
+  const unschedulable = (st.conditions ?? []).find((c: any) => c.type === 'PodScheduled' && c.status === 'False' && c.reason);
+  if (unschedulable) out.push({ container: '', reason: unschedulable.reason, message: unschedulable.message });
+  if (st.reason) out.push({ container: '', reason: st.reason, message: st.message });
+  for (const cs of [...(st.initContainerStatuses ?? []), ...(st.containerStatuses ?? [])]) {
+    const w = cs?.state?.waiting;
+    const t = cs?.state?.terminated;
+    if (w?.reason && !NORMAL_WAITING.has(w.reason)) out.push({ container: cs.name, reason: w.reason, message: w.message });
+    else if (t && t.exitCode !== 0) out.push({ container: cs.name, reason: t.reason ?? 'Error', message: t.message, exitCode: t.exitCode });
+  }
+  return out;
 }
 
 export class KubernetesExecutor implements Executor {
@@ -173,7 +195,12 @@ export class KubernetesExecutor implements Executor {
           (type, obj) => {
             if (stopped) return;
             if (type === 'DELETED') emit({ ...computeJobStatus(obj, null, namespace), status: 'deleted', message: 'The job was deleted' });
-            else if (type === 'ADDED' || type === 'MODIFIED') emit(computeJobStatus(obj, null, namespace));
+            else if (type === 'ADDED' || type === 'MODIFIED') {
+              const s = computeJobStatus(obj, null, namespace);
+              // a failed job's status carries its pods' last output: fetched once, at the end
+              if (s.status !== 'failed') emit(s);
+              else void this.listPods(name, namespace).then((pods) => emit(computeJobStatus(obj, pods, namespace)), () => emit(s));
+            }
           },
           () => {
             if (!stopped) timer = setTimeout(() => void start(), 1000);
@@ -203,6 +230,7 @@ export class KubernetesExecutor implements Executor {
         name: p.metadata!.name!,
         phase: p.status?.phase ?? 'Pending',
         containers: (p.spec?.containers ?? []).map((c) => c.name),
+        problems: podProblems(plain(p)),
       }));
     } catch (e) {
       throw k8sError(e, `pods of job ${jobName} in namespace ${namespace}`);

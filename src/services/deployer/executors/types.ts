@@ -37,10 +37,38 @@ export interface JobStatus {
   message: string | null;
 }
 
+/** Why a pod's container is not running or ended badly (what `kubectl describe pod` would show). */
+export interface PodProblem {
+  /** '' for the pod itself (Unschedulable, Evicted). */
+  container: string;
+  /** CreateContainerConfigError, ImagePullBackOff, Error, OOMKilled, Unschedulable… */
+  reason: string;
+  message?: string;
+  /** Set when the container ended. */
+  exitCode?: number;
+}
+
 export interface PodInfo {
   name: string;
   phase: string;
   containers: string[];
+  problems?: PodProblem[];
+}
+
+/** Waiting reasons that are the normal way to start, not a problem. */
+export const NORMAL_WAITING = new Set(['ContainerCreating', 'PodInitializing']);
+
+/** One log-style line for a problem: `[container] Reason (exit code N): message`. */
+export function problemLine(p: PodProblem, multi: boolean): string {
+  const who = multi && p.container ? `container ${p.container}: ` : '';
+  const code = p.exitCode !== undefined ? ` (exit code ${p.exitCode})` : '';
+  return `${who}${p.reason}${code}${p.message ? `: ${p.message}` : ''}`;
+}
+
+/** The last non-empty line of a termination message (the runner's error is its last line). */
+export function lastLine(text: string | undefined): string | undefined {
+  const lines = String(text ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.at(-1)?.slice(0, 500);
 }
 
 export interface ExecHandlers {
@@ -107,7 +135,7 @@ export function deletedJobStatus(name: string, namespace: string): JobStatus {
 }
 
 /** Reference 2.3 status logic from a Job and its pods' phases. */
-export function computeJobStatus(job: K8sObject, pods: { phase: string }[] | null, namespace: string): JobStatus {
+export function computeJobStatus(job: K8sObject, pods: { phase: string; problems?: PodProblem[] }[] | null, namespace: string): JobStatus {
   const st = job.status ?? {};
   const cond = (t: string) => (st.conditions ?? []).find((c: any) => c.type === t && c.status === 'True');
   let status: JobPhase;
@@ -133,6 +161,15 @@ export function computeJobStatus(job: K8sObject, pods: { phase: string }[] | nul
     else if (pending > 0) status = 'pending';
     else status = 'pending';
   } else status = (st.active ?? 0) > 0 ? 'running' : 'pending';
+  const problems = (pods ?? []).flatMap((p) => p.problems ?? []);
+  if (status === 'pending' || status === 'running') {
+    // a pod that cannot start says why (CreateContainerConfigError, ImagePullBackOff, Unschedulable…): the record shows it
+    const waiting = problems.find((p) => p.exitCode === undefined);
+    if (waiting) message = problemLine(waiting, true);
+  } else if (status === 'failed') {
+    const out = lastLine([...problems].reverse().find((p) => p.exitCode !== undefined && p.message)?.message);
+    if (out && !(message ?? '').includes(out)) message = `${message ?? 'failed'}; last output: ${out}`;
+  }
   return {
     job_name: job.metadata.name,
     namespace,

@@ -1,0 +1,1 @@
+ALTER TABLE "deployer_deployments" ADD COLUMN "notes" jsonb DEFAULT '{}'::jsonb NOT NULL;
