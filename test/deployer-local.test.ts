@@ -50,6 +50,8 @@ const FILES: Record<string, string> = {
   'job/local/flaky.yaml': job('flaky', { command: 'echo attempt; exit 3', extra: 'backoffLimit: 1' }),
   'job/local/foreign.yaml': job('foreign', { image: 'nvcr.io/nvidia/cuda:12.4.0-runtime' }),
   'job/local/long.yaml': job('long', { command: 'echo started; sleep 60' }),
+  // the first attempt waits to be stopped, the next succeeds (the work folder outlives its pods)
+  'job/local/once.yaml': job('once', { command: 'echo attempt; if [ -f first-attempt-ran ]; then exit 0; fi; touch first-attempt-ran; sleep 60' }),
   'job/local/many-lines.yaml': job('many-lines', { command: 'seq 1 200000' }),
   'job/local/runner-env.yaml': job('runner-env', {
     command: 'echo "run=$BENCHOPS_RUN_ID"; echo "token-sha256=$(printf %s "$BENCHOPS_TOKEN" | sha256sum | cut -c1-64)"',
@@ -102,8 +104,11 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     expect(logs.status).toBe(200);
     const text = logs.body.logs.join('\n');
     expect(text).toContain('hello from the mounted config');
-    expect(text).toContain(`endpoint=${ENDPOINT}`);
-    expect(text).toContain(`derived=${ENDPOINT}/v1`); // $(VAR) expansion sees the replaced value
+    // the job declared a base URL: it gets the run's endpoint in that shape, and the run says so
+    expect(text).toContain('endpoint=http://127.0.0.1:9\n');
+    expect(text).toContain('derived=http://127.0.0.1:9/v1'); // $(VAR) expansion sees the replaced value
+    expect(r.body.env_rewrites).toContainEqual({ container: 'main', name: 'VLLM_MODEL_ENDPOINT', family: 'endpoint', from: 'http://old-endpoint:8000', to: 'http://127.0.0.1:9' });
+    expect(done.env_rewrites).toEqual(r.body.env_rewrites);
     expect(text).toContain('secret-leak=none'); // the server's environment is not inherited
     const cfgLine = logs.body.logs.find((l: string) => l.includes('config at '))!;
     const cfgPath = cfgLine.split('config at ')[1];
@@ -139,7 +144,10 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     const st = await call(base, 'GET', `/jobs/${flaky.body.resource_name}/status`);
     expect(st.body).toMatchObject({ status: 'failed', failed_pods: 2 });
     const logs = await call(base, 'GET', `/jobs/${flaky.body.resource_name}/logs`);
-    expect(logs.body.logs.filter((l: string) => l.endsWith('attempt'))).toHaveLength(2);
+    expect(logs.body.logs.filter((l: string) => /^\[[a-z0-9-]+\] attempt$/.test(l))).toHaveLength(2);
+    // each failed attempt, and the job's condition, are said at the end of the logs
+    expect(logs.body.logs.filter((l: string) => / Error \(exit code 3\): attempt$/.test(l))).toHaveLength(2);
+    expect(logs.body.logs.at(-1)).toBe(`[${flaky.body.resource_name}] Failed: BackoffLimitExceeded: Job has reached the specified backoff limit (1)`);
   });
 
   it('fails a job whose image cannot run locally, with a clear message', async () => {
@@ -148,6 +156,9 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     expect(done.status).toBe('failed');
     expect(done.message).toContain('nvcr.io/nvidia/cuda:12.4.0-runtime');
     expect(done.message).toMatch(/cannot run locally/);
+    // no pod ever ran, so no log line: the logs still say why
+    const logs = await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`);
+    expect(logs.body.logs).toEqual([expect.stringMatching(new RegExp(`^\\[${r.body.resource_name}\\] Failed: ImageNotRunnableLocally: .*nvcr\\.io`))]);
   });
 
   it('tails a long log (several MB) by reading its end only', async () => {
@@ -193,16 +204,22 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     expect((await record(r.body.deployment_id)).status).toBe('deleted');
   });
 
-  it('marks a run whose process is gone as failed after a restart', async () => {
-    const r = await run('job/local/long.yaml', { name: 'survivor' });
-    await until(async () => (await record(r.body.deployment_id)).status === 'running', 10_000, 'running');
+  it('a clean restart stops a running attempt, which counts as failed: the restarted platform retries it (backoffLimit)', async () => {
+    const r = await run('job/local/once.yaml', { name: 'survivor' });
+    // the attempt is under way (its first line is written), not merely spawned
+    await until(async () => (await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`)).body.logs?.some((l: string) => l.endsWith(' attempt')), 10_000, 'first attempt');
     const dbUrl = env.p.ctx.config.databaseUrl;
     await env.close(); // the processes are stopped with the platform
     env = await startDeployer(kind, FILES, { BENCHOPS_EXECUTOR: 'local', ...(dbUrl ? { DATABASE_URL: dbUrl } : {}) }, { dataDir });
     base = env.base;
     const done = await settled(r.body.deployment_id);
-    expect(done.status).toBe('failed');
-    expect(done.message).toMatch(/process is gone/);
+    const logs = (await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`)).body.logs as string[];
+    expect(done.status, logs.join('\n')).toBe('completed');
+    const st = await call(base, 'GET', `/jobs/${r.body.resource_name}/status`);
+    expect(st.body).toMatchObject({ status: 'completed', failed_pods: 1, succeeded_pods: 1 });
+    expect(logs.filter((l) => /^\[[a-z0-9-]+\] attempt$/.test(l))).toHaveLength(2);
+    // the stopped attempt's exit status was recorded by its supervisor and read after the restart
+    expect(logs).toContainEqual(expect.stringMatching(/^\[benchmark-job-survivor-[a-z0-9-]+\] Shutdown \(exit code 143\)/));
     expect(existsSync(path.join(dataDir, 'local-cluster', 'bench-ns', 'Job', `${r.body.resource_name}.json`))).toBe(true);
   });
 });
@@ -234,7 +251,7 @@ describe('deployer roles (local executor, pglite)', () => {
     expect((await call(env.base, 'POST', '/run', body('job/local/long.yaml'))).status).toBe(401);
     expect((await call(env.base, 'POST', '/run', body('job/local/long.yaml'), VIEW)).status).toBe(403);
     const priv = await call(env.base, 'POST', '/run', body('job/local/privileged.yaml'), OP);
-    expect(priv.status).toBe(400);
+    expect(priv.status).toBe(403);
     expect(priv.body.detail).toMatch(/privileged/);
     // with the local executor a job's own command runs on this host: an operator may run the runner image only
     const hostCmd = await call(env.base, 'POST', '/run', body('job/local/long.yaml'), OP);

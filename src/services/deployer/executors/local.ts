@@ -1,9 +1,11 @@
 /**
  * The local executor (SPEC 3.2): Kubernetes objects kept in the data folder, and Jobs run as local processes when
  * their image is the BenchOps runner image (args → `node bin/benchops.js <args>`) or they carry the annotation
- * `benchops.io/local-command` (a shell command). ConfigMap/Secret mounts are materialised inside a per-run work folder
- * (`<dataDir>/runs/<run>/mounts/<mountPath>`), `activeDeadlineSeconds` and `backoffLimit` are honoured, each attempt
- * is a "pod" with its log file, and the terminal is a shell in the run's work folder.
+ * `benchops.io/local-command` (a shell command). It behaves like a cluster where a user would notice: each attempt is
+ * a "pod" with its log; ConfigMap/Secret mounts appear under the run's work folder; a missing Secret or ConfigMap
+ * keeps the pod from starting with the kubelet's reason; `activeDeadlineSeconds`, `backoffLimit`, `podFailurePolicy`
+ * and `ttlSecondsAfterFinished` are honoured. Containers run under a supervisor (supervisor.ts) that records their
+ * exit status and ends them when the platform stays silent, so a restart adopts what survived and learns how it ended.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,9 +16,11 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { badRequest, conflict, notFound } from '../../../core/errors.ts';
-import { PACKAGE_ROOT } from '../../../core/db/migrate.ts';
-import { ANNOTATION_LOCAL_COMMAND, LABEL_RUN_ID } from '../manifest.ts';
+import { LABEL_RUN_ID } from '../manifest.ts';
+import { readTail, terminationMessage } from './local-logs.ts';
+import { containerEnv, containerPlan, localCommand, mapPath, matchFailurePolicy, materialiseMounts, missingVolume, expandVars } from './local-pod.ts';
 import { LocalStore } from './local-store.ts';
+import { DEFAULT_ORPHAN_GRACE_MS, HeartbeatKeeper, installSupervisor, isSupervisorOf, readExitStatus } from './supervisor.ts';
 import {
   computeJobStatus,
   deletedJobStatus,
@@ -27,20 +31,28 @@ import {
   type K8sObject,
   type LogOptions,
   type PodInfo,
+  type PodProblem,
 } from './types.ts';
 
-/** Images the local executor runs as `benchops` CLI processes: ghcr.io/benchops/benchops (any tag), benchops, benchops-runner. */
-export const RUNNER_IMAGE = /^(?:(?:ghcr\.io\/)?benchops\/benchops|benchops|benchops-runner|(?:[\w.-]+(?::\d+)?\/)?benchops\/benchops-runner)(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+export { RUNNER_IMAGE } from '../manifest.ts';
+export { expandVars };
 
 export interface LocalPod {
   name: string;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   containers: string[];
+  /** Supervisor pids, one per container (each leads its container's process group). */
   pids: number[];
   exitCodes: (number | null)[];
   startedAt: string;
   finishedAt?: string;
   reason?: string;
+  /** Why the pod has not started: CreateContainerConfigError / FailedMount with the kubelet's message. */
+  waiting?: PodProblem;
+  /** Termination messages of failed containers (FallbackToLogsOnError: the log's last lines). */
+  messages?: (string | null)[];
+  /** The podFailurePolicy rule applied when it failed. */
+  policy?: { action: string; message: string };
 }
 
 interface LocalState {
@@ -49,13 +61,14 @@ interface LocalState {
 }
 
 interface Running {
-  procs: ChildProcess[];
   timers: NodeJS.Timeout[];
   cancelled?: { reason: string; message: string };
 }
 
-const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'SHELL', 'BENCHOPS_USE_DIST', 'NODE_EXTRA_CA_CERTS'];
+/** Reasons a pod never started; the job fails with them (no retry can help until the object appears). */
+const START_PROBLEMS = new Set(['CreateContainerConfigError', 'FailedMount']);
 const SHELLS = ['/bin/bash', '/bin/sh', '/usr/bin/bash', '/bin/zsh', '/usr/bin/zsh', '/bin/ash', '/bin/dash'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface LocalExecutorOptions {
   dataDir: string;
@@ -64,20 +77,29 @@ export interface LocalExecutorOptions {
   resultsUrl?: () => string | undefined;
   /** Bearer token runner processes post results with (BENCHOPS_TOKEN), when the platform requires one. */
   runnerToken?: () => string | undefined;
-  /** How long a Job waits for its ConfigMaps/Secrets to appear (the kubelet waits too). */
+  /** How long a pod waits for its ConfigMaps/Secrets before the job fails with the kubelet's reason. */
   mountWaitMs?: number;
+  /** How long job processes outlive a platform that stopped touching their heartbeat (crash, kill -9). */
+  orphanGraceMs?: number;
 }
 
 export class LocalExecutor implements Executor {
   readonly kind = 'local' as const;
   readonly store: LocalStore;
   private readonly running = new Map<string, Running>();
+  private readonly ttlTimers = new Map<string, NodeJS.Timeout>();
   private readonly events = new EventEmitter();
+  private readonly heartbeats: HeartbeatKeeper;
+  private readonly supervisor: string;
+  private readonly graceMs: number;
   private closed = false;
 
   constructor(private readonly opts: LocalExecutorOptions) {
     this.store = new LocalStore(path.join(opts.dataDir, 'local-cluster'));
     this.events.setMaxListeners(0);
+    this.graceMs = opts.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS;
+    this.heartbeats = new HeartbeatKeeper(HeartbeatKeeper.intervalFor(this.graceMs));
+    this.supervisor = installSupervisor(path.join(opts.dataDir, 'runs'));
   }
 
   async create(obj: K8sObject): Promise<K8sObject> {
@@ -90,7 +112,7 @@ export class LocalExecutor implements Executor {
       o.status = { active: 0, succeeded: 0, failed: 0 };
       o._local = { workDir: this.workDirFor(o), pods: [] } satisfies LocalState;
       this.store.save(o);
-      this.running.set(this.key(o), { procs: [], timers: [] });
+      this.running.set(this.key(o), { timers: [] });
       void this.runJob(o).catch((e) => this.opts.log.error({ err: e, job: o.metadata.name }, 'local job failed to run'));
     }
     return publicView(o);
@@ -108,8 +130,13 @@ export class LocalExecutor implements Executor {
       this.cancel(o, 'Deleted', 'The job was deleted');
       const state = o._local as LocalState | undefined;
       this.store.delete(kind, namespace, name);
-      this.emit(o, { ...computeJobStatus(o, o._local?.pods ?? [], namespace), status: 'deleted', message: 'The job was deleted' });
-      if (state?.workDir) setTimeout(() => rmSync(state.workDir, { recursive: true, force: true }), 200).unref();
+      clearTimeout(this.ttlTimers.get(this.key(o)));
+      this.ttlTimers.delete(this.key(o));
+      this.emit(o, { ...computeJobStatus(o, this.podInfos(o), namespace), status: 'deleted', message: 'The job was deleted' });
+      if (state?.workDir) {
+        this.heartbeats.delete(heartbeatFile(state));
+        setTimeout(() => rmSync(state.workDir, { recursive: true, force: true }), 200).unref();
+      }
     } else {
       this.store.delete(kind, namespace, name);
     }
@@ -120,7 +147,7 @@ export class LocalExecutor implements Executor {
   async jobStatus(name: string, namespace: string): Promise<JobStatus> {
     const job = this.store.get('Job', namespace, name);
     if (!job) throw notFound(`Job ${name} not found in namespace ${namespace}`);
-    return computeJobStatus(job, (job._local as LocalState).pods, namespace);
+    return computeJobStatus(job, this.podInfos(job), namespace);
   }
 
   watchJob(name: string, namespace: string, onChange: (s: JobStatus) => void): () => void {
@@ -133,8 +160,7 @@ export class LocalExecutor implements Executor {
 
   async listPods(jobName: string, namespace: string): Promise<PodInfo[]> {
     const job = this.store.get('Job', namespace, jobName);
-    if (!job) return [];
-    return (job._local as LocalState).pods.map((p) => ({ name: p.name, phase: p.phase, containers: p.containers }));
+    return job ? this.podInfos(job) : [];
   }
 
   async readLogs(namespace: string, pod: string, container: string, opts: LogOptions): Promise<string> {
@@ -160,7 +186,7 @@ export class LocalExecutor implements Executor {
           await fh.close();
         }
       } else if (finished) return;
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
     }
   }
 
@@ -173,7 +199,9 @@ export class LocalExecutor implements Executor {
     const bin = [shell, ...SHELLS].find((s) => SHELLS.includes(s) && existsSync(s));
     if (!bin) throw badRequest(`No usable shell (${shell}) on this machine`);
     mkdirSync(state.workDir, { recursive: true });
-    const env = { ...this.containerEnv(job, c, pod, state), PS1: `${pod}$ `, TERM: 'dumb' };
+    const resolved = containerEnv(job, c, this.podContext(state, pod));
+    if ('problem' in resolved) throw badRequest(`${resolved.problem.reason}: ${resolved.problem.message}`);
+    const env = { ...resolved.env, PS1: `${pod}$ `, TERM: 'dumb' };
     const p = spawn(bin, ['-i'], { cwd: state.workDir, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     let done = false;
     const finish = (err?: string) => {
@@ -192,7 +220,7 @@ export class LocalExecutor implements Executor {
         if (!done) p.stdin.write(d);
       },
       resize: () => {},
-      close: () => killGroup(p, 'SIGKILL'),
+      close: () => killChild(p, 'SIGKILL'),
     };
   }
 
@@ -200,296 +228,237 @@ export class LocalExecutor implements Executor {
     return 'ok';
   }
 
-  /** After a restart: a job whose process is gone is marked failed with the reason; a live one is waited for. */
+  /**
+   * After a restart: a pod whose supervisors still run is adopted (its heartbeat resumes; its exit status is read when
+   * it ends); a pod that ended meanwhile is settled from its recorded exit status, and the job goes on (retry, policy,
+   * completion) as if nothing had happened; finished jobs get their TTL clean-up scheduled again.
+   */
   async reconcile(): Promise<void> {
     for (const job of this.store.list('Job')) {
-      if (this.running.has(this.key(job)) || isFinished(job)) continue;
-      const state = job._local as LocalState;
-      const pod = state.pods.at(-1);
-      const alive = (pod?.pids ?? []).filter(pidAlive);
-      const fail = (message: string) => {
-        if (pod && (pod.phase === 'Running' || pod.phase === 'Pending')) {
-          pod.phase = 'Failed';
-          pod.finishedAt = new Date().toISOString();
-          pod.reason = 'ProcessLost';
-        }
-        this.finish(job, 'Failed', 'ProcessLost', message);
-      };
-      if (!alive.length) {
-        fail('BenchOps restarted while the job was running and its process is gone');
+      const key = this.key(job);
+      if (this.running.has(key)) continue;
+      if (isFinished(job)) {
+        this.scheduleTtl(job);
         continue;
       }
-      const timer = setInterval(() => {
-        if (alive.some(pidAlive)) return;
-        clearInterval(timer);
-        fail('The process ended while BenchOps was restarting; its exit status is unknown');
-      }, 1000);
-      this.running.set(this.key(job), { procs: [], timers: [timer] });
+      const state = job._local as LocalState;
+      const last = state.pods.at(-1);
+      // a pod that never started has no process: it is started again
+      if (last?.phase === 'Pending') state.pods.pop();
+      const resume = last?.phase === 'Pending' ? undefined : last;
+      if (resume?.phase === 'Running') this.opts.log.info({ job: job.metadata.name, pod: resume.name, pids: resume.pids }, 'local job: adopting its processes');
+      this.running.set(key, { timers: [] });
+      void this.runJob(job, resume).catch((e) => this.opts.log.error({ err: e, job: job.metadata.name }, 'local job failed to resume'));
     }
   }
 
+  /** Stops every job process (their attempts count as failed; a restart retries them within backoffLimit). */
   async close(): Promise<void> {
     this.closed = true;
-    for (const r of this.running.values()) {
+    for (const t of this.ttlTimers.values()) clearTimeout(t);
+    this.ttlTimers.clear();
+    for (const [key, r] of this.running) {
       for (const t of r.timers) clearTimeout(t);
-      for (const p of r.procs) killGroup(p, 'SIGTERM');
+      const job = this.store.list('Job').find((j) => this.key(j) === key);
+      const pod = (job?._local as LocalState | undefined)?.pods.at(-1);
+      if (pod?.phase === 'Running' && job) {
+        pod.reason = 'Shutdown';
+        this.store.save(job);
+        for (const pid of pod.pids) killGroup(pid, 'SIGTERM');
+      }
     }
     this.running.clear();
+    this.heartbeats.stop();
     this.events.removeAllListeners();
   }
 
   // ---- running a job ----
 
-  private async runJob(job: K8sObject): Promise<void> {
-    const key = this.key(job);
-    const spec = job.spec ?? {};
-    const pod = spec.template?.spec ?? {};
-    const state = job._local as LocalState;
-    const notRunnable = (pod.containers as any[]).map((c) => this.plan(job, c)).find((p) => 'error' in p);
-    if (notRunnable && 'error' in notRunnable) return this.finish(job, 'Failed', 'ImageNotRunnableLocally', notRunnable.error);
-    const missing = await this.waitForVolumes(job);
-    if (this.running.get(key)?.cancelled) return;
-    if (missing) return this.finish(job, 'Failed', 'MountNotFound', missing);
-    mkdirSync(path.join(state.workDir, 'logs'), { recursive: true });
-    this.materialiseMounts(job);
-    job.status.startTime = new Date().toISOString();
-    this.store.save(job);
-    const deadline = Number(spec.activeDeadlineSeconds);
-    const run = this.running.get(key);
+  /** The job's attempts, from `resume` (an adopted or already settled pod) or from a fresh pod. */
+  private async runJob(job: K8sObject, resume?: LocalPod): Promise<void> {
+    const run = this.running.get(this.key(job));
     if (!run) return;
-    if (deadline > 0) {
-      run.timers.push(
-        setTimeout(() => this.cancel(job, 'DeadlineExceeded', `Job was active longer than activeDeadlineSeconds (${deadline}s)`), deadline * 1000),
-      );
+    const state = job._local as LocalState;
+    if (!resume) {
+      const notRunnable = (job.spec.template.spec.containers as any[]).map((c) => containerPlan(job, c)).find((p) => 'error' in p);
+      if (notRunnable && 'error' in notRunnable) return this.finish(job, 'Failed', 'ImageNotRunnableLocally', notRunnable.error);
     }
-    const backoffLimit = Number.isInteger(spec.backoffLimit) && spec.backoffLimit >= 0 ? spec.backoffLimit : 6;
-    for (let failures = 0; ; ) {
-      const ok = await this.runPod(job);
-      if (run.cancelled || this.closed) return;
-      if (ok) return this.finish(job, 'Complete');
-      failures++;
-      if (failures > backoffLimit) return this.finish(job, 'Failed', 'BackoffLimitExceeded', `Job has reached the specified backoff limit (${backoffLimit})`);
-      await new Promise<void>((r) => run.timers.push(setTimeout(r, Math.min(10_000, 500 * failures))));
-      if (run.cancelled || this.closed) return;
+    mkdirSync(path.join(state.workDir, 'logs'), { recursive: true, mode: 0o700 });
+    this.heartbeats.add(heartbeatFile(state));
+    if (!job.status.startTime) {
+      job.status.startTime = new Date().toISOString();
+      this.saveQuietly(job);
+    }
+    // the deadline counts from the job's start, across restarts
+    const deadline = Number(job.spec.activeDeadlineSeconds);
+    if (deadline > 0) {
+      const left = Date.parse(job.status.startTime) + deadline * 1000 - Date.now();
+      run.timers.push(setTimeout(() => this.cancel(job, 'DeadlineExceeded', `Job was active longer than activeDeadlineSeconds (${deadline}s)`), Math.max(0, left)));
+    }
+    let pod = resume;
+    try {
+      for (;;) {
+        if (!pod) pod = await this.runPod(job, run);
+        else if (pod.phase === 'Running') await this.awaitAdopted(job, pod, run);
+        if (run.cancelled || this.closed) return;
+        const next = this.afterPod(job, pod);
+        if ('type' in next) return this.finish(job, next.type, next.reason, next.message);
+        await new Promise<void>((r) => run.timers.push(setTimeout(r, next.retryInMs)));
+        if (run.cancelled || this.closed) return;
+        pod = undefined;
+      }
+    } finally {
+      // no process of this job runs any more (a cancelled attempt has been waited for): nothing to keep alive
+      if (!this.closed) this.heartbeats.delete(heartbeatFile(state));
     }
   }
 
-  /** Runs one attempt ("pod"); true when every container exited 0. */
-  private async runPod(job: K8sObject): Promise<boolean> {
+  /** What follows a settled pod: the job's end (with its condition) or another attempt. */
+  private afterPod(job: K8sObject, pod: LocalPod): { type: 'Complete' | 'Failed'; reason?: string; message?: string } | { retryInMs: number } {
+    if (pod.phase === 'Succeeded') return { type: 'Complete' };
+    if (pod.reason && START_PROBLEMS.has(pod.reason)) return { type: 'Failed', reason: pod.reason, message: pod.waiting?.message };
+    if (pod.policy?.action === 'FailJob') return { type: 'Failed', reason: 'PodFailurePolicy', message: pod.policy.message };
+    const failures = job.status.failed ?? 0;
+    const b = job.spec.backoffLimit;
+    const backoffLimit = Number.isInteger(b) && b >= 0 ? b : 6;
+    if (failures > backoffLimit) return { type: 'Failed', reason: 'BackoffLimitExceeded', message: `Job has reached the specified backoff limit (${backoffLimit})` };
+    return { retryInMs: Math.min(10_000, 500 * Math.max(1, failures)) };
+  }
+
+  /** Runs one attempt ("pod"): waits until it can start (like the kubelet), runs every container, settles it. */
+  private async runPod(job: K8sObject, run: Running): Promise<LocalPod> {
     const state = job._local as LocalState;
-    const run = this.running.get(this.key(job))!;
     const containers = job.spec.template.spec.containers as any[];
     const podName = `${job.metadata.name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
     const pod: LocalPod = {
       name: podName,
-      phase: 'Running',
+      phase: 'Pending',
       containers: containers.map((c) => c.name),
       pids: [],
       exitCodes: containers.map(() => null),
       startedAt: new Date().toISOString(),
     };
     state.pods.push(pod);
-    mkdirSync(path.join(state.workDir, 'logs', podName), { recursive: true });
+    this.save(job);
+    const ctx = this.podContext(state, podName);
+    const waitUntil = Date.now() + (this.opts.mountWaitMs ?? 30_000);
+    let envs: Record<string, string>[];
+    for (let delay = 50; ; delay = Math.min(1000, delay * 2)) {
+      const volume = missingVolume(job, this.store);
+      let problem: PodProblem | undefined = volume && { container: '', ...volume };
+      envs = [];
+      for (const c of containers) {
+        if (problem) break;
+        const r = containerEnv(job, c, ctx);
+        if ('problem' in r) problem = { container: c.name, ...r.problem };
+        else envs.push(r.env);
+      }
+      if (!problem) break;
+      if (pod.waiting?.message !== problem.message) {
+        pod.waiting = problem;
+        this.save(job);
+      }
+      if (run.cancelled || this.closed) return pod;
+      if (Date.now() > waitUntil) {
+        Object.assign(pod, { phase: 'Failed', reason: problem.reason, finishedAt: new Date().toISOString() });
+        this.saveQuietly(job);
+        return pod;
+      }
+      await sleep(delay);
+    }
+    pod.waiting = undefined;
+    mkdirSync(path.join(state.workDir, 'logs', podName), { recursive: true, mode: 0o700 });
+    materialiseMounts(job, state.workDir, this.store);
+    // Running before any process exists, saved after each: a stored Pending pod never has processes to adopt
+    pod.phase = 'Running';
     const exits = containers.map((c, i) => {
-      const plan = this.plan(job, c) as { cmd: string; args: string[] };
-      const env = this.containerEnv(job, c, podName, state);
-      const args = plan.args.map((a) => this.mapPath(job, c, expandVars(a, env)));
-      const fd = openSync(this.logFile(job.metadata.namespace!, podName, c.name), 'a');
+      const plan = containerPlan(job, c) as { cmd: string; args: string[] };
+      const args = plan.args.map((a) => mapPath(state.workDir, c, expandVars(a, envs[i])));
+      const logFile = this.logFile(job.metadata.namespace!, podName, c.name);
+      const statusFile = exitFile(state, podName, c.name);
+      const fd = openSync(logFile, 'a', 0o600);
       let p: ChildProcess;
       try {
-        p = spawn(plan.cmd, args, { cwd: state.workDir, env, stdio: ['ignore', fd, fd], detached: true });
+        p = spawn(process.execPath, [this.supervisor, statusFile, heartbeatFile(state), String(this.graceMs), plan.cmd, ...args], {
+          cwd: state.workDir,
+          env: envs[i],
+          stdio: ['ignore', fd, fd],
+          detached: true,
+        });
       } finally {
         closeSync(fd);
       }
-      run.procs.push(p);
-      if (p.pid) pod.pids.push(p.pid);
+      pod.pids.push(p.pid ?? 0);
+      this.saveQuietly(job);
       return new Promise<number>((resolve) => {
         p.on('error', (e) => {
-          writeFileSync(this.logFile(job.metadata.namespace!, podName, c.name), `failed to start: ${e.message}\n`, { flag: 'a' });
+          writeFileSync(logFile, `failed to start: ${e.message}\n`, { flag: 'a' });
           resolve(127);
         });
-        p.on('exit', (code, signal) => {
-          run.procs = run.procs.filter((x) => x !== p);
-          pod.exitCodes[i] = code ?? (signal ? 128 : 1);
-          resolve(pod.exitCodes[i]!);
-        });
+        // the supervisor's record is the authority (it ends its group, itself included, after writing it)
+        p.on('exit', (code, signal) => resolve(readExitStatus(statusFile)?.code ?? code ?? (signal === 'SIGKILL' ? 137 : 143)));
       });
     });
     job.status.active = 1;
     this.save(job);
-    const codes = await Promise.all(exits);
+    await this.settle(job, pod, await Promise.all(exits));
+    return pod;
+  }
+
+  /** Waits for an adopted pod's supervisors, then settles it from their records (or as lost, when none was left). */
+  private async awaitAdopted(job: K8sObject, pod: LocalPod, run: Running): Promise<void> {
+    const state = job._local as LocalState;
+    const files = pod.containers.map((c) => exitFile(state, pod.name, c));
+    for (;;) {
+      const codes = files.map((f) => readExitStatus(f)?.code ?? null);
+      if (codes.every((c) => c !== null)) return this.settle(job, pod, codes as number[]);
+      const alive = files.some((f, i) => codes[i] === null && pod.pids[i] > 0 && isSupervisorOf(pod.pids[i], f));
+      if (!alive) {
+        Object.assign(pod, { phase: 'Failed', reason: 'ProcessLost', finishedAt: new Date().toISOString(), exitCodes: codes });
+        pod.waiting = { container: '', reason: 'ProcessLost', message: 'the job process ended while BenchOps was not running and left no exit status' };
+        job.status.active = 0;
+        job.status.failed = (job.status.failed ?? 0) + 1;
+        this.saveQuietly(job);
+        return;
+      }
+      if (run.cancelled || this.closed) return;
+      await sleep(500);
+    }
+  }
+
+  /** Records how a pod ended: phase, exit codes, termination messages, the failure policy, the job's counters. */
+  private async settle(job: K8sObject, pod: LocalPod, codes: number[]): Promise<void> {
+    pod.exitCodes = codes;
     pod.phase = codes.every((c) => c === 0) ? 'Succeeded' : 'Failed';
     pod.finishedAt = new Date().toISOString();
+    const containers = job.spec.template.spec.containers as any[];
+    if (pod.phase === 'Failed') {
+      pod.messages = await Promise.all(
+        containers.map(async (c, i) =>
+          codes[i] !== 0 && c.terminationMessagePolicy === 'FallbackToLogsOnError'
+            ? ((await terminationMessage(this.logFile(job.metadata.namespace!, pod.name, c.name)).catch(() => undefined)) ?? null)
+            : null,
+        ),
+      );
+      const rule = matchFailurePolicy(job, pod);
+      if (rule) pod.policy = rule;
+    }
     job.status.active = 0;
     if (pod.phase === 'Succeeded') job.status.succeeded = (job.status.succeeded ?? 0) + 1;
-    else job.status.failed = (job.status.failed ?? 0) + 1;
-    // Stored without an event: the caller's finish() (or the next attempt) reports the job's status, so a watcher
-    // never sees "failed" between a failed attempt and its retry or the job's final condition.
-    if (this.store.get('Job', job.metadata.namespace!, job.metadata.name) === job) this.store.save(job);
-    return pod.phase === 'Succeeded';
+    else if (pod.policy?.action !== 'Ignore') job.status.failed = (job.status.failed ?? 0) + 1;
+    // Stored without an event: the job's end (or the next attempt) reports its status, so a watcher never sees
+    // "failed" between a failed attempt and its retry.
+    this.saveQuietly(job);
   }
 
   hostCommand(job: K8sObject): string | null {
-    const annotation =
-      job.metadata.annotations?.[ANNOTATION_LOCAL_COMMAND] ?? job.spec?.template?.metadata?.annotations?.[ANNOTATION_LOCAL_COMMAND];
-    if (typeof annotation === 'string' && annotation.trim()) return `the ${ANNOTATION_LOCAL_COMMAND} annotation`;
+    if (localCommand(job)) return 'the benchops.io/local-command annotation';
     const pod = job.spec?.template?.spec ?? {};
     for (const c of [...(pod.initContainers ?? []), ...(pod.containers ?? [])]) {
-      const p = this.plan(job, c);
+      const p = containerPlan(job, c);
       if ('cmd' in p && p.cmd !== process.execPath) return `container "${c.name}" command "${p.cmd}"`;
     }
     return null;
-  }
-
-  /** What a container runs locally, or why it cannot. */
-  private plan(job: K8sObject, c: any): { cmd: string; args: string[] } | { error: string } {
-    const annotation =
-      job.metadata.annotations?.[ANNOTATION_LOCAL_COMMAND] ?? job.spec?.template?.metadata?.annotations?.[ANNOTATION_LOCAL_COMMAND];
-    if (typeof annotation === 'string' && annotation.trim()) return { cmd: '/bin/sh', args: ['-c', annotation] };
-    const image = String(c.image ?? '');
-    if (!RUNNER_IMAGE.test(image)) {
-      return {
-        error:
-          `Container "${c.name}" uses image "${image || '(none)'}", which cannot run locally: the local executor runs only the BenchOps ` +
-          `runner image (ghcr.io/benchops/benchops, benchops, benchops-runner) or jobs annotated ${ANNOTATION_LOCAL_COMMAND}. ` +
-          'Use the kubernetes executor (BENCHOPS_EXECUTOR=kubernetes) for other images.',
-      };
-    }
-    const command: string[] = Array.isArray(c.command) ? c.command.map(String) : [];
-    const args: string[] = Array.isArray(c.args) ? c.args.map(String) : [];
-    const cli = path.join(PACKAGE_ROOT, 'bin', 'benchops.js');
-    if (!command.length) return { cmd: process.execPath, args: [cli, ...args] };
-    const first = path.basename(command[0]);
-    if (first === 'benchops' || first === 'benchops.js') return { cmd: process.execPath, args: [cli, ...command.slice(1), ...args] };
-    if (first === 'node' && command[1] && /benchops(\.js)?$/.test(command[1])) return { cmd: process.execPath, args: [cli, ...command.slice(2), ...args] };
-    return { cmd: command[0], args: [...command.slice(1), ...args] };
-  }
-
-  /** Waits for the ConfigMaps and Secrets the pod mounts; the reason when one never appears. */
-  private async waitForVolumes(job: K8sObject): Promise<string | undefined> {
-    const ns = job.metadata.namespace!;
-    const deadline = Date.now() + (this.opts.mountWaitMs ?? 30_000);
-    for (;;) {
-      const missing = (job.spec.template.spec.volumes ?? [])
-        .map((v: any) =>
-          v.configMap && !v.configMap.optional && !this.store.get('ConfigMap', ns, v.configMap.name)
-            ? `ConfigMap ${v.configMap.name}`
-            : v.secret && !v.secret.optional && !this.store.get('Secret', ns, v.secret.secretName)
-              ? `Secret ${v.secret.secretName}`
-              : undefined,
-        )
-        .filter(Boolean);
-      if (!missing.length) return undefined;
-      if (Date.now() > deadline || this.closed || this.running.get(this.key(job))?.cancelled) {
-        return `Volume source not found: ${missing.join(', ')} (namespace ${ns})`;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  /** Writes mounted ConfigMap/Secret files under `<workDir>/mounts<mountPath>`. */
-  private materialiseMounts(job: K8sObject): void {
-    const ns = job.metadata.namespace!;
-    const state = job._local as LocalState;
-    const root = path.join(state.workDir, 'mounts');
-    const volumes = new Map<string, any>((job.spec.template.spec.volumes ?? []).map((v: any) => [v.name, v]));
-    for (const c of job.spec.template.spec.containers as any[]) {
-      for (const m of c.volumeMounts ?? []) {
-        const v = volumes.get(m.name);
-        const target = path.join(root, path.normalize(`/${m.mountPath}`));
-        if (!target.startsWith(root)) continue;
-        const files = v ? this.volumeFiles(v, ns) : {};
-        if (m.subPath) {
-          if (files[m.subPath] === undefined) continue;
-          mkdirSync(path.dirname(target), { recursive: true });
-          writeFileSync(target, files[m.subPath]);
-        } else {
-          mkdirSync(target, { recursive: true });
-          for (const [k, content] of Object.entries(files)) {
-            const f = path.join(target, path.normalize(`/${k}`));
-            if (!f.startsWith(target)) continue;
-            mkdirSync(path.dirname(f), { recursive: true });
-            writeFileSync(f, content);
-          }
-        }
-      }
-    }
-  }
-
-  private volumeFiles(v: any, ns: string): Record<string, Buffer> {
-    let data: Record<string, Buffer> = {};
-    let items: { key: string; path: string }[] | undefined;
-    if (v.configMap) {
-      const cm = this.store.get('ConfigMap', ns, v.configMap.name);
-      for (const [k, s] of Object.entries(cm?.data ?? {})) data[k] = Buffer.from(String(s));
-      for (const [k, s] of Object.entries(cm?.binaryData ?? {})) data[k] = Buffer.from(String(s), 'base64');
-      items = v.configMap.items;
-    } else if (v.secret) {
-      const s = this.store.get('Secret', ns, v.secret.secretName);
-      for (const [k, x] of Object.entries(s?.data ?? {})) data[k] = Buffer.from(String(x), 'base64');
-      for (const [k, x] of Object.entries(s?.stringData ?? {})) data[k] = Buffer.from(String(x));
-      items = v.secret.items;
-    }
-    if (Array.isArray(items)) {
-      const picked: Record<string, Buffer> = {};
-      for (const it of items) if (data[it.key]) picked[it.path] = data[it.key];
-      data = picked;
-    }
-    return data;
-  }
-
-  /** The process environment: a minimal base (never the server's secrets), the container's env, the mount mapping. */
-  private containerEnv(job: K8sObject, c: any, podName: string, state: LocalState): Record<string, string> {
-    const ns = job.metadata.namespace!;
-    const env: Record<string, string> = {};
-    for (const k of BASE_ENV_KEYS) if (process.env[k] !== undefined) env[k] = process.env[k]!;
-    const results = this.opts.resultsUrl?.();
-    if (results) env.BENCHOPS_RESULTS_URL = results;
-    const token = this.opts.runnerToken?.();
-    if (token) env.BENCHOPS_TOKEN = token;
-    env.HOSTNAME = podName;
-    env.BENCHOPS_WORK_DIR = state.workDir;
-    const mountRoot = path.join(state.workDir, 'mounts');
-    env.BENCHOPS_MOUNT_ROOT = mountRoot;
-    const mounts: any[] = c.volumeMounts ?? [];
-    const configMount = mounts.find((m) => m.mountPath === '/app/configs/eval_config.json') ?? mounts[0];
-    if (configMount) {
-      const p = path.join(mountRoot, configMount.mountPath);
-      env.BENCHOPS_CONFIG_PATH = configMount.subPath || configMount.mountPath.endsWith('.json') ? p : path.join(p, 'eval_config.json');
-    }
-    for (const from of c.envFrom ?? []) {
-      const src = from.configMapRef
-        ? this.store.get('ConfigMap', ns, from.configMapRef.name)?.data
-        : from.secretRef
-          ? decodeSecret(this.store.get('Secret', ns, from.secretRef.name))
-          : undefined;
-      for (const [k, v] of Object.entries(src ?? {})) env[`${from.prefix ?? ''}${k}`] = String(v);
-    }
-    for (const e of c.env ?? []) {
-      if (!e?.name) continue;
-      if (e.value !== undefined) env[e.name] = expandVars(String(e.value), env);
-      else if (e.valueFrom?.configMapKeyRef) {
-        const v = this.store.get('ConfigMap', ns, e.valueFrom.configMapKeyRef.name)?.data?.[e.valueFrom.configMapKeyRef.key];
-        if (v !== undefined) env[e.name] = String(v);
-      } else if (e.valueFrom?.secretKeyRef) {
-        const v = decodeSecret(this.store.get('Secret', ns, e.valueFrom.secretKeyRef.name))[e.valueFrom.secretKeyRef.key];
-        if (v !== undefined) env[e.name] = v;
-      } else if (e.valueFrom?.fieldRef) {
-        const f = e.valueFrom.fieldRef.fieldPath;
-        env[e.name] = f === 'metadata.name' ? podName : f === 'metadata.namespace' ? ns : '';
-      } else env[e.name] = '';
-    }
-    return env;
-  }
-
-  /** An argument naming a file under a mount path points at the materialised copy instead. */
-  private mapPath(job: K8sObject, c: any, arg: string): string {
-    const root = path.join((job._local as LocalState).workDir, 'mounts');
-    for (const m of c.volumeMounts ?? []) {
-      const mp = String(m.mountPath).replace(/\/+$/, '');
-      if (arg === mp || arg.startsWith(`${mp}/`)) return path.join(root, arg);
-    }
-    return arg;
   }
 
   private cancel(job: K8sObject, reason: string, message: string): void {
@@ -497,13 +466,18 @@ export class LocalExecutor implements Executor {
     if (!run || run.cancelled) return;
     run.cancelled = { reason, message };
     for (const t of run.timers) clearTimeout(t);
-    for (const p of run.procs) {
-      killGroup(p, 'SIGTERM');
-      setTimeout(() => killGroup(p, 'SIGKILL'), 3000).unref();
+    const state = job._local as LocalState;
+    const pod = state.pods.at(-1);
+    if (pod?.phase === 'Running') {
+      pod.pids.forEach((pid, i) => {
+        killGroup(pid, 'SIGTERM');
+        const file = exitFile(state, pod.name, pod.containers[i]);
+        // only a supervisor still running this container is killed: its pid may belong to another process by now
+        setTimeout(() => isSupervisorOf(pid, file) && killGroup(pid, 'SIGKILL'), 3000).unref();
+      });
     }
     if (reason !== 'Deleted') {
-      const pod = (job._local as LocalState).pods.at(-1);
-      if (pod && pod.phase === 'Running') pod.reason = reason;
+      if (pod && (pod.phase === 'Running' || pod.phase === 'Pending')) pod.reason = reason;
       this.finish(job, 'Failed', reason, message);
     } else this.running.delete(this.key(job));
   }
@@ -519,11 +493,58 @@ export class LocalExecutor implements Executor {
     job.status.conditions = [{ type, status: 'True', reason, message, lastTransitionTime: now, lastProbeTime: now }];
     if (type === 'Complete') job.status.completionTime = now;
     this.save(job);
+    this.scheduleTtl(job);
+  }
+
+  /** ttlSecondsAfterFinished: the finished job, what it owns and its work folder are removed after it. */
+  private scheduleTtl(job: K8sObject): void {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    if (!Number.isInteger(ttl) || ttl < 0 || this.closed) return;
+    const cond = (job.status?.conditions ?? []).find((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
+    const at = Date.parse(cond?.lastTransitionTime ?? '') + ttl * 1000;
+    const key = this.key(job);
+    clearTimeout(this.ttlTimers.get(key));
+    const t = setTimeout(() => {
+      this.ttlTimers.delete(key);
+      if (this.store.get('Job', job.metadata.namespace!, job.metadata.name) !== job) return;
+      this.opts.log.info({ job: job.metadata.name, ttl }, 'local job removed after ttlSecondsAfterFinished');
+      void this.remove('Job', job.metadata.name, job.metadata.namespace!);
+    }, Math.max(0, Number.isFinite(at) ? at - Date.now() : 0));
+    t.unref();
+    this.ttlTimers.set(key, t);
+  }
+
+  /** Pods as the API shows them, with why they are not running or how they ended badly. */
+  private podInfos(job: K8sObject): PodInfo[] {
+    return ((job._local as LocalState | undefined)?.pods ?? []).map((p) => {
+      const problems: PodProblem[] = [];
+      if (p.waiting) problems.push(p.waiting);
+      p.exitCodes.forEach((code, i) => {
+        if (code !== null && code !== 0) {
+          // a pod ended on purpose says why (DeadlineExceeded, Shutdown), else how its process ended
+          const reason = p.reason ?? (code === 137 ? 'Killed' : 'Error');
+          problems.push({ container: p.containers[i], reason, exitCode: code, message: p.messages?.[i] ?? undefined });
+        }
+      });
+      return { name: p.name, phase: p.phase, containers: p.containers, problems };
+    });
+  }
+
+  private podContext(state: LocalState, podName: string) {
+    return { store: this.store, workDir: state.workDir, podName, resultsUrl: this.opts.resultsUrl?.(), runnerToken: this.opts.runnerToken?.() };
   }
 
   private save(job: K8sObject): void {
+    if (!this.saveQuietly(job)) return;
+    this.emit(job, computeJobStatus(job, this.podInfos(job), job.metadata.namespace!));
+  }
+
+  /** Stores the job if it still exists (a deleted job is never written back). */
+  private saveQuietly(job: K8sObject): boolean {
+    // once closed, the data folder may already belong to the next process (a restart): nothing is written back
+    if (this.closed || this.store.get('Job', job.metadata.namespace!, job.metadata.name) !== job) return false;
     this.store.save(job);
-    this.emit(job, computeJobStatus(job, (job._local as LocalState).pods, job.metadata.namespace!));
+    return true;
   }
 
   private emit(job: K8sObject, s: JobStatus): void {
@@ -558,6 +579,16 @@ export class LocalExecutor implements Executor {
   }
 }
 
+/** The file the platform touches while it follows the job (its processes end when it goes stale). */
+function heartbeatFile(state: LocalState): string {
+  return path.join(state.workDir, 'heartbeat');
+}
+
+/** Where a container's supervisor records its exit status. */
+function exitFile(state: LocalState, pod: string, container: string): string {
+  return path.join(state.workDir, 'logs', pod, `${container}.exit`);
+}
+
 function publicView(o: K8sObject): K8sObject {
   const c = structuredClone(o);
   delete c._local;
@@ -568,77 +599,21 @@ function isFinished(job: K8sObject): boolean {
   return (job.status?.conditions ?? []).some((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 }
 
-/** Kubernetes' `$(VAR)` expansion (`$$(VAR)` escapes it); unknown variables stay as written. */
-export function expandVars(s: string, env: Record<string, string>): string {
-  return s.replace(/\$\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, esc, name) =>
-    esc ? `$(${esc})` : env[name] !== undefined ? env[name] : m,
-  );
-}
-
-function decodeSecret(s: K8sObject | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(s?.data ?? {})) out[k] = Buffer.from(String(v), 'base64').toString('utf8');
-  for (const [k, v] of Object.entries(s?.stringData ?? {})) out[k] = String(v);
-  return out;
-}
-
-/**
- * The last `lines` lines of a file (all of it without a limit) and the size they end at, read backwards in chunks:
- * a long job's log is not read whole, nor synchronously, on every request.
- */
-async function readTail(file: string, lines?: number): Promise<{ text: string; size: number }> {
-  let fh;
+/** Signals a container's process group (its supervisor leads it). */
+function killGroup(pid: number, sig: NodeJS.Signals): void {
+  if (!pid) return;
   try {
-    fh = await open(file, 'r');
-  } catch {
-    return { text: '', size: 0 };
-  }
-  try {
-    const size = (await fh.stat()).size;
-    const want = lines && lines > 0 ? lines : Infinity;
-    const chunks: Buffer[] = [];
-    let pos = size;
-    let newlines = 0;
-    while (pos > 0 && newlines <= want) {
-      const len = Math.min(64 * 1024, pos);
-      pos -= len;
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, pos);
-      chunks.unshift(buf);
-      for (const b of buf) if (b === 10) newlines++;
-    }
-    return { text: tail(Buffer.concat(chunks).toString('utf8'), lines), size };
-  } finally {
-    await fh.close();
-  }
-}
-
-function tail(text: string, lines?: number): string {
-  if (!lines || lines <= 0) return text;
-  const parts = text.split('\n');
-  const trailing = parts.at(-1) === '' ? parts.pop() : undefined;
-  const out = parts.slice(-lines).join('\n');
-  return trailing !== undefined && out ? `${out}\n` : out;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
-}
-
-function killGroup(p: ChildProcess, sig: NodeJS.Signals): void {
-  if (p.exitCode !== null || p.signalCode !== null || !p.pid) return;
-  try {
-    process.kill(-p.pid, sig);
+    process.kill(-pid, sig);
   } catch {
     try {
-      p.kill(sig);
+      process.kill(pid, sig);
     } catch {
       /* gone */
     }
   }
+}
+
+function killChild(p: ChildProcess, sig: NodeJS.Signals): void {
+  if (p.exitCode !== null || p.signalCode !== null || !p.pid) return;
+  killGroup(p.pid, sig);
 }
