@@ -118,6 +118,21 @@ describe('cluster mode: benchops serve web forwards to the services', () => {
     expect(h.checks.manager).toBe('ok');
   });
 
+  it('serves the OpenAI model list from a vLLM service in another process', async () => {
+    const v = await startTestPlatform({ kind: 'pglite', services: ['vllm'], env: { BENCHOPS_TOKENS: tokens }, background: false });
+    const gw = await startTestPlatform({ kind: 'pglite', services: [], gateway: true, remotes: { vllm: v.urls.vllm! }, env: { BENCHOPS_TOKENS: tokens }, webDir: fakeUi(), background: false });
+    try {
+      const r = await fetch(`${gw.urls.gateway}/v1/models`, { headers: { authorization: 'Bearer viewer-token-1' } });
+      expect(r.status).toBe(200);
+      expect(await r.json()).toEqual({ object: 'list', data: [] });
+      const s = await (await fetch(`${gw.urls.gateway}/api/session`)).json();
+      expect(s.services).toEqual(['vllm']);
+    } finally {
+      await gw.close();
+      await v.close();
+    }
+  });
+
   it('answers 503 naming the service when it is unreachable', async () => {
     const lone = await startTestPlatform({ kind: 'pglite', services: [], gateway: true, remotes: { results: 'http://127.0.0.1:9' }, webDir: fakeUi(), background: false });
     try {

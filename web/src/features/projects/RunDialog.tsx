@@ -11,12 +11,7 @@ import { deployer, gateway, unwrap, unwrapAs, vllm } from '../../api/client';
 import type { FileEntry, ModelEntry } from '../../api/views';
 import { ErrorAlert, fieldError } from '../../shell/ErrorDisplay';
 import { projectsApi } from './api';
-
-/** A job name Kubernetes accepts: the job file's name and a time stamp, lower-case, at most 52 characters. */
-export function runName(jobPath: string, now = Date.now()): string {
-  const base = (jobPath.split('/').pop() ?? 'run').replace(/\.(ya?ml)$/i, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
-  return `${(base || 'run').slice(0, 40)}-${now.toString(36).slice(-6)}`.replace(/-+/g, '-');
-}
+import { runName } from './run-name';
 
 export function RunDialog({ projectId, job, onClose }: { projectId: string; job: FileEntry; onClose: () => void }) {
   const navigate = useNavigate();
