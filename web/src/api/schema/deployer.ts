@@ -487,8 +487,19 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            /** @description Paths the chosen config file is mounted at */
+                            config_mounts?: string[];
                             created_at: string;
                             deployment_id: string;
+                            /** @description Declared endpoint/model/results variables rewritten for this run */
+                            env_rewrites?: {
+                                container: string;
+                                /** @enum {string} */
+                                family: "endpoint" | "model" | "results";
+                                from: string;
+                                name: string;
+                                to: string;
+                            }[];
                             message: string;
                             namespace: string;
                             resource_name: string;
@@ -496,6 +507,8 @@ export interface paths {
                             resource_type: "job" | "deployment" | "service" | "configmap" | "secret" | "unknown";
                             /** @enum {string} */
                             status: "pending" | "running" | "completed" | "failed" | "deleted";
+                            /** @description What the run does differently from its files, or cannot do */
+                            warnings?: string[];
                             yaml_content: string;
                         };
                     };

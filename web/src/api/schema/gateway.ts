@@ -154,7 +154,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OpenAI /v1/chat/completions proxied to the deployment serving `model` */
+        /** OpenAI /v1/chat/completions proxied to the deployment serving `model` (operator) */
         post: {
             parameters: {
                 query?: never;
@@ -194,7 +194,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OpenAI /v1/completions proxied to the deployment serving `model` */
+        /** OpenAI /v1/completions proxied to the deployment serving `model` (operator) */
         post: {
             parameters: {
                 query?: never;
@@ -234,7 +234,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OpenAI /v1/detokenize proxied to the deployment serving `model` */
+        /** OpenAI /v1/detokenize proxied to the deployment serving `model` (operator) */
         post: {
             parameters: {
                 query?: never;
@@ -274,7 +274,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OpenAI /v1/embeddings proxied to the deployment serving `model` */
+        /** OpenAI /v1/embeddings proxied to the deployment serving `model` (operator) */
         post: {
             parameters: {
                 query?: never;
@@ -348,7 +348,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OpenAI /v1/tokenize proxied to the deployment serving `model` */
+        /** OpenAI /v1/tokenize proxied to the deployment serving `model` (operator) */
         post: {
             parameters: {
                 query?: never;

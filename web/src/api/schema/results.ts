@@ -42,6 +42,7 @@ export interface paths {
                                         relative: number | null;
                                     };
                                 };
+                                filter: string;
                                 /** @enum {string} */
                                 group: "score" | "latency" | "throughput" | "summary";
                                 higher_is_better: boolean;
@@ -146,6 +147,7 @@ export interface paths {
             parameters: {
                 query: {
                     benchmark_name?: string;
+                    filter?: string;
                     limit?: number;
                     metric: string;
                     model_id: string;
@@ -169,6 +171,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             benchmark_name: string;
+                            filter: string;
                             path: string;
                             pk: string;
                             run_id: string;
@@ -204,6 +207,7 @@ export interface paths {
             parameters: {
                 query: {
                     benchmark_name?: string;
+                    filter?: string;
                     limit?: number;
                     metric: string;
                     offset?: number;
@@ -228,6 +232,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             benchmark_name: string;
+                            filter: string;
                             path: string;
                             pk: string;
                             run_id: string;
@@ -259,7 +264,7 @@ export interface paths {
         put?: never;
         /**
          * Dry run: the standardized document a raw input would give (nothing stored)
-         * @description Known sources (parsed into a standardized document under the same pk): lm-eval, lm_eval, lm-evaluation-harness, lm_evaluation_harness, evalchemy, vllm-bench, vllm-bench-serve, vllm_bench_serve, vllm-benchmark, vllm_benchmark, benchmark_serving, guidellm, benchops-runner, benchops.
+         * @description Known sources (parsed into a standardized document under the same pk): lm-eval, lm_eval, lm-evaluation-harness, lm_evaluation_harness, evalchemy, vllm-bench, vllm-bench-serve, vllm_bench_serve, vllm-benchmark, vllm_benchmark, benchmark_serving, guidellm, benchops-runner, benchops. Under any other source, data of a known shape (lm-eval results with versions/configs/n-shot, vLLM bench serve, GuideLLM, the BenchOps runner) is parsed too; meta.parser of the standardized document says which parser ran and why.
          */
         post: {
             parameters: {
@@ -291,6 +296,8 @@ export interface paths {
                         "application/json": {
                             data: unknown;
                             parser: string;
+                            /** @enum {string} */
+                            selected_by: "source" | "shape";
                         };
                     };
                 };
@@ -351,7 +358,7 @@ export interface paths {
         put?: never;
         /**
          * Store a raw benchmark output; a known source also stores its standardized document under the same pk
-         * @description Idempotent: the same pk with the same data answers 200 again (created=false); different data → 409. Known sources (parsed into a standardized document under the same pk): lm-eval, lm_eval, lm-evaluation-harness, lm_evaluation_harness, evalchemy, vllm-bench, vllm-bench-serve, vllm_bench_serve, vllm-benchmark, vllm_benchmark, benchmark_serving, guidellm, benchops-runner, benchops. ?standardize=false stores the raw input only.
+         * @description Idempotent: the same pk with the same data answers 200 again (created=false); different data → 409. Without a run_id, re-posting the identical document answers the earlier pk, and a standardized post of the same benchmark, model and timestamp joins this pk (run_id_origin says so). Known sources (parsed into a standardized document under the same pk): lm-eval, lm_eval, lm-evaluation-harness, lm_evaluation_harness, evalchemy, vllm-bench, vllm-bench-serve, vllm_bench_serve, vllm-benchmark, vllm_benchmark, benchmark_serving, guidellm, benchops-runner, benchops. Under any other source, data of a known shape (lm-eval results with versions/configs/n-shot, vLLM bench serve, GuideLLM, the BenchOps runner) is parsed too; meta.parser of the standardized document says which parser ran and why. ?standardize=false stores the raw input only.
          */
         post: {
             parameters: {
@@ -388,12 +395,16 @@ export interface paths {
                             model_id: string;
                             pk: string;
                             run_id: string;
+                            /** @enum {string} */
+                            run_id_origin: "given" | "generated" | "identical_post" | "linked_post";
                             saved_as: string;
                             source: string;
                             standardized?: {
                                 error?: string;
                                 parser: string | null;
                                 reason?: string;
+                                /** @enum {string} */
+                                selected_by?: "source" | "shape";
                                 stored: boolean;
                             };
                             /** @enum {string} */
@@ -463,7 +474,7 @@ export interface paths {
         put?: never;
         /**
          * Derive (again) the standardized document of a stored raw input, optionally with another source’s parser
-         * @description Known sources (parsed into a standardized document under the same pk): lm-eval, lm_eval, lm-evaluation-harness, lm_evaluation_harness, evalchemy, vllm-bench, vllm-bench-serve, vllm_bench_serve, vllm-benchmark, vllm_benchmark, benchmark_serving, guidellm, benchops-runner, benchops. 422 names the field of the raw data that does not have the tool's shape.
+         * @description Known sources (parsed into a standardized document under the same pk): lm-eval, lm_eval, lm-evaluation-harness, lm_evaluation_harness, evalchemy, vllm-bench, vllm-bench-serve, vllm_bench_serve, vllm-benchmark, vllm_benchmark, benchmark_serving, guidellm, benchops-runner, benchops. Under any other source, data of a known shape (lm-eval results with versions/configs/n-shot, vLLM bench serve, GuideLLM, the BenchOps runner) is parsed too; meta.parser of the standardized document says which parser ran and why. 422 names the field of the raw data that does not have the tool's shape.
          */
         post: {
             parameters: {
@@ -490,12 +501,16 @@ export interface paths {
                             model_id: string;
                             pk: string;
                             run_id: string;
+                            /** @enum {string} */
+                            run_id_origin: "given" | "generated" | "identical_post" | "linked_post";
                             saved_as: string;
                             source: string;
                             standardized?: {
                                 error?: string;
                                 parser: string | null;
                                 reason?: string;
+                                /** @enum {string} */
+                                selected_by?: "source" | "shape";
                                 stored: boolean;
                             };
                             /** @enum {string} */
@@ -597,12 +612,16 @@ export interface paths {
                             model_id: string;
                             pk: string;
                             run_id: string;
+                            /** @enum {string} */
+                            run_id_origin: "given" | "generated" | "identical_post" | "linked_post";
                             saved_as: string;
                             source: string;
                             standardized?: {
                                 error?: string;
                                 parser: string | null;
                                 reason?: string;
+                                /** @enum {string} */
+                                selected_by?: "source" | "shape";
                                 stored: boolean;
                             };
                             /** @enum {string} */

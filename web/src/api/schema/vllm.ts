@@ -190,7 +190,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Validate a vLLM config (422 naming the field when invalid) */
+        /** Validate a vLLM config (422 naming the field when invalid; warnings for settings without effect) */
         post: {
             parameters: {
                 query?: never;
@@ -346,7 +346,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Stop a deployment (its objects or process are removed) */
+        /** Done with a deployment: stops it (objects or process removed), or — while a queue request still benchmarks it — releases it to stop when that request finishes (202) */
         delete: {
             parameters: {
                 query?: never;
@@ -360,6 +360,17 @@ export interface paths {
             responses: {
                 /** @description Default Response */
                 200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            message: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
