@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/core/db/client.ts';
-import { listQuery } from '../src/services/results/repository.ts';
+import { listQuery } from '../src/services/results/lists.ts';
 import { rawInputs, standardizedOutputs } from '../src/services/results/schema.ts';
 import { ResultsService } from '../src/services/results/service.ts';
 import { MAX_DATA_DEPTH } from '../src/services/results/standard.ts';

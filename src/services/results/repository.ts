@@ -1,7 +1,7 @@
 /** SQL for the results tables; every function takes the Db or the transaction handle it runs in. */
 import { and, asc, count, desc, eq, gt, gte, inArray, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../core/db/client.ts';
-import type { ResultFilter, ResultSummary } from './api.ts';
+import type { ResultSummary } from './api.ts';
 import { latestSeries, metricValues, rawInputs, standardizedOutputs } from './schema.ts';
 import { familyOf, type MetricRow } from './standard.ts';
 import { toInstant } from './timestamp.ts';
@@ -24,7 +24,7 @@ export interface RunRef {
   ts: Date;
 }
 
-const summaryColumns = (t: Collection) => ({
+export const summaryColumns = (t: Collection) => ({
   pk: t.pk,
   run_id: t.runId,
   benchmark_name: t.benchmarkName,
@@ -199,47 +199,6 @@ export async function insertMetrics(db: DbOrTx, env: Envelope, rows: MetricRow[]
         setWhere: sql`excluded.ts > ${latestSeries.ts} OR (excluded.ts = ${latestSeries.ts} AND excluded.pk >= ${latestSeries.pk})`,
       });
   }
-}
-
-function filterWhere(t: Collection, f: ResultFilter): SQL | undefined {
-  const conds: SQL[] = [];
-  if (f.model_id) conds.push(eq(t.modelId, f.model_id));
-  if (f.benchmark_name) conds.push(eq(t.benchmarkName, f.benchmark_name));
-  if (f.source) conds.push(eq(t.source, f.source));
-  if (f.run_id) conds.push(eq(t.runId, f.run_id));
-  if (f.since) conds.push(gte(t.ts, toInstant(f.since)));
-  if (f.until) conds.push(lte(t.ts, toInstant(f.until)));
-  return conds.length ? and(...conds) : undefined;
-}
-
-/** The page query of a list (exported so a test can check its plan: index order, never a sort). */
-export function listQuery(db: DbOrTx, t: Collection, f: ResultFilter) {
-  const dir = f.order === 'asc' ? asc : desc;
-  return db
-    .select(summaryColumns(t))
-    .from(t)
-    .where(filterWhere(t, f))
-    .orderBy(dir(t.ts), dir(t.pk))
-    .limit(f.limit ?? 100)
-    .offset(f.offset ?? 0);
-}
-
-/**
- * One page of summaries (never `data`), in index order. The total is counted only when the page cannot tell it (a
- * full page, or an empty page past the start); on PostgreSQL the page and the count run in parallel.
- */
-export async function listDocs(db: DbOrTx, t: Collection, f: ResultFilter): Promise<{ items: ResultSummary[]; total: number }> {
-  const where = filterWhere(t, f);
-  const limit = f.limit ?? 100;
-  const offset = f.offset ?? 0;
-  const page = listQuery(db, t, f);
-  const counted = async () => Number((await db.select({ n: count() }).from(t).where(where))[0].n);
-  if (offset === 0) {
-    const items = await page;
-    return { items, total: items.length < limit ? items.length : await counted() };
-  }
-  const [items, total] = await Promise.all([page, counted()]);
-  return { items, total };
 }
 
 export async function getDoc(db: DbOrTx, t: Collection, pk: string): Promise<{ pk: string; data: unknown } | undefined> {

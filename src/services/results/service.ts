@@ -18,6 +18,7 @@ import type {
   SaveResult,
 } from './api.ts';
 import { PARSER_VERSION, ParseError, parserFor, selectParser, type ParseContext, type ResultParser, type SelectedBy } from './parsers/index.ts';
+import { listDocs } from './lists.ts';
 import * as repo from './repository.ts';
 import { rawInputs, standardizedOutputs } from './schema.ts';
 import {
@@ -282,11 +283,11 @@ export class ResultsService implements FullResultsApi {
   }
 
   listRaw(filter: ResultFilter = {}): Promise<ResultPage> {
-    return repo.listDocs(this.db, rawInputs, filter);
+    return listDocs(this.db, rawInputs, filter);
   }
 
   listStandardized(filter: ResultFilter = {}): Promise<ResultPage> {
-    return repo.listDocs(this.db, standardizedOutputs, filter);
+    return listDocs(this.db, standardizedOutputs, filter);
   }
 
   async compare(pks: string[]): Promise<CompareResult> {
