@@ -123,6 +123,24 @@ describe.each(DB_KINDS)('results from real evaluation images (%s)', (kind) => {
     expect((await doc('raw_input', first.body.pk)).data).toEqual({ x: 1 });
   });
 
+  it('a name with a comma ("MMLU, 5-shot") gets a pk that GET /compare?pks=a,b can split', async () => {
+    const base = { benchmark_name: 'MMLU, 5-shot', model_id: 'm-comma', source: 's', timestamp: '2025-08-17T00:00:00Z' };
+    const a = await post('/standardized_output', { ...base, run_id: 'a', data: { results: { mmlu: { acc: 0.6 } } } });
+    const b = await post('/standardized_output', { ...base, run_id: 'b', data: { results: { mmlu: { acc: 0.65 } } } });
+    expect(a.body).toMatchObject({ pk: '2025-08-17T00:00:00Z-MMLU_5-shot-a', benchmark_name: 'MMLU, 5-shot' });
+    const r = await get(`/compare?pks=${a.body.pk},${b.body.pk}`);
+    expect(r.status).toBe(200);
+    expect(r.body.metrics.find((m: any) => m.metric === 'acc' && m.stat === '').deltas[b.body.pk].absolute).toBeCloseTo(0.05, 10);
+  });
+
+  it('a data string that looks like JSON but is not is stored as text, and the answer says so', async () => {
+    const r = await post('/raw_input', { benchmark_name: 'text', model_id: 'm', source: 's', data: '{"broken": tru' });
+    expect(r.status).toBe(200);
+    expect(r.body.warnings).toEqual([expect.stringMatching(/^data is a string that looks like JSON but is not \(invalid JSON.*\); stored as text$/)]);
+    expect(r.body.warnings[0]).not.toContain('broken');
+    expect((await doc('raw_input', r.body.pk)).data).toBe('{"broken": tru');
+  });
+
   describe('other evaluators: per-benchmark accuracies with monthly breakdowns', () => {
     const data = fixture('reasoning-aime-livecodebench.json');
     const envelope = { benchmark_name: 'Reasoning Suite', model_id: 'm-reason', timestamp: '2025-08-14T05:12:09Z', source: 'reasoning-eval' };

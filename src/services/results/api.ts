@@ -6,7 +6,7 @@
 export interface ResultPost {
   /**
    * Missing, null or '': generated (a UUID), or the run id of an earlier post this one joins (the identical document
-   * re-posted, or the raw/standardized other half of the run). Any printable text; the pk spells `/?#%\` and spaces `_`.
+   * re-posted, or the raw/standardized other half of the run). Any printable text; the pk spells `/?#%\,` and spaces `_`.
    */
   run_id?: string | null;
   /** Any printable text (e.g. "Standard Evalchemy"), kept as given; the pk spells it safely (`Standard_Evalchemy`). */
@@ -54,6 +54,8 @@ export interface SaveResult extends ResultSummary {
    * standardized document was posted explicitly for this pk and is kept.
    */
   standardized?: { stored: boolean; parser: string | null; selected_by?: 'source' | 'shape'; error?: string; reason?: string };
+  /** What was not taken as sent, e.g. a `data` string that is not valid JSON (stored as text). */
+  warnings?: string[];
 }
 
 /** `GET /raw_input/{pk}`, `GET /standardized_output/{pk}`. */

@@ -32,6 +32,7 @@ const saveResponse = summary.extend({
       reason: z.string().optional(),
     })
     .optional(),
+  warnings: z.array(z.string()).optional(),
 });
 
 const documentResponse = z.object({ result_name: z.string(), data: z.unknown() });

@@ -65,6 +65,7 @@ export class ResultsService implements FullResultsApi {
       tokenizer_id: env.tokenizer_id,
       source: env.source,
       timestamp: env.timestamp,
+      ...(env.warnings.length ? { warnings: env.warnings } : {}),
     };
   }
 
@@ -217,6 +218,7 @@ export class ResultsService implements FullResultsApi {
       data: r.data,
       run_id_generated: r.runIdGenerated,
       timestamp_generated: r.timestampGenerated,
+      warnings: [],
     };
     // An explicit `source` must name a parser; the stored one may also be recognised by the data's shape.
     const sel = source ? (parserFor(source) ? { parser: parserFor(source)!, selectedBy: 'source' as const } : undefined) : selectParser(r.source, r.data);

@@ -29,10 +29,13 @@ const printable = (max: number, opts: { empty?: boolean } = {}) =>
       else if (s.trim().length === 0 && !(opts.empty && s === '')) ctx.addIssue({ code: 'custom', message: 'must not be empty or blank' });
     });
 
-/** Characters a pk segment may not hold: the pk is used verbatim as one URL path segment. */
-const PK_UNSAFE = /[/?#%\\\s]+/g;
+/**
+ * Characters a pk segment may not hold: the pk is used verbatim as one URL path segment, and `GET /compare?pks=a,b`
+ * separates pks with commas.
+ */
+const PK_UNSAFE = /[/?#%\\,\s]+/g;
 
-/** A name's spelling inside the pk: runs of `/ ? # % \` and whitespace become `_` (`Standard Evalchemy` → `Standard_Evalchemy`). */
+/** A name's spelling inside the pk: runs of `/ ? # % \ ,` and whitespace become `_` (`Standard Evalchemy` → `Standard_Evalchemy`). */
 export const pkSegment = (name: string): string => name.replace(PK_UNSAFE, '_');
 
 const timestampText = (opts: { empty?: boolean } = {}) =>
@@ -75,6 +78,8 @@ export interface Envelope {
   run_id_generated: boolean;
   /** The post gave no timestamp: this one is the time of the post. */
   timestamp_generated: boolean;
+  /** What was not taken as sent (said back in the answer). */
+  warnings: string[];
 }
 
 /** `{timestamp}-{benchmark_name}-{run_id}` (SPEC 3.3), names in their pk spelling. */
@@ -97,12 +102,13 @@ export function parseEnvelope(body: unknown): Envelope {
   }
   const b = r.data;
   let data: unknown = b.data;
+  const warnings: string[] = [];
   // The earlier service stored a JSON string's parsed value (clients posted json.dumps(...)); other text is kept.
   if (typeof data === 'string' && /^\s*[[{]/.test(data)) {
     try {
       data = parseJsonSafe(data);
-    } catch {
-      /* kept as a string */
+    } catch (e) {
+      warnings.push(`data is a string that looks like JSON but is not (${(e as Error).message}); stored as text`);
     }
   }
   const deep = tooDeepAt(data, MAX_DATA_DEPTH);
@@ -133,6 +139,7 @@ export function parseEnvelope(body: unknown): Envelope {
     data,
     run_id_generated: runIdGenerated,
     timestamp_generated: timestampGenerated,
+    warnings,
   };
 }
 
