@@ -6,10 +6,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-export const SERVICE_NAMES = ['results', 'manager', 'deployer', 'mlflow', 'eval', 'vllm'] as const;
+export const SERVICE_NAMES = ['results', 'manager', 'deployer', 'mlflow', 'eval', 'vllm', 'workflows'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
-/** Seed ports: results 8000, manager 8001, deployer 8002, mlflow 8003, eval 8004, vllm 8005; gateway 8080. */
+/** Seed ports: results 8000, manager 8001, deployer 8002, mlflow 8003, eval 8004, vllm 8005, workflows 8006; gateway 8080. */
 export const DEFAULT_PORTS: Record<ServiceName | 'gateway', number> = {
   results: 8000,
   manager: 8001,
@@ -17,6 +17,7 @@ export const DEFAULT_PORTS: Record<ServiceName | 'gateway', number> = {
   mlflow: 8003,
   eval: 8004,
   vllm: 8005,
+  workflows: 8006,
   gateway: 8080,
 };
 
