@@ -88,6 +88,16 @@ describe.each(DB_KINDS)('results from real evaluation images (%s)', (kind) => {
     });
   });
 
+  it('identical posts without a run id arriving together store one document: one created, all answer its pk', async () => {
+    const body = { benchmark_name: 'Burst', model_id: 'm-burst', source: 'curator', timestamp: '2025-08-18T00:00:00Z', run_id: null, data: fixture('evalchemy-curator-image.json') };
+    const all = await Promise.all(Array.from({ length: 6 }, () => post('/raw_input', body)));
+    expect(all.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(new Set(all.map((r) => r.body.pk)).size).toBe(1);
+    expect(all.filter((r) => r.body.created)).toHaveLength(1);
+    expect((await get('/raw_input?benchmark_name=Burst')).headers.get('x-total-count')).toBe('1');
+    expect((await get('/standardized_output?benchmark_name=Burst')).headers.get('x-total-count')).toBe('1');
+  });
+
   it('raw and standardized posted without run id and without timestamp still share one pk', async () => {
     const env = { benchmark_name: 'No Clock', model_id: 'm-clock', source: 'curator' };
     const raw = await post('/raw_input', { ...env, data: { results: { t: { 'acc,none': 0.5 } }, versions: { t: 1 } } });

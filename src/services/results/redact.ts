@@ -49,6 +49,8 @@ function shouldRedact(kind: SecretKind | null, value: string, minLength: number)
 const KNOWN_TOKEN = /\b(?:sk-(?:proj-)?[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}|glpat-[A-Za-z0-9_-]{20,}|xox[abposr]-[A-Za-z0-9-]{10,})\b/g;
 /** `name=value` (and `name: value` in JSON-ish text); the value ends at a separator or its closing quote. */
 const NAME_VALUE = /(^|[\s,;&?{("'])(-{0,2}[A-Za-z_][A-Za-z0-9_.-]*)("?\s*[=:]\s*)("([^"]*)"|'([^']*)'|[^\s,;&"')}]+)/g;
+/** What every pattern below needs: a separator, a flag, a scheme word or a known token prefix. */
+const MAY_HOLD_SECRET = /[=:@]|--|bearer|sk-|hf_|gh[pousr]_|github_pat_|glpat-|xox[abposr]-/i;
 /** `--name value` on a command line. */
 const FLAG_VALUE = /(^|\s)(--?[A-Za-z][A-Za-z0-9_-]*)(\s+)([^\s-][^\s]*)/g;
 
@@ -61,7 +63,8 @@ export const storable = (s: string): string => s.replace(UNSTORABLE, '\uFFFD');
 /** One string with the secret values inside it replaced. */
 export function redactText(input: string): string {
   let s = storable(input);
-  if (!/[=:@\s]|sk-|hf_|gh|glpat|xox/i.test(s)) return s;
+  // Most text (generated answers) has none of what a secret needs around it: skip the passes below.
+  if (!MAY_HOLD_SECRET.test(s)) return s;
   s = s.replace(KNOWN_TOKEN, REDACTED);
   s = s.replace(/\b(bearer)\s+[A-Za-z0-9._~+/-]{8,}=*/gi, `$1 ${REDACTED}`);
   // A header line: the scheme word (Basic, Bearer, token…) and the credential after it.
