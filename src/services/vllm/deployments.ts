@@ -163,10 +163,13 @@ export class DeploymentService {
     await this.db.update(vllmDeployments).set({ ...set, updatedAt: new Date() }).where(eq(vllmDeployments.id, id));
   }
 
-  /** BenchOps workloads on a cluster for placement: live state checked, pinned when an active request uses them. */
-  async workloads(clusterId: string, exceptRequest?: string | null): Promise<Workload[]> {
+  /**
+   * BenchOps workloads on a cluster for placement: live state checked (for reuse; `live: false` skips the probes, as a
+   * node view only needs what they hold), pinned when an active request uses them.
+   */
+  async workloads(clusterId: string, exceptRequest?: string | null, o: { live?: boolean } = {}): Promise<Workload[]> {
     const rows = await this.db
-      .select()
+      .select(LIST_COLUMNS)
       .from(vllmDeployments)
       .where(and(eq(vllmDeployments.clusterId, clusterId), inArray(vllmDeployments.status, ACTIVE)));
     if (!rows.length) return [];
@@ -178,8 +181,8 @@ export class DeploymentService {
     const out: Workload[] = [];
     for (const r of rows) {
       let healthy = false;
-      if (r.status === 'running') {
-        const live = await backend.inspect(toRef(r)).catch(() => null);
+      if (r.status === 'running' && o.live !== false) {
+        const live = await backend.inspect(toRef({ ...r, secretsEnc: null })).catch(() => null);
         healthy = live?.state === 'ready' && (live.fingerprint === undefined || live.fingerprint === r.fingerprint);
       }
       out.push({

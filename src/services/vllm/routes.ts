@@ -1,13 +1,14 @@
 /** HTTP routes of the vLLM service (:8005): deployments, queue, scheduler, clusters and nodes. */
 import { z } from 'zod';
 import { badRequest, conflict, unprocessable } from '../../core/errors.ts';
-import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
+import { iso, pageQuery, type App } from '../../core/http.ts';
 import { parseJsonSafe, SafeParseError } from '../../core/parse.ts';
 import { deploymentView, unreachable } from './deployments.ts';
 import { nodeView } from './devices.ts';
 import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf } from './models.ts';
 import { normalize, type Resources } from './placement.ts';
 import { queueView } from './queue.ts';
+import { cachedList, ListCache } from './list-cache.ts';
 import { seal } from './sealed.ts';
 import type { VllmCore, VllmService } from './service.ts';
 
@@ -16,6 +17,9 @@ const message = z.object({ message: z.string() });
 
 export async function registerRoutes(app: App, core: VllmCore, svc: VllmService): Promise<void> {
   const tags = ['deployments'];
+  // the list responses, per query and table version (list-cache.ts)
+  const deploymentsCache = new ListCache();
+  const queueCache = new ListCache();
 
   app.post(
     '/deploy',
@@ -99,9 +103,11 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       },
     },
     async (req, reply) => {
-      const { rows, total } = await core.deployments.list({ status: req.query.status, clusterId: req.query.cluster_id, limit: req.query.limit, offset: req.query.offset });
-      setTotal(reply, total);
-      return Object.fromEntries(rows.map((d) => [d.id, deploymentView(d)]));
+      const q = req.query;
+      return cachedList({ db: core.db, cache: deploymentsCache, table: 'vllm_deployments', key: JSON.stringify([q.status, q.cluster_id, q.limit, q.offset]), req, reply }, async () => {
+        const { rows, total } = await core.deployments.list({ status: q.status, clusterId: q.cluster_id, limit: q.limit, offset: q.offset });
+        return { body: Object.fromEntries(rows.map((d) => [d.id, deploymentView(d)])), total };
+      });
     },
   );
 
@@ -228,9 +234,11 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       },
     },
     async (req, reply) => {
-      const { rows, total } = await core.queue.list(req.query);
-      setTotal(reply, total);
-      return rows.map(queueView);
+      const q = req.query;
+      return cachedList({ db: core.db, cache: queueCache, table: 'vllm_queue', key: JSON.stringify([q.status, q.limit, q.offset]), req, reply }, async () => {
+        const { rows, total } = await core.queue.list(q);
+        return { body: rows.map(queueView), total };
+      });
     },
   );
 
@@ -388,7 +396,7 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       } catch (e) {
         throw unreachable(req.params.id, e);
       }
-      const mine = await core.deployments.workloads(req.params.id);
+      const mine = await core.deployments.workloads(req.params.id, null, { live: false });
       return nodes.map((n) => {
         const used: Resources = {};
         for (const w of [...mine, ...foreign]) {

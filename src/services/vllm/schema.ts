@@ -1,5 +1,5 @@
 /** Tables of the vLLM service: deployments, the deploy-then-benchmark queue, scheduler settings, clusters. */
-import { boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -110,4 +110,14 @@ export const vllmClusters = pgTable('vllm_clusters', {
   namespace: text('namespace').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
   updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/**
+ * One row per list table (`vllm_deployments`, `vllm_queue`) whose version a statement trigger bumps on every write
+ * (migration 0003), in the writing transaction: list responses are cached per (query, version), so a repeated list
+ * costs one primary-key read while nothing changed, on every replica.
+ */
+export const vllmListVersions = pgTable('vllm_list_versions', {
+  name: text('name').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
 });
