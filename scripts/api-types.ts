@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import openapiTS, { astToString } from 'openapi-typescript';
-import { loadConfig } from '../src/core/config.ts';
+import { DEFAULT_PORTS, loadConfig } from '../src/core/config.ts';
 import { availableServices, startPlatform } from '../src/platform/start.ts';
 
 /** Where the generated files live. */
@@ -31,7 +31,7 @@ export async function generateApiTypes(): Promise<Record<string, string>> {
     BENCHOPS_DATA_DIR: dataDir,
     BENCHOPS_DEMO: '0',
     BENCHOPS_LOG_LEVEL: 'silent',
-    ...Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0'])),
+    ...Object.fromEntries(Object.keys(DEFAULT_PORTS).map((s) => [`BENCHOPS_${s.toUpperCase()}_PORT`, '0'])),
   };
   const platform = await startPlatform({ config: loadConfig(env), background: false, logStream: new PassThrough() });
   try {

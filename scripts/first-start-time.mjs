@@ -2,7 +2,7 @@
 // warning), then `npm start` until the web UI answers at the gateway's root (the UI build included), and the demo
 // model listed at /v1/models. Prints the figures; leaves nothing behind. Usage: node scripts/first-start-time.mjs
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,10 @@ import { fileURLToPath } from 'node:url';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'benchops-fresh-'));
 const clone = path.join(dir, 'benchops');
-const ports = Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0']));
+// every seed port of src/core/config.ts, read from the source (this script runs without tsx)
+const ports = Object.fromEntries(
+  [...readFileSync(path.join(repo, 'src/core/config.ts'), 'utf8').matchAll(/^ {2}(\w+): 80\d\d,$/gm)].map((m) => [`BENCHOPS_${m[1].toUpperCase()}_PORT`, '0']),
+);
 const sec = (ms) => `${(ms / 1000).toFixed(1)} s`;
 let child;
 try {

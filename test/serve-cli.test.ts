@@ -8,8 +8,9 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS } from '../src/core/config.ts';
 
-const PORT_VARS = ['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'];
+const PORT_VARS = Object.keys(DEFAULT_PORTS).map((s) => s.toUpperCase());
 
 async function waitFor<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;

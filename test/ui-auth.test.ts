@@ -103,6 +103,33 @@ describe('web UI with tokens (browser)', () => {
     expect(made).toHaveLength(1);
   }, 120_000);
 
+  it('edits a project (the stored token is kept when the field stays empty) and deletes it', async () => {
+    const auth = { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' };
+    const before = (await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: auth })).json())[0];
+    // a token stored through the API: the form never shows it and an empty field keeps it
+    await fetch(`${g}/api/manager/projects/${before.project_id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ github_token: 'ghp_secretvalue123' }) });
+    await page.reload();
+    const row = page.locator('tr[data-project="ui-made"]');
+    await row.getByText('token stored').waitFor();
+    await row.getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByRole('dialog', { name: 'Edit ui-made' });
+    expect(await form.getByLabel('Access token').inputValue()).toBe('');
+    expect(await form.textContent()).toContain('A token is stored');
+    expect(await page.content()).not.toContain('ghp_secretvalue123');
+    await form.getByLabel('Branch').fill('release-1');
+    await form.getByLabel('Poll every (s)').fill('300');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+    await row.getByText('polls every 300 s').waitFor();
+    const after = (await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: auth })).json())[0];
+    expect(after).toMatchObject({ branch: 'release-1', polling_interval: 300, has_github_token: true });
+
+    await row.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('dialog', { name: 'Delete ui-made?' }).getByRole('button', { name: 'Delete' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await fetch(`${g}/api/manager/projects/${before.project_id}`, { headers: auth })).status).toBe(404);
+  }, 120_000);
+
   it('had no console errors beyond the refusals the test provoked', () => {
     expectNoConsoleErrors(b);
   });

@@ -188,6 +188,30 @@ describe('web UI: projects, files and a run (browser)', () => {
     await screenshot(page, 'runs');
   }, 360_000);
 
+  it('renames the modified copy, then "reset all" drops every copy and keeps the originals', async () => {
+    const demo = (await api('/api/manager/projects?name=demo')).body[0];
+    const originals = (await api(`/api/manager/projects/${demo.project_id}/files?source=original`)).total;
+    const copy = (await api(`/api/manager/projects/${demo.project_id}/files?source=modified`)).body[0];
+    await page.goto(`${g}/projects/${demo.project_id}/files/${copy.file_id}`);
+    await page.getByTestId('file-source').filter({ hasText: 'modified' }).waitFor();
+    await page.getByRole('button', { name: 'Rename' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rename the modified copy' });
+    await dialog.getByLabel('File name').fill('benchops-perf-fast.json');
+    await dialog.getByRole('button', { name: 'Rename' }).click();
+    await page.getByTestId('file-path').filter({ hasText: 'config/vllm-benchmark/benchops-perf-fast.json' }).waitFor();
+    const renamed = (await api(`/api/manager/projects/${demo.project_id}/files/${copy.file_id}`)).body.file;
+    expect(renamed.file_path).toBe('config/vllm-benchmark/benchops-perf-fast.json');
+
+    await page.getByRole('link', { name: 'demo' }).click();
+    await page.getByTestId('file-source').filter({ hasText: 'modified' }).waitFor();
+    await page.getByRole('button', { name: 'Reset all (1 modified)' }).click();
+    await page.getByRole('dialog', { name: 'Reset every modified file?' }).getByRole('button', { name: 'Reset' }).click();
+    await page.getByRole('button', { name: 'Reset all (0 modified)' }).waitFor();
+    expect(new Set(await page.getByTestId('file-source').allTextContents())).toEqual(new Set(['original']));
+    expect((await api(`/api/manager/projects/${demo.project_id}/files?source=modified`)).total).toBe(0);
+    expect((await api(`/api/manager/projects/${demo.project_id}/files?source=original`)).total).toBe(originals);
+  }, 120_000);
+
   it('had no console errors on any page', () => {
     expectNoConsoleErrors(b);
   });

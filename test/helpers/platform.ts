@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { loadConfig, type ServiceName } from '../../src/core/config.ts';
+import { DEFAULT_PORTS, loadConfig, type ServiceName } from '../../src/core/config.ts';
 import { startPlatform, type RunningPlatform } from '../../src/platform/start.ts';
 import { createPgDatabase, type DbKind } from './db.ts';
 
@@ -29,7 +29,7 @@ export async function startTestPlatform(opts: {
     BENCHOPS_DATA_DIR: dataDir,
     BENCHOPS_DEMO: '0',
     BENCHOPS_LOG_LEVEL: 'info',
-    ...Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0'])),
+    ...Object.fromEntries(Object.keys(DEFAULT_PORTS).map((s) => [`BENCHOPS_${s.toUpperCase()}_PORT`, '0'])),
     ...(opts.kind === 'postgres' ? { DATABASE_URL: await createPgDatabase() } : {}),
     ...opts.env,
   };

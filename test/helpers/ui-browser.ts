@@ -10,7 +10,7 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { loadTokens } from '../../src/core/auth.ts';
-import { loadConfig } from '../../src/core/config.ts';
+import { DEFAULT_PORTS, loadConfig } from '../../src/core/config.ts';
 import { startPlatform } from '../../src/platform/start.ts';
 import { ensureDemoModel, withDemoDevices } from '../../src/services/vllm/demo-model.ts';
 import type { TestPlatform } from './platform.ts';
@@ -50,7 +50,7 @@ export async function startUiPlatform(opts: { demoModel?: boolean; env?: Record<
     BENCHOPS_DEMO: '1',
     BENCHOPS_LOG_LEVEL: 'info',
     BENCHOPS_POLL_TICK_SECONDS: '1',
-    ...Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0'])),
+    ...Object.fromEntries(Object.keys(DEFAULT_PORTS).map((s) => [`BENCHOPS_${s.toUpperCase()}_PORT`, '0'])),
     ...opts.env,
   };
   const config = withDemoDevices(loadConfig(env));

@@ -3,9 +3,9 @@
  * With no tokens on loopback the role is admin and nothing is asked; with tokens the shell asks for one.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useSyncExternalStore, type ReactNode } from 'react';
 import { gateway, unwrap } from '../api/client';
-import { onTokenChange, onUnauthorized } from './token';
+import { getToken, onTokenChange, onUnauthorized } from './token';
 
 export type Role = 'viewer' | 'operator' | 'admin';
 const RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -19,21 +19,27 @@ export interface Session {
 
 const SessionContext = createContext<Session>({ authRequired: false, role: null, reason: null, loading: true });
 
-/** Loads the session and reloads it (and every query) when the token changes or any call answers 401. */
+/**
+ * Loads the session for the stored token (the token is part of the query key, so a new token is a new session). A
+ * forgotten token ends the session at once: with tokens required and none stored the role is null and the shell shows
+ * no page, so no page calls an API without one; the cached data of the previous token is dropped.
+ */
 export function SessionProvider({ children }: { children: ReactNode }) {
   const qc = useQueryClient();
-  const q = useQuery({ queryKey: ['session'], queryFn: () => unwrap(gateway.GET('/api/session')), staleTime: 60_000 });
+  const token = useSyncExternalStore(onTokenChange, getToken, () => null);
+  const q = useQuery({ queryKey: ['session', token], queryFn: () => unwrap(gateway.GET('/api/session')), staleTime: 60_000 });
   useEffect(() => {
-    const offToken = onTokenChange(() => void qc.invalidateQueries());
+    const offToken = onTokenChange(() => qc.removeQueries({ predicate: (x) => x.queryKey[0] !== 'session' }));
     const off401 = onUnauthorized(() => void qc.invalidateQueries({ queryKey: ['session'] }));
     return () => {
       offToken();
       off401();
     };
   }, [qc]);
+  const authRequired = q.data?.auth_required ?? false;
   const value: Session = {
-    authRequired: q.data?.auth_required ?? false,
-    role: (q.data?.role as Role | null | undefined) ?? null,
+    authRequired,
+    role: authRequired && !token ? null : ((q.data?.role as Role | null | undefined) ?? null),
     reason: q.data?.reason ?? null,
     loading: q.isLoading,
   };

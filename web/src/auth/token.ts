@@ -21,14 +21,18 @@ export function setToken(token: string | null): void {
 /** Calls `fn` whenever the token changes; returns the unsubscribe function. */
 export function onTokenChange(fn: () => void): () => void {
   listeners.add(fn);
-  return () => listeners.delete(fn);
+  return () => {
+    listeners.delete(fn);
+  };
 }
 
 /** Listeners told about a 401 from any call, so the shell can ask for a token. */
 const unauthorized = new Set<() => void>();
 export function onUnauthorized(fn: () => void): () => void {
   unauthorized.add(fn);
-  return () => unauthorized.delete(fn);
+  return () => {
+    unauthorized.delete(fn);
+  };
 }
 export function reportUnauthorized(): void {
   for (const l of unauthorized) l();
