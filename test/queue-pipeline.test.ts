@@ -52,6 +52,8 @@ describe.each(DB_KINDS)('queue pipeline (%s)', (kind) => {
       expect(r.opts?.env?.VLLM_MODEL_ENDPOINT).toBe(dep.endpoint);
       expect(r.opts?.env?.VLLM_ENDPOINT).toBe(dep.endpoint!.replace(/\/v1(\/.*)?$/, ''));
       expect(r.opts?.env?.VLLM_ENDPOINT).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      // the deployer rewrites the job's declared model variables with the names this deployment serves
+      expect(r.opts?.model).toEqual({ served_model_name: 'qwen3-small', model_name: 'Qwen/Qwen3-0.6B' });
       expect(r.opts?.substitutions).toMatchObject({
         VLLM_DEPLOYMENT_NAME: dep.name,
         MODEL_NAME_PLACEHOLDER: 'qwen3-small',

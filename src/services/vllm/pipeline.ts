@@ -259,6 +259,8 @@ export class Pipeline {
           SERVED_MODEL_NAME: servedName(d.config as VllmConfig),
         },
         labels: { 'benchops.io/queue-request-id': item.id, 'benchops.io/vllm-deployment-id': d.id },
+        // the job's own model variables (MODEL_NAME, OPENAI_MODEL…) get the model this deployment serves
+        model: { served_model_name: servedName(d.config as VllmConfig), model_name: (d.config as VllmConfig).model_name },
       },
     );
   }
