@@ -133,6 +133,41 @@ describe('npm start (benchops serve, embedded mode)', () => {
   }, 180_000);
 });
 
+describe('benchops serve with BENCHOPS_DEMO=0', () => {
+  it('starts with neither the demo project nor the demo model', async () => {
+    const c = spawn(process.execPath, [path.resolve('bin/benchops.js'), 'serve'], {
+      env: {
+        ...process.env,
+        BENCHOPS_DATA_DIR: mkdtempSync(path.join(os.tmpdir(), 'benchops-nodemo-')),
+        BENCHOPS_DEMO: '0',
+        BENCHOPS_LOG_LEVEL: 'warn',
+        ...Object.fromEntries(PORT_VARS.map((s) => [`BENCHOPS_${s}_PORT`, '0'])),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    c.stdout!.on('data', (d) => (text += d));
+    c.stderr!.on('data', (d) => (text += d));
+    try {
+      const urls = JSON.parse(
+        await waitFor(async () => {
+          if (c.exitCode !== null) throw new Error(`exited ${c.exitCode}: ${text}`);
+          return /BENCHOPS_READY (\{.*\})/.exec(text)?.[1];
+        }, 90_000, 'ready'),
+      );
+      // READY comes after the first-start work (the demo project's sync, the demo model's deployment request)
+      expect(await (await fetch(`${urls.gateway}/api/manager/projects`)).json()).toEqual([]);
+      expect(await (await fetch(`${urls.gateway}/api/vllm/deployments`)).json()).toEqual({});
+      expect(await (await fetch(`${urls.gateway}/v1/models`)).json()).toEqual({ object: 'list', data: [] });
+      // and no emulated GPU was made up for it: the local node keeps its default devices
+      expect(JSON.stringify(await (await fetch(`${urls.vllm}/clusters/local/nodes`)).json())).not.toContain('L4');
+    } finally {
+      c.kill('SIGTERM');
+      await new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)));
+    }
+  }, 120_000);
+});
+
 describe('benchops serve log format', () => {
   const start = (env: Record<string, string>) =>
     spawn(process.execPath, [path.resolve('bin/benchops.js'), 'serve', 'results'], {

@@ -64,8 +64,9 @@ export function registerServe(program: Command): void {
         process.exit(1);
       });
       // first start of embedded mode: a demo model on an emulated GPU, so the demo project's jobs run with nothing typed
+      // (awaited: it only asks for the deployment, which becomes ready in the background; READY then means it exists)
       if (embedded && config.demo && platform.urls.vllm) {
-        void ensureDemoModel(platform.urls.vllm, config, platform.ctx.log).catch((e) => platform.ctx.log.warn({ err: e }, 'demo model not started'));
+        await ensureDemoModel(platform.urls.vllm, config, platform.ctx.log).catch((e) => platform.ctx.log.warn({ err: e }, 'demo model not started'));
       }
       const lines = Object.entries(platform.urls).map(([k, v]) => `  ${k.padEnd(9)} ${v}`);
       const ui = platform.urls.gateway ? `\n  web UI    ${platform.urls.gateway}/` : '';
