@@ -3,7 +3,7 @@
 // sources and the lockfile, so a checkout of other commits rebuilds and an unchanged tree starts at once.
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,10 +34,29 @@ export function sourceStamp() {
 
 const force = process.argv.includes('--force');
 const stamp = sourceStamp();
-const current = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
-if (!force && current === stamp && existsSync(path.join(web, 'dist', 'index.html'))) {
-  process.exit(0);
+const built = () => (existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '');
+const upToDate = () => !force && built() === stamp && existsSync(path.join(web, 'dist', 'index.html'));
+if (upToDate()) process.exit(0);
+
+// one build at a time (test files in parallel, npm start next to a test): others wait, then find it built
+const lockDir = path.join(root, 'node_modules', '.cache', 'benchops-web-build.lock');
+mkdirSync(path.dirname(lockDir), { recursive: true });
+const STALE_MS = 5 * 60_000;
+for (const deadline = Date.now() + STALE_MS + 30_000; ; ) {
+  try {
+    mkdirSync(lockDir);
+    break;
+  } catch (e) {
+    if (e.code !== 'EEXIST') throw e;
+    // a lock older than any build is left over from a killed build
+    if (Date.now() - statSync(lockDir, { throwIfNoEntry: false })?.mtimeMs > STALE_MS) rmSync(lockDir, { recursive: true, force: true });
+    if (Date.now() > deadline) throw new Error(`another web UI build holds ${lockDir}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
+process.on('exit', () => rmSync(lockDir, { recursive: true, force: true }));
+if (upToDate()) process.exit(0);
+const current = built();
 console.error(current ? 'web UI sources changed: rebuilding web/dist…' : 'building the web UI (web/dist) once…');
 const t0 = Date.now();
 const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
