@@ -46,6 +46,12 @@ const FILES: Record<string, string> = {
       'echo "derived=$DERIVED"; echo "pwd=$(pwd)"; echo "secret-leak=${BENCHOPS_SECRET_KEY:-none}"',
   }),
   'job/local/runner.yaml': job('runner', { image: 'ghcr.io/benchops/benchops:0.1.0', args: ['--version'] }),
+  'job/local/runner-config-error.yaml': job('runner-config-error', {
+    image: 'ghcr.io/benchops/benchops:0.1.0',
+    args: ['job', 'run'],
+    extra: 'backoffLimit: 3',
+    env: '- name: MAX_CONCURRENCY\n  value: "lots"',
+  }),
   'job/local/slow.yaml': job('slow', { command: 'echo begin; sleep 30', extra: 'activeDeadlineSeconds: 1' }),
   'job/local/flaky.yaml': job('flaky', { command: 'echo attempt; exit 3', extra: 'backoffLimit: 1' }),
   'job/local/foreign.yaml': job('foreign', { image: 'nvcr.io/nvidia/cuda:12.4.0-runtime' }),
@@ -148,6 +154,19 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     // each failed attempt, and the job's condition, are said at the end of the logs
     expect(logs.body.logs.filter((l: string) => / Error \(exit code 3\): attempt$/.test(l))).toHaveLength(2);
     expect(logs.body.logs.at(-1)).toBe(`[${flaky.body.resource_name}] Failed: BackoffLimitExceeded: Job has reached the specified backoff limit (1)`);
+  });
+
+  it('a runner configuration error (exit 2) fails the job at once, the reason in the record and the logs', async () => {
+    const r = await run('job/local/runner-config-error.yaml');
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    const done = await settled(r.body.deployment_id);
+    expect(done.status).toBe('failed');
+    expect(done.message).toMatch(/^PodFailurePolicy: Container main for pod bench-ns\/\S+ failed with exit code 2 matching FailJob rule at index 0; last output: benchops job run: configuration error: MAX_CONCURRENCY: must be an integer/);
+    const st = await call(base, 'GET', `/jobs/${r.body.resource_name}/status`);
+    expect(st.body.failed_pods).toBe(1); // not retried up to backoffLimit 3
+    const logs = (await call(base, 'GET', `/jobs/${r.body.resource_name}/logs`)).body.logs as string[];
+    expect(logs.at(-1)).toMatch(new RegExp(`^\\[${r.body.resource_name}\\] Failed: PodFailurePolicy: `));
+    expect(logs).toContainEqual(expect.stringMatching(/\] Error \(exit code 2\): benchops job run: configuration error: MAX_CONCURRENCY/));
   });
 
   it('fails a job whose image cannot run locally, with a clear message', async () => {

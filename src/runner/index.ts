@@ -42,6 +42,12 @@ export interface RunJobResult {
   error?: string;
 }
 
+/**
+ * Attempts at posting results (500 ms backoff doubling: about a minute in all), so a job that finishes while the
+ * platform restarts still stores its result.
+ */
+export const PUBLISH_ATTEMPTS = 8;
+
 /** Per-request records kept in the raw document (the rest are summarised), so one post stays well under body limits. */
 export const MAX_REQUEST_RECORDS = 5000;
 
@@ -182,7 +188,7 @@ export async function runJob(opts: RunJobOptions = {}): Promise<RunJobResult> {
     const published = await publish(
       output,
       { run_id: runId, benchmark_name: plan.benchmarkName, model_id: model, tokenizer_id: tokenizerId, timestamp: startedAt.toISOString() },
-      { api, resultsUrl: inputs.resultsUrl, outputDir: inputs.outputDir, log, attempts: opts.publishAttempts, backoffMs: opts.publishBackoffMs },
+      { api, resultsUrl: inputs.resultsUrl, outputDir: inputs.outputDir, log, attempts: opts.publishAttempts ?? PUBLISH_ATTEMPTS, backoffMs: opts.publishBackoffMs },
     );
     if (failure) return done(log, EXIT.failed, `run failed: ${failure}`, { plan, output, published });
     if (published.error) return done(log, EXIT.failed, published.error, { plan, output, published });

@@ -410,8 +410,13 @@ export class LocalExecutor implements Executor {
     const state = job._local as LocalState;
     const files = pod.containers.map((c) => exitFile(state, pod.name, c));
     for (;;) {
-      const codes = files.map((f) => readExitStatus(f)?.code ?? null);
-      if (codes.every((c) => c !== null)) return this.settle(job, pod, codes as number[]);
+      const statuses = files.map((f) => readExitStatus(f));
+      const codes = statuses.map((x) => x?.code ?? null);
+      if (codes.every((c) => c !== null)) {
+        // ended by its own watchdog: the platform was silent for longer than the grace period
+        if (statuses.some((x) => x?.orphaned)) pod.reason = 'Orphaned';
+        return this.settle(job, pod, codes as number[]);
+      }
       const alive = files.some((f, i) => codes[i] === null && pod.pids[i] > 0 && isSupervisorOf(pod.pids[i], f));
       if (!alive) {
         Object.assign(pod, { phase: 'Failed', reason: 'ProcessLost', finishedAt: new Date().toISOString(), exitCodes: codes });

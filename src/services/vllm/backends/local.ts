@@ -1,9 +1,13 @@
 /**
  * Local backend: one emulated vLLM server process per deployment (`benchops sim serve`), whose performance model
  * matches the requested model and hardware. The process id and URL are stored, so a restart can tell a live server
- * from a vanished one.
+ * from a vanished one. Each server watches a heartbeat file this backend touches: when the platform dies (kill -9)
+ * the server ends after the grace period instead of holding its port and device for ever, and a platform restarted
+ * within the grace adopts it (inspect() resumes the heartbeat).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { PACKAGE_ROOT } from '../../../core/db/migrate.ts';
@@ -18,6 +22,16 @@ export interface LocalBackendOptions {
   /** Command that starts an emulated server (default: this package's `benchops sim serve`); args are appended. */
   command?: string[];
   readyTimeoutMs?: number;
+  /** Where the servers' heartbeat files live (default: a folder of this user's under the system temp folder). */
+  heartbeatDir?: string;
+  /** How long a server outlives a silent platform (default BENCHOPS_ORPHAN_GRACE_SECONDS, else 60 s). */
+  orphanGraceMs?: number;
+}
+
+/** The grace period from BENCHOPS_ORPHAN_GRACE_SECONDS (seconds), 60 s when unset or invalid. */
+function graceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.BENCHOPS_ORPHAN_GRACE_SECONDS);
+  return Number.isFinite(n) && n > 0 ? n * 1000 : 60_000;
 }
 
 export function pidAlive(pid: number | null | undefined): boolean {
@@ -45,9 +59,41 @@ export class LocalBackend implements ServingBackend {
   readonly httpReachable = true;
   private readonly children = new Map<number, ChildProcess>();
   private readonly node: ClusterNode;
+  /** deployment id → heartbeat file, touched by one timer while the server is ours. */
+  private readonly beats = new Map<string, string>();
+  private beatTimer?: NodeJS.Timeout;
+  private readonly graceMs: number;
+  private readonly heartbeatDir: string;
 
   constructor(private readonly opts: LocalBackendOptions) {
     this.node = localNode(opts.devices);
+    this.graceMs = opts.orphanGraceMs ?? graceFromEnv();
+    this.heartbeatDir = opts.heartbeatDir ?? path.join(os.tmpdir(), `benchops-${process.getuid?.() ?? 'user'}`, 'vllm-heartbeats');
+  }
+
+  /** Starts (or keeps) touching a deployment's heartbeat file. */
+  private beat(id: string): string {
+    const file = path.join(this.heartbeatDir, `${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.heartbeat`);
+    touch(file);
+    this.beats.set(id, file);
+    if (!this.beatTimer) {
+      this.beatTimer = setInterval(() => {
+        for (const f of this.beats.values()) touch(f);
+      }, Math.max(500, Math.min(5000, Math.floor(this.graceMs / 4))));
+      this.beatTimer.unref();
+    }
+    return file;
+  }
+
+  /** Stops the heartbeat of a deployment whose server is gone or being removed. */
+  private unbeat(id: string): void {
+    const file = this.beats.get(id);
+    this.beats.delete(id);
+    if (file) rmSync(file, { force: true });
+    if (!this.beats.size && this.beatTimer) {
+      clearInterval(this.beatTimer);
+      this.beatTimer = undefined;
+    }
   }
 
   async start(input: ManifestInput & { hardware: string }, signal?: AbortSignal): Promise<StartResult> {
@@ -64,7 +110,11 @@ export class LocalBackend implements ServingBackend {
       '--port', '0',
     ];
     if (cfg.max_model_len) args.push('--max-model-len', String(cfg.max_model_len));
-    const child = spawn(base[0], args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, BENCHOPS_LOG_LEVEL: 'warn' } });
+    const heartbeat = this.beat(input.id);
+    const child = spawn(base[0], args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, BENCHOPS_LOG_LEVEL: 'warn', BENCHOPS_PARENT_HEARTBEAT: heartbeat, BENCHOPS_PARENT_GRACE_SECONDS: String(this.graceMs / 1000) },
+    });
     let out = '';
     let err = '';
     const url = await new Promise<string>((resolve, reject) => {
@@ -78,6 +128,7 @@ export class LocalBackend implements ServingBackend {
       const fail = (e: Error) => {
         done();
         child.kill('SIGKILL');
+        this.unbeat(input.id);
         reject(e);
       };
       child.stdout!.on('data', (d: Buffer) => {
@@ -99,6 +150,7 @@ export class LocalBackend implements ServingBackend {
       child.on('error', (e) => fail(e));
       child.on('exit', (code, sig) => {
         done();
+        this.unbeat(input.id);
         reject(new Error(`emulated vLLM server exited (${sig ?? code}) before it was ready: ${err.trim().split('\n').slice(-5).join(' | ')}`));
       });
     });
@@ -119,12 +171,18 @@ export class LocalBackend implements ServingBackend {
   }
 
   async inspect(ref: DeploymentRef): Promise<LiveState> {
-    if (!pidAlive(ref.pid)) return { state: 'missing', message: `process ${ref.pid ?? '?'} is gone` };
+    if (!pidAlive(ref.pid)) {
+      if (ref.id) this.unbeat(ref.id);
+      return { state: 'missing', message: `process ${ref.pid ?? '?'} is gone` };
+    }
+    // a live server is ours (after a restart: adopted), so its heartbeat goes on
+    if (ref.id) this.beat(ref.id);
     if (!ref.endpoint) return { state: 'starting' };
     return (await probe(`${ref.endpoint}/health`)) ? { state: 'ready' } : { state: 'starting', message: '/health does not answer' };
   }
 
   async remove(ref: DeploymentRef): Promise<void> {
+    if (ref.id) this.unbeat(ref.id);
     const pid = ref.pid;
     if (!pid || !pidAlive(pid)) return;
     const child = this.children.get(pid);
@@ -157,6 +215,23 @@ export class LocalBackend implements ServingBackend {
 
   /** Stops every server this process started (they are restarted by reconciliation on the next start). */
   async close(): Promise<void> {
+    if (this.beatTimer) clearInterval(this.beatTimer);
+    this.beatTimer = undefined;
+    this.beats.clear();
     await Promise.all([...this.children.keys()].map((pid) => this.remove({ id: '', name: '', namespace: '', endpoint: null, pid })));
+  }
+}
+
+function touch(file: string): void {
+  const now = new Date();
+  try {
+    utimesSync(file, now, now);
+  } catch {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      writeFileSync(file, '', { mode: 0o600 });
+    } catch {
+      /* unwritable: the server ends after its grace, and reconciliation restarts it */
+    }
   }
 }
