@@ -224,7 +224,7 @@ export class RunDriver {
     if (rec.status === 'failed' || rec.status === 'deleted') {
       const objs = run.jobObjects as any;
       const tail = await this.d.ports.jobLogTail(objs.names.job, objs.namespace, 20);
-      const why = /benchops job run: (.*)$/m.exec(tail)?.[1] ?? tail.split('\n').filter(Boolean).slice(-3).join(' | ');
+      const why = failureReason(tail);
       await this.save(run, { progress });
       throw new StageError('benchmark', `the benchmark job ${rec.status}: ${rec.message ?? ''}${why ? ` (${why.slice(0, 500)})` : ''}`);
     }
@@ -308,6 +308,15 @@ export class RunDriver {
     }
     if (run.deploymentId) await this.d.ports.deleteDeployment(run.deploymentId);
   }
+}
+
+/** The runner's own verdict from its log tail (its last `benchops job run:` line and the first request error), else the last lines. */
+export function failureReason(tail: string): string {
+  const lines = tail.split('\n').map((l) => l.trim()).filter(Boolean);
+  const verdict = [...lines].reverse().find((l) => /benchops job run: .*(failed|error)/.test(l))?.replace(/^.*?benchops job run: /, '');
+  const example = lines.find((l) => /request\(s\) failed, e\.g\./.test(l));
+  const out = [verdict, example].filter(Boolean).join('; ');
+  return out || lines.slice(-3).join(' | ');
 }
 
 function queueProgress(item: any) {
