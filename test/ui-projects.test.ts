@@ -180,8 +180,9 @@ describe('web UI: projects, files and a run (browser)', () => {
     const doc = (await api(`/api/results/raw_input/${encodeURIComponent(posted[0].pk)}`)).body;
     expect(JSON.stringify(doc)).toMatch(/"num_prompts":\s*6\b/);
     await link.click();
-    await page.waitForURL(/\/results\//);
-    await page.getByText(posted[0].benchmark_name).first().waitFor();
+    // the result's own page (the results UI's): the run's pk in the address, the measured model on the page
+    await page.waitForURL((u) => decodeURIComponent(u.pathname) === `/results/${posted[0].pk}`);
+    await page.getByText(/Qwen3-0\.6B/).first().waitFor();
     // and the runs list has it
     await page.goto(`${g}/runs`);
     await page.getByTestId('runs-table').locator('tr', { hasText: name }).filter({ hasText: 'completed' }).waitFor();
