@@ -175,6 +175,32 @@ describe.each(DB_KINDS)('performance workflow real runs (%s)', (kind) => {
     for (const [k, v] of Object.entries(cal.body.factors)) expect(againDoc.data.meta.factors[k], k).toBeCloseTo(v as number, 9);
   });
 
+  it.runIf(kind === 'pglite')('dataset method: the job mounts the dataset\'s rows and the load generator sends exactly the rows the simulator predicted', async () => {
+    const rows = ['Describe a GPU in two sentences.', 'What does tensor parallelism split?', 'Why does batching raise throughput?'].map((prompt, i) => JSON.stringify({ prompt, output_len: 20 + 10 * i }));
+    const ds = await call(base, 'POST', '/datasets', { name: 'run-rows', content: rows.join('\n') });
+    expect(ds.status).toBe(201);
+    const s1 = await post({ ...common, eval_with: 'dataset', name: 'ds-run', workflow_total_steps: 9, step_number: 1, trigger_workflow: false, num_prompts: 12 });
+    const id = s1.body.workflow_id;
+    const c = { ...common, eval_with: 'dataset', name: 'ds-run', workflow_id: id };
+    for (const body of [
+      { ...c, step_number: 2, trigger_workflow: false, datset_ids: [ds.body.id] },
+      { ...c, step_number: 3, trigger_workflow: false, cluster_id: 'local' },
+      { ...c, step_number: 4, trigger_workflow: false, nodes: [localNode] },
+      { ...c, step_number: 5, model_id: modelId },
+      { ...c, step_number: 7, user_confirmation: true },
+    ]) expect((await post(body)).status).toBe(200);
+    const sim = (await post({ ...c, step_number: 8, run_as_simulation: true, trigger_workflow: true })).body.run;
+    const trig = await post({ ...c, step_number: 8, run_as_simulation: false, trigger_workflow: true });
+    const { run } = await waitRun(id, trig.body.run.run_id);
+    expect(run.error).toBeNull();
+    const measured = (await call(p.urls.results!, 'GET', `/standardized_output/${encodeURIComponent(run.result_pk)}`)).body.data.performance.summary;
+    const predicted = (await call(p.urls.results!, 'GET', `/standardized_output/${encodeURIComponent(sim.result_pk)}`)).body.data.performance.summary;
+    // 12 requests cycling the 3 rows: the same prompts (counted by the server) and the rows' own output lengths
+    expect(measured).toMatchObject({ completed: 12, failed: 0, total_output_tokens: 4 * (20 + 30 + 40) });
+    expect(measured.total_input_tokens).toBe(predicted.total_input_tokens);
+    expect(measured.total_output_tokens).toBe(predicted.total_output_tokens);
+  });
+
   it.runIf(kind === 'postgres')('two workflows racing for the one GPU: placement decides, one waits, never both deployed', async () => {
     const a = await prepare('race-a', 40);
     const b = await prepare('race-b', 40);
