@@ -130,6 +130,38 @@ describe('web UI with tokens (browser)', () => {
     expect((await fetch(`${g}/api/manager/projects/${before.project_id}`, { headers: auth })).status).toBe(404);
   }, 120_000);
 
+  it('a viewer follows a run: status and logs (read with a viewer token), a failure said as it is', async () => {
+    const auth = { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' };
+    const demo = (await (await fetch(`${g}/api/manager/projects?name=demo`, { headers: auth })).json())[0];
+    const files = await (await fetch(`${g}/api/manager/projects/${demo.project_id}/files`, { headers: auth })).json();
+    const id = (p: string) => files.find((f: any) => f.file_path === p).file_id;
+    // nothing listens on port 9: the runner fails to reach the model, and says so in its logs
+    const run = await fetch(`${g}/api/deployer/run`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({
+        project_id: demo.project_id,
+        benchmark_type: 'vllm-benchmark',
+        name: 'viewer-watch',
+        job_file_id: id('job/vllm-benchmark/benchops-perf-job.yaml'),
+        config_file_id: id('config/vllm-benchmark/benchops-perf.json'),
+        vllm_model_endpoint: 'http://127.0.0.1:9/v1',
+      }),
+    });
+    expect(run.status).toBe(200);
+    const r = await run.json();
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await signIn(VIEWER);
+    await page.getByTestId('session-role').filter({ hasText: 'viewer' }).waitFor();
+    await page.goto(`${g}/runs/${r.resource_name}?ns=${r.namespace}&id=${r.deployment_id}`);
+    await page.getByTestId('run-status').filter({ hasText: /^(completed|failed)$/ }).waitFor({ timeout: 180_000 });
+    const status = await (await fetch(`${g}/api/deployer/jobs/${r.resource_name}/status?namespace=${r.namespace}`, { headers: auth })).json();
+    expect(await page.getByTestId('run-status').textContent()).toBe(status.status);
+    expect(status.status).toBe('failed');
+    const logs = page.getByTestId('run-logs');
+    await logs.filter({ hasText: '127.0.0.1:9' }).waitFor();
+  }, 240_000);
+
   it('had no console errors beyond the refusals the test provoked', () => {
     expectNoConsoleErrors(b);
   });

@@ -6,7 +6,7 @@ import { Anchor, Badge, Card, Code, Group, Loader, SimpleGrid, Stack, Text, Titl
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { deployer, results, unwrap, unwrapAs, unwrapPage } from '../../api/client';
+import { deployer, results, unwrapAs, unwrapPage } from '../../api/client';
 import { ErrorAlert } from '../../shell/ErrorDisplay';
 import { PageLoader } from '../../shell/PageLoader';
 import { relativeTime } from '../../shell/format';
@@ -25,7 +25,9 @@ export function RunPage() {
   const done = isFinal(status.data?.status);
   const logs = useQuery({
     queryKey: ['runs', name, 'logs', namespace],
-    queryFn: () => unwrap(deployer.POST('/jobs/logs', { body: { job_name: name, namespace, tail_lines: 500 } })),
+    // the GET form: a viewer may read logs (the POST form needs the operator role)
+    queryFn: () =>
+      unwrapAs<{ logs: string[] }>(deployer.GET('/jobs/{job_name}/logs', { params: { path: { job_name: name }, query: { namespace, tail_lines: 500 } } })),
     refetchInterval: done ? false : 2_000,
     enabled: !!status.data,
   });
