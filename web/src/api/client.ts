@@ -11,6 +11,7 @@ import type { paths as GatewayPaths } from './schema/gateway';
 import type { paths as ManagerPaths } from './schema/manager';
 import type { paths as ResultsPaths } from './schema/results';
 import type { paths as VllmPaths } from './schema/vllm';
+import type { paths as WorkflowsPaths } from './schema/workflows';
 
 const origin = typeof window !== 'undefined' ? window.location.origin : 'http://127.0.0.1:8080';
 
@@ -40,6 +41,8 @@ export const results = client<ResultsPaths>('/api/results');
 export const deployer = client<DeployerPaths>('/api/deployer');
 /** Model deployments, placement, the queue (/api/vllm). */
 export const vllm = client<VllmPaths>('/api/vllm');
+/** The performance-benchmark workflow (seed 003: steps, Simulate, runs; /api/workflows). */
+export const workflows = client<WorkflowsPaths>('/api/workflows');
 /** The gateway's own routes: `/v1/models`, `/api/session`. */
 export const gateway = client<GatewayPaths>('');
 

@@ -411,6 +411,7 @@ export interface paths {
                             status: "success";
                             timestamp: string;
                             tokenizer_id: string;
+                            warnings?: string[];
                         };
                     };
                 };
@@ -517,6 +518,7 @@ export interface paths {
                             status: "success";
                             timestamp: string;
                             tokenizer_id: string;
+                            warnings?: string[];
                         };
                     };
                 };
@@ -628,6 +630,7 @@ export interface paths {
                             status: "success";
                             timestamp: string;
                             tokenizer_id: string;
+                            warnings?: string[];
                         };
                     };
                 };
