@@ -67,6 +67,34 @@ describe.each(DB_KINDS)('sealed secrets of vLLM requests (%s)', (kind) => {
     expect(rows.every((r) => r.secretsEnc === null)).toBe(true);
   });
 
+  it("says back the earlier API's github_token and unknown fields instead of dropping them unseen, and stores none", async () => {
+    const { db, mod } = await setup();
+    await mod.start!();
+    const srv = await serveModule(mod);
+    open.push(srv);
+    const GH = 'ghp_FAKEearlierapitoken0000';
+    const r = await fetch(`${srv.base}/deploy`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ config: { model_name: 'Qwen/Qwen3-0.6B', served_model_name: 'gh', custom_values_path: '/etc/vllm.yaml', bogus_flag: 1 }, github_token: GH }),
+    }).then(async (x) => ({ status: x.status, body: (await x.json()) as any }));
+    expect(r.status).toBe(201);
+    expect(r.body.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^github_token has no effect: .*not stored/),
+        expect.stringMatching(/^config\.custom_values_path has no effect: a path on the server is not read/),
+        expect.stringMatching(/^config\.bogus_flag has no effect/),
+      ]),
+    );
+    const q = await mod.api.enqueue({ vllm_config: { model_name: 'Qwen/Qwen3-0.6B' }, github_token: GH, repository_url: 'https://github.com/o/charts' } as any);
+    expect(q.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/^github_token has no effect/), expect.stringMatching(/^repository_url has no effect/)]));
+    expect(JSON.stringify(r.body) + JSON.stringify(q)).not.toContain(GH);
+    expect(await rowsText(db, 'vllm_queue')).not.toContain(GH);
+    expect(await rowsText(db, 'vllm_deployments')).not.toContain(GH);
+    expect(srv.logs()).not.toContain(GH);
+    await mod.api.cancel(q.queue_request_id);
+  });
+
   it('seals what older rows kept in clear, once', async () => {
     const { db, mod } = await setup();
     const legacyCfg = { model_name: 'm/x', custom_values_content: `vllm: {model: m/x}\nhfToken: {value: ${TOKEN}}\n`, gpu_resource_type: 'cpu', gpu_resource_count: 0 };

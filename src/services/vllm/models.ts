@@ -162,6 +162,26 @@ export const queueRequestSchema = z.object({
 export type QueueRequestInput = z.input<typeof queueRequestSchema>;
 export type QueueRequest = z.infer<typeof queueRequestSchema>;
 
+/** Why an earlier-API field that BenchOps does not use is dropped (its text is never stored). */
+const DROPPED_WHY: Record<string, string> = {
+  github_token: 'BenchOps renders the Deployment itself (no Helm chart is cloned); the token is not stored',
+  repository_url: 'BenchOps renders the Deployment itself (no Helm chart is cloned)',
+  custom_values_path: 'a path on the server is not read; send the values as custom_values_content or a project file',
+};
+
+/**
+ * Keys of `raw` that `schema` does not define, said back as warnings (`<prefix>.<key> has no effect: …`), since zod
+ * drops them silently.
+ */
+export function unknownKeys(schema: z.ZodObject<any>, raw: unknown, prefix: string): string[] {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return [];
+  const known = new Set(Object.keys(schema.shape));
+  return Object.keys(raw)
+    .filter((k) => !known.has(k))
+    .slice(0, 20)
+    .map((k) => `${prefix}${k.slice(0, 64)} has no effect: ${DROPPED_WHY[k] ?? 'not a field of this request'}`);
+}
+
 /** What the API shows of a config: everything except the raw custom values (which may hold tokens). */
 export function publicConfig(cfg: VllmConfig): Omit<VllmConfig, 'custom_values_content'> & { has_custom_values: boolean } {
   const { custom_values_content, ...rest } = cfg;

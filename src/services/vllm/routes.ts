@@ -5,7 +5,7 @@ import { iso, pageQuery, type App } from '../../core/http.ts';
 import { parseJsonSafe, SafeParseError } from '../../core/parse.ts';
 import { deploymentView, unreachable } from './deployments.ts';
 import { nodeView } from './devices.ts';
-import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf } from './models.ts';
+import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf, unknownKeys } from './models.ts';
 import { normalize, type Resources } from './placement.ts';
 import { queueView } from './queue.ts';
 import { cachedList, ListCache } from './list-cache.ts';
@@ -13,6 +13,20 @@ import { seal } from './sealed.ts';
 import type { VllmCore, VllmService } from './service.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(200) });
+/** POST /deploy; loose, so that fields of the earlier API (github_token…) can be said back instead of dropped unseen. */
+const deployBody = z
+  .object({
+    config: z.record(z.string(), z.unknown()).nullish(),
+    deployment_name: z.string().max(100).nullish(),
+    custom_values_content: z.string().max(1_000_000).nullish(),
+    project_id: z.string().max(200).nullish(),
+    values_file_id: z.string().max(200).nullish(),
+    cluster_id: z.string().max(100).default('local'),
+    priority: z.enum(PRIORITIES).default('medium'),
+    allow_eviction: z.boolean().default(false),
+    nodes: z.array(z.string().max(253)).max(100).nullish(),
+  })
+  .loose();
 const message = z.object({ message: z.string() });
 
 export async function registerRoutes(app: App, core: VllmCore, svc: VllmService): Promise<void> {
@@ -27,17 +41,7 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       schema: {
         summary: 'Deploy a vLLM server (config, or Helm-style custom values inline or from a vLLM project file); placement decides the node',
         tags,
-        body: z.object({
-          config: z.record(z.string(), z.unknown()).nullish(),
-          deployment_name: z.string().max(100).nullish(),
-          custom_values_content: z.string().max(1_000_000).nullish(),
-          project_id: z.string().max(200).nullish(),
-          values_file_id: z.string().max(200).nullish(),
-          cluster_id: z.string().max(100).default('local'),
-          priority: z.enum(PRIORITIES).default('medium'),
-          allow_eviction: z.boolean().default(false),
-          nodes: z.array(z.string().max(253)).max(100).nullish(),
-        }),
+        body: deployBody,
       },
     },
     async (req, reply) => {
@@ -48,7 +52,8 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       await core.clusters.get(b.cluster_id).catch(() => {
         throw unprocessable(['body', 'cluster_id'], `Unknown cluster ${b.cluster_id}`);
       });
-      const warnings = [...resolved.warnings, ...(await svc.clusterWarnings(b.cluster_id, resolved.config))];
+      // the earlier API's github_token (for a chart clone) and the like: said back, never stored
+      const warnings = [...unknownKeys(deployBody, b, ''), ...resolved.warnings, ...(await svc.clusterWarnings(b.cluster_id, resolved.config))];
       const out = await core.deployments.create(resolved.config, {
         clusterId: b.cluster_id,
         priorityRank: priorityRank(b.priority),

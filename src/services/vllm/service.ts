@@ -12,7 +12,7 @@ import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi }
 import type { ClusterRegistry } from './clusters.ts';
 import type { DeploymentService } from './deployments.ts';
 import { readHelmValues, type ValuesResult } from './helm-values.ts';
-import { checkParallelism, PRIORITIES, queueRequestSchema, servedName, vllmConfigSchema, type QueueRequest, type QueueRequestInput, type VllmConfig } from './models.ts';
+import { checkParallelism, PRIORITIES, queueRequestSchema, servedName, unknownKeys, vllmConfigSchema, type QueueRequest, type QueueRequestInput, type VllmConfig } from './models.ts';
 import { seal, splitSecrets, type SealedSecrets } from './sealed.ts';
 import type { Pipeline } from './pipeline.ts';
 import { queueCounts, queueView, type QueueRepository } from './queue.ts';
@@ -115,7 +115,7 @@ export class VllmService implements VllmApi {
         throw unprocessable([...loc, ...i.path.map(String)], i.code === 'invalid_type' && (i as any).input === undefined ? 'Field required' : i.message);
       }
       cfg = parsed.data;
-      warnings.push(...checkParallelism(cfg, loc));
+      warnings.push(...unknownKeys(vllmConfigSchema, raw, `${loc.at(-1)}.`), ...checkParallelism(cfg, loc));
     }
     if (cfg.kubernetes?.volumes.some((v) => v.type === 'hostPath') && (o.role ?? 'operator') !== 'admin') {
       throw forbidden('hostPath volumes (a folder of the node in the vLLM pod) need the admin role; use a PVC or emptyDir');
@@ -152,7 +152,7 @@ export class VllmService implements VllmApi {
         throw unprocessable(['body', 'benchmark_configs', i, 'job_file_id'] as any, 'project_id and job_file_id are required (the job file is read from the project)');
       }
     });
-    const warnings = ignoredFields(req, (body as Record<string, any>).vllm_config);
+    const warnings = [...unknownKeys(queueRequestSchema, body, ''), ...ignoredFields(req, (body as Record<string, any>).vllm_config)];
     let resolved: ResolvedConfig | null = null;
     if (!req.skip_vllm_creation) {
       resolved = await this.resolveConfig(req.vllm_config as Record<string, unknown> | null, req.helm_config, ['body', 'vllm_config'], o);
