@@ -2,6 +2,7 @@
  * The vLLM service's interface for other parts: the deployer's `/vllm/helm/deploy` and `/vllm/queue/*` forward to
  * the queue through it (in-process: `ctx.local.get('vllm').api`), and the gateway reads the running models.
  */
+import type { Role } from '../../core/auth.ts';
 import type { QueueRequestInput } from './models.ts';
 import type { queueView } from './queue.ts';
 
@@ -38,9 +39,10 @@ export interface ServedModel {
 export interface VllmApi {
   /**
    * Same validation and behaviour as `POST /queue/deployment` (AppError 422 naming the field). `warnings` name the
-   * fields of the earlier API that were accepted but have no effect here.
+   * fields of the earlier API that were accepted but have no effect here. `role`: the caller's (hostPath volumes need
+   * admin); without it the caller counts as an operator. Over HTTP the client's token decides.
    */
-  enqueue(body: QueueRequestInput): Promise<QueueItemView & { warnings: string[] }>;
+  enqueue(body: QueueRequestInput, o?: { role?: Role }): Promise<QueueItemView & { warnings: string[] }>;
   getQueueItem(id: string): Promise<QueueItemView>;
   listQueue(opts?: { status?: string; limit?: number; offset?: number }): Promise<QueueItemView[]>;
   queueStatus(): Promise<QueueCounts>;
