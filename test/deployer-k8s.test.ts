@@ -444,6 +444,26 @@ describe('deployer in cluster shape: the manager over HTTP (pglite)', () => {
       expect(cenv).toContainEqual({ name: 'MODEL_NAME', value: 'org/tiny' });
       expect(cenv).toContainEqual({ name: 'BENCHOPS_RUN_ID', value: 'q-1' });
       expect(live.metadata.labels['benchops.io/queue-item']).toBe('q');
+      // the queue names the model it deployed: the job's declared model variables follow, in the form they were written
+      const withModel = await client.run(
+        { ...body, vllm_model_endpoint: 'http://vllm-tiny.vllm:8000/v1' },
+        { model: { served_model_name: 'tiny', model_name: 'org/Tiny-1B' } },
+      );
+      const menv = k8s.get('jobs', 'benchmark', withModel.resource_name, 'batch/v1')!.spec.template.spec.containers[0].env;
+      expect(menv).toContainEqual({ name: 'SERVED_MODEL_NAME', value: 'tiny' });
+      expect(menv).toContainEqual({ name: 'MODEL_NAME', value: 'org/Tiny-1B' });
+      expect(menv).toContainEqual({ name: 'VLLM_ENDPOINT', value: 'http://vllm-tiny.vllm:8000' });
+      expect(withModel.env_rewrites).toEqual(
+        expect.arrayContaining([
+          { container: 'vllm-benchmark', name: 'MODEL_NAME', family: 'model', from: 'Qwen/Qwen3-8B', to: 'org/Tiny-1B' },
+          { container: 'vllm-benchmark', name: 'SERVED_MODEL_NAME', family: 'model', from: 'qwen3-8b', to: 'tiny' },
+        ]),
+      );
+      // this deployer has no BENCHOPS_RESULTS_URL: the job's BACKEND_API cannot be pointed at it, and that is said
+      expect(withModel.warnings).toEqual([expect.stringMatching(/BACKEND_API points at http:\/\/model-benchmark-backend-svc:8000 and BenchOps does not know its own results URL/)]);
+      const badModel = await call(dep.urls.deployer!, 'POST', '/run', body, { 'x-benchops-run-options': '{"model": {"served": "x"}}' });
+      expect(badModel.status).toBe(422);
+      expect(badModel.body.detail[0].loc).toEqual(['header', 'x-benchops-run-options', 'model']);
       expect((await client.getDeployment(viaClient.deployment_id)).resource_name).toBe(viaClient.resource_name);
       const badHeader = await call(dep.urls.deployer!, 'POST', '/run', body, { 'x-benchops-run-options': '{"env": {"A": 1}}' });
       expect(badHeader.status).toBe(422);

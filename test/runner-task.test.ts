@@ -224,8 +224,10 @@ describe('runner task evaluation', () => {
       expect(res.exitCode).toBe(0);
       expect(res.published?.posted).toBe(true);
       expect(lines.filter((l) => /posting raw_input failed .*retry/.test(l))).toHaveLength(2);
-      // Three raw attempts and one standardized post, each with the token; the token never reaches the log.
-      expect(auth).toEqual(Array(4).fill('Bearer op-token-1'));
+      // Three raw attempts, each with the token (the service derives the standardized document from the raw one, so
+      // it is not posted again); the token never reaches the log.
+      expect(res.published?.standardized).toBe('derived');
+      expect(auth).toEqual(Array(3).fill('Bearer op-token-1'));
       expect(lines.join('\n')).not.toContain('op-token-1');
       const list = (await (await fetch(`${resultsUrl}/raw_input?benchmark_name=qa_retry`)).json()) as any[];
       expect(list).toHaveLength(1);

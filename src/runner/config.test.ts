@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { detectMode } from './config.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { detectMode, readConfigFile } from './config.ts';
 import { chooseModel, parseEndpoint } from './endpoint.ts';
 import { readRunnerInputs } from './env.ts';
 import { parsePerfConfig, parseThresholds } from './perf-config.ts';
@@ -25,6 +28,24 @@ describe('runner configuration', () => {
     expect(a).toMatchObject({ endpoint: 'http://m:1', endpointSource: 'MODEL_ENDPOINT', model: 's', modelFullName: 'Org/M', resultsUrl: 'http://results:8000', backend: undefined });
     const b = readRunnerInputs({ endpoint: '$(VLLM_MODEL_ENDPOINT)' }, { VLLM_ENDPOINT: 'http://v:1', BACKEND_API: 'openai-chat', REQUEST_RATE: 'inf' }, '/tmp');
     expect(b).toMatchObject({ endpoint: 'http://v:1', endpointSource: 'VLLM_ENDPOINT', backend: 'openai-chat', overrides: { request_rate: Infinity } });
+    // OpenAI clients' names come last
+    expect(readRunnerInputs({}, { OPENAI_API_BASE: 'http://o:1/v1', API_BASE: 'http://a:1' }, '/tmp')).toMatchObject({ endpoint: 'http://o:1/v1', endpointSource: 'OPENAI_API_BASE' });
+    expect(readRunnerInputs({}, { API_BASE: 'http://a:1', VLLM_ENDPOINT: 'http://v:1' }, '/tmp')).toMatchObject({ endpointSource: 'VLLM_ENDPOINT' });
+  });
+
+  it('a config file that does not parse is a configuration error with a position, never its text', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'runner-cfg-'));
+    const file = path.join(dir, 'eval_config.json');
+    writeFileSync(file, '{"mode": "task",\n "api_key": "sk-very-secret-1234",,}\n');
+    let err: Error | undefined;
+    try {
+      readConfigFile(file, 'BENCHOPS_CONFIG_PATH');
+    } catch (e) {
+      err = e as Error;
+    }
+    expect(err?.name).toBe('ConfigError');
+    expect(err?.message).toMatch(/^BENCHOPS_CONFIG_PATH: .* is not valid JSON: invalid JSON at line 2, column \d+$/);
+    expect(err?.message).not.toContain('sk-very-secret');
   });
 
   it('tells the mode from `mode`/`type` or the shape', () => {

@@ -1,7 +1,7 @@
 /** Reads the config file and decides the mode: explicit `mode`/`type`, else by shape (scenarios/thresholds → performance; tasks/benchmarks → task). */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML from 'yaml';
+import { parseJsonSafe, parseYamlOne } from '../core/parse.ts';
 import { ConfigError } from './errors.ts';
 import type { RunnerInputs } from './env.ts';
 import { parsePerfConfig, type PerfPlan } from './perf-config.ts';
@@ -15,15 +15,18 @@ const PERF_WORDS = ['performance', 'perf', 'benchmark', 'vllm_benchmark', 'vllm-
 const TASK_WORDS = ['task', 'tasks', 'task_eval', 'task-eval', 'evaluation', 'eval', 'accuracy', 'custom_task', 'custom-task', 'quality'];
 const PERF_SHAPE = ['scenarios', 'thresholds', 'random_input_len', 'random_output_len', 'max_concurrency', 'num_prompts', 'request_rate'];
 
-/** Reads a JSON (or YAML) config file into an object; ConfigError names the source on failure. */
+/**
+ * Reads a JSON (or YAML) config file into an object; ConfigError names the source on failure, with a line and column
+ * but never the text around the error (a config may carry an API key, and the message goes to the job's log).
+ */
 export function readConfigFile(file: string, source: string): Json {
   const text = readFileSync(file, 'utf8');
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonSafe(text);
   } catch (jsonErr) {
     try {
-      value = YAML.parse(text, { maxAliasCount: 100 });
+      value = parseYamlOne(text);
     } catch {
       throw new ConfigError(source, `${file} is not valid JSON: ${(jsonErr as Error).message}`);
     }

@@ -1,7 +1,7 @@
 /**
  * What the job gives the runner: flags, the BenchOps variables the deployer sets, and the earlier images' variables
  * (vllm-benchmark: VLLM_ENDPOINT, MODEL_NAME, SERVED_MODEL_NAME, RANDOM_INPUT_LEN…; evalchemy: VLLM_MODEL_ENDPOINT,
- * `--endpoint`, `--config`). Nothing here does I/O except checking which config file exists.
+ * `--endpoint`, `--config`), and the OpenAI clients' OPENAI_BASE_URL / OPENAI_API_BASE / API_BASE last. Nothing here does I/O except checking which config file exists.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -129,6 +129,10 @@ export function readRunnerInputs(flags: RunnerFlags, env: NodeJS.ProcessEnv = pr
     ['VLLM_MODEL_ENDPOINT', nonEmpty(env.VLLM_MODEL_ENDPOINT)],
     ['MODEL_ENDPOINT', nonEmpty(env.MODEL_ENDPOINT)],
     ['VLLM_ENDPOINT', nonEmpty(env.VLLM_ENDPOINT)],
+    // what OpenAI-style clients read (the deployer points these at the run's model when a job declares them)
+    ['OPENAI_BASE_URL', nonEmpty(env.OPENAI_BASE_URL)],
+    ['OPENAI_API_BASE', nonEmpty(env.OPENAI_API_BASE)],
+    ['API_BASE', nonEmpty(env.API_BASE)],
   ];
   for (const [src, v] of candidates) {
     // An unexpanded `$(VAR)` left in an arg means the variable is not set: fall through to the next source.
