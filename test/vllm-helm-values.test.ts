@@ -221,6 +221,15 @@ describe('checks', () => {
     expect(checkParallelism(cpu, ['body'])).toEqual([]);
   });
 
+  it('refuses pod settings the API server would refuse, naming the field (not a 502 from the cluster later)', () => {
+    const tol = err422(() => readHelmValues('vllm: {model: m/x}\ntolerations: [{key: gpu, operator: Maybe}]\n'));
+    expect(tol.issues![0].loc).toEqual(['body', 'custom_values_content', 'kubernetes', 'tolerations', 0, 'operator']);
+    const qty = err422(() => readHelmValues('vllm: {model: m/x}\nresources: {limits: {memory: lots}}\n'));
+    expect(qty.issues![0].loc).toEqual(['body', 'custom_values_content', 'kubernetes', 'resources', 'limits', 'memory']);
+    const name = err422(() => readHelmValues('vllm: {model: m/x}\nfullnameOverride: Not_A_Name\n'));
+    expect(name.issues![0].loc).toEqual(['body', 'custom_values_content', 'kubernetes', 'name_override']);
+  });
+
   it('gives YAML errors with line and column and never the text (which carries tokens)', () => {
     const text = 'vllm:\n  model: m/x\nhfToken:\n  value: "hf_SECRET_in_broken_file"\n  bad: [unclosed\n';
     const e = err422(() => readHelmValues(text));

@@ -72,7 +72,20 @@ export const kubernetesSettingsSchema = z
     /** Variables whose values are sealed beside the record; rendered as a Secret the Deployment references. */
     sealed_env: z.array(envName).max(50).default([]),
     volumes: z.array(volumeSchema).max(10).default([]),
-    tolerations: z.array(z.record(z.string(), z.unknown())).max(50).nullish(),
+    tolerations: z
+      .array(
+        z
+          .object({
+            key: z.string().max(317).nullish(),
+            operator: z.enum(['Exists', 'Equal']).nullish(),
+            value: z.string().max(63).nullish(),
+            effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).nullish(),
+            tolerationSeconds: z.number().int().nullish(),
+          })
+          .strict(),
+      )
+      .max(50)
+      .nullish(),
     affinity: z.record(z.string(), z.unknown()).nullish(),
     pod_annotations: z.record(z.string().max(317), z.string().max(4096)).nullish(),
     image_pull_policy: z.enum(['Always', 'IfNotPresent', 'Never']).nullish(),
