@@ -10,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { fairPglite } from './fair-pglite.ts';
 import { healthProbe } from './health.ts';
 import { acquireDirLock, type DirLock } from './lock.ts';
 import { makeTreePrivate, restrictUmask, type PrivacyReport } from './private-dir.ts';
@@ -129,7 +130,7 @@ async function openPglite(dataDir: string | undefined, log: DbLog): Promise<Data
   } else {
     client = await PGlite.create();
   }
-  const db = drizzlePglite({ client }) as unknown as Db;
+  const db = drizzlePglite({ client: fairPglite(client) }) as unknown as Db;
   // One process owns a PGlite folder, so an in-process lock table is the cluster-wide lock.
   const held = new Map<string, Promise<unknown>>();
   const withLock = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
