@@ -1,16 +1,19 @@
 /**
- * Speed of `GET /projects/{id}/files` with 1,000 files, on PGlite and on PostgreSQL (p50/p99 over sequential requests
- * on a real port). The files come from a real git repository synced by the manager (the sync time is printed too).
+ * Manager list endpoints under load, on PGlite and on PostgreSQL: `GET /projects` (default page) and
+ * `GET /projects/{id}/files` (1,000 files synced from a real git repository), first sequentially (p50/p99), then with
+ * 50 concurrent clients for a few seconds each (req/s, p50/p99/max, errors) while a probe asks `/health` ten times a
+ * second (its p50/p99/max). The server is a real `benchops serve manager` child process, so the load generator does
+ * not share its event loop.
  *
- *   npx tsx bench/manager-list.ts [--requests 200] [--files 1000] [--only pglite|postgres]
+ *   npx tsx bench/manager-list.ts [--requests 200] [--files 1000] [--projects 100] [--clients 50] [--seconds 10]
+ *                                  [--only pglite|postgres]
  *
- * PostgreSQL: TEST_DATABASE_URL (an admin URL) if set, else a temporary server started like the test setup does.
+ * PostgreSQL: a temporary server started like the test setup does.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../src/core/config.ts';
-import { startPlatform } from '../src/core/platform.ts';
 import { makeRepo } from '../test/helpers/git.ts';
 import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
 
@@ -20,52 +23,132 @@ const arg = (name: string, def: string) => {
 };
 const REQUESTS = Number(arg('requests', '200'));
 const FILES = Number(arg('files', '1000'));
+const PROJECTS = Number(arg('projects', '100'));
+const CLIENTS = Number(arg('clients', '50'));
+const SECONDS = Number(arg('seconds', '10'));
 const ONLY = arg('only', '');
 
 function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
+}
+
+async function startServer(env: Record<string, string>): Promise<{ base: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [path.resolve('bin/benchops.js'), 'serve', 'manager'], {
+    env: { ...process.env, BENCHOPS_DEMO: '0', BENCHOPS_LOG_LEVEL: 'warn', BENCHOPS_MANAGER_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const end = Date.now() + 120_000;
+  while (Date.now() < end) {
+    const m = /BENCHOPS_READY (\{.*\})/.exec(out);
+    if (m) return { base: JSON.parse(m[1]).manager, child };
+    if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`server did not start: ${out}`);
+}
+
+async function post(url: string, body?: unknown): Promise<any> {
+  const r = await fetch(url, { method: 'POST', headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  return r.json();
+}
+
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  health: { p50: number; p99: number; max: number; n: number; failed: number };
+}
+
+/** CLIENTS loops requesting `url` for SECONDS, plus a /health probe every 100 ms. */
+async function load(url: string, healthUrl: string, check: (res: Response) => boolean): Promise<LoadResult> {
+  const times: number[] = [];
+  const health: number[] = [];
+  let errors = 0;
+  let healthFailed = 0;
+  const end = performance.now() + SECONDS * 1000;
+  const client = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(url);
+        await res.arrayBuffer();
+        if (!check(res)) errors++;
+      } catch {
+        errors++;
+      }
+      times.push(performance.now() - t0);
+    }
+  };
+  const probe = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const res = await fetch(healthUrl);
+        await res.arrayBuffer();
+        if (res.status !== 200) healthFailed++;
+      } catch {
+        healthFailed++;
+      }
+      health.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all([...Array.from({ length: CLIENTS }, client), probe()]);
+  const elapsed = (performance.now() - t0) / 1000;
+  times.sort((a, b) => a - b);
+  health.sort((a, b) => a - b);
+  return {
+    rps: times.length / elapsed,
+    p50: pct(times, 50),
+    p99: pct(times, 99),
+    max: times[times.length - 1],
+    errors,
+    health: { p50: pct(health, 50), p99: pct(health, 99), max: health[health.length - 1], n: health.length, failed: healthFailed },
+  };
 }
 
 async function runOne(kind: 'pglite' | 'postgres', repoUrl: string, databaseUrl?: string) {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-bench-'));
-  const env: Record<string, string> = {
-    BENCHOPS_DATA_DIR: dataDir,
-    BENCHOPS_DEMO: '0',
-    BENCHOPS_LOG_LEVEL: 'silent',
-    BENCHOPS_MANAGER_PORT: '0',
-    ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-  };
-  const platform = await startPlatform({ config: loadConfig(env), services: ['manager'], gateway: false, background: false });
+  const { base, child } = await startServer({ BENCHOPS_DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   try {
-    const base = platform.urls.manager!;
-    const created = await (
-      await fetch(`${base}/projects`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', github_repo_url: repoUrl }) })
-    ).json();
+    const created = await post(`${base}/projects`, { name: 'bench', github_repo_url: repoUrl });
     const pid = created.project_id;
+    for (let i = 1; i < PROJECTS; i++) await post(`${base}/projects`, { name: `p${i}`, github_repo_url: 'https://git.example.com/org/repo.git' });
     let t = performance.now();
-    const sync = await (await fetch(`${base}/projects/${pid}/sync`, { method: 'POST' })).json();
+    const sync = await post(`${base}/projects/${pid}/sync`);
     const syncMs = performance.now() - t;
     if (sync.status !== 'success' || sync.synced_files !== FILES) throw new Error(`sync failed: ${JSON.stringify(sync)}`);
     t = performance.now();
-    const resync = await (await fetch(`${base}/projects/${pid}/sync`, { method: 'POST' })).json();
+    const resync = await post(`${base}/projects/${pid}/sync`);
     const resyncMs = performance.now() - t;
     if (resync.status !== 'success') throw new Error('resync failed');
-    const url = `${base}/projects/${pid}/files`;
+    const filesUrl = `${base}/projects/${pid}/files`;
     let bytes = 0;
-    for (let i = 0; i < 20; i++) await (await fetch(url)).arrayBuffer();
+    for (let i = 0; i < 20; i++) await (await fetch(filesUrl)).arrayBuffer();
     const times: number[] = [];
     for (let i = 0; i < REQUESTS; i++) {
       const t0 = performance.now();
-      const res = await fetch(url);
+      const res = await fetch(filesUrl);
       const body = await res.arrayBuffer();
       times.push(performance.now() - t0);
       bytes = body.byteLength;
       if (res.headers.get('x-total-count') !== String(FILES)) throw new Error('wrong total');
     }
     times.sort((a, b) => a - b);
-    return { kind, p50: pct(times, 50), p99: pct(times, 99), mean: times.reduce((a, b) => a + b, 0) / times.length, bytes, syncMs, resyncMs };
+    const healthUrl = `${base}/health`;
+    const ceiling = await load(healthUrl, healthUrl, (r) => r.status === 200);
+    const projects = await load(`${base}/projects`, healthUrl, (r) => r.status === 200 && r.headers.get('x-total-count') === String(PROJECTS));
+    const files = await load(filesUrl, healthUrl, (r) => r.status === 200 && r.headers.get('x-total-count') === String(FILES));
+    return { kind, p50: pct(times, 50), p99: pct(times, 99), bytes, syncMs, resyncMs, ceiling, projects, files };
   } finally {
-    await platform.close();
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.on('exit', r)));
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -93,12 +176,20 @@ async function main() {
   } finally {
     repo.cleanup();
   }
-  console.log(`GET /projects/{id}/files with ${FILES} files (${REQUESTS} sequential requests after 20 warm-up; whole list per request)`);
-  console.log('storage   p50 ms   p99 ms   mean ms   body KiB   first sync ms   no-change resync ms');
+  const f = (x: number) => x.toFixed(1).padStart(7);
+  console.log(`GET /projects/{id}/files with ${FILES} files: ${REQUESTS} sequential requests after 20 warm-up`);
+  console.log('storage   p50 ms   p99 ms  body KiB  first sync ms  no-change resync ms');
   for (const r of rows) {
-    console.log(
-      `${r.kind.padEnd(9)} ${r.p50.toFixed(1).padStart(6)}   ${r.p99.toFixed(1).padStart(6)}   ${r.mean.toFixed(1).padStart(7)}   ${(r.bytes / 1024).toFixed(0).padStart(8)}   ${r.syncMs.toFixed(0).padStart(13)}   ${r.resyncMs.toFixed(0).padStart(19)}`,
-    );
+    console.log(`${r.kind.padEnd(9)}${f(r.p50)}  ${f(r.p99)}  ${(r.bytes / 1024).toFixed(0).padStart(8)}  ${r.syncMs.toFixed(0).padStart(13)}  ${r.resyncMs.toFixed(0).padStart(19)}`);
+  }
+  console.log(`\n${CLIENTS} concurrent clients for ${SECONDS} s per endpoint, /health probed every 100 ms meanwhile`);
+  console.log('storage   endpoint                 req/s   p50 ms   p99 ms   max ms  errors | health p50   p99     max  failed');
+  for (const r of rows) {
+    for (const [name, x] of [['/health (ceiling)', r.ceiling], [`/projects (${PROJECTS})`, r.projects], [`/files (${FILES})`, r.files]] as const) {
+      console.log(
+        `${r.kind.padEnd(9)} ${name.padEnd(20)} ${x.rps.toFixed(0).padStart(7)}  ${f(x.p50)}  ${f(x.p99)}  ${f(x.max)}  ${String(x.errors).padStart(6)} | ${f(x.health.p50)} ${f(x.health.p99)} ${f(x.health.max)}  ${String(x.health.failed).padStart(6)}`,
+      );
+    }
   }
   console.log(`node ${process.version}, ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }

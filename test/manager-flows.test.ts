@@ -4,6 +4,7 @@
  * → failed sync changes nothing → delete cascades. Plus the demo project from a clean data folder.
  */
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from './helpers/db.ts';
 import { fixture } from './helpers/fixtures.ts';
@@ -76,7 +77,12 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
     const list = await call(base, 'GET', `/projects/${pid}/files`);
     expect(list.status).toBe(200);
     expect(list.headers.get('x-total-count')).toBe('4');
-    const byPath = Object.fromEntries(list.body.map((f: any) => [f.file_path, f]));
+    // lists leave content out (it is what made them heavy); include_content brings it back, in the same order
+    expect(list.body.filter((f: any) => 'content' in f)).toEqual([]);
+    const full = await call(base, 'GET', `/projects/${pid}/files?include_content=true`);
+    expect(full.body.map(({ content: _c, ...rest }: any) => rest)).toEqual(list.body);
+    expect((await call(base, 'GET', `/projects/${pid}/files?include_content=true&limit=101`)).body.detail[0].loc).toEqual(['query', 'limit']);
+    const byPath = Object.fromEntries(full.body.map((f: any) => [f.file_path, f]));
     expect(Object.keys(byPath).sort()).toEqual([
       'config/evalchemy/evalchemy.json',
       'config/vllm-benchmark/vllm_benchmark.json',
@@ -142,6 +148,24 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
 
     const all = await call(base, 'GET', `/projects/${pid}/files`);
     expect(all.body.map((f: any) => f.source)).toEqual(['original', 'original', 'original', 'original', 'modified', 'modified']);
+    // list entries (built by the database) have exactly the single-file shapes without content
+    for (const entry of all.body) {
+      const { content: _c, ...single } = (await call(base, 'GET', `/projects/${pid}/files/${entry.file_id}`)).body.file;
+      expect(entry).toEqual(single);
+    }
+    // pages cross from originals to modified copies without losing or repeating an entry; past the end: [] and the total
+    const pages = [];
+    for (let offset = 0; offset < 6; offset += 4) pages.push(...(await call(base, 'GET', `/projects/${pid}/files?limit=4&offset=${offset}`)).body);
+    expect(pages).toEqual(all.body);
+    const mid = await call(base, 'GET', `/projects/${pid}/files?limit=2&offset=3`);
+    expect(mid.body.map((f: any) => f.file_id)).toEqual(all.body.slice(3, 5).map((f: any) => f.file_id));
+    const past = await call(base, 'GET', `/projects/${pid}/files?offset=50`);
+    expect(past.body).toEqual([]);
+    expect(past.headers.get('x-total-count')).toBe('6');
+    expect((await call(base, 'GET', `/projects/nope/files?offset=50`)).status).toBe(404);
+    // a project list entry is the project as GET /projects/{id} answers it
+    const listed = (await call(base, 'GET', '/projects')).body.find((x: any) => x.project_id === pid);
+    expect(listed).toEqual((await call(base, 'GET', `/projects/${pid}`)).body.project);
     const mods = await call(base, 'GET', `/projects/${pid}/modified-files`);
     expect(mods.body.map((f: any) => f.file_id).sort()).toEqual([m1.body.file_id, m2.body.file_id].sort());
 
@@ -178,7 +202,7 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
     });
     const s2 = await call(base, 'POST', `/projects/${pid}/sync`);
     expect(s2.body).toMatchObject({ status: 'success', synced_files: 4, new_files: 1, updated_files: 1, deleted_files: 1 });
-    const after = await call(base, 'GET', `/projects/${pid}/files?source=original`);
+    const after = await call(base, 'GET', `/projects/${pid}/files?source=original&include_content=true`);
     const afterIds = Object.fromEntries(after.body.map((f: any) => [f.file_path, f.file_id]));
     expect(afterIds['config/evalchemy/evalchemy.json']).toBe(ids['config/evalchemy/evalchemy.json']);
     expect(afterIds['job/evalchemy/evalchemy-job.yaml']).toBe(ids['job/evalchemy/evalchemy-job.yaml']);
@@ -187,7 +211,7 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
     expect(afterIds['config/custom-task/custom_task.json']).toBeDefined();
     expect(after.body.find((f: any) => f.file_path === 'config/evalchemy/evalchemy.json').content).toContain('"version": "1.3"');
     // modified copies untouched by the sync
-    const modsAfter = await call(base, 'GET', `/projects/${pid}/modified-files`);
+    const modsAfter = await call(base, 'GET', `/projects/${pid}/modified-files?include_content=true`);
     expect(modsAfter.body.find((f: any) => f.file_id === m1.body.file_id).content).toBe(small);
     expect(modsAfter.body).toHaveLength(2);
     // a sync with nothing new changes nothing
@@ -232,6 +256,35 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
     expect(metrics).toMatch(/benchops_manager_syncs_total\{trigger="manual",status="error"\} [1-9]/);
     const status = await call(base, 'GET', '/status');
     expect(status.body).toMatchObject({ total_projects: 0, total_files: 0, total_modified_files: 0 });
+  });
+
+  it('never serves a cached file list after a change, whatever made it (a direct SQL write and a cascade included)', async () => {
+    const r = makeRepo({ 'config/a/one.json': '{}\n', 'job/a/j.yaml': 'kind: Job\n' });
+    try {
+      const pid = (await call(base, 'POST', '/projects', { name: 'cache', github_repo_url: r.url })).body.project_id;
+      const paths = async (q = '') => (await call(base, 'GET', `/projects/${pid}/files${q}`)).body.map((f: any) => `${f.source}:${f.file_path}`);
+      expect(await paths()).toEqual([]);
+      await call(base, 'POST', `/projects/${pid}/sync`);
+      expect(await paths()).toEqual(['original:config/a/one.json', 'original:job/a/j.yaml']);
+      expect(await paths()).toEqual(['original:config/a/one.json', 'original:job/a/j.yaml']); // served again (cached)
+      const m = (await call(base, 'POST', `/projects/${pid}/modified-files`, { file_path: 'config/a/two.json', content: '{}' })).body;
+      expect(await paths()).toContain('modified:config/a/two.json');
+      await call(base, 'PUT', `/modified-files/${m.file_id}`, { file_path: 'config/b/two.json' });
+      expect(await paths('?source=modified')).toEqual(['modified:config/b/two.json']);
+      await call(base, 'DELETE', `/modified-files/${m.file_id}`);
+      expect(await paths('?source=modified')).toEqual([]);
+      r.commit({ 'job/a/j.yaml': null, 'job/a/k.yaml': 'kind: Job\n' });
+      await call(base, 'POST', `/projects/${pid}/sync`);
+      expect(await paths('?file_type=job')).toEqual(['original:job/a/k.yaml']);
+      // a write no route made (an operator's SQL, another replica) is seen too: the version is bumped by a trigger
+      await p.ctx.db.execute(sql`UPDATE manager_files SET file_path = 'job/a/renamed.yaml' WHERE project_id = ${pid} AND file_path = 'job/a/k.yaml'`);
+      expect(await paths('?file_type=job')).toEqual(['original:job/a/renamed.yaml']);
+      await call(base, 'DELETE', `/projects/${pid}/modified-files`);
+      await call(base, 'DELETE', `/projects/${pid}`);
+      expect((await call(base, 'GET', `/projects/${pid}/files`)).status).toBe(404);
+    } finally {
+      r.cleanup();
+    }
   });
 
   it('syncs over git:// from a git daemon, on an explicit branch', async () => {
@@ -294,7 +347,7 @@ describe('embedded start (PGlite, background work on)', () => {
     expect(projects.body).toHaveLength(1);
     expect(projects.body[0]).toMatchObject({ name: 'demo', last_sync_status: 'success' });
     expect(projects.body[0].repository_url).toMatch(/^file:\/\/.*demo-repo$/);
-    const files = await call(base, 'GET', `/projects/${projects.body[0].project_id}/files`);
+    const files = await call(base, 'GET', `/projects/${projects.body[0].project_id}/files?include_content=true`);
     const paths = files.body.map((f: any) => f.file_path);
     expect(paths).toEqual(
       expect.arrayContaining([

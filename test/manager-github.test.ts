@@ -52,7 +52,7 @@ describe.each(DB_KINDS)('manager GitHub sync (%s)', (kind) => {
     const tree = gh.requests.find((r) => r.path.includes('/git/trees/'))!;
     expect(tree.path).toBe('/repos/acme/bench/git/trees/main');
     expect(tree.query.get('recursive')).toBe('1');
-    const files = (await call(base, 'GET', `/projects/${pid}/files`)).body;
+    const files = (await call(base, 'GET', `/projects/${pid}/files?include_content=true`)).body;
     expect(Object.fromEntries(files.map((f: any) => [f.file_path, f.content]))).toEqual({
       'config/evalchemy/evalchemy.json': FILES['config/evalchemy/evalchemy.json'],
       'config/evalchemy/extra.yaml': FILES['config/evalchemy/extra.yaml'],
@@ -69,13 +69,13 @@ describe.each(DB_KINDS)('manager GitHub sync (%s)', (kind) => {
   });
 
   it('downloads only changed blobs and keeps ids stable', async () => {
-    const before = (await call(base, 'GET', `/projects/${pid}/files`)).body;
+    const before = (await call(base, 'GET', `/projects/${pid}/files?include_content=true`)).body;
     const blobsBefore = gh.count('blob');
     gh.setFiles({ 'config/evalchemy/extra.yaml': 'a: 2\n', 'job/perf/perf-job.yml': null, 'config/new/n.json': '[]' });
     const s = await call(base, 'POST', `/projects/${pid}/sync`);
     expect(s.body).toMatchObject({ status: 'success', synced_files: 4, new_files: 1, updated_files: 1, deleted_files: 1 });
     expect(gh.count('blob') - blobsBefore).toBe(2);
-    const after = (await call(base, 'GET', `/projects/${pid}/files`)).body;
+    const after = (await call(base, 'GET', `/projects/${pid}/files?include_content=true`)).body;
     const id = (l: any[], path: string) => l.find((f) => f.file_path === path)?.file_id;
     expect(id(after, 'config/evalchemy/extra.yaml')).toBe(id(before, 'config/evalchemy/extra.yaml'));
     expect(id(after, 'config/evalchemy/evalchemy.json')).toBe(id(before, 'config/evalchemy/evalchemy.json'));
@@ -102,13 +102,13 @@ describe.each(DB_KINDS)('manager GitHub sync (%s)', (kind) => {
   });
 
   it('gives up on a far rate-limit reset and changes nothing', async () => {
-    const before = (await call(base, 'GET', `/projects/${pid}/files`)).body;
+    const before = (await call(base, 'GET', `/projects/${pid}/files?include_content=true`)).body;
     gh.setFiles({ 'config/evalchemy/extra.yaml': 'a: 5\n', 'config/evalchemy/evalchemy.json': null });
     gh.rateLimit({ kind: 'blob', status: 403, reset: Math.floor(Date.now() / 1000) + 3600 });
     const s = await call(base, 'POST', `/projects/${pid}/sync`);
     expect(s.body.status).toBe('error');
     expect(s.body.message).toMatch(/rate limit/i);
-    expect((await call(base, 'GET', `/projects/${pid}/files`)).body).toEqual(before);
+    expect((await call(base, 'GET', `/projects/${pid}/files?include_content=true`)).body).toEqual(before);
     const project = (await call(base, 'GET', `/projects/${pid}`)).body.project;
     expect(project.last_sync_error).toMatch(/rate limit/i);
     // the next sync (limit lifted) applies both changes
@@ -139,7 +139,7 @@ describe.each(DB_KINDS)('manager GitHub sync (%s)', (kind) => {
       const contents = gh.requests.filter((q) => q.path.includes('/contents'));
       expect(contents.length).toBeGreaterThan(0);
       expect(contents.every((q) => q.query.get('ref') === 'dev')).toBe(true);
-      const files = (await call(base, 'GET', `/projects/${r.body.project_id}/files`)).body;
+      const files = (await call(base, 'GET', `/projects/${r.body.project_id}/files?include_content=true`)).body;
       expect(files.map((f: any) => [f.file_path, f.content])).toEqual([
         ['config/x/a.json', '{"dev": true}'],
         ['job/x/j.yaml', 'kind: Job\n'],

@@ -184,7 +184,10 @@ describe.each(DB_KINDS)('manager validation (%s)', (kind) => {
     // a new token replaces it
     expect((await req('PUT', `/projects/${id}`, { github_token: TOKEN })).body.has_github_token).toBe(true);
     expect((await req('POST', `/projects/${id}/sync`)).body.status).toBe('success');
-    await req('GET', '/projects');
+    // the list says there is a token (masked) exactly as the single GET does
+    const listed = (await req('GET', '/projects')).body.find((x: any) => x.project_id === id);
+    expect(listed).toMatchObject({ has_github_token: true, github_token: '********' });
+    expect(listed).toEqual((await req('GET', `/projects/${id}`)).body.project);
     await req('POST', '/projects/sync-all');
     await req('GET', '/status');
     // credentials inside a URL are refused (they belong in github_token), and the 422 does not echo them

@@ -43,9 +43,10 @@ export class ManagerHttpClient implements ManagerApi {
 
   async listFiles(projectId: string, filter: { file_type?: FileType; benchmark_type?: string } = {}): Promise<ProjectFile[]> {
     const out: ProjectFile[] = [];
-    const page = 1000;
+    // lists carry content only when asked, in pages of at most 100 (the manager's bound)
+    const page = 100;
     for (let offset = 0; ; offset += page) {
-      const q = new URLSearchParams({ limit: String(page), offset: String(offset) });
+      const q = new URLSearchParams({ limit: String(page), offset: String(offset), include_content: 'true' });
       if (filter.file_type) q.set('file_type', filter.file_type);
       if (filter.benchmark_type !== undefined) q.set('benchmark_type', filter.benchmark_type);
       const items = await this.get<ProjectFile[]>(`/projects/${encodeURIComponent(projectId)}/files?${q}`);

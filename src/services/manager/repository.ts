@@ -3,6 +3,9 @@ import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../core/db/client.ts';
 import { files, modifiedFiles, projects, syncRuns, type FileRow, type ModifiedRow, type ProjectRow } from './schema.ts';
 import type { FileType } from './api.ts';
+import { TOKEN_MASK } from './views.ts';
+
+const TOKEN_MASK_SQL = sql`${TOKEN_MASK}`;
 
 export interface FileFilter {
   file_type?: FileType;
@@ -15,16 +18,48 @@ export async function getProject(db: DbOrTx, id: string, forUpdate = false): Pro
   return rows[0];
 }
 
+/** What a project list needs: no ciphertext (only whether there is a token), no ETag or lease columns. */
+const projectListColumns = {
+  id: projects.id,
+  name: projects.name,
+  projectType: projects.projectType,
+  repoUrl: projects.repoUrl,
+  hasToken: sql<boolean>`(${projects.tokenEnc} IS NOT NULL)`,
+  configFolder: projects.configFolder,
+  jobFolder: projects.jobFolder,
+  vllmValuesPath: projects.vllmValuesPath,
+  branch: projects.branch,
+  pollingInterval: projects.pollingInterval,
+  createdAt: projects.createdAt,
+  updatedAt: projects.updatedAt,
+  lastSync: projects.lastSync,
+  lastSyncStatus: projects.lastSyncStatus,
+  lastSyncError: projects.lastSyncError,
+  lastCommit: projects.lastCommit,
+  nextSyncAt: projects.nextSyncAt,
+};
+export type ProjectListRow = Omit<ProjectRow, 'tokenEnc' | 'etag' | 'leaseUntil' | 'leaseOwner' | 'filesVersion'> & { hasToken: boolean };
+
+/** A page of projects and the total, in one query (the total rides along as a window count). */
 export async function listProjects(
   db: DbOrTx,
   opts: { limit: number; offset: number; projectType?: string; name?: string },
-): Promise<{ rows: ProjectRow[]; total: number }> {
+): Promise<{ rows: ProjectListRow[]; total: number }> {
   const conds: SQL[] = [];
   if (opts.projectType) conds.push(eq(projects.projectType, opts.projectType));
   if (opts.name) conds.push(eq(projects.name, opts.name));
   const where = conds.length ? and(...conds) : undefined;
-  const rows = await db.select().from(projects).where(where).orderBy(asc(projects.createdAt), asc(projects.id)).limit(opts.limit).offset(opts.offset);
-  const [{ n }] = await db.select({ n: count() }).from(projects).where(where);
+  const page = await db
+    .select({ ...projectListColumns, total: sql<number>`count(*) OVER ()` })
+    .from(projects)
+    .where(where)
+    .orderBy(asc(projects.createdAt), asc(projects.id))
+    .limit(opts.limit)
+    .offset(opts.offset);
+  const rows = page.map(({ total: _t, ...r }) => r);
+  if (page.length) return { rows, total: Number(page[0].total) };
+  // past the end (or nothing matches): the window count has no row to ride on
+  const [{ n }] = opts.offset > 0 ? await db.select({ n: count() }).from(projects).where(where) : [{ n: 0 }];
   return { rows, total: Number(n) };
 }
 
@@ -82,20 +117,99 @@ export async function countModified(db: DbOrTx, projectId: string, f: FileFilter
   return Number(n);
 }
 
-export async function listOriginals(db: DbOrTx, projectId: string, f: FileFilter, limit: number, offset: number): Promise<FileRow[]> {
-  if (limit <= 0) return [];
-  return db.select().from(files).where(originalWhere(projectId, f)).orderBy(asc(files.filePath)).limit(limit).offset(offset);
+/** The project's files_version (bumped by triggers on any change to its files), or undefined when it does not exist. */
+export async function filesVersion(db: DbOrTx, projectId: string): Promise<number | undefined> {
+  const rows = await db.select({ v: projects.filesVersion }).from(projects).where(eq(projects.id, projectId));
+  return rows[0]?.v;
 }
 
-export async function listModified(db: DbOrTx, projectId: string, f: FileFilter, limit: number, offset: number): Promise<ModifiedRow[]> {
-  if (limit <= 0) return [];
-  return db
-    .select()
-    .from(modifiedFiles)
-    .where(modifiedWhere(projectId, f))
-    .orderBy(asc(modifiedFiles.filePath), asc(modifiedFiles.createdAt), asc(modifiedFiles.id))
-    .limit(limit)
-    .offset(offset);
+/** ISO-8601 UTC with milliseconds and `Z`, formatted by the database (as `iso()` in core/http.ts). */
+const isoSql = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+/** The last path segment, and the one before it ('' without a folder): layout.ts's baseName and parentFolder. */
+const FILE_NAME = `substring(file_path from '[^/]*$')`;
+const PARENT = `coalesce(substring(file_path from '([^/]+)/[^/]+$'), '')`;
+
+/**
+ * A page of a project's file list (originals then modified copies, reference §1.4) as JSON text built by the
+ * database, with the counts. Per row, a list costs the database a little and this process nothing: no row objects,
+ * no Date parsing, no serialisation (with 1,000 rows that was most of a request). Entries have the single-file shapes
+ * of views.ts without `content`, unless `withContent`. Pages in SQL: originals by path, then modified copies by path
+ * and creation time.
+ */
+export async function pageFilesJson(
+  db: DbOrTx,
+  projectId: string,
+  f: FileFilter & { source?: 'original' | 'modified' },
+  limit: number,
+  offset: number,
+  withContent = false,
+): Promise<{ json: string; count: number; total: number }> {
+  const content = sql.raw(withContent ? 'content,' : '');
+  const wantO = f.source !== 'modified';
+  const wantM = f.source !== 'original';
+  const ow = originalWhere(projectId, f);
+  const mw = modifiedWhere(projectId, f);
+  const r: any = await db.execute(sql`
+    WITH op AS (
+      SELECT id AS file_id, project_id, file_path, file_type, ${content} sha,
+             ${sql.raw(isoSql('last_modified'))} AS last_modified, ${sql.raw(isoSql('synced_at'))} AS synced_at,
+             'original' AS source,
+             CASE WHEN benchmark_type <> '' THEN benchmark_type ELSE ${sql.raw(PARENT)} END AS benchmark_type,
+             ${sql.raw(FILE_NAME)} AS file_name
+        FROM manager_files WHERE ${wantO ? ow : sql`false`}
+       ORDER BY file_path LIMIT ${limit} OFFSET ${offset}),
+    n_orig AS (SELECT ${wantO ? sql`(SELECT count(*) FROM manager_files WHERE ${ow})` : sql`0`}::int AS n),
+    mp AS (
+      SELECT * FROM manager_modified_files WHERE ${wantM ? mw : sql`false`}
+       ORDER BY file_path, created_at, id
+       LIMIT greatest(0, ${limit} - (SELECT count(*) FROM op)) OFFSET greatest(0, ${offset} - (SELECT n FROM n_orig)))
+    SELECT (SELECT n FROM n_orig) AS n_orig,
+           ${wantM ? sql`(SELECT count(*) FROM manager_modified_files WHERE ${mw})` : sql`0`}::int AS n_mod,
+           (SELECT count(*) FROM op)::int + (SELECT count(*) FROM mp)::int AS count,
+           (SELECT json_agg(op ORDER BY op.file_path) FROM op)::text AS originals,
+           (SELECT json_agg(json_build_object(
+              'file_id', id, 'project_id', project_id, 'modified', true, 'file_type', file_type, 'file_path', file_path,
+              ${sql.raw(withContent ? `'content', content,` : '')}
+              'created_at', ${sql.raw(isoSql('created_at'))}, 'modified_at', ${sql.raw(isoSql('modified_at'))},
+              'source', 'modified', 'benchmark_type', ${sql.raw(PARENT)}, 'file_name', ${sql.raw(FILE_NAME)},
+              'modified_name', ${sql.raw(FILE_NAME)}, 'original_file_id', original_file_id)
+              ORDER BY file_path, created_at, id) FROM mp)::text AS modified`);
+  const row = (r.rows ?? r)[0];
+  const parts = [row.originals, row.modified].filter((x): x is string => typeof x === 'string' && x.length > 2);
+  // two JSON arrays joined into one without parsing them: "[a,b]" + "[c]" → "[a,b,c]"
+  const json = parts.length === 0 ? '[]' : parts.length === 1 ? parts[0] : `${parts[0].slice(0, -1)},${parts[1].slice(1)}`;
+  return { json, count: Number(row.count), total: Number(row.n_orig) + Number(row.n_mod) };
+}
+
+/**
+ * A page of projects as JSON text built by the database (views.ts projectView's shape), with the total. The token's
+ * ciphertext never leaves the database: only whether there is one.
+ */
+export async function pageProjectsJson(
+  db: DbOrTx,
+  opts: { limit: number; offset: number; projectType?: string; name?: string },
+): Promise<{ json: string; total: number }> {
+  const conds: SQL[] = [];
+  if (opts.projectType) conds.push(eq(projects.projectType, opts.projectType));
+  if (opts.name) conds.push(eq(projects.name, opts.name));
+  const where = conds.length ? and(...conds)! : sql`true`;
+  // Rows go straight to JSON as composites (cheaper than json_build_object per row). The in-page order by the ISO
+  // text equals the order by time: created_at is written from a JS Date, so it has millisecond precision.
+  const r: any = await db.execute(sql`
+    WITH page AS (
+      SELECT id AS project_id, name, project_type, repo_url AS github_repo_url, repo_url AS repository_url,
+             token_enc IS NOT NULL AS has_github_token,
+             CASE WHEN token_enc IS NOT NULL THEN ${TOKEN_MASK_SQL} ELSE '' END AS github_token,
+             config_folder, config_folder AS config_path, job_folder, job_folder AS job_path, vllm_values_path, branch,
+             polling_interval, ${sql.raw(isoSql('created_at'))} AS created_at, ${sql.raw(isoSql('updated_at'))} AS updated_at,
+             ${sql.raw(isoSql('last_sync'))} AS last_sync, last_sync_status, last_sync_error, last_commit,
+             CASE WHEN polling_interval > 0 THEN ${sql.raw(isoSql('next_sync_at'))} END AS next_sync_at
+        FROM manager_projects WHERE ${where}
+       ORDER BY manager_projects.created_at, id LIMIT ${opts.limit} OFFSET ${opts.offset})
+    SELECT (SELECT count(*) FROM manager_projects WHERE ${where})::int AS total,
+           (SELECT json_agg(page ORDER BY page.created_at, page.project_id) FROM page)::text AS items`);
+  const row = (r.rows ?? r)[0];
+  return { json: row.items ?? '[]', total: Number(row.total) };
 }
 
 export async function allOriginals(db: DbOrTx, projectId: string): Promise<FileRow[]> {

@@ -1,4 +1,5 @@
 /** HTTP routes of the manager (seed 001 + SPEC 3.1); thin: validate, call the service, shape the response. */
+import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
 import type { ManagerService } from './service.ts';
@@ -47,14 +48,38 @@ const projectParams = z.object({ project_id: z.string().min(1).max(100) });
 const fileParams = z.object({ project_id: z.string().min(1).max(100), file_id: z.string().min(1).max(100) });
 const modifiedParams = z.object({ file_id: z.string().min(1).max(100) });
 
-const filesQuery = z.object({
-  file_type: z.enum(FILE_TYPES).optional(),
-  benchmark_type: z.string().max(255).optional(),
-  source: z.enum(['original', 'modified']).optional(),
-  // The earlier clients read whole lists, so the default page is large.
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000),
-  offset: z.coerce.number().int().min(0).default(0),
-});
+/** Largest page of a file list that carries content (files are up to 5 MiB each). */
+const MAX_PAGE_WITH_CONTENT = 100;
+
+const filesQueryFields = z.object({
+    file_type: z.enum(FILE_TYPES).optional(),
+    benchmark_type: z.string().max(255).optional(),
+    source: z.enum(['original', 'modified']).optional(),
+    include_content: z
+      .enum(['true', 'false', '1', '0'])
+      .optional()
+      .transform((v) => v === 'true' || v === '1')
+      .describe(`Also return each file's content (pages of at most ${MAX_PAGE_WITH_CONTENT}); lists leave it out by default`),
+    // The earlier clients read whole lists, so the default page is large (without content, 1,000 entries are ~250 KiB).
+    limit: z.coerce.number().int().min(1).max(10_000).optional().describe(`Default 1000; with include_content ${MAX_PAGE_WITH_CONTENT}`),
+    offset: z.coerce.number().int().min(0).default(0),
+  });
+
+/** The page size: default by whether content is included, and bounded then. */
+function pageDefaults<Q extends { limit?: number; include_content: boolean }>(q: Q, ctx: z.RefinementCtx): Q & { limit: number } {
+  const limit = q.limit ?? (q.include_content ? MAX_PAGE_WITH_CONTENT : 1000);
+  if (q.include_content && limit > MAX_PAGE_WITH_CONTENT) {
+    ctx.addIssue({ code: 'custom', path: ['limit'], message: `limit is at most ${MAX_PAGE_WITH_CONTENT} with include_content` });
+  }
+  return { ...q, limit };
+}
+const filesQuery = filesQueryFields.transform(pageDefaults);
+const modifiedFilesQuery = filesQueryFields.omit({ source: true }).transform(pageDefaults);
+
+/** Sends JSON text the database built as the response body, as is (no parse, no serialisation). */
+function sendJsonText(reply: FastifyReply, json: string) {
+  return reply.type('application/json; charset=utf-8').send(json);
+}
 
 const strip = <T extends Record<string, any>>(o: T) =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
@@ -77,9 +102,9 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
       },
     },
     async (req, reply) => {
-      const { rows, total } = await svc.listProjects(req.query);
+      const { json, total } = await svc.pageProjects(req.query);
       setTotal(reply, total);
-      return rows.map(projectView);
+      return sendJsonText(reply, json);
     },
   );
 
@@ -149,16 +174,16 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
     '/projects/:project_id/files',
     {
       schema: {
-        summary: 'Files of a project: originals, then modified copies (flat array; total in X-Total-Count)',
+        summary: 'Files of a project: originals, then modified copies (flat array without content unless include_content; total in X-Total-Count)',
         tags: fileTags,
         params: projectParams,
         querystring: filesQuery,
       },
     },
     async (req, reply) => {
-      const { items, total } = await svc.pageFiles(req.params.project_id, req.query);
+      const { json, total } = await svc.pageFiles(req.params.project_id, req.query);
       setTotal(reply, total);
-      return items;
+      return sendJsonText(reply, json);
     },
   );
 
@@ -189,11 +214,11 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
 
   app.get(
     '/projects/:project_id/modified-files',
-    { schema: { summary: 'Modified copies of a project', tags: fileTags, params: projectParams, querystring: filesQuery.omit({ source: true }) } },
+    { schema: { summary: 'Modified copies of a project (no content unless include_content)', tags: fileTags, params: projectParams, querystring: modifiedFilesQuery } },
     async (req, reply) => {
-      const { items, total } = await svc.listModifiedFiles(req.params.project_id, req.query);
+      const { json, total } = await svc.listModifiedFiles(req.params.project_id, req.query);
       setTotal(reply, total);
-      return items;
+      return sendJsonText(reply, json);
     },
   );
 

@@ -1,6 +1,6 @@
 /** Manager tables: projects (a Git repository), originals synced from it, users' modified copies, and sync history. */
 import { sql } from 'drizzle-orm';
-import { index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -31,8 +31,15 @@ export const projects = pgTable(
     nextSyncAt: ts('next_sync_at'),
     leaseUntil: ts('lease_until'),
     leaseOwner: text('lease_owner'),
+    /** Bumped by triggers on every change to the project's originals or modified copies (list caches key on it). */
+    filesVersion: bigint('files_version', { mode: 'number' }).notNull().default(0),
   },
-  (t) => [index('manager_projects_due_idx').on(t.nextSyncAt).where(sql`${t.pollingInterval} > 0`)],
+  (t) => [
+    index('manager_projects_due_idx').on(t.nextSyncAt).where(sql`${t.pollingInterval} > 0`),
+    // GET /projects pages in this order, filtered by type or name
+    index('manager_projects_list_idx').on(t.createdAt, t.id),
+    index('manager_projects_name_idx').on(t.name),
+  ],
 );
 
 export const files = pgTable(

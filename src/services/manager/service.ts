@@ -8,6 +8,7 @@ import type { SecretBox } from '../../core/secrets.ts';
 import type { FileType, ManagerApi, ProjectFile, ProjectSummary } from './api.ts';
 import { unifiedDiff } from './diff.ts';
 import { baseName } from './layout.ts';
+import { ListCache } from './list-cache.ts';
 import * as repo from './repository.ts';
 import { modifiedFiles, projects, type ProjectRow } from './schema.ts';
 import { checkContent, checkFileName, checkFilePath, credentialOrigin, normaliseFolder, parseRepoUrl } from './validation.ts';
@@ -44,6 +45,8 @@ export interface FileListQuery {
   source?: 'original' | 'modified';
   limit: number;
   offset: number;
+  /** Lists leave content out (it is what makes them heavy); the single-file GET has it. */
+  include_content?: boolean;
 }
 
 /** Seed name or alias; both given with different values is ambiguous (422 naming the alias). */
@@ -61,6 +64,9 @@ const isMasked = (t: string) => /^\*+$/.test(t.trim()) || t.trim() === TOKEN_MAS
 const BRANCH_RE = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,200}$/;
 
 export class ManagerService implements ManagerApi {
+  /** File-list pages by files_version (list-cache.ts). */
+  private readonly lists = new ListCache();
+
   constructor(
     readonly db: Db,
     private readonly secrets: SecretBox,
@@ -135,6 +141,11 @@ export class ManagerService implements ManagerApi {
     return repo.listProjects(this.db, { limit: q.limit, offset: q.offset, projectType: q.project_type, name: q.name });
   }
 
+  /** A page of projects as response JSON text (built by the database) and the total. */
+  async pageProjects(q: { limit: number; offset: number; project_type?: string; name?: string }) {
+    return repo.pageProjectsJson(this.db, { limit: q.limit, offset: q.offset, projectType: q.project_type, name: q.name });
+  }
+
   async projectDetail(id: string) {
     const p = await this.requireProject(id);
     const stats = await repo.projectStats(this.db, id);
@@ -203,17 +214,20 @@ export class ManagerService implements ManagerApi {
 
   // ---- files ---------------------------------------------------------------------------------------------------
 
-  /** Originals then modified copies (reference §1.4), paged across both; returns the page and the total. */
+  /**
+   * Originals then modified copies (reference §1.4), paged across both: the page as JSON text (built by the database),
+   * its length and the total. One primary-key lookup (the project's files_version, which also proves it exists) and,
+   * unless this page of this version is cached, the query that builds it.
+   */
   async pageFiles(projectId: string, q: FileListQuery) {
-    await this.requireProject(projectId);
-    const f = { file_type: q.file_type, benchmark_type: q.benchmark_type };
-    const nOrig = q.source === 'modified' ? 0 : await repo.countOriginals(this.db, projectId, f);
-    const nMod = q.source === 'original' ? 0 : await repo.countModified(this.db, projectId, f);
-    const origs = nOrig ? await repo.listOriginals(this.db, projectId, f, Math.min(q.limit, nOrig - q.offset), q.offset) : [];
-    const modOffset = Math.max(0, q.offset - nOrig);
-    const modLimit = q.limit - origs.length;
-    const mods = nMod && modLimit > 0 ? await repo.listModified(this.db, projectId, f, modLimit, modOffset) : [];
-    return { items: [...origs.map(originalView), ...mods.map(modifiedView)], total: nOrig + nMod };
+    const version = await repo.filesVersion(this.db, projectId);
+    if (version === undefined) throw notFound('Project not found');
+    const f = { file_type: q.file_type, benchmark_type: q.benchmark_type, source: q.source };
+    const withContent = q.include_content === true;
+    const compute = () => repo.pageFilesJson(this.db, projectId, f, q.limit, q.offset, withContent);
+    if (withContent) return compute();
+    const key = [projectId, version, f.file_type ?? '', f.benchmark_type ?? '\u0000', f.source ?? '', q.limit, q.offset].join('\n');
+    return this.lists.get(key, compute);
   }
 
   async listModifiedFiles(projectId: string, q: FileListQuery) {
@@ -358,8 +372,8 @@ export class ManagerService implements ManagerApi {
   }
 
   async listFiles(projectId: string, filter?: { file_type?: FileType; benchmark_type?: string }): Promise<ProjectFile[]> {
-    const { items } = await this.pageFiles(projectId, { ...filter, limit: 1_000_000, offset: 0 });
-    return items.map(apiFile);
+    const { json } = await this.pageFiles(projectId, { ...filter, limit: 1_000_000, offset: 0, include_content: true });
+    return JSON.parse(json) as ProjectFile[];
   }
 
   async getFile(projectId: string, fileId: string): Promise<ProjectFile> {

@@ -7,15 +7,17 @@ import type { FileRow, ModifiedRow, ProjectRow } from './schema.ts';
 /** What a stored token looks like in responses: masked, never the value. */
 export const TOKEN_MASK = '********';
 
+/** A project as answered (repository.ts pageProjectsJson builds the same shape for lists). */
 export function projectView(p: ProjectRow) {
+  const hasToken = !!p.tokenEnc;
   return {
     project_id: p.id,
     name: p.name,
     project_type: p.projectType as 'benchmark' | 'vllm',
     github_repo_url: p.repoUrl,
     repository_url: p.repoUrl,
-    has_github_token: !!p.tokenEnc,
-    github_token: p.tokenEnc ? TOKEN_MASK : '',
+    has_github_token: hasToken,
+    github_token: hasToken ? TOKEN_MASK : '',
     config_folder: p.configFolder,
     config_path: p.configFolder,
     job_folder: p.jobFolder,
@@ -34,6 +36,7 @@ export function projectView(p: ProjectRow) {
 }
 export type ProjectView = ReturnType<typeof projectView>;
 
+/** A synced original (single-file GET; repository.ts pageFilesJson builds list entries of the same shape). */
 export function originalView(f: FileRow) {
   return {
     file_id: f.id,
@@ -50,6 +53,7 @@ export function originalView(f: FileRow) {
   };
 }
 
+/** A modified copy, as created, read and listed. */
 export function modifiedView(m: ModifiedRow) {
   return {
     file_id: m.id,
