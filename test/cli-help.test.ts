@@ -2,6 +2,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS } from '../src/core/config.ts';
+import { availableServices } from '../src/platform/start.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../bin/benchops.js', import.meta.url).pathname;
@@ -19,7 +21,9 @@ describe('benchops CLI help', () => {
     for (const opt of ['--max-concurrency', '--request-rate', '--burstiness', '--goodput', '--dataset-name', '--save-result']) expect(bench).toContain(opt);
     // serve names only the services this build has, with their seed ports
     const serve = (await help('serve')).replace(/\s+/g, ' ');
-    expect(serve).toMatch(/results 8000, manager 8001, deployer 8002, vllm 8005\) plus the gateway and web UI on 8080/);
+    const seeds = availableServices().map((n) => `${n} ${DEFAULT_PORTS[n]}`).join(', ');
+    expect(seeds).toMatch(/^results 8000, manager 8001, deployer 8002, vllm 8005/);
+    expect(serve).toContain(`${seeds}) plus the gateway and web UI on 8080`);
     // cluster mode names the UI's gateway too
     expect(serve).toMatch(/`web` is the gateway serving the UI/);
   }, 60_000);
@@ -27,6 +31,7 @@ describe('benchops CLI help', () => {
   it('refuses an unknown service by name with exit code 2', async () => {
     const err: any = await run(process.execPath, [BIN, 'serve', 'nope']).catch((e) => e);
     expect(err.code).toBe(2);
-    expect(err.stderr).toContain('Unknown service "nope". Available: results, manager, deployer, vllm, web');
+    expect(err.stderr).toContain(`Unknown service "nope". Available: ${[...availableServices(), 'web'].join(', ')}`);
+    expect(err.stderr).toMatch(/Available: results, manager, deployer, vllm\b.*, web$/m);
   }, 60_000);
 });
