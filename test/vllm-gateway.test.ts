@@ -68,15 +68,20 @@ describe('vLLM gateway and routes with tokens', () => {
     expect(after.status).toBe(200);
   });
 
-  it('needs admin for hostPath volumes (a node folder in the pod), like any host path', async () => {
+  it('needs admin to deploy hostPath volumes (a node folder in the pod), like any host path; validating is a read', async () => {
     const values = 'vllm: {model: m/x}\nmodelCache: {enabled: true, hostPath: /var/lib/models}\n';
-    const op = await call(OPERATOR, 'POST', '/configs/validate', { custom_values_content: values });
-    expect(op.status).toBe(403);
-    expect(op.body.detail).toMatch(/hostPath volumes .* need the admin role/);
-    expect((await call(OPERATOR, 'POST', '/queue/deployment', { vllm_config: { custom_values_content: values } })).status).toBe(403);
+    const q = await call(OPERATOR, 'POST', '/queue/deployment', { vllm_config: { custom_values_content: values } });
+    expect(q.status).toBe(403);
+    expect(q.body.detail).toMatch(/hostPath volumes .* need the admin role/);
     expect((await call(OPERATOR, 'POST', '/deploy', { custom_values_content: values })).status).toBe(403);
+    // validating creates nothing: a viewer may validate, and learns it would be refused
+    const check = await call(VIEWER, 'POST', '/configs/validate', { custom_values_content: values });
+    expect(check.status).toBe(200);
+    expect(check.body.warnings).toEqual(expect.arrayContaining([expect.stringMatching(/need the admin role.*deploying this would be refused/)]));
+    expect((await call(VIEWER, 'POST', '/placement/preview', { config: { model_name: 'm/x' } })).status).toBe(200);
     const admin = await call(ADMIN, 'POST', '/configs/validate', { custom_values_content: values });
     expect(admin.status).toBe(200);
+    expect(admin.body.warnings).toEqual([]);
     expect(admin.body.config.kubernetes.volumes[0]).toMatchObject({ type: 'hostPath', path: '/var/lib/models' });
     // a PVC is an operator's choice
     expect((await call(OPERATOR, 'POST', '/configs/validate', { custom_values_content: 'vllm: {model: m/x}\nmodelCache: {enabled: true}\n' })).status).toBe(200);

@@ -158,6 +158,8 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
   app.post(
     '/placement/preview',
     {
+      // decides nothing and creates nothing: a read, whatever its method
+      config: { role: 'viewer' },
       schema: {
         summary: 'What placement would decide now for a config (place / reuse / evict / wait / unschedulable), without deploying',
         tags,
@@ -174,7 +176,7 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
     async (req) => {
       const b = req.body;
       const raw = { ...(b.config ?? {}), ...(b.custom_values_content ? { custom_values_content: b.custom_values_content } : {}) };
-      const resolved = await svc.resolveConfig(raw, null, ['body', 'config'], { role: req.role });
+      const resolved = await svc.resolveConfig(raw, null, ['body', 'config'], { role: req.role, dryRun: true });
       if (!resolved) throw unprocessable(['body', 'config'], 'Field required');
       const cfg = resolved.config;
       await core.clusters.get(b.cluster_id).catch(() => {
@@ -193,11 +195,11 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
 
   const validate = async (raw: unknown, loc: string[], role: Parameters<VllmService['resolveConfig']>[3]) => {
     if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw unprocessable(loc, 'config must be a JSON object');
-    const resolved = await svc.resolveConfig(raw as Record<string, unknown>, null, loc, role);
+    const resolved = await svc.resolveConfig(raw as Record<string, unknown>, null, loc, { ...role, dryRun: true });
     if (!resolved) throw unprocessable([...loc, 'model_name'], 'Field required');
     return { valid: true, message: 'Configuration is valid', config: publicConfig(resolved.config), warnings: resolved.warnings };
   };
-  app.post('/configs/validate', { schema: { summary: 'Validate a vLLM config (422 naming the field when invalid; warnings for settings without effect)', tags, body: z.record(z.string(), z.unknown()) } }, async (req) =>
+  app.post('/configs/validate', { config: { role: 'viewer' }, schema: { summary: 'Validate a vLLM config (422 naming the field when invalid; warnings for settings without effect)', tags, body: z.record(z.string(), z.unknown()) } }, async (req) =>
     validate(req.body, ['body'], { role: req.role }),
   );
   app.get(

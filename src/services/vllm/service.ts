@@ -80,13 +80,14 @@ export class VllmService implements VllmApi {
 
   /**
    * A config from a request: custom values (inline or a project file) win over the form fields, as they describe what
-   * runs. Secrets are split off for sealing; hostPath volumes need the admin role (a host folder in a pod, as for /deploy).
+   * runs. Secrets are split off for sealing; hostPath volumes need the admin role (a host folder in a pod, as for /deploy;
+   * `dryRun`: said back instead of refused).
    */
   async resolveConfig(
     raw: Record<string, unknown> | null | undefined,
     helm: { project_id?: string | null; values_file_id?: string | null } | null | undefined,
     loc: string[],
-    o: { role?: Role } = {},
+    o: { role?: Role; dryRun?: boolean } = {},
   ): Promise<ResolvedConfig | null> {
     const extra = raw ?? {};
     let read: ValuesResult | null = null;
@@ -118,7 +119,10 @@ export class VllmService implements VllmApi {
       warnings.push(...unknownKeys(vllmConfigSchema, raw, `${loc.at(-1)}.`), ...checkParallelism(cfg, loc));
     }
     if (cfg.kubernetes?.volumes.some((v) => v.type === 'hostPath') && (o.role ?? 'operator') !== 'admin') {
-      throw forbidden('hostPath volumes (a folder of the node in the vLLM pod) need the admin role; use a PVC or emptyDir');
+      const why = 'hostPath volumes (a folder of the node in the vLLM pod) need the admin role; use a PVC or emptyDir';
+      // validating or previewing creates nothing: say it, so the caller learns before deploying
+      if (o.dryRun) warnings.push(`${why} (deploying this would be refused)`);
+      else throw forbidden(why);
     }
     const { config, secrets } = splitSecrets(cfg);
     return { config, secrets, warnings };
