@@ -1,5 +1,7 @@
-/** Reading local job logs: the tail of a log file read backwards in chunks, and a container's termination message. */
+/** Reading local job logs: the tail of a log file read backwards in chunks, following one, and a termination message. */
+import { existsSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 
 /**
  * The last `lines` lines of a file (all of it without a limit) and the size they end at, read backwards in chunks:
@@ -46,4 +48,27 @@ export async function terminationMessage(logFile: string): Promise<string | unde
   const bytes = Buffer.from(text.trimEnd());
   if (!bytes.length) return undefined;
   return bytes.subarray(Math.max(0, bytes.length - 2048)).toString('utf8');
+}
+
+/** Streams a log file from `tailLines` back, then what is appended, until `done()` (nothing new) or `signal` aborts. */
+export async function followFile(file: string, tailLines: number | undefined, out: Writable, signal: AbortSignal, done: () => boolean): Promise<void> {
+  const start = await readTail(file, tailLines);
+  let offset = start.size;
+  if (start.text) out.write(start.text);
+  while (!signal.aborted) {
+    const finished = done();
+    if (existsSync(file) && statSync(file).size > offset) {
+      const fh = await open(file, 'r');
+      try {
+        const size = (await fh.stat()).size;
+        const buf = Buffer.alloc(size - offset);
+        await fh.read(buf, 0, buf.length, offset);
+        offset = size;
+        out.write(buf);
+      } finally {
+        await fh.close();
+      }
+    } else if (finished) return;
+    await new Promise((r) => setTimeout(r, 150));
+  }
 }

@@ -9,9 +9,30 @@ import path from 'node:path';
 import { PACKAGE_ROOT } from '../../../core/db/migrate.ts';
 import { ANNOTATION_LOCAL_COMMAND, RUNNER_IMAGE } from '../manifest.ts';
 import type { LocalStore } from './local-store.ts';
-import type { K8sObject } from './types.ts';
+import type { K8sObject, PodInfo, PodProblem } from './types.ts';
 
 const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER', 'SHELL', 'BENCHOPS_USE_DIST', 'NODE_EXTRA_CA_CERTS'];
+
+/** Reasons a pod never started; the job fails with them (no retry can help until the object appears). */
+const START_PROBLEMS = new Set(['CreateContainerConfigError', 'FailedMount']);
+
+export interface LocalPod {
+  name: string;
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  containers: string[];
+  /** Supervisor pids, one per container (each leads its container's process group). */
+  pids: number[];
+  exitCodes: (number | null)[];
+  startedAt: string;
+  finishedAt?: string;
+  reason?: string;
+  /** Why the pod has not started: CreateContainerConfigError / FailedMount with the kubelet's message. */
+  waiting?: PodProblem;
+  /** Termination messages of failed containers (FallbackToLogsOnError: the log's last lines). */
+  messages?: (string | null)[];
+  /** The podFailurePolicy rule applied when it failed. */
+  policy?: { action: string; message: string };
+}
 
 /** Why a pod cannot start yet: the kubelet's reason and message. */
 export interface StartProblem {
@@ -231,4 +252,32 @@ export function matchFailurePolicy(job: K8sObject, pod: { name: string; containe
     }
   }
   return undefined;
+}
+
+/** What follows a settled pod: the job's end (with its condition) or another attempt after a backoff. */
+export function nextStep(job: K8sObject, pod: LocalPod): { type: 'Complete' | 'Failed'; reason?: string; message?: string } | { retryInMs: number } {
+  if (pod.phase === 'Succeeded') return { type: 'Complete' };
+  if (pod.reason && START_PROBLEMS.has(pod.reason)) return { type: 'Failed', reason: pod.reason, message: pod.waiting?.message };
+  if (pod.policy?.action === 'FailJob') return { type: 'Failed', reason: 'PodFailurePolicy', message: pod.policy.message };
+  const failures = job.status.failed ?? 0;
+  const b = job.spec.backoffLimit;
+  const backoffLimit = Number.isInteger(b) && b >= 0 ? b : 6;
+  if (failures > backoffLimit) return { type: 'Failed', reason: 'BackoffLimitExceeded', message: `Job has reached the specified backoff limit (${backoffLimit})` };
+  return { retryInMs: Math.min(10_000, 500 * Math.max(1, failures)) };
+}
+
+/** A job's pods as the API shows them, with why they are not running or how they ended badly. */
+export function podInfos(job: K8sObject): PodInfo[] {
+  return (((job._local as { pods?: LocalPod[] } | undefined)?.pods) ?? []).map((p) => {
+    const problems: PodProblem[] = [];
+    if (p.waiting) problems.push(p.waiting);
+    p.exitCodes.forEach((code, i) => {
+      if (code !== null && code !== 0) {
+        // a pod ended on purpose says why (DeadlineExceeded, Shutdown), else how its process ended
+        const reason = p.reason ?? (code === 137 ? 'Killed' : 'Error');
+        problems.push({ container: p.containers[i], reason, exitCode: code, message: p.messages?.[i] ?? undefined });
+      }
+    });
+    return { name: p.name, phase: p.phase, containers: p.containers, problems };
+  });
 }

@@ -10,17 +10,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { badRequest, conflict, notFound } from '../../../core/errors.ts';
 import { LABEL_RUN_ID } from '../manifest.ts';
-import { readTail, terminationMessage } from './local-logs.ts';
-import { containerEnv, containerPlan, localCommand, mapPath, matchFailurePolicy, materialiseMounts, missingVolume, expandVars } from './local-pod.ts';
+import { followFile, readTail, terminationMessage } from './local-logs.ts';
+import {
+  containerEnv,
+  containerPlan,
+  expandVars,
+  localCommand,
+  mapPath,
+  matchFailurePolicy,
+  materialiseMounts,
+  missingVolume,
+  nextStep,
+  podInfos,
+  type LocalPod,
+} from './local-pod.ts';
 import { LocalStore } from './local-store.ts';
-import { DEFAULT_ORPHAN_GRACE_MS, HeartbeatKeeper, installSupervisor, isSupervisorOf, readExitStatus } from './supervisor.ts';
+import { openShell } from './local-shell.ts';
+import { DEFAULT_ORPHAN_GRACE_MS, HeartbeatKeeper, installSupervisor, isSupervisorOf, killGroup, readExitStatus } from './supervisor.ts';
 import {
   computeJobStatus,
   deletedJobStatus,
@@ -36,24 +48,7 @@ import {
 
 export { RUNNER_IMAGE } from '../manifest.ts';
 export { expandVars };
-
-export interface LocalPod {
-  name: string;
-  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
-  containers: string[];
-  /** Supervisor pids, one per container (each leads its container's process group). */
-  pids: number[];
-  exitCodes: (number | null)[];
-  startedAt: string;
-  finishedAt?: string;
-  reason?: string;
-  /** Why the pod has not started: CreateContainerConfigError / FailedMount with the kubelet's message. */
-  waiting?: PodProblem;
-  /** Termination messages of failed containers (FallbackToLogsOnError: the log's last lines). */
-  messages?: (string | null)[];
-  /** The podFailurePolicy rule applied when it failed. */
-  policy?: { action: string; message: string };
-}
+export type { LocalPod };
 
 interface LocalState {
   workDir: string;
@@ -65,9 +60,6 @@ interface Running {
   cancelled?: { reason: string; message: string };
 }
 
-/** Reasons a pod never started; the job fails with them (no retry can help until the object appears). */
-const START_PROBLEMS = new Set(['CreateContainerConfigError', 'FailedMount']);
-const SHELLS = ['/bin/bash', '/bin/sh', '/usr/bin/bash', '/bin/zsh', '/usr/bin/zsh', '/bin/ash', '/bin/dash'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface LocalExecutorOptions {
@@ -132,7 +124,7 @@ export class LocalExecutor implements Executor {
       this.store.delete(kind, namespace, name);
       clearTimeout(this.ttlTimers.get(this.key(o)));
       this.ttlTimers.delete(this.key(o));
-      this.emit(o, { ...computeJobStatus(o, this.podInfos(o), namespace), status: 'deleted', message: 'The job was deleted' });
+      this.emit(o, { ...computeJobStatus(o, podInfos(o), namespace), status: 'deleted', message: 'The job was deleted' });
       if (state?.workDir) {
         this.heartbeats.delete(heartbeatFile(state));
         setTimeout(() => rmSync(state.workDir, { recursive: true, force: true }), 200).unref();
@@ -147,7 +139,7 @@ export class LocalExecutor implements Executor {
   async jobStatus(name: string, namespace: string): Promise<JobStatus> {
     const job = this.store.get('Job', namespace, name);
     if (!job) throw notFound(`Job ${name} not found in namespace ${namespace}`);
-    return computeJobStatus(job, this.podInfos(job), namespace);
+    return computeJobStatus(job, podInfos(job), namespace);
   }
 
   watchJob(name: string, namespace: string, onChange: (s: JobStatus) => void): () => void {
@@ -160,7 +152,7 @@ export class LocalExecutor implements Executor {
 
   async listPods(jobName: string, namespace: string): Promise<PodInfo[]> {
     const job = this.store.get('Job', namespace, jobName);
-    return job ? this.podInfos(job) : [];
+    return job ? podInfos(job) : [];
   }
 
   async readLogs(namespace: string, pod: string, container: string, opts: LogOptions): Promise<string> {
@@ -168,26 +160,7 @@ export class LocalExecutor implements Executor {
   }
 
   async followLogs(namespace: string, pod: string, container: string, opts: LogOptions, out: Writable, signal: AbortSignal): Promise<void> {
-    const file = this.logFile(namespace, pod, container);
-    const start = await readTail(file, opts.tailLines);
-    let offset = start.size;
-    if (start.text) out.write(start.text);
-    while (!signal.aborted && !this.closed) {
-      const finished = this.podFinished(namespace, pod);
-      if (existsSync(file) && statSync(file).size > offset) {
-        const fh = await open(file, 'r');
-        try {
-          const size = (await fh.stat()).size;
-          const buf = Buffer.alloc(size - offset);
-          await fh.read(buf, 0, buf.length, offset);
-          offset = size;
-          out.write(buf);
-        } finally {
-          await fh.close();
-        }
-      } else if (finished) return;
-      await sleep(150);
-    }
+    await followFile(this.logFile(namespace, pod, container), opts.tailLines, out, signal, () => this.closed || this.podFinished(namespace, pod));
   }
 
   async exec(namespace: string, pod: string, container: string, shell: string, h: ExecHandlers): Promise<ExecSession> {
@@ -196,32 +169,10 @@ export class LocalExecutor implements Executor {
     const state = job._local as LocalState;
     const c = (job.spec.template.spec.containers as any[]).find((x) => x.name === container);
     if (!c) throw notFound(`Container ${container} not found in pod ${pod}`);
-    const bin = [shell, ...SHELLS].find((s) => SHELLS.includes(s) && existsSync(s));
-    if (!bin) throw badRequest(`No usable shell (${shell}) on this machine`);
     mkdirSync(state.workDir, { recursive: true });
     const resolved = containerEnv(job, c, this.podContext(state, pod));
     if ('problem' in resolved) throw badRequest(`${resolved.problem.reason}: ${resolved.problem.message}`);
-    const env = { ...resolved.env, PS1: `${pod}$ `, TERM: 'dumb' };
-    const p = spawn(bin, ['-i'], { cwd: state.workDir, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-    let done = false;
-    const finish = (err?: string) => {
-      if (!done) {
-        done = true;
-        h.exit(err);
-      }
-    };
-    p.stdout.on('data', (d: Buffer) => h.stdout(d.toString('utf8')));
-    p.stderr.on('data', (d: Buffer) => h.stderr(d.toString('utf8')));
-    p.on('error', (e) => finish(e.message));
-    p.on('close', () => finish());
-    p.stdin.on('error', () => {});
-    return {
-      write: (d) => {
-        if (!done) p.stdin.write(d);
-      },
-      resize: () => {},
-      close: () => killChild(p, 'SIGKILL'),
-    };
+    return openShell(shell, state.workDir, { ...resolved.env, PS1: `${pod}$ `, TERM: 'dumb' }, h);
   }
 
   async health(): Promise<string> {
@@ -301,7 +252,7 @@ export class LocalExecutor implements Executor {
         if (!pod) pod = await this.runPod(job, run);
         else if (pod.phase === 'Running') await this.awaitAdopted(job, pod, run);
         if (run.cancelled || this.closed) return;
-        const next = this.afterPod(job, pod);
+        const next = nextStep(job, pod);
         if ('type' in next) return this.finish(job, next.type, next.reason, next.message);
         await new Promise<void>((r) => run.timers.push(setTimeout(r, next.retryInMs)));
         if (run.cancelled || this.closed) return;
@@ -311,18 +262,6 @@ export class LocalExecutor implements Executor {
       // no process of this job runs any more (a cancelled attempt has been waited for): nothing to keep alive
       if (!this.closed) this.heartbeats.delete(heartbeatFile(state));
     }
-  }
-
-  /** What follows a settled pod: the job's end (with its condition) or another attempt. */
-  private afterPod(job: K8sObject, pod: LocalPod): { type: 'Complete' | 'Failed'; reason?: string; message?: string } | { retryInMs: number } {
-    if (pod.phase === 'Succeeded') return { type: 'Complete' };
-    if (pod.reason && START_PROBLEMS.has(pod.reason)) return { type: 'Failed', reason: pod.reason, message: pod.waiting?.message };
-    if (pod.policy?.action === 'FailJob') return { type: 'Failed', reason: 'PodFailurePolicy', message: pod.policy.message };
-    const failures = job.status.failed ?? 0;
-    const b = job.spec.backoffLimit;
-    const backoffLimit = Number.isInteger(b) && b >= 0 ? b : 6;
-    if (failures > backoffLimit) return { type: 'Failed', reason: 'BackoffLimitExceeded', message: `Job has reached the specified backoff limit (${backoffLimit})` };
-    return { retryInMs: Math.min(10_000, 500 * Math.max(1, failures)) };
   }
 
   /** Runs one attempt ("pod"): waits until it can start (like the kubelet), runs every container, settles it. */
@@ -519,29 +458,13 @@ export class LocalExecutor implements Executor {
     this.ttlTimers.set(key, t);
   }
 
-  /** Pods as the API shows them, with why they are not running or how they ended badly. */
-  private podInfos(job: K8sObject): PodInfo[] {
-    return ((job._local as LocalState | undefined)?.pods ?? []).map((p) => {
-      const problems: PodProblem[] = [];
-      if (p.waiting) problems.push(p.waiting);
-      p.exitCodes.forEach((code, i) => {
-        if (code !== null && code !== 0) {
-          // a pod ended on purpose says why (DeadlineExceeded, Shutdown), else how its process ended
-          const reason = p.reason ?? (code === 137 ? 'Killed' : 'Error');
-          problems.push({ container: p.containers[i], reason, exitCode: code, message: p.messages?.[i] ?? undefined });
-        }
-      });
-      return { name: p.name, phase: p.phase, containers: p.containers, problems };
-    });
-  }
-
   private podContext(state: LocalState, podName: string) {
     return { store: this.store, workDir: state.workDir, podName, resultsUrl: this.opts.resultsUrl?.(), runnerToken: this.opts.runnerToken?.() };
   }
 
   private save(job: K8sObject): void {
     if (!this.saveQuietly(job)) return;
-    this.emit(job, computeJobStatus(job, this.podInfos(job), job.metadata.namespace!));
+    this.emit(job, computeJobStatus(job, podInfos(job), job.metadata.namespace!));
   }
 
   /** Stores the job if it still exists (a deleted job is never written back). */
@@ -602,23 +525,4 @@ function publicView(o: K8sObject): K8sObject {
 
 function isFinished(job: K8sObject): boolean {
   return (job.status?.conditions ?? []).some((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-}
-
-/** Signals a container's process group (its supervisor leads it). */
-function killGroup(pid: number, sig: NodeJS.Signals): void {
-  if (!pid) return;
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    try {
-      process.kill(pid, sig);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-function killChild(p: ChildProcess, sig: NodeJS.Signals): void {
-  if (p.exitCode !== null || p.signalCode !== null || !p.pid) return;
-  killGroup(p.pid, sig);
 }

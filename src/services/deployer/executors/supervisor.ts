@@ -158,3 +158,17 @@ export class HeartbeatKeeper {
     }
   }
 }
+
+/** Signals a container's process group (its supervisor leads it), or the process alone when it leads none. */
+export function killGroup(pid: number, sig: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      /* gone */
+    }
+  }
+}
