@@ -86,7 +86,7 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
         warnings,
         message:
           out.kind === 'reused'
-            ? `Reusing running deployment ${d.id} with the same configuration (kept for you until DELETE /deployments/${d.id})`
+            ? `Reusing running deployment ${d.id} with the same configuration (kept for you until DELETE /deployments/${d.id}, like any direct deploy)`
             : `vLLM deployment ${d.name} started`,
       };
     },
