@@ -178,7 +178,12 @@ function FileView({ projectId, fileId }: { projectId: string; fileId: string }) 
         <Tabs.Panel value="diff" pt="sm">
           {isCopy && (original.data || (diff.data && !diff.data.original_file_id)) ? (
             <Suspense fallback={<PageLoader label="Loading the diff…" />}>
-              <DiffView filePath={file.file_path} original={original.data?.file.content ?? ''} modified={file.content} />
+              <DiffView
+                filePath={file.file_path}
+                original={original.data?.file.content ?? ''}
+                modified={file.content}
+                originalLabel={diff.data?.original_path ? `Original: ${diff.data.original_path}` : 'No original (a new file)'}
+              />
             </Suspense>
           ) : (
             <>

@@ -5,14 +5,22 @@ import { MergeView } from '@codemirror/merge';
 import { EditorState, type Extension } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
 import { basicSetup } from 'codemirror';
+import { SimpleGrid, Text } from '@mantine/core';
 import { useEffect, useRef } from 'react';
 import { languageOf } from './locate';
 
-export function DiffView({ filePath, original, modified }: { filePath: string; original: string; modified: string }) {
+export function DiffView({ filePath, original, modified, originalLabel }: { filePath: string; original: string; modified: string; originalLabel?: string }) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const lang = languageOf(filePath);
-    const ext: Extension[] = [basicSetup, EditorState.readOnly.of(true), EditorView.editable.of(false), ...(lang === 'json' ? [json()] : lang === 'yaml' ? [yaml()] : [])];
+    const ext: Extension[] = [
+      basicSetup,
+      EditorState.readOnly.of(true),
+      EditorView.editable.of(false),
+      // the merge view marks folded unchanged lines with U+299A, which common fonts lack (a box): use an ellipsis
+      EditorView.theme({ '.cm-collapsedLines:before': { content: '"⋯"' }, '.cm-collapsedLines:after': { content: '"⋯"' } }),
+      ...(lang === 'json' ? [json()] : lang === 'yaml' ? [yaml()] : []),
+    ];
     const mv = new MergeView({
       parent: host.current!,
       a: { doc: original, extensions: ext },
@@ -22,5 +30,17 @@ export function DiffView({ filePath, original, modified }: { filePath: string; o
     });
     return () => mv.destroy();
   }, [filePath, original, modified]);
-  return <div ref={host} data-testid="diff-view" style={{ border: '1px solid var(--mantine-color-gray-4)', fontSize: 13 }} />;
+  return (
+    <div>
+      <SimpleGrid cols={2} spacing={0} mb={4}>
+        <Text size="xs" c="dimmed" fw={600}>
+          {originalLabel ?? 'Original'}
+        </Text>
+        <Text size="xs" c="dimmed" fw={600}>
+          Modified copy
+        </Text>
+      </SimpleGrid>
+      <div ref={host} data-testid="diff-view" style={{ border: '1px solid var(--mantine-color-gray-4)', fontSize: 13 }} />
+    </div>
+  );
 }
