@@ -17,7 +17,8 @@ export interface Built {
 
 const GRID = { left: 64, right: 24, top: 36, bottom: 48, containLabel: false };
 const valueAxis = (name: string, extra: Option = {}) => ({ type: 'value', name, nameLocation: 'middle', nameGap: 44, scale: true, ...extra });
-const legend = (names: string[]) => ({ top: 0, type: 'scroll', data: names });
+/** A legend when there is more than one series to tell apart. */
+const legend = (names: string[]) => ({ show: names.length > 1, top: 0, type: 'scroll', data: names });
 const axisTooltip = { trigger: 'axis', valueFormatter: (v: unknown) => (typeof v === 'number' ? fmt(v) : String(v)) };
 
 /** Percentiles of one latency metric for one or more runs (p50 … p99 on the x axis, one line per run). */
@@ -37,7 +38,7 @@ export function percentileChart(metric: string, runs: { name: string; points: Pe
       grid: GRID,
       legend: legend(runs.map((r) => r.name)),
       tooltip: axisTooltip,
-      xAxis: { type: 'category', data: cats, name: 'percentile', nameLocation: 'middle', nameGap: 28 },
+      xAxis: { type: 'category', data: cats, name: 'percentile', nameLocation: 'middle', nameGap: 28, axisLabel: { interval: 0, fontSize: cats.length > 8 ? 9 : 11 } },
       yAxis: valueAxis(`${metric} (${unit})`),
       series,
     },

@@ -47,3 +47,16 @@ describe('comparison deltas', () => {
     expect(significance(change(0, 1, true))).toBe('weak');
   });
 });
+
+describe('compare links and labels', () => {
+  it('reads repeated pk= and comma-separated pks=, without duplicates', async () => {
+    const { pksFromParams } = await import('./compare');
+    expect(pksFromParams(new URLSearchParams('pk=a,1&pk=b&pks=c,d&pks=b'))).toEqual(['a,1', 'b', 'c', 'd']);
+  });
+  it('names runs by what tells them apart', async () => {
+    const { runLabels } = await import('./compare');
+    const r = (pk: string, b: string, m: string, t: string) => ({ pk, benchmark_name: b, model_id: m, timestamp: t });
+    expect(runLabels([r('1', 'x', 'm', 'T1'), r('2', 'x', 'm', 'T2')], (t) => t)).toEqual({ 1: '#1 T1', 2: '#2 T2' });
+    expect(runLabels([r('1', 'x', 'm', 'T1'), r('2', 'x', 'n', 'T2')], (t) => t)).toEqual({ 1: '#1 m T1', 2: '#2 n T2' });
+  });
+});

@@ -35,6 +35,8 @@ export interface CompareRow {
   label: string;
   unit: string;
   higherIsBetter: boolean;
+  /** False for a score's details (counts, times): they have no better direction. */
+  directed: boolean;
   base: number | null;
   /** By pk, for every result but the base. */
   changes: Record<string, Change>;
@@ -70,6 +72,7 @@ export function compareRows(metrics: readonly ComparedMetric[], pks: readonly st
       label: rowLabel({ group: m.group, task: m.task, metric: m.metric, filter: m.filter ?? '', stat: m.stat }),
       unit: unitOf(m.group, m.metric),
       higherIsBetter: m.higher_is_better,
+      directed,
       base,
       changes,
       differs,
@@ -96,4 +99,19 @@ export function tally(rows: readonly CompareRow[], pk: string): { better: number
     if (v === 'better' || v === 'worse' || v === 'same') t[v]++;
   }
   return t;
+}
+
+/** Short names for the compared results (legends, column heads): what tells them apart, numbered in order. */
+export function runLabels(results: readonly { pk: string; benchmark_name: string; model_id: string; timestamp: string }[], time: (iso: string) => string): Record<string, string> {
+  const differ = (k: 'benchmark_name' | 'model_id') => new Set(results.map((r) => r[k])).size > 1;
+  const [bench, model] = [differ('benchmark_name'), differ('model_id')];
+  return Object.fromEntries(
+    results.map((r, i) => [r.pk, [`#${i + 1}`, bench ? r.benchmark_name : '', model ? r.model_id : '', time(r.timestamp)].filter(Boolean).join(' ')]),
+  );
+}
+
+/** The pks of a compare link: repeated `pk=` (a pk may hold a comma) and the comma-separated `pks=` other pages use. */
+export function pksFromParams(p: URLSearchParams): string[] {
+  const all = [...p.getAll('pk'), ...p.getAll('pks').flatMap((s) => s.split(','))].map((s) => s.trim()).filter(Boolean);
+  return [...new Set(all)];
 }

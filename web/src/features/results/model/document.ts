@@ -204,7 +204,7 @@ export function thresholdsOf(doc: StandardDoc): { passed: boolean; checks: Check
     const flag = num(doc.performance.summary.thresholds_passed);
     return flag === undefined ? null : { passed: flag === 1, checks: [] };
   }
-  const checks = t.checks.filter(isObj).map((c) => ({
+  const checks = t.checks.filter(isObj).map((c): Check => ({
     name: typeof c.name === 'string' ? c.name : String(c.metric ?? 'check'),
     scope: typeof c.scope === 'string' ? c.scope : '',
     metric: typeof c.metric === 'string' ? c.metric : '',

@@ -154,3 +154,27 @@ export function rowLabel(r: Pick<Row, 'group' | 'task' | 'metric' | 'filter' | '
   }
   return r.stat ? `${r.metric} ${r.stat}` : r.metric;
 }
+
+/** A score with its standard error and its task's counts, for the quality table. */
+export interface ScoreLine {
+  path: string;
+  task: string;
+  metric: string;
+  filter: string;
+  value: number;
+  stderr: number | null;
+  /** The task's details (`samples`, `failed`, `num_fewshot` …) by metric name. */
+  details: Record<string, number>;
+}
+
+/** The scores of a document, each with its stderr and its task's details, in document order. */
+export function scoreTable(results: Record<string, unknown>, meta: Record<string, unknown>, benchmark: string): ScoreLine[] {
+  const rows = scoreRows(results, meta, benchmark);
+  const key = (r: Row) => `${r.task}\u0000${r.metric}\u0000${r.filter}`;
+  const stderr = new Map(rows.filter((r) => r.stat === 'stderr').map((r) => [key(r), r.value]));
+  const details = new Map<string, Record<string, number>>();
+  for (const r of rows.filter((x) => x.stat === 'detail')) details.set(r.task, { ...details.get(r.task), [r.metric]: r.value });
+  return rows
+    .filter((r) => r.stat === '')
+    .map((r) => ({ path: r.path, task: r.task, metric: r.metric, filter: r.filter, value: r.value, stderr: stderr.get(key(r)) ?? null, details: details.get(r.task) ?? {} }));
+}

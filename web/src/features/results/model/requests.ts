@@ -70,8 +70,9 @@ export function requestsOf(raw: unknown): RequestData | null {
       const ttft = num(t) !== undefined ? (t as number) * 1000 : null;
       const ok = !error && ttft !== null;
       if (ok) for (const g of gaps) allItls.push(g * 1000);
-      const e2el = ok ? ttft! + gaps.reduce((a, b) => a + b, 0) * 1000 : null;
       const tokens = num(lens[i]) ?? (gaps.length ? gaps.length + 1 : null);
+      // E2EL is TTFT plus every gap: only when the gaps are all there (a trimmed `itls` would understate it)
+      const e2el = ok && (tokens === null || gaps.length >= tokens - 1) ? ttft! + gaps.reduce((a, b) => a + b, 0) * 1000 : null;
       return { scenario: '', start_s: null, ttft_ms: ok ? ttft : null, e2el_ms: e2el, itl_ms: ok && gaps.length ? (gaps.reduce((a, b) => a + b, 0) * 1000) / gaps.length : null, output_tokens: tokens, ok, error };
     });
     return { records, itls_ms: allItls, itlSource: allItls.length ? 'tokens' : 'none' };
