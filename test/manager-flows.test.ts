@@ -258,6 +258,43 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
     expect(status.body).toMatchObject({ total_projects: 0, total_files: 0, total_modified_files: 0 });
   });
 
+  it('a project without a repository: its sync keeps the earlier 200 shape but the failure is visible everywhere; polling it is refused', async () => {
+    const none = (await call(base, 'POST', '/projects', { name: 'no-repo' })).body;
+    expect(none).toMatchObject({ repository_url: '', last_sync: null, last_sync_status: null });
+    const s = await call(base, 'POST', `/projects/${none.project_id}/sync`);
+    // the earlier web client reads this answer (HTTP 200, status, synced_files)
+    expect(s.status).toBe(200);
+    expect(s.body).toMatchObject({ status: 'error', synced_files: 0, project_id: none.project_id, message: 'Sync failed: The project has no repository URL' });
+    // …and the failure stays on the project, in the list and the detail alike, and in its sync history
+    const listed = (await call(base, 'GET', '/projects')).body.find((x: any) => x.project_id === none.project_id);
+    expect(listed).toMatchObject({ last_sync: null, last_sync_status: 'error', last_sync_error: 'The project has no repository URL' });
+    expect((await call(base, 'GET', `/projects/${none.project_id}`)).body.project).toEqual(listed);
+    expect((await call(base, 'GET', `/projects/${none.project_id}/sync-runs`)).body[0]).toMatchObject({ status: 'error', message: 'The project has no repository URL' });
+    // sync-all (no earlier client reads it): one entry per project, this one an error, the others unaffected
+    const r = makeRepo({ 'config/a/one.json': '{}\n' });
+    try {
+      const good = (await call(base, 'POST', '/projects', { name: 'has-repo', github_repo_url: r.url, polling_interval: 3600 })).body;
+      const all = await call(base, 'POST', '/projects/sync-all');
+      expect(all.status).toBe(200);
+      const by = Object.fromEntries(all.body.map((x: any) => [x.project_id, x]));
+      expect(by[none.project_id]).toMatchObject({ status: 'error', message: /no repository URL/ });
+      expect(by[good.project_id]).toMatchObject({ status: 'success', synced_files: 1 });
+      // polling a project that has no repository would fail every interval: refused where it is asked for
+      const polled = await call(base, 'POST', '/projects', { name: 'polled', polling_interval: 60 });
+      expect(polled.status).toBe(422);
+      expect(polled.body.detail[0].loc).toEqual(['body', 'polling_interval']);
+      expect((await call(base, 'PUT', `/projects/${none.project_id}`, { polling_interval: 60 })).body.detail[0].loc).toEqual(['body', 'polling_interval']);
+      const cleared = await call(base, 'PUT', `/projects/${good.project_id}`, { repository_url: '' });
+      expect(cleared.status).toBe(422);
+      expect(cleared.body.detail[0].loc).toEqual(['body', 'repository_url']);
+      expect((await call(base, 'PUT', `/projects/${good.project_id}`, { repository_url: '', polling_interval: 0 })).status).toBe(200);
+      await call(base, 'DELETE', `/projects/${good.project_id}`);
+    } finally {
+      r.cleanup();
+      await call(base, 'DELETE', `/projects/${none.project_id}`);
+    }
+  });
+
   it('never serves a cached file list after a change, whatever made it (a direct SQL write and a cascade included)', async () => {
     const r = makeRepo({ 'config/a/one.json': '{}\n', 'job/a/j.yaml': 'kind: Job\n' });
     try {

@@ -3,7 +3,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
 import type { ManagerService } from './service.ts';
-import type { Syncer } from './sync.ts';
+import { syncFailureResponse, type Syncer, type SyncResponse } from './sync.ts';
 import { mapLimit } from './git/source.ts';
 import { listSyncRuns } from './repository.ts';
 import { modifiedView, projectView } from './views.ts';
@@ -115,10 +115,11 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
       ids.push(...rows.map((r) => r.id));
       if (rows.length < 1000) break;
     }
+    // one project's failure is its entry (and its last_sync_status), never the loss of every other result
     return mapLimit(ids, 4, (id) =>
-      syncer.sync(id, 'sync-all').catch((e) => {
+      syncer.sync(id, 'sync-all').catch((e): SyncResponse | null => {
         if (e?.status === 404) return null; // deleted meanwhile
-        throw e;
+        return syncFailureResponse(id, `unexpected error: ${e?.message ?? e}`);
       }),
     ).then((r) => r.filter((x) => x !== null));
   });
@@ -141,7 +142,14 @@ export function registerManagerRoutes(app: App, svc: ManagerService, syncer: Syn
 
   app.post(
     '/projects/:project_id/sync',
-    { schema: { summary: 'Sync the project from its repository (status "error" on failure; nothing changes then)', tags, params: projectParams } },
+    {
+      schema: {
+        summary:
+          'Sync the project from its repository: 200 with status "error" on failure (the earlier clients read that shape); nothing changes then, and the failure is kept on the project (last_sync_status, last_sync_error) and in its sync runs',
+        tags,
+        params: projectParams,
+      },
+    },
     async (req) => syncer.sync(req.params.project_id, 'manual'),
   );
 

@@ -109,6 +109,7 @@ export class ManagerService implements ManagerApi {
     const vllmValuesPath = normaliseFolder(input.vllm_values_path ?? '', 'vllm_values_path');
     const token = input.github_token && !isMasked(input.github_token) ? input.github_token.trim() : '';
     const polling = input.polling_interval ?? 0;
+    requirePollable(polling, url);
     const now = new Date();
     const [row] = await this.db
       .insert(projects)
@@ -185,6 +186,7 @@ export class ManagerService implements ManagerApi {
       set.pollingInterval = input.polling_interval;
       set.nextSyncAt = input.polling_interval > 0 ? new Date() : null;
     }
+    requirePollable(set.pollingInterval ?? current.pollingInterval, set.repoUrl ?? current.repoUrl, input.polling_interval != null ? 'polling_interval' : sent(input, 'github_repo_url', 'repository_url'));
     const sourceChanged =
       (set.repoUrl !== undefined && set.repoUrl !== current.repoUrl) ||
       (set.branch !== undefined && set.branch !== current.branch) ||
@@ -378,6 +380,16 @@ export class ManagerService implements ManagerApi {
 
   async getFile(projectId: string, fileId: string): Promise<ProjectFile> {
     return apiFile((await this.getFileEntry(projectId, fileId)).file);
+  }
+}
+
+/**
+ * A project without a repository cannot be polled: every poll would fail. A 422 here, where no earlier client depends
+ * on a 200 (they never send polling_interval), instead of a background failure every interval.
+ */
+function requirePollable(polling: number, repoUrl: string, field = 'polling_interval'): void {
+  if (polling > 0 && !repoUrl.trim()) {
+    throw unprocessable(['body', field], 'a project without a repository URL cannot be polled (polling_interval must be 0)');
   }
 }
 

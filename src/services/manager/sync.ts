@@ -48,6 +48,21 @@ export interface SyncerOptions {
   observe?: (trigger: SyncTrigger, status: SyncResponse['status'], seconds: number) => void;
 }
 
+/** The 200 answer of a failed sync (reference §1.2's shape): status "error", nothing synced, the last good state. */
+export function syncFailureResponse(projectId: string, msg: string, commit: string | null = null, lastSync: Date | null = null): SyncResponse {
+  return {
+    status: 'error',
+    message: `Sync failed: ${msg}`,
+    synced_files: 0,
+    project_id: projectId,
+    new_files: 0,
+    updated_files: 0,
+    deleted_files: 0,
+    commit,
+    last_sync: lastSync ? lastSync.toISOString() : null,
+  };
+}
+
 /** At most this many syncs run at once per process: each holds a pooled connection for its lock while it works. */
 const MAX_CONCURRENT_SYNCS = 4;
 
@@ -151,6 +166,9 @@ export class Syncer {
       return await this.apply(p, trigger, startedAt, result);
     } catch (e: any) {
       if (e instanceof SyncError) return this.recordFailure(p, trigger, startedAt, e.message);
+      // an unexpected failure (the database, say) still answers 500, but the project says it failed too
+      this.o.log.error({ err: e, project_id: projectId }, 'sync failed unexpectedly');
+      await this.recordFailure(p, trigger, startedAt, `unexpected error: ${redactUrl(String(e?.message ?? e))}`).catch(() => {});
       throw e;
     }
   }
@@ -173,17 +191,7 @@ export class Syncer {
         await pruneSyncRuns(tx, p.id);
       }
     });
-    return {
-      status: 'error',
-      message: `Sync failed: ${msg}`,
-      synced_files: 0,
-      project_id: p.id,
-      new_files: 0,
-      updated_files: 0,
-      deleted_files: 0,
-      commit: p.lastCommit,
-      last_sync: p.lastSync ? p.lastSync.toISOString() : null,
-    };
+    return syncFailureResponse(p.id, msg, p.lastCommit, p.lastSync);
   }
 
   /** Applies a fetched listing in one transaction. */
