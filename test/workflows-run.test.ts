@@ -201,6 +201,46 @@ describe.each(DB_KINDS)('performance workflow real runs (%s)', (kind) => {
     expect(measured.total_output_tokens).toBe(predicted.total_output_tokens);
   });
 
+  it.runIf(kind === 'pglite')('a failure says which stage and why; cancel stops a run and removes what it created', async () => {
+    // a 70B model on one 24 GB L4: the simulator says it cannot be simulated, the real run fails where it deploys
+    const big = (await call(base, 'POST', '/models', { name: 'too-big', kind: 'served', model_name: 'meta-llama/Llama-3.1-70B-Instruct', max_model_len: 2048 })).body.id;
+    const id = await prepare('too-big', 10);
+    await post({ ...common, name: 'too-big', workflow_id: id, step_number: 5, model_id: big });
+    await post({ ...common, name: 'too-big', workflow_id: id, step_number: 7, user_confirmation: true });
+    const g = (await call(base, 'GET', `/workflows/performance/${id}`)).body;
+    expect(g.trigger.plan.simulator_error).toMatch(/does not fit on up to 1 × L4/);
+    const simRefused = await post({ ...common, name: 'too-big', workflow_id: id, step_number: 8, run_as_simulation: true, trigger_workflow: true });
+    expect(simRefused.status).toBe(422);
+    expect(simRefused.body.detail[0]).toMatchObject({ loc: ['body', 'run_as_simulation'], msg: expect.stringMatching(/cannot simulate: .*does not fit/) });
+    const trig = await post({ ...common, name: 'too-big', workflow_id: id, step_number: 8, run_as_simulation: false, trigger_workflow: true });
+    const { run } = await waitRun(id, trig.body.run.run_id);
+    expect(run.status).toBe('failed');
+    expect(run.error.stage).toBe('deployment');
+    expect(run.error.message).toMatch(/^the vLLM queue item failed: .*does not fit on 1×L4/);
+
+    // cancel: a long run is stopped while it benchmarks; its job, queue item and deployment go
+    const long = await prepare('to-cancel', 20_000);
+    const t = await post({ ...common, name: 'to-cancel', workflow_id: long, step_number: 8, run_as_simulation: false, trigger_workflow: true });
+    const rid = t.body.run.run_id;
+    let r: any;
+    const deadline = Date.now() + 120_000;
+    do {
+      await sleep(200);
+      r = (await call(base, 'GET', `/workflows/performance/${long}/runs/${rid}`)).body;
+      if (Date.now() > deadline) throw new Error(`never benchmarked: ${JSON.stringify(r)}`);
+    } while (!(r.stage === 'benchmarking' && r.progress?.job?.status === 'running'));
+    expect((await call(base, 'DELETE', `/workflows/performance/${long}`)).status).toBe(409);
+    const c = await call(base, 'POST', `/workflows/performance/${long}/cancel`);
+    expect(c.status).toBe(200);
+    expect(c.body.status).toBe('cancelling');
+    const { run: done } = await waitRun(long, rid);
+    expect(done).toMatchObject({ status: 'cancelled', stage: 'cancelled', error: { stage: 'benchmarking', message: 'cancelled by the user' } });
+    expect((await call(p.urls.vllm!, 'GET', `/deployments/${done.deployment_id}`)).body.status).toBe('stopped');
+    expect((await call(p.urls.deployer!, 'GET', `/deployments/${done.job_deployment_id}`)).body.status).toBe('deleted');
+    expect((await call(base, 'POST', `/workflows/performance/${long}/cancel`)).status).toBe(409);
+    expect((await call(base, 'DELETE', `/workflows/performance/${long}`)).status).toBe(200);
+  });
+
   it.runIf(kind === 'postgres')('two workflows racing for the one GPU: placement decides, one waits, never both deployed', async () => {
     const a = await prepare('race-a', 40);
     const b = await prepare('race-b', 40);

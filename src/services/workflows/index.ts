@@ -67,6 +67,7 @@ export function createWorkflowsModule(ctx: PlatformContext, o: WorkflowsModuleOp
       'Seed 003: the performance-benchmark workflow (one POST per step, Simulate answered in seconds by the simulator, Run on cluster through the vLLM queue), and the dataset, model and credential registries.',
     service,
     driver,
+    health: () => ports.health(),
     routes: async (app) => registerWorkflowRoutes(app, { service, repo, datasets, models, credentials, calibrations }),
     status: async () => ({
       workflows: await repo.counts(),

@@ -61,6 +61,8 @@ export interface WorkflowPorts {
   /** The last lines of a job's log (for a failure's reason); '' when unavailable. */
   jobLogTail(name: string, namespace: string, lines: number): Promise<string>;
   results(): FullResultsApi;
+  /** Whether each collaborator answers: 'ok' or why not. */
+  health(): Promise<Record<string, string>>;
 }
 
 function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
@@ -148,5 +150,22 @@ export function platformPorts(ctx: PlatformContext): WorkflowPorts {
       }
     },
     results: () => resultsApi(ctx, { token }),
+    async health() {
+      const urls: Record<string, string | undefined> = { vllm: ctx.config.vllmUrl, deployer: ctx.config.deployerUrl, results: ctx.config.resultsUrl };
+      const out: Record<string, string> = {};
+      for (const svc of ['vllm', 'deployer', 'results'] as const) {
+        if (ctx.local.has(svc)) out[svc] = 'ok';
+        else if (!urls[svc]) out[svc] = `down: not running in this process and BENCHOPS_${svc.toUpperCase()}_URL is not set`;
+        else {
+          try {
+            const r = await fetch(`${urls[svc]!.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(3000) });
+            out[svc] = r.ok ? 'ok' : `down: HTTP ${r.status}`;
+          } catch (e: any) {
+            out[svc] = `down: ${e?.cause?.code ?? e?.message ?? e}`;
+          }
+        }
+      }
+      return out;
+    },
   };
 }

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, count, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db, DbOrTx } from '../../core/db/client.ts';
+import { conflict } from '../../core/errors.ts';
 import { workflowRuns, workflows } from './schema.ts';
 import type { StepRecords, WorkflowState } from './steps.ts';
 
@@ -92,12 +93,18 @@ export class WorkflowRepository {
 
   // ---------------------------------------------------------------- runs
 
+  /** A new run; AppError 409 when the workflow already has one in progress (the partial unique index decides). */
   async insertRun(v: { id?: string; workflowId: string; mode: string; status: string; stage: string; plan: unknown; resultRunId?: string | null }): Promise<RunRow> {
-    const [row] = await this.db
-      .insert(workflowRuns)
-      .values({ id: v.id ?? randomUUID(), workflowId: v.workflowId, mode: v.mode, status: v.status, stage: v.stage, plan: v.plan, resultRunId: v.resultRunId ?? null })
-      .returning();
-    return row;
+    try {
+      const [row] = await this.db
+        .insert(workflowRuns)
+        .values({ id: v.id ?? randomUUID(), workflowId: v.workflowId, mode: v.mode, status: v.status, stage: v.stage, plan: v.plan, resultRunId: v.resultRunId ?? null })
+        .returning();
+      return row;
+    } catch (e: any) {
+      if ((e?.code ?? e?.cause?.code) === '23505') throw conflict(`Workflow ${v.workflowId} has a run in progress; wait for it or cancel it`);
+      throw e;
+    }
   }
 
   async getRun(id: string): Promise<RunRow | undefined> {
@@ -119,7 +126,7 @@ export class WorkflowRepository {
     const [row] = await this.db
       .select()
       .from(workflowRuns)
-      .where(and(eq(workflowRuns.workflowId, workflowId), eq(workflowRuns.status, 'running')))
+      .where(and(eq(workflowRuns.workflowId, workflowId), inArray(workflowRuns.status, ['running', 'cancelling'])))
       .limit(1);
     return row;
   }

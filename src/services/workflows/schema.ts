@@ -3,6 +3,7 @@
  * and real runs on a cluster), and the registries behind the wizard: datasets, models, cloud credentials (encrypted),
  * and simulator calibration factors per (model, hardware).
  */
+import { sql } from 'drizzle-orm';
 import { doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -65,7 +66,12 @@ export const workflowRuns = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
     finishedAt: ts('finished_at'),
   },
-  (t) => [index('workflows_runs_workflow_idx').on(t.workflowId, t.createdAt), index('workflows_runs_active_idx').on(t.status, t.leaseUntil)],
+  (t) => [
+    index('workflows_runs_workflow_idx').on(t.workflowId, t.createdAt),
+    index('workflows_runs_active_idx').on(t.status, t.leaseUntil),
+    // one run in progress per workflow, whichever replica or request triggers it
+    uniqueIndex('workflows_runs_one_active_uq').on(t.workflowId).where(sql`${t.status} in ('running', 'cancelling')`),
+  ],
 );
 
 export const datasets = pgTable(

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "workflows_runs_one_active_uq" ON "workflows_runs" USING btree ("workflow_id") WHERE "workflows_runs"."status" in ('running', 'cancelling');

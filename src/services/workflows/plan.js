@@ -1,0 +1,180 @@
+/**
+ * What a trigger will do, from the merged steps: the device (from the chosen nodes' shape: a GPU group before the
+ * CPU), how many, the tensor-parallel degree (the smallest that divides the heads and leaves KV-cache room for the
+ * longest request), the workload (configuration: fixed lengths at `concurrent_requests`; dataset: the datasets' rows),
+ * and for a real run the vLLM deployment pinned to the chosen node, or a cloud model's endpoint.
+ */
+import { unprocessable } from "../../core/errors.js";
+import { slug } from "../../runner/values.js";
+import { findHardware, hardwareForResource, PerformanceModel, resolveDeployment } from "../../simulator/index.js";
+import { DEFAULT_DATASET_OUTPUT_LEN } from "./datasets.js";
+/** Requests a run sends unless step 1 says `num_prompts` (vLLM bench serve's default). */
+export const DEFAULT_NUM_PROMPTS = 1000;
+/** Goodput SLOs (ms) unless step 1 says `goodput`. */
+export const DEFAULT_GOODPUT = { ttft: 1000, tpot: 100 };
+/** Bytes of dataset rows a benchmark job mounts (a ConfigMap holds at most 1 MiB with its other keys). */
+export const MAX_JOB_DATASET_BYTES = 900 * 1024;
+/** The longest request the workload sends, in tokens (prompt + output). */
+function longestRequest(st, ds) {
+    if (st.eval_with === 'configuration')
+        return (st.max_input_tokens ?? 0) + (st.max_output_tokens ?? 0);
+    return Math.max(1, ...ds.map((d) => d.stats.input_tokens.max + (d.stats.output_tokens?.max ?? DEFAULT_DATASET_OUTPUT_LEN)));
+}
+/** The device group of the chosen nodes a served model runs on: the largest GPU group, else a CPU. */
+function pickDevice(nodes, warnings) {
+    const groups = nodes.flatMap((n) => n.devices.map((d) => ({ hostname: n.hostname, name: d.name, type: d.type, resource_name: d.resource_name ?? null, count: d.available_count })));
+    const gpus = groups.filter((g) => g.type === 'gpu' && g.count > 0).sort((a, b) => b.count - a.count);
+    const pick = gpus[0] ?? groups.find((g) => g.type === 'cpu') ?? groups[0];
+    if (!pick)
+        return null;
+    if (nodes.length > 1) {
+        warnings.push(`${nodes.length} nodes chosen: the run is pinned to ${pick.hostname} (its ${pick.count} × ${pick.name}); one vLLM deployment does not span nodes`);
+    }
+    return pick;
+}
+/** Catalogue hardware for a chosen device; unknown CPUs are modelled as the catalogue CPU (said in warnings). */
+function hardwareOf(device, warnings) {
+    const hw = findHardware(device.name) ?? (device.resource_name && device.resource_name !== 'cpu' ? hardwareForResource(device.resource_name) : undefined);
+    if (hw && (hw.type === 'gpu') === (device.type === 'gpu'))
+        return hw.name;
+    if (device.type === 'cpu') {
+        const cpu = findHardware('cpu');
+        warnings.push(`CPU ${device.name} is not in the simulator's hardware catalogue: simulated as ${cpu.name}`);
+        return cpu.name;
+    }
+    return null;
+}
+/** The smallest tensor-parallel degree ≤ count that divides the heads and fits the longest request; or why none does. */
+export function chooseTensorParallel(model, hardware, count, longest, maxModelLen) {
+    const tried = [];
+    for (let tp = 1; tp <= Math.max(1, count); tp *= 2) {
+        try {
+            const perf = new PerformanceModel(resolveDeployment({ model, hardware, tensor_parallel: tp }));
+            const room = perf.kvCapacityTokens();
+            if (room >= Math.max(longest, 1))
+                return { tp };
+            tried.push(`tp ${tp}: KV cache holds ${room} tokens, the longest request needs ${longest}`);
+        }
+        catch (e) {
+            tried.push(`tp ${tp}: ${e.message}`);
+        }
+    }
+    if (maxModelLen && longest > maxModelLen)
+        return { error: `the longest request (${longest} tokens) exceeds max_model_len ${maxModelLen}` };
+    return { error: `${model} does not fit on up to ${count} × ${hardware} (${tried.join('; ')})` };
+}
+/** Builds the plan; throws a 422 (naming the step's field) when the steps cannot run at all. */
+export function buildPlan(inp) {
+    const { state: st, model: m } = inp;
+    const warnings = [];
+    const shape = (m.simulator ?? { known: false, model: null });
+    const servedName = m.servedModelName ?? m.modelName;
+    const workload = {
+        eval_with: st.eval_with,
+        concurrent_requests: st.concurrent_requests,
+        num_prompts: st.num_prompts ?? DEFAULT_NUM_PROMPTS,
+        input_len: st.eval_with === 'configuration' ? (st.max_input_tokens ?? null) : null,
+        output_len: st.eval_with === 'configuration' ? (st.max_output_tokens ?? null) : null,
+        datasets: st.eval_with === 'dataset' ? inp.datasets.map((d) => ({ id: d.id, name: d.name, rows: d.rows })) : [],
+        goodput: st.goodput && Object.keys(st.goodput).length ? st.goodput : DEFAULT_GOODPUT,
+        api: m.api === 'chat' ? 'chat' : 'completions',
+        benchmark_name: `workflow-${slug(st.name)}`,
+    };
+    const longest = longestRequest(st, inp.datasets);
+    const cloud = m.kind === 'cloud';
+    let device = null;
+    let simulator = null;
+    let simError = null;
+    let deployment = null;
+    let hardware = null;
+    let tp = 1;
+    if (!cloud) {
+        if (!st.nodes?.length || !st.cluster_id)
+            throw unprocessable(['body', 'nodes'], 'a served model runs on the chosen cluster and nodes (steps 3 and 4)', 'step_incomplete');
+        device = pickDevice(st.nodes, warnings);
+        if (!device)
+            throw unprocessable(['body', 'nodes'], 'the chosen nodes have no device', 'value_error');
+        hardware = hardwareOf(device, warnings);
+        if (!hardware)
+            simError = `device ${device.name} is not in the simulator's hardware catalogue`;
+    }
+    else {
+        if (st.nodes?.length || st.cluster_id)
+            warnings.push('a cloud model is benchmarked at its endpoint: the chosen cluster and nodes are not used for it');
+        hardware = shape.hardware ?? null;
+        if (!hardware)
+            simError = `cloud model ${m.name} gives no simulator.hardware: its hardware is unknown`;
+        tp = shape.tensor_parallel ?? 1;
+    }
+    if (!shape.known)
+        simError = shape.reason ?? `${m.modelName} cannot be simulated`;
+    if (shape.known && hardware && !simError) {
+        const count = cloud ? tp : device.type === 'gpu' ? device.count : 1;
+        const fit = cloud ? { tp } : chooseTensorParallel(shape.model, hardware, count, longest, m.maxModelLen);
+        if ('error' in fit)
+            simError = fit.error;
+        else {
+            tp = fit.tp;
+            simulator = { model: shape.model, hardware, tensor_parallel: tp, device_count: count, max_model_len: m.maxModelLen, factors: null, calibration: null };
+            if (!cloud && device.type === 'gpu' && count > tp)
+                warnings.push(`${count} × ${device.name} available; tensor parallel ${tp} uses ${tp} of them (the smallest degree that fits)`);
+        }
+    }
+    if (!cloud) {
+        const gpu = device.type === 'gpu';
+        if (gpu && simError && !simulator) {
+            // without the simulator's catalogue the degree cannot be sized: one device per head-divisible power of two is a guess
+            warnings.push(`tensor parallel 1 (the model or device is unknown to the simulator: ${simError})`);
+        }
+        deployment = {
+            cluster_id: st.cluster_id,
+            node: device.hostname,
+            vllm_config: {
+                model_name: m.modelName,
+                served_model_name: servedName,
+                ...(m.maxModelLen ? { max_model_len: m.maxModelLen } : {}),
+                tensor_parallel_size: gpu ? tp : 1,
+                gpu_resource_type: gpu ? (device.resource_name ?? 'nvidia.com/gpu') : 'cpu',
+                gpu_resource_count: gpu ? tp : 0,
+                ...(gpu && hardware ? { hardware } : {}),
+                node_selector: { 'kubernetes.io/hostname': device.hostname },
+            },
+        };
+    }
+    const action = inp.runAsSimulation ? 'simulate' : cloud ? 'benchmark_endpoint' : 'deploy_and_benchmark';
+    return {
+        action,
+        model: { id: m.id, name: m.name, kind: m.kind, model_name: m.modelName, served_model_name: servedName, api: m.api, endpoint_url: m.endpointUrl, credential_id: cloud ? (st.credential_id ?? m.credentialId) : null },
+        device,
+        simulator,
+        simulator_error: simError,
+        deployment,
+        workload,
+        warnings,
+    };
+}
+/** The plan with calibration factors fitted earlier for its (model, hardware), when there are any. */
+export function withCalibration(plan, cal) {
+    if (!plan.simulator || !cal)
+        return plan;
+    return { ...plan, simulator: { ...plan.simulator, factors: cal.factors, calibration: { model: cal.model, hardware: cal.hardware, run_id: cal.run_id, updated_at: cal.updated_at } } };
+}
+/** The workload as the runner's config file (`benchops job run`, eval_config.json). */
+export function runnerConfig(plan, datasetPath) {
+    const w = plan.workload;
+    const scenario = {
+        name: 'workflow',
+        backend: w.api === 'chat' ? 'openai-chat' : 'openai',
+        num_prompts: w.num_prompts,
+        max_concurrency: w.concurrent_requests,
+        ignore_eos: true,
+        seed: 0,
+        goodput: w.goodput,
+    };
+    if (w.eval_with === 'configuration')
+        Object.assign(scenario, { dataset_name: 'random', random_input_len: w.input_len, random_output_len: w.output_len });
+    else
+        Object.assign(scenario, { dataset_name: 'jsonl', dataset_path: datasetPath, random_output_len: DEFAULT_DATASET_OUTPUT_LEN });
+    return { name: w.benchmark_name, benchmark_name: w.benchmark_name, scenarios: [scenario] };
+}
+//# sourceMappingURL=plan.js.map
