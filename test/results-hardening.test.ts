@@ -144,4 +144,22 @@ describe.each(DB_KINDS)('results service on its own (%s)', (kind) => {
       expect((await service.listRaw({ benchmark_name: 'none' })).total).toBe(0);
     });
   });
+
+  it('names that would not fit an index entry are 422s naming the field; long metric names and metric floods are said back', async () => {
+    // incompressible text: PostgreSQL compresses index entries, so repeated characters would not reach its limit
+    const rnd = (n: number, from: number, span: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(from + ((i * 7919) % span))).join('');
+    await expect(service.postRaw({ ...post, model_id: rnd(500, 0x4e00, 20000), data: {} })).rejects.toMatchObject({
+      status: 422,
+      issues: [{ loc: ['body', 'model_id'], msg: 'must be at most 512 bytes of UTF-8' }],
+    });
+    const longTask = rnd(3000, 97, 26);
+    const r = await service.postStandardized({ ...post, run_id: 'long', data: { results: { [longTask]: { acc: 1 }, short: { acc: 0.5 } } } });
+    expect(r.warnings).toEqual([expect.stringMatching(/^1 metric\(s\) have names longer than an index holds/)]);
+    expect(((await service.getStandardized(r.pk)).data as any).results[longTask]).toEqual({ acc: 1 });
+    const many = Object.fromEntries(Array.from({ length: 10_500 }, (_, i) => [`m${i}`, i / 10_500]));
+    const f = await service.postStandardized({ ...post, run_id: 'flood', data: { results: { t: many } } });
+    expect(f.warnings).toEqual(['10500 metrics in one document: the first 10000 are indexed, the rest are kept in the document only']);
+    const rows: any = await database.db.execute(sql`select count(*)::int as n from results_metric_values where pk = ${f.pk}`);
+    expect((rows.rows ?? rows)[0].n).toBe(10_000);
+  });
 });

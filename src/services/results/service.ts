@@ -25,9 +25,11 @@ import {
   canonicalJson,
   flattenMetrics,
   higherIsBetter,
+  indexableRows,
   normalizeStandardized,
   sha256,
   type MetricGroup,
+  type MetricRow,
   type StandardizedData,
 } from './standard.ts';
 import { TooDeepError } from './redact.ts';
@@ -115,6 +117,13 @@ export class ResultsService implements FullResultsApi {
     return undefined;
   }
 
+  /** The metric rows that can be indexed; what was left out becomes a warning of the answer. */
+  private indexed(out: SaveResult, all: MetricRow[]): MetricRow[] {
+    const { rows, warnings } = indexableRows(all);
+    if (warnings.length) out.warnings = [...(out.warnings ?? []), ...warnings];
+    return rows;
+  }
+
   /** The pk is taken by another benchmark whose name has the same pk spelling (`a b` and `a_b`). */
   private checkSameName(existing: repo.StoredDoc | undefined, env: Envelope, what: string): void {
     if (existing && existing.benchmarkName !== env.benchmark_name) {
@@ -150,7 +159,7 @@ export class ResultsService implements FullResultsApi {
         return out;
       }
       const stdHash = hashOf(env, derived.data);
-      const rows = flattenMetrics(derived.data, env.benchmark_name);
+      const rows = this.indexed(out, flattenMetrics(derived.data, env.benchmark_name));
       const info = { parser: derived.parser, selected_by: sel.selectedBy };
       const inserted = await repo.insertDoc(tx, standardizedOutputs, env, derived.data, stdHash, { derived: true, parser: derived.parser });
       if (inserted) {
@@ -178,7 +187,8 @@ export class ResultsService implements FullResultsApi {
     const { data, issues } = normalizeStandardized(first.data);
     if (!data) throw new AppError(422, issues.map((i) => `${i.loc.join('.')}: ${i.msg}`).join('; '), 'validation', issues);
     const hash = hashOf(first, data);
-    const rows = flattenMetrics(data, first.benchmark_name);
+    const { rows, warnings } = indexableRows(flattenMetrics(data, first.benchmark_name));
+    first.warnings.push(...warnings);
     return this.db.transaction(async (tx) => {
       const joined = await this.joinEarlier(tx, first, 'standardized', hash);
       const env = joined?.env ?? first;
@@ -234,7 +244,8 @@ export class ResultsService implements FullResultsApi {
     }
     const stdEnv = { ...env, source: r.source };
     const hash = hashOf(stdEnv, derived.data);
-    const rows = flattenMetrics(derived.data, env.benchmark_name);
+    const { rows, warnings } = indexableRows(flattenMetrics(derived.data, env.benchmark_name));
+    stdEnv.warnings = warnings;
     return this.db.transaction(async (tx) => {
       const out = this.saved(stdEnv, false);
       out.standardized = { stored: true, parser: derived.parser, selected_by: sel.selectedBy };

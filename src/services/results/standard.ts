@@ -163,6 +163,29 @@ export function flattenMetrics(data: StandardizedData, benchmarkName: string): M
   return rows;
 }
 
+/** Metric rows one document may index (compare, history, gauges); the document itself keeps every number. */
+export const MAX_METRIC_ROWS = 10_000;
+/** UTF-8 bytes of a metric row's names that an index entry can hold with room to spare (btree rows stop at ~2.7 kB). */
+const MAX_NAME_BYTES = { path: 512, task: 256, metric: 256, filter: 128, stat: 64 } as const;
+
+/**
+ * The rows that can be indexed, and what was left out (said back to the poster): names too long for an index entry,
+ * and rows past MAX_METRIC_ROWS.
+ */
+export function indexableRows(rows: MetricRow[]): { rows: MetricRow[]; warnings: string[] } {
+  const fits = (r: MetricRow) => (Object.keys(MAX_NAME_BYTES) as (keyof typeof MAX_NAME_BYTES)[]).every((k) => Buffer.byteLength(r[k]) <= MAX_NAME_BYTES[k]);
+  const kept = rows.filter(fits);
+  const warnings: string[] = [];
+  if (kept.length < rows.length) {
+    warnings.push(`${rows.length - kept.length} metric(s) have names longer than an index holds (path ${MAX_NAME_BYTES.path}, task ${MAX_NAME_BYTES.task}, metric ${MAX_NAME_BYTES.metric} bytes): kept in the document, not compared, charted or exported`);
+  }
+  if (kept.length > MAX_METRIC_ROWS) {
+    warnings.push(`${kept.length} metrics in one document: the first ${MAX_METRIC_ROWS} are indexed, the rest are kept in the document only`);
+    kept.length = MAX_METRIC_ROWS;
+  }
+  return { rows: kept, warnings };
+}
+
 /** A Prometheus-safe name fragment: `exact_match,flexible-extract` → `exact_match_flexible_extract`. */
 export function promName(s: string): string {
   const out = s

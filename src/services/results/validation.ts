@@ -19,14 +19,18 @@ export { isTimestamp, toInstant };
 const UNPRINTABLE = /[\p{Cc}\p{Zl}\p{Zp}]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/u;
 const PRINTABLE_MSG = 'must be printable text (no control characters, NUL or unpaired surrogates)';
 
-/** Printable, not blank (or, with `empty`, exactly '' meaning "not given"), at most `max` characters. */
-const printable = (max: number, opts: { empty?: boolean } = {}) =>
+/**
+ * Printable, not blank (or, with `empty`, exactly '' meaning "not given"), at most `max` characters and `maxBytes`
+ * bytes of UTF-8: the names go into the pk and into index entries, which PostgreSQL caps at ~2.7 kB each.
+ */
+const printable = (max: number, maxBytes: number, opts: { empty?: boolean } = {}) =>
   z
     .string()
     .max(max)
     .superRefine((s, ctx) => {
       if (UNPRINTABLE.test(s)) ctx.addIssue({ code: 'custom', message: PRINTABLE_MSG });
       else if (s.trim().length === 0 && !(opts.empty && s === '')) ctx.addIssue({ code: 'custom', message: 'must not be empty or blank' });
+      else if (Buffer.byteLength(s) > maxBytes) ctx.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes of UTF-8` });
     });
 
 /**
@@ -53,14 +57,14 @@ export const timestampSchema = timestampText();
 
 export const resultPostSchema = z.object({
   /** Empty or null: generated (a UUID), unless the same document was posted before (it is then reused). */
-  run_id: printable(200, { empty: true }).nullish(),
-  benchmark_name: printable(200),
+  run_id: printable(200, 256, { empty: true }).nullish(),
+  benchmark_name: printable(200, 256),
   data: z.unknown().refine((v) => v !== undefined && v !== null, 'Field required'),
   /** Empty or null: the time of the post. */
   timestamp: timestampText({ empty: true }).nullish(),
-  model_id: printable(500),
-  tokenizer_id: printable(500, { empty: true }).nullish(),
-  source: printable(100),
+  model_id: printable(500, 512),
+  tokenizer_id: printable(500, 512, { empty: true }).nullish(),
+  source: printable(100, 128),
 });
 
 export interface Envelope {
