@@ -1,2 +1,5 @@
-/** The results pages the router mounts at /results, /results/:pk, /compare and /history (owned by the results UI). */
-export { ComparePage, HistoryPage, ResultPage, ResultsListPage } from './placeholders';
+/** The results pages the router mounts at /results, /results/:pk, /compare and /history. */
+export { ComparePage } from './ComparePage';
+export { HistoryPage } from './HistoryPage';
+export { ResultPage } from './ResultPage';
+export { ResultsListPage } from './ResultsListPage';

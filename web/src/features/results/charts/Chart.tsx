@@ -1,44 +1,20 @@
 /**
- * One ECharts chart. Only the chart types and components the results pages use are registered (echarts/core), so
- * the results chunk carries a fraction of ECharts. SVG rendering: crisp in screenshots, text stays selectable, and
- * the charts here have at most a few thousand points.
+ * A chart, with ECharts loaded on first use: pages without charts (the results list) never download it, and a page
+ * with charts shows their frames at once while the library arrives.
  */
-import { BarChart, LineChart, ScatterChart } from 'echarts/charts';
-import { GridComponent, LegendComponent, MarkLineComponent, MarkPointComponent, TooltipComponent } from 'echarts/components';
-import * as echarts from 'echarts/core';
-import { SVGRenderer } from 'echarts/renderers';
-import { useEffect, useRef } from 'react';
+import { Skeleton } from '@mantine/core';
+import { lazy, Suspense } from 'react';
+import type { ChartClick } from './EChart';
 import type { Built } from './options';
 
-echarts.use([LineChart, BarChart, ScatterChart, GridComponent, TooltipComponent, LegendComponent, MarkPointComponent, MarkLineComponent, SVGRenderer]);
+const EChart = lazy(() => import('./EChart'));
 
-/** The data of a clicked point (what a series put in `data`), for charts whose points link somewhere. */
-export type ChartClick = { seriesName?: string; data?: any };
+export type { ChartClick };
 
-export function Chart({ chart, height = 280, onPointClick, testid }: { chart: Built; height?: number; onPointClick?: (p: ChartClick) => void; testid?: string }) {
-  const el = useRef<HTMLDivElement>(null);
-  const inst = useRef<echarts.ECharts | null>(null);
-  const click = useRef(onPointClick);
-  useEffect(() => {
-    click.current = onPointClick;
-  }, [onPointClick]);
-
-  useEffect(() => {
-    const c = echarts.init(el.current!, undefined, { renderer: 'svg' });
-    inst.current = c;
-    c.on('click', (p: any) => click.current?.({ seriesName: p.seriesName, data: p.data }));
-    const ro = new ResizeObserver(() => c.resize());
-    ro.observe(el.current!);
-    return () => {
-      ro.disconnect();
-      c.dispose();
-      inst.current = null;
-    };
-  }, []);
-
-  useEffect(() => {
-    inst.current?.setOption(chart.option, { notMerge: true });
-  }, [chart]);
-
-  return <div ref={el} role="img" aria-label={chart.summary} data-testid={testid} data-chart-summary={chart.summary} style={{ width: '100%', height }} />;
+export function Chart(props: { chart: Built; height?: number; onPointClick?: (p: ChartClick) => void; testid?: string }) {
+  return (
+    <Suspense fallback={<Skeleton height={props.height ?? 280} data-testid={props.testid ? `${props.testid}-loading` : undefined} />}>
+      <EChart {...props} />
+    </Suspense>
+  );
 }
