@@ -108,7 +108,8 @@ export function ResultsListPage() {
         <Select
           label="Time"
           data={[{ value: '', label: 'Any time' }, ...RANGES.map((r) => ({ value: String(r.hours), label: r.label }))]}
-          value=""
+          // a preset sets since (shown below); the picker itself then reads "Range" again
+          value={state.since || state.until ? null : ''}
           placeholder="Range"
           onChange={(v) => set({ since: v ? sinceFor(Number(v)) : '', until: '' })}
           w={140}
