@@ -117,12 +117,26 @@ describe('web UI with tokens (browser)', () => {
     expect(await form.textContent()).toContain('A token is stored');
     expect(await page.content()).not.toContain('ghp_secretvalue123');
     await form.getByLabel('Branch').fill('release-1');
+    // a project without a repository cannot be polled: the server's 422 sits under the polling field
     await form.getByLabel('Poll every (s)').fill('300');
+    b.allowHttpError(422);
+    await form.getByRole('button', { name: 'Save' }).click();
+    const poll = form.locator('.mantine-InputWrapper-root', { has: page.getByLabel('Poll every (s)') });
+    await poll.locator('.mantine-InputWrapper-error').filter({ hasText: 'polling_interval' }).waitFor();
+    expect((await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: auth })).json())[0].branch).toBe(before.branch); // nothing half-applied
+    await form.getByLabel('Poll every (s)').fill('0');
     await form.getByRole('button', { name: 'Save' }).click();
     await form.waitFor({ state: 'detached' });
-    await row.getByText('polls every 300 s').waitFor();
     const after = (await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: auth })).json())[0];
-    expect(after).toMatchObject({ branch: 'release-1', polling_interval: 300, has_github_token: true });
+    expect(after).toMatchObject({ branch: 'release-1', polling_interval: 0, has_github_token: true });
+    // and removed on request
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await form.getByLabel('Remove the stored token').check();
+    await form.getByRole('button', { name: 'Save' }).click();
+    await form.waitFor({ state: 'detached' });
+    await row.getByText('token stored').waitFor({ state: 'detached' });
+    const cleared = (await (await fetch(`${g}/api/manager/projects?name=ui-made`, { headers: auth })).json())[0];
+    expect(cleared).toMatchObject({ branch: 'release-1', has_github_token: false });
 
     await row.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog', { name: 'Delete ui-made?' }).getByRole('button', { name: 'Delete' }).click();

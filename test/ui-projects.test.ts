@@ -4,6 +4,9 @@
  * flow works end to end: open the demo project → edit a config → see the diff → a broken edit is refused with the
  * error at its line → run the job on the demo model → watch it complete → open the result. No console errors.
  */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
@@ -69,6 +72,20 @@ describe('web UI: projects, files and a run (browser)', () => {
     expect(await result.textContent()).toBe(`0 new · 0 updated · 0 deleted (${files.total} files at ${demo.last_commit.slice(0, 7)})`);
     const runs = (await api(`/api/manager/projects/${demo.project_id}/sync-runs`)).body;
     expect(runs[0]).toMatchObject({ trigger: 'manual', status: 'success', new_files: 0, synced_files: files.total });
+
+    // a commit in the repository: one new file, one changed, one removed — the next sync says so
+    const repo = path.join(p.dataDir, 'demo-repo');
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false', ...args], { cwd: repo }).toString().trim();
+    writeFileSync(path.join(repo, 'config/vllm-benchmark/extra.json'), '{"name": "extra", "mode": "performance", "scenarios": []}\n');
+    writeFileSync(path.join(repo, 'config/evalchemy/evalchemy.json'), `${readFileSync(path.join(repo, 'config/evalchemy/evalchemy.json'), 'utf8').trimEnd()}\n\n`);
+    git('rm', '-q', 'config/custom-task/custom_task.json');
+    git('add', '-A');
+    git('commit', '-q', '-m', 'extra config, touched evalchemy, dropped custom task');
+    const commit = git('rev-parse', 'HEAD');
+    await row.getByRole('button', { name: 'Sync now' }).click();
+    await result.filter({ hasText: commit.slice(0, 7) }).waitFor();
+    expect(await result.textContent()).toBe(`1 new · 1 updated · 1 deleted (${files.total} files at ${commit.slice(0, 7)})`);
+    await row.getByTestId('last-commit').filter({ hasText: commit.slice(0, 7) }).waitFor();
   }, 120_000);
 
   it('opens the demo project: its files grouped by benchmark type, originals badged', async () => {

@@ -2,14 +2,14 @@
  * Create or edit a project: any git URL (or a GitHub repository with a token). The token is write-only: the field
  * starts empty, saying whether one is stored, and an empty field keeps it. A 422's field message sits at its input.
  */
-import { Button, Group, Modal, NumberInput, PasswordInput, SegmentedControl, Stack, TextInput } from '@mantine/core';
+import { Button, Checkbox, Group, Modal, NumberInput, PasswordInput, SegmentedControl, Stack, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ProjectView } from '../../api/views';
 import { ErrorAlert, fieldError } from '../../shell/ErrorDisplay';
 import { projectsApi, type ProjectInput } from './api';
 
-const FIELDS = ['name', 'project_type', 'repository_url', 'github_repo_url', 'branch', 'github_token', 'config_path', 'config_folder', 'job_path', 'job_folder', 'polling_interval'];
+const FIELDS = ['clear_github_token', 'name', 'project_type', 'repository_url', 'github_repo_url', 'branch', 'github_token', 'config_path', 'config_folder', 'job_path', 'job_folder', 'polling_interval'];
 
 function initial(p?: ProjectView): ProjectInput {
   return {
@@ -75,6 +75,14 @@ export function ProjectForm({ project, opened, onClose }: { project?: ProjectVie
             onChange={(e) => set('github_token', e.currentTarget.value)}
             error={err('github_token')}
           />
+          {project?.has_github_token && (
+            <Checkbox
+              label="Remove the stored token"
+              checked={!!v.clear_github_token}
+              disabled={!!v.github_token}
+              onChange={(e) => set('clear_github_token', e.currentTarget.checked)}
+            />
+          )}
           <Group grow>
             <TextInput label="Config folder" value={v.config_path} onChange={(e) => set('config_path', e.currentTarget.value)} error={err('config_path', 'config_folder')} />
             <TextInput label="Job folder" value={v.job_path} onChange={(e) => set('job_path', e.currentTarget.value)} error={err('job_path', 'job_folder')} />

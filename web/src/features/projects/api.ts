@@ -11,6 +11,8 @@ export interface ProjectInput {
   config_path: string;
   job_path: string;
   polling_interval: number;
+  /** Edit only: remove the stored token. */
+  clear_github_token?: boolean;
 }
 
 const body = (v: ProjectInput) => ({
@@ -20,6 +22,7 @@ const body = (v: ProjectInput) => ({
   branch: v.branch || null,
   // write-only: an empty field keeps the stored token (the server never sends it back)
   ...(v.github_token ? { github_token: v.github_token } : {}),
+  ...(v.clear_github_token && !v.github_token ? { clear_github_token: true } : {}),
   config_path: v.config_path,
   job_path: v.job_path,
   polling_interval: v.polling_interval,
