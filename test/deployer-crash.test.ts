@@ -7,7 +7,7 @@
  *   port; a restart then reports how each pod ended (orphaned, or lost without a record).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -199,12 +199,20 @@ describe.each(['pglite', 'postgres'] as const)('kill -9 mid-benchmark, restart w
       expect(emulators).toHaveLength(1);
       leftovers.push(supervisor, ...emulators);
 
+      const runnerBeat = path.join(env.BENCHOPS_DATA_DIR, 'runs', readdirSync(path.join(env.BENCHOPS_DATA_DIR, 'runs')).find((d) => d.includes(job.resource_name))!, 'heartbeat');
+      const itemNow = json(await call(p.urls.vllm, 'GET', `/queue/${qid}`), 'item');
+      const emulatorBeat = path.join(os.tmpdir(), `benchops-${process.getuid!()}`, 'vllm-heartbeats', `${itemNow.deployment_id}.heartbeat`);
+      expect(existsSync(emulatorBeat)).toBe(true);
+
       await kill9(p);
+      const killedAt = Date.now();
       // the orphans run on within the grace period (a restart can still adopt them)
       expect(alive(supervisor)).toBe(true);
       expect(alive(emulators[0])).toBe(true);
 
       p = await startPlatform(env);
+      // the restarted platform took both over: it beats their heartbeats again
+      await until(async () => statSync(runnerBeat).mtimeMs > killedAt && statSync(emulatorBeat).mtimeMs > killedAt, 20_000, 'the heartbeats to resume');
       const item = await until(async () => {
         const it = json(await call(p.urls.vllm, 'GET', `/queue/${qid}`), 'item');
         return ['completed', 'failed', 'cancelled'].includes(it.status) ? it : undefined;
