@@ -347,12 +347,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Files of a project: originals, then modified copies (flat array; total in X-Total-Count) */
+        /** Files of a project: originals, then modified copies (flat array without content unless include_content; total in X-Total-Count) */
         get: {
             parameters: {
                 query?: {
                     benchmark_type?: string;
                     file_type?: "config" | "job" | "vllm";
+                    /** @description Also return each file's content (pages of at most 100); lists leave it out by default */
+                    include_content?: "0" | "1" | "true" | "false";
+                    /** @description Default 1000; with include_content 100 */
                     limit?: number;
                     offset?: number;
                     source?: "original" | "modified";
@@ -463,12 +466,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Modified copies of a project */
+        /** Modified copies of a project (no content unless include_content) */
         get: {
             parameters: {
                 query?: {
                     benchmark_type?: string;
                     file_type?: "config" | "job" | "vllm";
+                    /** @description Also return each file's content (pages of at most 100); lists leave it out by default */
+                    include_content?: "0" | "1" | "true" | "false";
+                    /** @description Default 1000; with include_content 100 */
                     limit?: number;
                     offset?: number;
                 };
@@ -564,7 +570,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sync the project from its repository (status "error" on failure; nothing changes then) */
+        /** Sync the project from its repository: 200 with status "error" on failure (the earlier clients read that shape); nothing changes then, and the failure is kept on the project (last_sync_status, last_sync_error) and in its sync runs */
         post: {
             parameters: {
                 query?: never;

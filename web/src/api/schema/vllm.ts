@@ -258,6 +258,8 @@ export interface paths {
                         priority?: "urgent" | "high" | "medium" | "low";
                         project_id?: string | null;
                         values_file_id?: string | null;
+                    } & {
+                        [key: string]: unknown;
                     };
                 };
             };
