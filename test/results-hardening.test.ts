@@ -7,7 +7,7 @@ import { sql } from 'drizzle-orm';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/core/db/client.ts';
-import { listSql } from '../src/services/results/lists.ts';
+import { ListCache, listSql } from '../src/services/results/lists.ts';
 import { rawInputs, standardizedOutputs } from '../src/services/results/schema.ts';
 import { ResultsService } from '../src/services/results/service.ts';
 import { MAX_DATA_DEPTH } from '../src/services/results/standard.ts';
@@ -161,5 +161,33 @@ describe.each(DB_KINDS)('results service on its own (%s)', (kind) => {
     expect(f.warnings).toEqual(['10500 metrics in one document: the first 10000 are indexed, the rest are kept in the document only']);
     const rows: any = await database.db.execute(sql`select count(*)::int as n from results_metric_values where pk = ${f.pk}`);
     expect((rows.rows ?? rows)[0].n).toBe(10_000);
+  });
+});
+
+describe('the list cache of a single-writer database (PGlite)', () => {
+  it('serves a page until the next write, and never keeps a page read while a write ran', async () => {
+    const database = await freshDatabase('pglite');
+    try {
+      const service = new ResultsService(database.db, pino({ level: 'silent' }), { singleWriter: true });
+      const put = (i: number) => service.postStandardized({ ...post, benchmark_name: 'cached', run_id: `c${i}`, data: { results: { t: { acc: i } } } });
+      await put(1);
+      const first = await service.listStandardized({ benchmark_name: 'cached' });
+      expect(first.total).toBe(1);
+      expect(await service.listStandardized({ benchmark_name: 'cached' })).toBe(first); // the same object: served from the cache
+      expect(Object.isFrozen(first.items[0])).toBe(true);
+      await put(2);
+      const second = await service.listStandardized({ benchmark_name: 'cached' });
+      expect(second.total).toBe(2);
+      expect(second.items.map((x) => x.run_id).sort()).toEqual(['c1', 'c2']);
+      // a read that overlaps a write is answered but not kept
+      const cache = new ListCache();
+      const page = { items: [], total: 0 };
+      await cache.get('k', async () => (cache.invalidate(), page));
+      let loads = 0;
+      await cache.get('k', async () => (loads++, page));
+      expect(loads).toBe(1);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -13,7 +13,8 @@ export interface ResultsModule extends ServiceModule {
 
 export function createResultsService(ctx: PlatformContext): ResultsModule {
   const log = ctx.log.child({ svc: 'results' });
-  const service = new ResultsService(ctx.db, log);
+  // PGlite's folder is locked to this process: nothing else writes the results tables, so list pages can be cached.
+  const service = new ResultsService(ctx.db, log, { singleWriter: ctx.database.kind === 'pglite' });
   return {
     name: 'results',
     title: 'BenchOps Benchmark Results',

@@ -73,6 +73,47 @@ async function run(db: Db, name: string, text: string, values: unknown[]): Promi
   return r.rows;
 }
 
+/**
+ * Pages already read, valid until the next write. Only for a database this process alone writes (PGlite: its folder
+ * is locked to one process, and only the results service writes these tables), where a list otherwise costs ~2 ms of
+ * the one connection every service shares. A read that overlaps a write is not kept (the generation moved on).
+ */
+export class ListCache {
+  private generation = 0;
+  private readonly entries = new Map<string, { items: ResultSummary[]; total: number }>();
+
+  constructor(private readonly maxEntries = 256) {}
+
+  /** Forgets every page; called before and after each write. */
+  invalidate(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  async get(key: string, load: () => Promise<{ items: ResultSummary[]; total: number }>): Promise<{ items: ResultSummary[]; total: number }> {
+    const hit = this.entries.get(key);
+    if (hit) {
+      // least recently used goes first: re-insert on every hit
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit;
+    }
+    const before = this.generation;
+    const page = await load();
+    if (this.generation === before) {
+      for (const item of page.items) Object.freeze(item);
+      Object.freeze(page.items);
+      this.entries.set(key, page);
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return page;
+  }
+}
+
+/** The cache key of a list request (every field that changes its answer). */
+export const listKey = (t: Collection, f: ResultFilter): string =>
+  JSON.stringify([t === rawInputs ? 'raw' : 'std', ...FILTERS.map((k) => f[k] ?? null), f.order ?? 'desc', f.limit ?? 100, f.offset ?? 0]);
+
 /** One page of summaries and the total matching the filters. */
 export async function listDocs(db: Db, t: Collection, f: ResultFilter): Promise<{ items: ResultSummary[]; total: number }> {
   const s = listSql(t, f);

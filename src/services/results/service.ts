@@ -18,7 +18,7 @@ import type {
   SaveResult,
 } from './api.ts';
 import { PARSER_VERSION, ParseError, parserFor, selectParser, type ParseContext, type ResultParser, type SelectedBy } from './parsers/index.ts';
-import { listDocs } from './lists.ts';
+import { ListCache, listDocs, listKey } from './lists.ts';
 import * as repo from './repository.ts';
 import { rawInputs, standardizedOutputs } from './schema.ts';
 import {
@@ -48,11 +48,36 @@ export interface PostRawOptions {
   standardize?: boolean;
 }
 
+export interface ResultsServiceOptions {
+  /** This process is the only writer of the database (PGlite): list pages are cached until the next write. */
+  singleWriter?: boolean;
+}
+
 export class ResultsService implements FullResultsApi {
+  private readonly lists?: ListCache;
+
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
-  ) {}
+    opts: ResultsServiceOptions = {},
+  ) {
+    if (opts.singleWriter) this.lists = new ListCache();
+  }
+
+  /** Runs a write with the list cache forgotten before and after it. */
+  private async writing<T>(fn: () => Promise<T>): Promise<T> {
+    this.lists?.invalidate();
+    try {
+      return await fn();
+    } finally {
+      this.lists?.invalidate();
+    }
+  }
+
+  private list(t: repo.Collection, filter: ResultFilter): Promise<ResultPage> {
+    if (!this.lists) return listDocs(this.db, t, filter);
+    return this.lists.get(listKey(t, filter), () => listDocs(this.db, t, filter));
+  }
 
   private saved(env: Envelope, created: boolean, origin: SaveResult['run_id_origin'] = env.run_id_generated ? 'generated' : 'given'): SaveResult {
     return {
@@ -137,7 +162,7 @@ export class ResultsService implements FullResultsApi {
     const sel = opts.standardize === false ? undefined : selectParser(first.source, first.data);
     // Parse before the transaction: pure CPU, and a wrong shape must not leave anything half-stored.
     let parsed = sel ? this.tryDerive(first, sel) : {};
-    return this.db.transaction(async (tx) => {
+    return this.writing(() => this.db.transaction(async (tx) => {
       const joined = await this.joinEarlier(tx, first, 'raw', hash);
       const env = joined?.env ?? first;
       // The run id and timestamp are part of the derived document's meta: derive again under the joined ones.
@@ -179,7 +204,7 @@ export class ResultsService implements FullResultsApi {
         out.standardized = { stored: true, ...info };
       }
       return out;
-    });
+    }));
   }
 
   async postStandardized(body: ResultPost): Promise<SaveResult> {
@@ -189,7 +214,7 @@ export class ResultsService implements FullResultsApi {
     const hash = hashOf(first, data);
     const { rows, warnings } = indexableRows(flattenMetrics(data, first.benchmark_name));
     first.warnings.push(...warnings);
-    return this.db.transaction(async (tx) => {
+    return this.writing(() => this.db.transaction(async (tx) => {
       const joined = await this.joinEarlier(tx, first, 'standardized', hash);
       const env = joined?.env ?? first;
       if (await repo.insertDoc(tx, standardizedOutputs, env, data, hash)) {
@@ -208,7 +233,7 @@ export class ResultsService implements FullResultsApi {
       await repo.replaceStandardized(tx, env, data, hash, { derived: false, parser: null });
       await repo.insertMetrics(tx, env, rows);
       return this.saved(env, true, joined?.origin);
-    });
+    }));
   }
 
   /** Re-derives the standardized document of a stored raw input (e.g. with another source's parser). */
@@ -246,7 +271,7 @@ export class ResultsService implements FullResultsApi {
     const hash = hashOf(stdEnv, derived.data);
     const { rows, warnings } = indexableRows(flattenMetrics(derived.data, env.benchmark_name));
     stdEnv.warnings = warnings;
-    return this.db.transaction(async (tx) => {
+    return this.writing(() => this.db.transaction(async (tx) => {
       const out = this.saved(stdEnv, false);
       out.standardized = { stored: true, parser: derived.parser, selected_by: sel.selectedBy };
       if (await repo.insertDoc(tx, standardizedOutputs, stdEnv, derived.data, hash, { derived: true, parser: derived.parser })) {
@@ -264,7 +289,7 @@ export class ResultsService implements FullResultsApi {
         out.created = true;
       }
       return out;
-    });
+    }));
   }
 
   /** Parses without storing (what POST /raw_input would derive). */
@@ -296,11 +321,11 @@ export class ResultsService implements FullResultsApi {
   }
 
   listRaw(filter: ResultFilter = {}): Promise<ResultPage> {
-    return listDocs(this.db, rawInputs, filter);
+    return this.list(rawInputs, filter);
   }
 
   listStandardized(filter: ResultFilter = {}): Promise<ResultPage> {
-    return listDocs(this.db, standardizedOutputs, filter);
+    return this.list(standardizedOutputs, filter);
   }
 
   async compare(pks: string[]): Promise<CompareResult> {
