@@ -316,8 +316,19 @@ describe.each(DB_KINDS)('manager flows (%s)', (kind) => {
       // a write no route made (an operator's SQL, another replica) is seen too: the version is bumped by a trigger
       await p.ctx.db.execute(sql`UPDATE manager_files SET file_path = 'job/a/renamed.yaml' WHERE project_id = ${pid} AND file_path = 'job/a/k.yaml'`);
       expect(await paths('?file_type=job')).toEqual(['original:job/a/renamed.yaml']);
+      // the projects list likewise: a change by SQL shows; a statement that changed nothing does not invalidate it
+      const names = async () => (await call(base, 'GET', '/projects')).body.map((x: any) => x.name);
+      expect(await names()).toContain('cache');
+      await p.ctx.db.execute(sql`UPDATE manager_projects SET name = 'renamed-by-sql' WHERE id = ${pid}`);
+      expect(await names()).toContain('renamed-by-sql');
+      const version = async () => ((await p.ctx.db.execute(sql`SELECT version FROM manager_list_versions WHERE name = 'projects'`)) as any).rows[0].version;
+      const v0 = Number(await version());
+      await p.ctx.db.execute(sql`UPDATE manager_projects SET name = 'x' WHERE false`);
+      expect(Number(await version())).toBe(v0);
       await call(base, 'DELETE', `/projects/${pid}/modified-files`);
       await call(base, 'DELETE', `/projects/${pid}`);
+      expect(Number(await version())).toBeGreaterThan(v0);
+      expect(await names()).not.toContain('renamed-by-sql');
       expect((await call(base, 'GET', `/projects/${pid}/files`)).status).toBe(404);
     } finally {
       r.cleanup();

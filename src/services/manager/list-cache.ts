@@ -1,6 +1,7 @@
 /**
- * File-list pages kept in memory, keyed by the project's files_version (bumped by database triggers on every change
- * to its files, see migration 0001): a list request costs one primary-key lookup instead of building the page again.
+ * List pages kept in memory, keyed by a version the database bumps with triggers on every change (a project's
+ * files_version, migration 0001; the projects list's version, migration 0002): a list request costs one primary-key
+ * lookup instead of building the page again.
  * Correct with several replicas, since the version comes from the database on every request; bounded in bytes
  * (least recently used entries go first) and per entry (pages with content are not kept).
  */
@@ -45,16 +46,6 @@ export class ListCache {
       if (this.bytes <= this.maxBytes) break;
       this.pages.delete(k);
       this.bytes -= v.json.length * 2;
-    }
-  }
-
-  /** Drops every page of a project (its versions are unreachable anyway once bumped; this frees the memory). */
-  forget(projectId: string): void {
-    for (const [k, v] of this.pages) {
-      if (k.startsWith(`${projectId}\n`)) {
-        this.pages.delete(k);
-        this.bytes -= v.json.length * 2;
-      }
     }
   }
 

@@ -1,7 +1,7 @@
 /** Database access for the manager (drizzle); every function takes a Db or a transaction handle. */
 import { and, asc, count, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { DbOrTx } from '../../core/db/client.ts';
-import { files, modifiedFiles, projects, syncRuns, type FileRow, type ModifiedRow, type ProjectRow } from './schema.ts';
+import { files, listVersions, modifiedFiles, projects, syncRuns, type FileRow, type ModifiedRow, type ProjectRow } from './schema.ts';
 import type { FileType } from './api.ts';
 import { TOKEN_MASK } from './views.ts';
 
@@ -115,6 +115,12 @@ export async function countOriginals(db: DbOrTx, projectId: string, f: FileFilte
 export async function countModified(db: DbOrTx, projectId: string, f: FileFilter = {}): Promise<number> {
   const [{ n }] = await db.select({ n: count() }).from(modifiedFiles).where(modifiedWhere(projectId, f));
   return Number(n);
+}
+
+/** The version of the projects list (bumped by a trigger on any change to manager_projects). */
+export async function projectsVersion(db: DbOrTx): Promise<number> {
+  const rows = await db.select({ v: listVersions.version }).from(listVersions).where(eq(listVersions.name, 'projects'));
+  return rows[0]?.v ?? 0;
 }
 
 /** The project's files_version (bumped by triggers on any change to its files), or undefined when it does not exist. */

@@ -100,6 +100,12 @@ export const syncRuns = pgTable(
   (t) => [index('manager_sync_runs_project_idx').on(t.projectId, t.startedAt)],
 );
 
+/** Versions of whole lists, bumped by triggers (migration 0002): `projects` on any change to manager_projects. */
+export const listVersions = pgTable('manager_list_versions', {
+  name: text('name').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+});
+
 export type ProjectRow = typeof projects.$inferSelect;
 export type FileRow = typeof files.$inferSelect;
 export type ModifiedRow = typeof modifiedFiles.$inferSelect;

@@ -142,9 +142,14 @@ export class ManagerService implements ManagerApi {
     return repo.listProjects(this.db, { limit: q.limit, offset: q.offset, projectType: q.project_type, name: q.name });
   }
 
-  /** A page of projects as response JSON text (built by the database) and the total. */
+  /** A page of projects as response JSON text (built by the database) and the total; cached by the list's version. */
   async pageProjects(q: { limit: number; offset: number; project_type?: string; name?: string }) {
-    return repo.pageProjectsJson(this.db, { limit: q.limit, offset: q.offset, projectType: q.project_type, name: q.name });
+    const version = await repo.projectsVersion(this.db);
+    const key = ['projects', version, q.project_type ?? '', q.name ?? '\u0000', q.limit, q.offset].join('\n');
+    return this.lists.get(key, async () => ({
+      count: 0,
+      ...(await repo.pageProjectsJson(this.db, { limit: q.limit, offset: q.offset, projectType: q.project_type, name: q.name })),
+    }));
   }
 
   async projectDetail(id: string) {
