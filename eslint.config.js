@@ -18,7 +18,6 @@ export default tseslint.config(
   {
     // the core is what every service uses: it never reaches up into the services or the platform that assembles them
     files: ['src/core/**/*.ts'],
-    ignores: ['src/core/platform.ts'], // transitional re-export of src/platform (see its header)
     rules: {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/services/**', '**/platform/**'], message: 'src/core must not import services or the platform' }] }],
     },

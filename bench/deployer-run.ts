@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/core/config.ts';
-import { startPlatform } from '../src/core/platform.ts';
+import { startPlatform } from '../src/platform/start.ts';
 import { makeRepo } from '../test/helpers/git.ts';
 import { K8sDouble } from '../test/helpers/k8s-double.ts';
 

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../src/core/config.ts';
-import { startPlatform } from '../src/core/platform.ts';
+import { startPlatform } from '../src/platform/start.ts';
 import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
 
 const args = process.argv.slice(2);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { Authenticator, loadTokens } from './auth.ts';
-import { assertSafeBind } from './platform.ts';
 import { loadConfig } from './config.ts';
 
 describe('auth', () => {
@@ -17,13 +16,6 @@ describe('auth', () => {
   it('rejects malformed token entries', () => {
     expect(() => loadTokens({ tokens: 'root:abcdefghij' })).toThrow(/role:token/);
     expect(() => loadTokens({ tokens: 'admin:short' })).toThrow(/8\+/);
-  });
-
-  it('refuses a non-loopback bind without tokens, allows loopback', () => {
-    const open = new Authenticator([]);
-    expect(() => assertSafeBind(loadConfig({ BENCHOPS_HOST: '0.0.0.0' }), open)).toThrow(/without authentication/);
-    expect(() => assertSafeBind(loadConfig({ BENCHOPS_HOST: '127.0.0.1' }), open)).not.toThrow();
-    expect(() => assertSafeBind(loadConfig({ BENCHOPS_HOST: '0.0.0.0' }), auth)).not.toThrow();
   });
 
   it('config rejects bad values naming the variable', () => {

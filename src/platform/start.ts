@@ -59,12 +59,12 @@ export async function startPlatform(opts: StartOptions): Promise<RunningPlatform
   const { config } = opts;
   const auth = new Authenticator(loadTokens(config));
   assertSafeBind(config, auth);
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const log = pino(
     { level: config.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { svc: 'benchops' } },
     opts.logStream ?? process.stdout,
   );
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, log });
   const apps: RunningPlatform['apps'] = {};
   const modules = new Map<ServiceName, ServiceModule>();
   let closed = false;
