@@ -26,7 +26,7 @@ describe('gateway serves the UI (embedded)', () => {
   afterAll(() => p?.close());
 
   it('answers / and any page path with index.html, revalidated', async () => {
-    for (const u of ['/', '/projects/abc', '/results/2025-01-01T00:00:00Z-bench-run', '/compare?pks=a,b']) {
+    for (const u of ['/', '/projects/abc', '/results/2025-01-01T00:00:00Z-bench-run', '/results/2025-01-01T00:00:00.000Z-bench-4f1c2d3e', '/compare?pks=a,b']) {
       const r = await fetch(p.urls.gateway + u);
       expect(r.status, u).toBe(200);
       expect(r.headers.get('content-type'), u).toMatch(/text\/html/);

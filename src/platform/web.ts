@@ -47,12 +47,15 @@ export async function registerWebUi(app: App, opts: { webDir?: string; log?: Log
       reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
       return reply.sendFile(rel, { cacheControl: false });
     }
-    // a missing file with an extension is a broken asset link, not a page: answering HTML would hide it
-    if (path.posix.extname(rel)) return reply.code(404).send({ detail: `Not Found: ${req.method} ${urlPath}` });
+    // a missing asset is a broken link, not a page: answering HTML would hide it. Page paths may contain dots (a
+    // result's pk carries `.000Z`), so only the asset folder and asset file types count, not any extension.
+    if (rel.startsWith('assets/') || ASSET_FILE.test(rel)) return reply.code(404).send({ detail: `Not Found: ${req.method} ${urlPath}` });
     reply.header('cache-control', 'no-cache');
     return reply.sendFile('index.html', { cacheControl: false });
   });
 }
+
+const ASSET_FILE = /\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|avif|woff2?|ttf|otf|json|txt|webmanifest|wasm)$/i;
 
 function isFile(p: string): boolean {
   try {
