@@ -58,6 +58,8 @@ describe('NUL and unpaired surrogates are refused at the edge, naming where', ()
     ['a lone high surrogate', '/items/ab', '{"name":"a\\ud800"}', ['body', 'name'], /surrogate/],
     ['a lone low surrogate', '/items/ab', '{"name":"\\udc00a"}', ['body', 'name'], /surrogate/],
     ['a surrogate in the path', '/items/a%ED%A0%80', ok, ['path'], /UTF-8/],
+    ['a surrogate in a query value', '/items/ab?q=audit%ED%A0%80', ok, ['query', 'q'], /UTF-8/],
+    ['a broken escape in a query value', '/items/ab?x=1&q=%E0%A4', ok, ['query', 'q'], /UTF-8/],
     ['__proto__', '/items/ab', '{"name":"n","data":{"__proto__":{"admin":true}}}', ['body', 'data', '__proto__'], /__proto__/],
   ])('%s → 422', async (_what, path, body, loc, msg) => {
     const before = seen.length;

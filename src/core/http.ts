@@ -125,8 +125,31 @@ function parseJsonBody(req: FastifyRequest, body: string, done: (err: Error | nu
   done(null, value);
 }
 
+/**
+ * 422 for a query value that is not valid percent-encoded UTF-8 (e.g. a lone surrogate's bytes `%ED%A0%80`): the
+ * query parser keeps such a value as its literal text, which would be stored or matched as something the client did
+ * not send.
+ */
+function checkQueryEncoding(url: string): void {
+  const q = url.indexOf('?');
+  if (q < 0 || !url.includes('%', q)) return;
+  for (const pair of url.slice(q + 1).split('&')) {
+    if (!pair.includes('%')) continue;
+    const eq = pair.indexOf('=');
+    const rawKey = eq < 0 ? pair : pair.slice(0, eq);
+    let key = rawKey;
+    try {
+      key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+      if (eq >= 0) decodeURIComponent(pair.slice(eq + 1).replace(/\+/g, ' '));
+    } catch {
+      throw unprocessable(['query', key.slice(0, 64)], 'The query parameter is not valid percent-encoded UTF-8', 'string_unicode');
+    }
+  }
+}
+
 /** 422 for the first NUL, unpaired surrogate, too-deep value or `__proto__` key in path, query or body. */
 function checkRequestText(req: FastifyRequest): void {
+  checkQueryEncoding(req.url);
   const parts: [string, unknown][] = [
     ['path', req.params],
     ['query', req.query],
