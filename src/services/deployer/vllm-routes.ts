@@ -33,7 +33,7 @@ export function registerVllmForwardRoutes(app: App, vllm: () => VllmApi): void {
       const body = { ...(req.body as Record<string, unknown>) };
       const skip = body.skip_vllm_creation === true;
       if (!skip && body.vllm_helm_config) body.helm_deployment = true;
-      const item = await vllm().enqueue(body as QueueRequestInput);
+      const item = await vllm().enqueue(body as QueueRequestInput, { role: req.role });
       return {
         status: 'success',
         message: skip
@@ -50,7 +50,7 @@ export function registerVllmForwardRoutes(app: App, vllm: () => VllmApi): void {
   app.post(
     '/vllm/queue/deployment',
     { schema: { summary: 'Queue a vLLM deployment and its benchmark jobs (forwarded to the vLLM service)', tags: TAGS, body: anyBody } },
-    async (req) => vllm().enqueue(req.body as QueueRequestInput),
+    async (req) => vllm().enqueue(req.body as QueueRequestInput, { role: req.role }),
   );
 
   app.get(

@@ -39,6 +39,8 @@ export interface ClusterRegistryOptions {
   /** Overrides the emulated-server command (tests). */
   simCommand?: string[];
   simReadyTimeoutMs?: number;
+  /** Where the local backend keeps its emulated servers' heartbeat files. */
+  heartbeatDir?: string;
 }
 
 const inCluster = () => !!process.env.KUBERNETES_SERVICE_HOST;
@@ -109,7 +111,7 @@ export class ClusterRegistry {
     // loaded on demand: the local cluster needs no Kubernetes client
     const kube = () => import('../../core/kube.ts');
     if (id === 'local') {
-      b = new LocalBackend({ devices: this.opts.localDevices, log: this.opts.log, command: this.opts.simCommand, readyTimeoutMs: this.opts.simReadyTimeoutMs });
+      b = new LocalBackend({ devices: this.opts.localDevices, log: this.opts.log, command: this.opts.simCommand, readyTimeoutMs: this.opts.simReadyTimeoutMs, heartbeatDir: this.opts.heartbeatDir });
     } else if (id === 'default' && this.opts.kubernetesDefault) {
       b = new KubernetesBackend((await kube()).loadKubeConfig().kc, this.opts.namespace, inCluster());
     } else {

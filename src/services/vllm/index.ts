@@ -3,6 +3,7 @@
  * scheduler, clusters and nodes. `registerModelGateway` (gateway.ts) adds `/v1/models` and OpenAI proxying to the
  * 8080 gateway.
  */
+import path from 'node:path';
 import { Gauge, type Registry } from 'prom-client';
 import type { PlatformContext, ServiceModule } from '../../core/service.ts';
 import type { App } from '../../core/http.ts';
@@ -65,6 +66,8 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     localDevices: parseLocalDevices(config.localDevices),
     kubernetesDefault: config.executor === 'kubernetes',
     simCommand: o.simCommand,
+    // emulated servers watch a heartbeat file here (kept with the platform's data, private to the user)
+    heartbeatDir: path.join(config.dataDir, 'vllm-local', 'heartbeats'),
   });
   const deployments = new DeploymentService(ctx.database, clusters, log, {
     readyTimeoutMs: o.readyTimeoutMs ?? config.vllmReadyTimeoutSeconds * 1000,

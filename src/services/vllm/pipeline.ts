@@ -251,10 +251,10 @@ export class Pipeline {
       },
       {
         substitutions: substitutionsFor(d),
+        // The endpoint goes in vllm_model_endpoint: the deployer sets VLLM_MODEL_ENDPOINT and rewrites every endpoint
+        // variable a container declares (VLLM_ENDPOINT, API_BASE…) in the shape it was written in. Forcing them here
+        // would override that shape (a declared `…/v1/completions` URL turned into a base URL).
         env: {
-          VLLM_MODEL_ENDPOINT: endpoint,
-          // the earlier benchmark images read the server's base URL here (e.g. http://vllm:8000)
-          VLLM_ENDPOINT: endpoint.replace(/\/v1(\/.*)?$/, ''),
           BENCHOPS_RUN_ID: job.run_id,
           SERVED_MODEL_NAME: servedName(d.config as VllmConfig),
         },
