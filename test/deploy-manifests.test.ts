@@ -68,7 +68,7 @@ describe('deploy/base manifests', () => {
     for (const r of k.resources) expect(files).toContain(r);
     const deployments = all.filter((x) => x.d.kind === 'Deployment').map((x) => x.d);
     const args = deployments.map((d) => d.spec.template.spec.containers[0].args.join(' '));
-    expect(args).toEqual(expect.arrayContaining(['serve results', 'serve manager', 'serve deployer', 'serve vllm']));
+    expect(args).toEqual(expect.arrayContaining(['serve results', 'serve manager', 'serve deployer', 'serve vllm', 'serve workflows']));
     for (const d of deployments) {
       const env = d.spec.template.spec.containers[0].env.map((e: any) => e.name);
       expect(env).toEqual(expect.arrayContaining(['DATABASE_URL', 'BENCHOPS_TOKENS', 'BENCHOPS_EXECUTOR']));

@@ -18,6 +18,8 @@ function remoteUrls(config: Config, local: ServiceName[]): Partial<Record<Servic
     results: config.resultsUrl,
     deployer: config.deployerUrl,
     vllm: config.vllmUrl,
+    eval: config.evalUrl,
+    workflows: config.workflowsUrl,
   };
   return Object.fromEntries(Object.entries(urls).filter(([k, v]) => v && !local.includes(k as ServiceName))) as Partial<Record<ServiceName, string>>;
 }

@@ -53,6 +53,9 @@ const schema = z.object({
   deployerUrl: z.string().url().optional(),
   vllmUrl: z.string().url().optional(),
   evalUrl: z.string().url().optional(),
+  workflowsUrl: z.string().url().optional(),
+  /** How long a local job process or emulated vLLM server outlives a platform that stopped touching its heartbeat. */
+  orphanGraceSeconds: z.coerce.number().positive().optional(),
   /** Devices of the built-in `local` cluster's node (vLLM service), e.g. `H100-80G:2`; default one CPU. */
   localDevices: z.string().optional(),
 });
@@ -87,6 +90,8 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_DEPLOYER_URL: 'deployerUrl',
   BENCHOPS_VLLM_URL: 'vllmUrl',
   BENCHOPS_EVAL_URL: 'evalUrl',
+  BENCHOPS_WORKFLOWS_URL: 'workflowsUrl',
+  BENCHOPS_ORPHAN_GRACE_SECONDS: 'orphanGraceSeconds',
   BENCHOPS_LOCAL_DEVICES: 'localDevices',
 };
 
