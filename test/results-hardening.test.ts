@@ -173,7 +173,7 @@ describe('the list cache of a single-writer database (PGlite)', () => {
       await put(1);
       const first = await service.listStandardized({ benchmark_name: 'cached' });
       expect(first.total).toBe(1);
-      expect(await service.listStandardized({ benchmark_name: 'cached' })).toBe(first); // the same object: served from the cache
+      expect((await service.listStandardized({ benchmark_name: 'cached' })).items).toBe(first.items); // served from the cache
       expect(Object.isFrozen(first.items[0])).toBe(true);
       await put(2);
       const second = await service.listStandardized({ benchmark_name: 'cached' });
@@ -186,6 +186,40 @@ describe('the list cache of a single-writer database (PGlite)', () => {
       let loads = 0;
       await cache.get('k', async () => (loads++, page));
       expect(loads).toBe(1);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe.each(DB_KINDS)('list pages cached by list version, as two replicas of one database see them (%s)', (kind) => {
+  it('a replica serves its cached page while nothing changed, and the new page once another replica wrote', async () => {
+    const database = await freshDatabase(kind);
+    try {
+      const a = new ResultsService(database.db, pino({ level: 'silent' }));
+      const b = new ResultsService(database.db, pino({ level: 'silent' }));
+      const version = async () => {
+        const r: any = await database.db.execute(sql`select name, version from results_list_versions order by name`);
+        return Object.fromEntries((r.rows ?? r).map((x: any) => [x.name, Number(x.version)]));
+      };
+      const body = (i: number) => ({ ...post, benchmark_name: 'replicas', run_id: `v${i}`, timestamp: `2026-02-0${i}T00:00:00Z`, data: { results: { t: { acc: i } } } });
+      await b.postStandardized(body(1));
+      const v1 = await version();
+      const first = await a.listPage('standardized', { benchmark_name: 'replicas' });
+      expect(first.total).toBe(1);
+      expect(await a.listPage('standardized', { benchmark_name: 'replicas' })).toBe(first);
+      // an idempotent re-post changes no row: no new version, the page stays cached
+      await b.postStandardized(body(1));
+      expect(await version()).toEqual(v1);
+      expect(await a.listPage('standardized', { benchmark_name: 'replicas' })).toBe(first);
+      await b.postStandardized(body(2));
+      expect((await version()).standardized).toBe(v1.standardized + 1);
+      const second = await a.listPage('standardized', { benchmark_name: 'replicas' });
+      expect(second.items.map((x) => x.run_id)).toEqual(['v2', 'v1']);
+      expect(JSON.parse(second.json)).toEqual(second.items);
+      // a raw post bumps the raw collection only (its derived standardized document bumps standardized)
+      await b.postRaw({ ...body(3), source: 'script' });
+      expect(await version()).toEqual({ raw: v1.raw + 1, standardized: v1.standardized + 1 });
     } finally {
       await database.close();
     }

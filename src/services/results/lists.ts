@@ -3,11 +3,11 @@
  * index in (ts, pk) order (schema.ts), with the total in the same query. Each filter combination is one statement
  * text, run on the driver directly: on PostgreSQL as a named prepared statement (parsed and planned once per
  * connection), and without drizzle's per-field row mapping, which a profile under 50 clients showed as an eighth of a
- * list request's CPU. A request is one round trip.
+ * list request's CPU. Pages are cached by list version (ListCache): a repeated request costs a version lookup.
  */
 import { getTableName } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
-import type { ResultFilter, ResultSummary } from './api.ts';
+import type { ResultFilter, ResultPage, ResultSummary } from './api.ts';
 import type { Collection } from './repository.ts';
 import { rawInputs } from './schema.ts';
 import { toInstant } from './timestamp.ts';
@@ -73,41 +73,62 @@ async function run(db: Db, name: string, text: string, values: unknown[]): Promi
   return r.rows;
 }
 
+/** A cached page: the summaries, their JSON text (made once, what the HTTP route sends) and the total. */
+export interface CachedPage {
+  items: ResultSummary[];
+  total: number;
+  json: string;
+}
+
 /**
- * Pages already read, valid until the next write. Only for a database this process alone writes (PGlite: its folder
- * is locked to one process, and only the results service writes these tables), where a list otherwise costs ~2 ms of
- * the one connection every service shares. A read that overlaps a write is not kept (the generation moved on).
+ * Pages already read, each kept with the version it was read under. On PostgreSQL the version is the collection's
+ * row in results_list_versions (triggers bump it with every change, migration 0003), read on every request: correct
+ * with several replicas, and a request costs one primary-key lookup instead of the page, its count and its JSON. On a
+ * database this process alone writes (PGlite: its folder is locked to one process), the service bumps a local
+ * generation around its own writes instead, and a request costs nothing of the connection every service shares.
+ * Bounded by entries (least recently used go first); a page read while a write ran is answered but not kept.
  */
 export class ListCache {
   private generation = 0;
-  private readonly entries = new Map<string, { items: ResultSummary[]; total: number }>();
+  private readonly entries = new Map<string, { version: number; page: CachedPage }>();
 
-  constructor(private readonly maxEntries = 256) {}
+  constructor(private readonly maxEntries = 512) {}
 
-  /** Forgets every page; called before and after each write. */
+  /** Forgets every page (single-writer mode: called before and after each write). */
   invalidate(): void {
     this.generation++;
     this.entries.clear();
   }
 
-  async get(key: string, load: () => Promise<{ items: ResultSummary[]; total: number }>): Promise<{ items: ResultSummary[]; total: number }> {
+  /** The page for `key` under `version` (default: the local generation), loading and keeping it when absent or stale. */
+  async get(key: string, load: () => Promise<ResultPage>, version: number = this.generation): Promise<CachedPage> {
     const hit = this.entries.get(key);
-    if (hit) {
+    if (hit && hit.version === version) {
       // least recently used goes first: re-insert on every hit
       this.entries.delete(key);
       this.entries.set(key, hit);
-      return hit;
+      return hit.page;
     }
     const before = this.generation;
-    const page = await load();
+    const { items, total } = await load();
+    for (const item of items) Object.freeze(item);
+    const page: CachedPage = Object.freeze({ items: Object.freeze(items) as ResultSummary[], total, json: JSON.stringify(items) });
+    // A page read under a version and kept under it is safe even if newer rows slipped in: the next request reads the
+    // newer version and misses. Under the local generation, a write during the read means the page may be old: not kept.
     if (this.generation === before) {
-      for (const item of page.items) Object.freeze(item);
-      Object.freeze(page.items);
-      this.entries.set(key, page);
+      this.entries.delete(key);
+      this.entries.set(key, { version, page });
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
     return page;
   }
+}
+
+/** The current list version of a collection (bumped by the triggers of migration 0003 on every change). */
+export async function listVersion(db: Db, t: Collection): Promise<number> {
+  const name = t === rawInputs ? 'raw' : 'standardized';
+  const [row] = await run(db, 'results_list_version', 'select "version" from "results_list_versions" where "name" = $1', [name]);
+  return Number(row?.version ?? -1);
 }
 
 /** The cache key of a list request (every field that changes its answer). */

@@ -133,9 +133,9 @@ export async function registerResultsRoutes(app: App, service: ResultsService): 
     async (req) => service.postStandardized(req.body as any),
   );
 
-  for (const [path, list, what] of [
-    ['/raw_input', service.listRaw.bind(service), 'raw inputs'],
-    ['/standardized_output', service.listStandardized.bind(service), 'standardized outputs'],
+  for (const [path, collection, what] of [
+    ['/raw_input', 'raw', 'raw inputs'],
+    ['/standardized_output', 'standardized', 'standardized outputs'],
   ] as const) {
     app.get(
       path,
@@ -151,9 +151,10 @@ export async function registerResultsRoutes(app: App, service: ResultsService): 
         if (req.query.since && req.query.until && Date.parse(req.query.since) > Date.parse(req.query.until)) {
           throw unprocessable(['query', 'until'], 'until must not be before since');
         }
-        const page = await list(req.query);
+        const page = await service.listPage(collection, req.query);
         setTotal(reply, page.total);
-        return page.items;
+        // the page's JSON was made once when it was cached (it is what the response schema documents): sent as it is
+        return reply.type('application/json; charset=utf-8').send(page.json as never);
       },
     );
   }

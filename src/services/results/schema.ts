@@ -4,7 +4,7 @@
  * (so a scrape reads one small table, and every replica exports the same values).
  */
 import { sql } from 'drizzle-orm';
-import { boolean, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -110,3 +110,12 @@ export const latestSeries = pgTable(
   },
   (t) => [primaryKey({ columns: [t.family, t.modelId, t.task, t.filter, t.stat] }), index('results_latest_pk_idx').on(t.pk)],
 );
+
+/**
+ * A version per collection (`raw`, `standardized`) that statement triggers on the collection's table bump with every
+ * change (migration 0003): a cached list page is served while its version is current, on any replica.
+ */
+export const listVersions = pgTable('results_list_versions', {
+  name: text('name').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+});

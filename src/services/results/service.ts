@@ -18,7 +18,7 @@ import type {
   SaveResult,
 } from './api.ts';
 import { PARSER_VERSION, ParseError, parserFor, selectParser, type ParseContext, type ResultParser, type SelectedBy } from './parsers/index.ts';
-import { ListCache, listDocs, listKey } from './lists.ts';
+import { ListCache, listDocs, listKey, listVersion, type CachedPage } from './lists.ts';
 import * as repo from './repository.ts';
 import { rawInputs, standardizedOutputs } from './schema.ts';
 import {
@@ -49,34 +49,41 @@ export interface PostRawOptions {
 }
 
 export interface ResultsServiceOptions {
-  /** This process is the only writer of the database (PGlite): list pages are cached until the next write. */
+  /**
+   * This process is the only writer of the database (PGlite): cached list pages are dropped around its own writes,
+   * with no version lookup per request.
+   */
   singleWriter?: boolean;
 }
 
 export class ResultsService implements FullResultsApi {
-  private readonly lists?: ListCache;
+  private readonly lists = new ListCache();
+  private readonly singleWriter: boolean;
 
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
     opts: ResultsServiceOptions = {},
   ) {
-    if (opts.singleWriter) this.lists = new ListCache();
+    this.singleWriter = opts.singleWriter ?? false;
   }
 
-  /** Runs a write with the list cache forgotten before and after it. */
+  /** Runs a write; in single-writer mode the list cache is forgotten before and after it. */
   private async writing<T>(fn: () => Promise<T>): Promise<T> {
-    this.lists?.invalidate();
+    if (this.singleWriter) this.lists.invalidate();
     try {
       return await fn();
     } finally {
-      this.lists?.invalidate();
+      if (this.singleWriter) this.lists.invalidate();
     }
   }
 
-  private list(t: repo.Collection, filter: ResultFilter): Promise<ResultPage> {
-    if (!this.lists) return listDocs(this.db, t, filter);
-    return this.lists.get(listKey(t, filter), () => listDocs(this.db, t, filter));
+  /** A list page from the cache while its collection's version is current, else from the database. */
+  async listPage(collection: 'raw' | 'standardized', filter: ResultFilter = {}): Promise<CachedPage> {
+    const t = collection === 'raw' ? rawInputs : standardizedOutputs;
+    const load = () => listDocs(this.db, t, filter);
+    if (this.singleWriter) return this.lists.get(listKey(t, filter), load);
+    return this.lists.get(listKey(t, filter), load, await listVersion(this.db, t));
   }
 
   private saved(env: Envelope, created: boolean, origin: SaveResult['run_id_origin'] = env.run_id_generated ? 'generated' : 'given'): SaveResult {
@@ -320,12 +327,14 @@ export class ResultsService implements FullResultsApi {
     return this.getFrom(standardizedOutputs, 'Standardized output', pk);
   }
 
-  listRaw(filter: ResultFilter = {}): Promise<ResultPage> {
-    return this.list(rawInputs, filter);
+  async listRaw(filter: ResultFilter = {}): Promise<ResultPage> {
+    const { items, total } = await this.listPage('raw', filter);
+    return { items, total };
   }
 
-  listStandardized(filter: ResultFilter = {}): Promise<ResultPage> {
-    return this.list(standardizedOutputs, filter);
+  async listStandardized(filter: ResultFilter = {}): Promise<ResultPage> {
+    const { items, total } = await this.listPage('standardized', filter);
+    return { items, total };
   }
 
   async compare(pks: string[]): Promise<CompareResult> {
