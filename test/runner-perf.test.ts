@@ -92,6 +92,11 @@ describe('runner performance benchmark', () => {
     expect(std.meta).toMatchObject({ benchmark_name: 'vllm-performance-benchmark', backend: 'openai-chat', model: { id: 'qwen3-8b' } });
     const raw = (await getJson(`${resultsUrl}/raw_input/${encodeURIComponent(list[0].pk)}`)).data;
     expect(raw.requests).toHaveLength(3);
+    // the self-check's verdict is stored with its reasons (run-level and per scenario), not only reliable: true/false
+    expect(raw.meta.reliability).toEqual({ reliable: raw.meta.reliable, reasons: expect.any(Array) });
+    expect(raw.scenarios.map((x: any) => typeof x.reliability?.reliable)).toEqual(['boolean', 'boolean']);
+    if (!raw.meta.reliable) expect(raw.meta.reliability.reasons.length).toBeGreaterThan(0);
+    expect(std.meta.reliability).toEqual(raw.meta.reliability);
     expect(raw.requests[0]).toMatchObject({ scenario: 'basic_performance', success: true, output_tokens: 1024 });
 
     const metrics = await (await fetch(`${resultsUrl}/metrics`)).text();

@@ -11,7 +11,7 @@ import { readRunnerInputs, type RunnerFlags, type RunnerInputs } from './env.ts'
 import { ConfigError, EXIT, RunError } from './errors.ts';
 import { runPerformance } from './perf.ts';
 import { publish, type PublishOutcome } from './publish.ts';
-import { perfSummaryTable, RUNNER_FORMAT, RUNNER_VERSION, taskSummaryTable, thresholdTable, type RunnerOutput } from './report.ts';
+import { perfSummaryTable, runReliability, RUNNER_FORMAT, RUNNER_VERSION, taskSummaryTable, thresholdTable, type RunnerOutput } from './report.ts';
 import { runTaskEval } from './task-eval.ts';
 import { checkTasks } from './thresholds.ts';
 import { createResultsClient } from './results-client.ts';
@@ -125,12 +125,14 @@ export async function runJob(opts: RunJobOptions = {}): Promise<RunJobResult> {
           scenario: first.name,
           finished_at: new Date().toISOString(),
           reliable: perf.scenarios.every((s) => s.reliable !== false),
+          // the self-check's reasons, so a stored run says why it is (un)reliable, not only that it is
+          ...(runReliability(perf.scenarios) ? { reliability: runReliability(perf.scenarios) } : {}),
           ...(perf.requests.length > MAX_REQUEST_RECORDS ? { requests_total: perf.requests.length, requests_kept: MAX_REQUEST_RECORDS } : {}),
         },
         results: {},
         performance: { summary: { ...first.block.summary }, throughput: first.block.throughput, latency: first.block.latency },
         thresholds: perf.checks.length ? { passed: perf.checks.every((c) => c.passed), checks: perf.checks } : undefined,
-        scenarios: perf.scenarios.map((s) => ({ name: s.name, config: s.config, ...s.block })),
+        scenarios: perf.scenarios.map((s) => ({ name: s.name, config: s.config, ...(s.reliability ? { reliability: s.reliability } : {}), ...s.block })),
         requests: perf.requests.slice(0, MAX_REQUEST_RECORDS),
       };
       if (output.thresholds) output.performance.summary.thresholds_passed = output.thresholds.passed ? 1 : 0;

@@ -3,7 +3,8 @@ import type { ApiKind, Endpoint } from './endpoint.ts';
 import { ConfigError } from './errors.ts';
 import type * as loadgen from '../loadgen/index.ts';
 import type { PerfPlan, PerfScenario } from './perf-config.ts';
-import type { LatencyStats, PerformanceBlock } from './report.ts';
+import { reliabilityOf } from '../loadgen/report.ts';
+import type { LatencyStats, PerformanceBlock, Reliability } from './report.ts';
 import { checkPerf, type ThresholdCheck } from './thresholds.ts';
 
 export interface PerfContext {
@@ -25,6 +26,8 @@ export interface ScenarioOutcome {
   /** Flat vLLM-style metrics the thresholds read (`p95_ttft_ms`, `output_throughput`, `success_rate`…). */
   flat: Record<string, number>;
   reliable?: boolean;
+  /** The load generator's self-check verdict with its reasons (why the client, not the server, was the limit). */
+  reliability?: Reliability;
 }
 
 export interface PerfOutcome {
@@ -113,6 +116,7 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
     );
     let result: Record<string, unknown>;
     let reliable: boolean | undefined;
+    let reliability: Reliability | undefined;
     try {
       let lastDecile = -1;
       const report = await runBenchmark(
@@ -157,7 +161,10 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
       );
       result = report as unknown as Record<string, unknown>;
       reliable = report.benchops?.reliable;
-      if (reliable === false) ctx.log(`  warning: the client was saturated during "${s.name}"; its latencies are overstated (see benchops.self_check)`);
+      reliability = report.benchops ? reliabilityOf(report) : undefined;
+      if (reliable === false) {
+        ctx.log(`  warning: the client was saturated during "${s.name}" (${reliability?.reasons.join('; ') || 'see benchops.self_check'}); its latencies are overstated`);
+      }
       const errors = [...new Set(report.errors.filter(Boolean))];
       if (errors.length) ctx.log(`  ${report.failed} request(s) failed, e.g. ${errors[0]}`);
       // Per-request records without chunk times (those would make the document megabytes; ITL stats are kept).
@@ -171,7 +178,7 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
       result = { completed: 0, failed: s.numPrompts, error: (e as Error).message };
     }
     const { block, flat } = blockFromBenchJson(result, s.numPrompts);
-    scenarios.push({ name: s.name, backend, endpointPath, config, block, flat, reliable });
+    scenarios.push({ name: s.name, backend, endpointPath, config, block, flat, reliable, ...(reliability ? { reliability } : {}) });
     checks.push(...checkPerf(s.name, flat, [...plan.thresholds, ...(plan.scenarioThresholds[s.name] ?? [])]));
   }
   return { scenarios, checks, requests };
