@@ -29,15 +29,21 @@ interface Child {
 const children: ChildProcess[] = [];
 const leftovers: number[] = [];
 
+/**
+ * A free port below the kernel's ephemeral range (32768+): the restart binds the same ports again, and a port from the
+ * ephemeral range can be taken in between as the source port of any outgoing connection (parallel test files make
+ * thousands), which made the restart fail with EADDRINUSE on a busy machine.
+ */
 async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-  });
+    if (ok) return port;
+  }
 }
 
 /** Fixed ports, so runners started by the first platform post their results to the restarted one. */
@@ -201,7 +207,7 @@ describe.each(['pglite', 'postgres'] as const)('kill -9 mid-benchmark, restart w
 
       const runnerBeat = path.join(env.BENCHOPS_DATA_DIR, 'runs', readdirSync(path.join(env.BENCHOPS_DATA_DIR, 'runs')).find((d) => d.includes(job.resource_name))!, 'heartbeat');
       const itemNow = json(await call(p.urls.vllm, 'GET', `/queue/${qid}`), 'item');
-      const emulatorBeat = path.join(os.tmpdir(), `benchops-${process.getuid!()}`, 'vllm-heartbeats', `${itemNow.deployment_id}.heartbeat`);
+      const emulatorBeat = path.join(env.BENCHOPS_DATA_DIR, 'vllm-local', 'heartbeats', `${itemNow.deployment_id}.heartbeat`);
       expect(existsSync(emulatorBeat)).toBe(true);
 
       await kill9(p);
