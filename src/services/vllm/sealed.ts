@@ -22,7 +22,9 @@ const SECRET_NAME = /(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KE
 
 /** Whether an environment variable's value should be treated as a secret. */
 export function isSecretEnvName(name: string): boolean {
-  return SECRET_NAME.test(name);
+  // words split the same way whatever the spelling: hfToken, hf-token, hf.token and HF_TOKEN are all HF + TOKEN
+  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').replace(/[-.\s]+/g, '_');
+  return SECRET_NAME.test(words);
 }
 
 /**
