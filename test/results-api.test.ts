@@ -307,6 +307,44 @@ describe.each(DB_KINDS)('results service (%s)', (kind) => {
       }
     });
 
+    it('filters by kind: performance figures, declared scores, or both, with the total counted under the filter', async () => {
+      const bench = 'kind-check';
+      const docs: [string, object][] = [
+        ['k-perf', { meta: {}, results: {}, performance: { summary: { completed: 3 }, throughput: { output_throughput: 50 }, latency: { ttft_ms: { mean: 20, p99: 40 } } } }],
+        ['k-quality', { meta: {}, results: { gsm8k: { exact_match: 0.7, exact_match_stderr: 0.02 } }, performance: { summary: {}, throughput: {}, latency: {} } }],
+        ['k-both', perfDoc(120, 150, 0.6)],
+        // counts only: neither a score nor a latency/throughput figure
+        ['k-none', { meta: {}, results: { aime: { num_total: 30 } }, performance: { summary: { completed: 1 }, throughput: {}, latency: {} } }],
+      ];
+      for (const [i, [run, data]] of docs.entries()) {
+        const r = await post('/standardized_output', { run_id: run, benchmark_name: bench, timestamp: `2026-02-0${i + 1}T00:00:00Z`, model_id: 'kind-model', tokenizer_id: 't', source: 'other', data });
+        expect(r.status).toBe(200);
+      }
+      const perf = await get(`/standardized_output?benchmark_name=${bench}&kind=performance`);
+      expect(perf.body.map((x: any) => x.run_id)).toEqual(['k-both', 'k-perf']);
+      expect(perf.headers.get('x-total-count')).toBe('2');
+      const quality = await get(`/standardized_output?benchmark_name=${bench}&kind=quality&order=asc`);
+      expect(quality.body.map((x: any) => x.run_id)).toEqual(['k-quality', 'k-both']);
+      const paged = await get(`/standardized_output?benchmark_name=${bench}&kind=quality&limit=1&offset=1`);
+      expect(paged.body.map((x: any) => x.run_id)).toEqual(['k-quality']);
+      expect(paged.headers.get('x-total-count')).toBe('2');
+      const all = await get(`/standardized_output?benchmark_name=${bench}`);
+      expect(all.headers.get('x-total-count')).toBe('4');
+      // ordered by another column across pages, then by time
+      const bySource = await get(`/standardized_output?sort=source&order=asc&limit=3`);
+      const sources = bySource.body.map((x: any) => x.source);
+      expect([...sources].sort()).toEqual(sources);
+      const byRun = await get(`/standardized_output?benchmark_name=${bench}&sort=model_id&order=desc&limit=2&offset=2`);
+      expect(byRun.body.map((x: any) => x.run_id)).toEqual(['k-quality', 'k-perf']);
+      expect((await get('/standardized_output?sort=size')).body.detail[0].loc).toEqual(['query', 'sort']);
+      const bad = await get('/standardized_output?kind=speed');
+      expect(bad.status).toBe(422);
+      expect(bad.body.detail[0].loc).toEqual(['query', 'kind']);
+      const raw = await get('/raw_input?kind=performance');
+      expect(raw.status).toBe(422);
+      expect(raw.body.detail[0].loc).toEqual(['query', 'kind']);
+    });
+
     it('filters by model, source, run id and time range, paginates with X-Total-Count, newest first', async () => {
       const all = await get(`/standardized_output?model_id=${encodeURIComponent(model)}&benchmark_name=perf`);
       expect(all.headers.get('x-total-count')).toBe('4');

@@ -145,11 +145,20 @@ describe('web UI: results, compare, history (browser)', () => {
     await page.getByTestId('results-total').filter({ hasText: '3 results' }).waitFor();
     expect(await rows.count()).toBe(3);
     expect(new Set(await page.getByTestId('cell-benchmark').allTextContents())).toEqual(new Set(['vllm-bench-fixture']));
-    // kind: the quality results are the lm-eval one and the runner's task evaluation
+    // kind (the service filters, so the total is the filtered one): the quality results are the lm-eval one and the
+    // runner's task evaluation
+    const quality = await api('/api/results/standardized_output?kind=quality&limit=25');
+    expect(new Set(quality.body.map((r: any) => r.pk))).toEqual(new Set([pks.lmeval, pks.runnerTask]));
     await page.goto(`${g}/results?kind=quality`);
-    await page.getByTestId('page-note').waitFor();
+    await page.getByTestId('results-total').filter({ hasText: `${quality.total} results` }).waitFor();
     await page.locator(`tr[data-pk="${pks.lmeval}"]`).waitFor();
     expect(new Set(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-pk'))))).toEqual(new Set([pks.lmeval, pks.runnerTask]));
+    // sorted by a column across pages (the service sorts): the rows in the order the API gives for that sort
+    const byBench = await api('/api/results/standardized_output?sort=benchmark_name&order=asc&limit=25');
+    await page.goto(`${g}/results?sort=benchmark_name&dir=asc`);
+    await page.locator(`tr[data-pk="${byBench.body[0].pk}"]`).first().waitFor();
+    await page.waitForFunction((first) => document.querySelector('[data-testid="result-row"]')?.getAttribute('data-pk') === first, byBench.body[0].pk);
+    expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-pk')))).toEqual(byBench.body.map((r: any) => r.pk));
     // a time range the service refuses: its 422 appears under the field it names
     b.allowHttpError(422);
     await page.goto(`${g}/results?since=2026-11-25T00:00:00.000Z&until=2026-11-24T00:00:00.000Z`);

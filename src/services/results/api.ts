@@ -72,10 +72,17 @@ export interface ResultFilter {
   /** ISO-8601 bounds on the result timestamp (inclusive). */
   since?: string;
   until?: string;
+  /**
+   * Standardized results only: `performance` (latency or throughput figures) or `quality` (declared scores); a result
+   * holding both matches either.
+   */
+  kind?: 'performance' | 'quality';
   limit?: number;
   offset?: number;
-  /** By timestamp; newest first by default. */
+  /** Direction; newest first by default. */
   order?: 'asc' | 'desc';
+  /** The column pages are ordered by (then by timestamp and pk, in the same direction); timestamp by default. */
+  sort?: 'timestamp' | 'benchmark_name' | 'model_id' | 'source';
 }
 
 export interface ResultPage {

@@ -13,7 +13,7 @@ import { rawInputs } from './schema.ts';
 import { toInstant } from './timestamp.ts';
 
 /** The filters a list takes, in the order of their bit in a statement's name. */
-const FILTERS = ['model_id', 'benchmark_name', 'source', 'run_id', 'since', 'until'] as const;
+const FILTERS = ['model_id', 'benchmark_name', 'source', 'run_id', 'since', 'until', 'kind'] as const;
 
 const present = (f: ResultFilter) => FILTERS.filter((k) => !!f[k]);
 
@@ -46,17 +46,24 @@ export function listSql(t: Collection, f: ResultFilter): ListStatement {
     if (k === 'run_id') add(t.runId, '=', f.run_id);
     if (k === 'since') add(t.ts, '>=', toInstant(f.since!).toISOString());
     if (k === 'until') add(t.ts, '<=', toInstant(f.until!).toISOString());
+    // what a result holds is in its metric rows (primary key (pk, path): one index probe per candidate row)
+    if (k === 'kind' && t !== rawInputs) {
+      const what = f.kind === 'quality' ? `m."group" = 'score' and m."stat" = ''` : `m."group" in ('latency', 'throughput')`;
+      conds.push(`exists (select 1 from "results_metric_values" m where m."pk" = ${table}."pk" and ${what})`);
+    }
   }
   const where = conds.length ? conds.join(' and ') : 'true';
   const dir = f.order === 'asc' ? 'asc' : 'desc';
+  // another column first: its (column, ts, pk) index serves it when that column is not also filtered to one value
+  const by = f.sort === 'benchmark_name' ? t.benchmarkName : f.sort === 'model_id' ? t.modelId : f.sort === 'source' ? t.source : undefined;
   const cols = [t.pk, t.runId, t.benchmarkName, t.modelId, t.tokenizerId, t.source, t.timestamp].map(col).join(', ');
   const countValues = [...values];
   values.push(f.limit ?? 100, f.offset ?? 0);
   return {
-    name: `results_list_${t === rawInputs ? 'raw' : 'std'}_${mask}_${dir}`,
+    name: `results_list_${t === rawInputs ? 'raw' : 'std'}_${mask}_${dir}${f.kind ? `_${f.kind}` : ''}${by ? `_by_${f.sort}` : ''}`,
     text:
       `select ${cols}, (select count(*) from ${table} where ${where}) as "total" from ${table} where ${where} ` +
-      `order by ${col(t.ts)} ${dir}, ${col(t.pk)} ${dir} limit $${values.length - 1} offset $${values.length}`,
+      `order by ${by ? `${col(by)} ${dir}, ` : ''}${col(t.ts)} ${dir}, ${col(t.pk)} ${dir} limit $${values.length - 1} offset $${values.length}`,
     values,
     countText: `select count(*) as "n" from ${table} where ${where}`,
     countValues,
@@ -133,7 +140,7 @@ export async function listVersion(db: Db, t: Collection): Promise<number> {
 
 /** The cache key of a list request (every field that changes its answer). */
 export const listKey = (t: Collection, f: ResultFilter): string =>
-  JSON.stringify([t === rawInputs ? 'raw' : 'std', ...FILTERS.map((k) => f[k] ?? null), f.order ?? 'desc', f.limit ?? 100, f.offset ?? 0]);
+  JSON.stringify([t === rawInputs ? 'raw' : 'std', ...FILTERS.map((k) => f[k] ?? null), f.order ?? 'desc', f.sort ?? 'timestamp', f.limit ?? 100, f.offset ?? 0]);
 
 /** One page of summaries and the total matching the filters. */
 export async function listDocs(db: Db, t: Collection, f: ResultFilter): Promise<{ items: ResultSummary[]; total: number }> {

@@ -45,6 +45,8 @@ const listQuery = pageQuery.extend({
   since: timestampSchema.optional(),
   until: timestampSchema.optional(),
   order: z.enum(['asc', 'desc']).default('desc'),
+  sort: z.enum(['timestamp', 'benchmark_name', 'model_id', 'source']).default('timestamp').describe('the column pages are ordered by (then timestamp and pk)'),
+  kind: z.enum(['performance', 'quality']).optional().describe('standardized outputs only: what the result holds (latency/throughput figures or declared scores)'),
 });
 
 const pkParams = z.object({ pk: z.string().min(1) });
@@ -141,7 +143,7 @@ export async function registerResultsRoutes(app: App, service: ResultsService): 
       path,
       {
         schema: {
-          summary: `List ${what} (no data), newest first; filters: model_id, benchmark_name, source, run_id, since, until`,
+          summary: `List ${what} (no data), newest first; filters: model_id, benchmark_name, source, run_id, since, until${collection === 'standardized' ? ', kind' : ''}`,
           tags,
           querystring: listQuery,
           response: { 200: z.array(summary) },
@@ -150,6 +152,9 @@ export async function registerResultsRoutes(app: App, service: ResultsService): 
       async (req, reply) => {
         if (req.query.since && req.query.until && Date.parse(req.query.since) > Date.parse(req.query.until)) {
           throw unprocessable(['query', 'until'], 'until must not be before since');
+        }
+        if (req.query.kind && collection === 'raw') {
+          throw unprocessable(['query', 'kind'], 'kind filters standardized outputs (a raw input has no parsed figures)');
         }
         const page = await service.listPage(collection, req.query);
         setTotal(reply, page.total);

@@ -321,12 +321,16 @@ export interface paths {
             parameters: {
                 query?: {
                     benchmark_name?: string;
+                    /** @description standardized outputs only: what the result holds (latency/throughput figures or declared scores) */
+                    kind?: "performance" | "quality";
                     limit?: number;
                     model_id?: string;
                     offset?: number;
                     order?: "asc" | "desc";
                     run_id?: string;
                     since?: string;
+                    /** @description the column pages are ordered by (then timestamp and pk) */
+                    sort?: "timestamp" | "benchmark_name" | "model_id" | "source";
                     source?: string;
                     until?: string;
                 };
@@ -537,17 +541,21 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List standardized outputs (no data), newest first; filters: model_id, benchmark_name, source, run_id, since, until */
+        /** List standardized outputs (no data), newest first; filters: model_id, benchmark_name, source, run_id, since, until, kind */
         get: {
             parameters: {
                 query?: {
                     benchmark_name?: string;
+                    /** @description standardized outputs only: what the result holds (latency/throughput figures or declared scores) */
+                    kind?: "performance" | "quality";
                     limit?: number;
                     model_id?: string;
                     offset?: number;
                     order?: "asc" | "desc";
                     run_id?: string;
                     since?: string;
+                    /** @description the column pages are ordered by (then timestamp and pk) */
+                    sort?: "timestamp" | "benchmark_name" | "model_id" | "source";
                     source?: string;
                     until?: string;
                 };

@@ -10,7 +10,7 @@ import { ErrorAlert, fieldError } from '../../shell/ErrorDisplay';
 import { PageLoader } from '../../shell/PageLoader';
 import { MAX_COMPARE, pageMetrics, resultsApi, type Summary } from './api';
 import { fmt, fmtTime } from './model/format';
-import { compareLink, headlines, listQuery, PAGE_SIZE, RANGES, readListState, sinceFor, sortPage, writeListState, type ListState, type SortKey } from './model/listing';
+import { compareLink, headlines, listQuery, PAGE_SIZE, RANGES, readListState, sinceFor, writeListState, type ListState, type SortKey } from './model/listing';
 
 const SOURCES = ['benchops-runner', 'vllm-bench', 'guidellm', 'lm-eval', 'evalchemy'];
 
@@ -53,8 +53,7 @@ export function ResultsListPage() {
   const recent = useQuery({ queryKey: ['results', 'recent-names'], queryFn: () => resultsApi.list({ limit: 200 }), staleTime: 60_000 });
   const names = (k: 'benchmark_name' | 'model_id') => [...new Set((recent.data?.items ?? []).map((r) => r[k]))].sort();
 
-  const kindKnown = !state.kind || metrics.isSuccess;
-  const shown = sortPage(rows, state.sort, state.dir).filter((r) => !state.kind || heads[r.pk]?.kinds.includes(state.kind));
+  const shown = rows;
   const total = list.data?.total ?? 0;
   const toggle = (r: Summary) =>
     setSelected((m) => {
@@ -150,13 +149,6 @@ export function ResultsListPage() {
       </Group>
       <ErrorAlert error={list.error} fields={['since', 'until']} onRetry={() => void list.refetch()} />
       <ErrorAlert error={metrics.error} title="The kind and headline numbers could not be read" />
-      {(state.kind || state.sort !== 'timestamp') && (
-        <Text size="xs" c="dimmed" data-testid="page-note">
-          {state.kind ? `Kind is filtered within this page of ${rows.length} result${rows.length === 1 ? '' : 's'}` : ''}
-          {state.kind && state.sort !== 'timestamp' ? '; ' : ''}
-          {state.sort !== 'timestamp' ? 'this page is sorted by the column; pages follow time' : ''} (the results service filters and orders by time only).
-        </Text>
-      )}
 
       <Table striped highlightOnHover data-testid="results-table">
         <Table.Thead>
@@ -211,7 +203,7 @@ export function ResultsListPage() {
       </Table>
       {!shown.length && (
         <Text c="dimmed" data-testid="results-empty">
-          {total === 0 ? 'No results match these filters.' : kindKnown ? `No ${state.kind} results on this page.` : 'Reading the kinds of these results…'}
+          {total === 0 ? 'No results match these filters.' : 'No results on this page.'}
         </Text>
       )}
       <Group justify="space-between">

@@ -57,17 +57,19 @@ export function writeListState(s: ListState): URLSearchParams {
   return p;
 }
 
-/** The list route's query for a state: the service filters and orders by time; it pages. */
+/** The list route's query for a state: the service filters (kind included), sorts and pages. */
 export function listQuery(s: ListState) {
   return {
     limit: PAGE_SIZE,
     offset: (s.page - 1) * PAGE_SIZE,
-    order: s.sort === 'timestamp' ? s.dir : ('desc' as const),
+    order: s.dir,
+    ...(s.sort !== 'timestamp' ? { sort: s.sort } : {}),
     ...(s.benchmark ? { benchmark_name: s.benchmark } : {}),
     ...(s.model ? { model_id: s.model } : {}),
     ...(s.source ? { source: s.source } : {}),
     ...(s.since ? { since: s.since } : {}),
     ...(s.until ? { until: s.until } : {}),
+    ...(s.kind ? { kind: s.kind } : {}),
   };
 }
 
@@ -114,16 +116,6 @@ export function headlines(metrics: readonly ComparedMetric[], pks: readonly stri
     };
   }
   return out;
-}
-
-/**
- * Sorts the page's rows by a column other than time (the service orders by time only, so this orders the rows of the
- * page in view; the page says so). Stable; time breaks ties.
- */
-export function sortPage<T extends { timestamp: string } & Record<SortKey, string>>(rows: readonly T[], key: SortKey, dir: 'asc' | 'desc'): T[] {
-  if (key === 'timestamp') return [...rows];
-  const f = dir === 'asc' ? 1 : -1;
-  return [...rows].sort((a, b) => f * a[key].localeCompare(b[key]) || (a.timestamp < b.timestamp ? 1 : a.timestamp > b.timestamp ? -1 : 0));
 }
 
 /** The compare link for selected results: oldest first, so the base is the earlier run. */
