@@ -157,7 +157,7 @@ describe('web UI: results, compare, history (browser)', () => {
     const byBench = await api('/api/results/standardized_output?sort=benchmark_name&order=asc&limit=25');
     await page.goto(`${g}/results?sort=benchmark_name&dir=asc`);
     await page.locator(`tr[data-pk="${byBench.body[0].pk}"]`).first().waitFor();
-    await page.waitForFunction((first) => document.querySelector('[data-testid="result-row"]')?.getAttribute('data-pk') === first, byBench.body[0].pk);
+    await page.getByTestId('result-row').first().and(page.locator(`[data-pk="${byBench.body[0].pk}"]`)).waitFor();
     expect(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-pk')))).toEqual(byBench.body.map((r: any) => r.pk));
     // a time range the service refuses: its 422 appears under the field it names
     b.allowHttpError(422);
