@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Authenticator, loadTokens } from './auth.ts';
+import { Authenticator, loadTokens, serviceToken } from './auth.ts';
 import { loadConfig } from './config.ts';
 
 describe('auth', () => {
@@ -11,6 +11,15 @@ describe('auth', () => {
     expect(() => auth.check('Bearer viewer-token-1', 'operator')).toThrow(/operator role/);
     expect(() => auth.check('Bearer nope-nope-nope', 'viewer')).toThrow(/Invalid token/);
     expect(() => auth.check(undefined, 'viewer')).toThrow(/Missing bearer/);
+  });
+
+  it('picks the service-to-service token by the caller\'s role preference, never an unlisted role', () => {
+    const cfg = { tokens: 'admin:admin-token-12,viewer:viewer-token-1,operator:operator-token-1' };
+    expect(serviceToken(cfg, ['operator', 'admin', 'viewer'])).toBe('operator-token-1');
+    expect(serviceToken(cfg, ['viewer', 'operator', 'admin'])).toBe('viewer-token-1');
+    expect(serviceToken({ tokens: 'viewer:viewer-token-1' }, ['operator', 'admin'])).toBeUndefined();
+    expect(serviceToken({ tokens: 'viewer:viewer-token-1,admin:admin-token-12' }, ['operator', 'admin'])).toBe('admin-token-12');
+    expect(serviceToken({}, ['operator'])).toBeUndefined();
   });
 
   it('rejects malformed token entries', () => {

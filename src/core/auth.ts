@@ -69,3 +69,16 @@ export class Authenticator {
 export function defaultRole(method: string): Role {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' ? 'viewer' : 'operator';
 }
+
+/**
+ * The configured token this process presents to other services: the first role of `prefer` that has one (roles not
+ * listed are never used), e.g. the least privileged that can do the job.
+ */
+export function serviceToken(config: { tokens?: string; tokensFile?: string }, prefer: readonly Role[]): string | undefined {
+  const tokens = loadTokens(config);
+  for (const role of prefer) {
+    const t = tokens.find((x) => x.role === role);
+    if (t) return t.token;
+  }
+  return undefined;
+}

@@ -3,7 +3,7 @@
  * services running elsewhere forwarded to their URLs (cluster mode: `benchops serve web`), `GET /api/session` for the
  * UI, and the built web UI at `/`.
  */
-import { loadTokens } from '../core/auth.ts';
+import { serviceToken as sharedServiceToken } from '../core/auth.ts';
 import type { ServiceName } from '../core/config.ts';
 import { createApp, type App } from '../core/http.ts';
 import type { PlatformContext, ServiceModule } from '../core/service.ts';
@@ -77,6 +77,5 @@ async function remoteHealth(url: string): Promise<string> {
 
 /** The token this process uses towards other services (operator first), as the services' own clients do. */
 function serviceToken(ctx: PlatformContext): string | undefined {
-  const order = ['operator', 'admin', 'viewer'];
-  return [...loadTokens(ctx.config)].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+  return sharedServiceToken(ctx.config, ['operator', 'admin', 'viewer']);
 }

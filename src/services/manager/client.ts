@@ -2,7 +2,7 @@
  * ManagerApi over HTTP (cluster mode) and the resolver other services use: the in-process module when the manager runs
  * in this process, else an HTTP client to BENCHOPS_MANAGER_URL.
  */
-import { loadTokens } from '../../core/auth.ts';
+import { serviceToken } from '../../core/auth.ts';
 import { AppError, readJsonBody } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { FileType, ManagerApi, ProjectFile, ProjectSummary } from './api.ts';
@@ -69,9 +69,7 @@ export function managerApi(ctx: Pick<PlatformContext, 'local' | 'config'>): Mana
   if (local) return local;
   if (ctx.config.managerUrl) {
     // Service-to-service calls reuse a configured token (the least privileged one that can read).
-    const tokens = loadTokens(ctx.config);
-    const order = ['viewer', 'operator', 'admin'];
-    const token = [...tokens].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+    const token = serviceToken(ctx.config, ['viewer', 'operator', 'admin']);
     return new ManagerHttpClient(ctx.config.managerUrl, token);
   }
   throw new AppError(

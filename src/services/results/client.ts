@@ -3,7 +3,7 @@
  * and the resolver other services use: the in-process module when results runs here, else HTTP to
  * BENCHOPS_RESULTS_URL. Importing this file pulls in no database code.
  */
-import { loadTokens } from '../../core/auth.ts';
+import { serviceToken } from '../../core/auth.ts';
 import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type {
@@ -134,10 +134,7 @@ export function resultsApi(ctx: Pick<PlatformContext, 'local' | 'config'>, opts:
   if (ctx.config.resultsUrl) {
     let token = opts.token;
     if (!token) {
-      const order = ['operator', 'admin'];
-      token = loadTokens(ctx.config)
-        .filter((t) => order.includes(t.role))
-        .sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+      token = serviceToken(ctx.config, ['operator', 'admin']);
     }
     return new ResultsClient(ctx.config.resultsUrl, { token });
   }

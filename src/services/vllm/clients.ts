@@ -2,7 +2,7 @@
  * The other services this one calls, resolved per process: in-process modules in embedded mode, HTTP clients in
  * cluster mode (deployer: `BENCHOPS_DEPLOYER_URL`; results: `BENCHOPS_RESULTS_URL`).
  */
-import { loadTokens } from '../../core/auth.ts';
+import { serviceToken as sharedServiceToken } from '../../core/auth.ts';
 import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord, RunOptions, RunRequest, RunResponse } from '../deployer/api.ts';
@@ -11,8 +11,7 @@ import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi }
 import type { QueueRequestInput } from './models.ts';
 
 function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
-  const order = ['operator', 'admin', 'viewer'];
-  return [...loadTokens(ctx.config)].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+  return sharedServiceToken(ctx.config, ['operator', 'admin', 'viewer']);
 }
 
 async function call<T>(base: string, token: string | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {

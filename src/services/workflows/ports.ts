@@ -5,7 +5,7 @@
  * `DeployerApi` has no such methods), and the results service (`resultsApi`). In embedded mode the HTTP calls go to
  * this process's own listeners (`ctx.urls`); in cluster mode to BENCHOPS_VLLM_URL / BENCHOPS_DEPLOYER_URL.
  */
-import { loadTokens } from '../../core/auth.ts';
+import { serviceToken as sharedServiceToken } from '../../core/auth.ts';
 import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord } from '../deployer/api.ts';
@@ -66,8 +66,7 @@ export interface WorkflowPorts {
 }
 
 function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
-  const order = ['operator', 'admin', 'viewer'];
-  return [...loadTokens(ctx.config)].sort((a, b) => order.indexOf(a.role) - order.indexOf(b.role))[0]?.token;
+  return sharedServiceToken(ctx.config, ['operator', 'admin', 'viewer']);
 }
 
 async function call<T>(base: string, token: string | undefined, method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<{ status: number; body: T; text: string }> {
