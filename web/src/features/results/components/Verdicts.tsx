@@ -5,22 +5,24 @@ import { fmt, unitOf } from '../model/format';
 
 export function ReliabilityVerdict({ r, scope }: { r: Reliability; scope?: string }) {
   const where = scope ? ` (${scope})` : '';
+  // the run's verdict and a step's own verdict can be on the page together
+  const testId = scope ? 'reliability-step' : 'reliability';
   if (r.state === 'reliable') {
     return (
-      <Alert color="teal" title={`Reliable measurement${where}`} data-testid="reliability" data-state="reliable">
+      <Alert color="teal" title={`Reliable measurement${where}`} data-testid={testId} data-state="reliable">
         <Text size="sm">The load generator’s self-check passed: it kept up with the requests, so the latencies are the server’s.</Text>
       </Alert>
     );
   }
   if (r.state === 'unknown') {
     return (
-      <Alert color="gray" title={`Reliability not checked${where}`} data-testid="reliability" data-state="unknown">
+      <Alert color="gray" title={`Reliability not checked${where}`} data-testid={testId} data-state="unknown">
         <Text size="sm">{r.note}</Text>
       </Alert>
     );
   }
   return (
-    <Alert color="orange" title={`Unreliable measurement${where}: latencies are overstated`} data-testid="reliability" data-state="unreliable">
+    <Alert color="orange" title={`Unreliable measurement${where}: latencies are overstated`} data-testid={testId} data-state="unreliable">
       <Text size="sm">The load generator was itself saturated, so its timestamps are late. Why:</Text>
       {r.reasons.length ? (
         <List size="sm" data-testid="reliability-reasons">
