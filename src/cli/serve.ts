@@ -18,6 +18,7 @@ function remoteUrls(config: Config, local: ServiceName[]): Partial<Record<Servic
     results: config.resultsUrl,
     deployer: config.deployerUrl,
     vllm: config.vllmUrl,
+    mlflow: config.mlflowUrl,
     eval: config.evalUrl,
     workflows: config.workflowsUrl,
   };

@@ -52,6 +52,7 @@ const schema = z.object({
   runnerTokenSecret: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[-._a-zA-Z0-9]+)?$/, 'must be a Secret name, optionally :key').optional(),
   deployerUrl: z.string().url().optional(),
   vllmUrl: z.string().url().optional(),
+  mlflowUrl: z.string().url().optional(),
   evalUrl: z.string().url().optional(),
   workflowsUrl: z.string().url().optional(),
   /** How long a local job process or emulated vLLM server outlives a platform that stopped touching its heartbeat. */
@@ -89,6 +90,7 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_RUNNER_TOKEN_SECRET: 'runnerTokenSecret',
   BENCHOPS_DEPLOYER_URL: 'deployerUrl',
   BENCHOPS_VLLM_URL: 'vllmUrl',
+  BENCHOPS_MLFLOW_URL: 'mlflowUrl',
   BENCHOPS_EVAL_URL: 'evalUrl',
   BENCHOPS_WORKFLOWS_URL: 'workflowsUrl',
   BENCHOPS_ORPHAN_GRACE_SECONDS: 'orphanGraceSeconds',
