@@ -4,7 +4,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Rng } from './rng.ts';
-import { bundledTokenizer } from './tokenizer.ts';
+import { bundledTokenizer, type TokenCounter } from './tokenizer.ts';
+
+export type { TokenCounter } from './tokenizer.ts';
 
 /** One prompt of a workload. */
 export interface Sample {
@@ -15,17 +17,10 @@ export interface Sample {
   expected_output_len: number;
 }
 
-/** Counts tokens; `source` says whose tokenizer it is. */
-export interface TokenCounter {
-  id: string;
-  source: 'server' | 'bundled';
-  count(text: string): Promise<number>;
-}
-
 /** The bundled tokenizer as a counter. */
 export function bundledCounter(): TokenCounter {
   const t = bundledTokenizer();
-  return { id: t.id, source: 'bundled', count: async (s) => t.count(s) };
+  return { id: t.id, source: 'bundled', count: async (s) => t.count(s), countSync: (s) => t.count(s) };
 }
 
 /** Dataset selection and shape, named like vLLM bench serve's flags. */

@@ -12,5 +12,5 @@ export { loadSamples, exactPrompt, bundledCounter } from './dataset.ts';
 export type { Sample, DatasetOptions, TokenCounter } from './dataset.ts';
 export { arrivalTimes, rateAt } from './schedule.ts';
 export type { ScheduleOptions } from './schedule.ts';
-export { BundledTokenizer, bundledTokenizer, BUNDLED_TOKENIZER_ID } from './tokenizer.ts';
+export { BundledTokenizer, bundledTokenizer, BUNDLED_TOKENIZER_ID, tokenCounterFor, tokenizerFamily } from './tokenizer.ts';
 export type { SelfCheckReport } from './selfcheck.ts';

@@ -27,7 +27,7 @@ export interface RequestRecordOut {
 export interface BenchopsExtras {
   version: string;
   /** Whose tokenizer counted prompt tokens (server `/tokenize` or the bundled one). */
-  tokenizer: { id: string; source: 'server' | 'bundled' };
+  tokenizer: { id: string; source: 'server' | 'model' | 'bundled' };
   /** Where output token counts came from. */
   output_token_source: 'usage' | 'tokenizer' | 'mixed' | 'none';
   percentiles: number[];

