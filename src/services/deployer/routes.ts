@@ -2,13 +2,15 @@
 import { Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { notFound, unprocessable } from '../../core/errors.ts';
+import { isAppError, notFound, unprocessable } from '../../core/errors.ts';
+import type { Role } from '../../core/auth.ts';
 import { pageQuery, setTotal, type App } from '../../core/http.ts';
 import { parseJsonSafe } from '../../core/parse.ts';
 import type { RunOptions } from './api.ts';
 import { runRequestSchema, statusLines, type DeployerService } from './service.ts';
 import { sessionInfo, type TerminalManager } from './terminal.ts';
 import { TERMINAL_PHASES } from './executors/types.ts';
+import { checkAllowed, parseManifests } from './manifest.ts';
 
 const TAGS = ['deployer'];
 const STATUSES = ['pending', 'running', 'completed', 'failed', 'deleted'] as const;
@@ -125,6 +127,27 @@ export async function registerDeployerRoutes(app: App, { service, terminals }: R
       },
     },
     async (req) => service.deploy(req.body.yaml_content, req.body.namespace, req.role ?? 'operator'),
+  );
+
+  const previewObject = z.object({
+    kind: z.string(),
+    name: z.string(),
+    namespace: z.string(),
+    allowed: z.boolean(),
+    reason: z.string().describe('Why it may or may not be applied'),
+    exists: z.boolean().nullable().describe('Already present (apply would fail on it); null when not checked'),
+  });
+  app.post(
+    '/deploy/preview',
+    {
+      schema: {
+        summary: 'What POST /deploy would apply for this YAML and role (kinds, names, allowed or not and why), applying nothing',
+        tags: TAGS,
+        body: z.object({ yaml_content: z.string().min(1), namespace: namespace.optional() }).strict(),
+        response: { 200: z.object({ namespace: z.string(), allowed: z.boolean(), objects: z.array(previewObject) }) },
+      },
+    },
+    async (req) => previewDeploy(service, req.body.yaml_content, req.body.namespace, req.role ?? 'operator'),
   );
 
   app.post(
@@ -395,4 +418,49 @@ async function streamLogs(
     raw.write(`event: end\ndata: ${JSON.stringify({ status: final })}\n\n`);
   }
   raw.end();
+}
+
+/** The objects per document stop being looked up past this many (work per request is bounded). */
+const PREVIEW_LOOKUPS = 50;
+
+/** POST /deploy's checks run per document without applying anything: each object's verdict and reason. */
+async function previewDeploy(service: DeployerService, yamlContent: string, namespace: string | undefined, role: Role) {
+  const ns = namespace ?? service.namespace;
+  // unreadable YAML is a 422 naming yaml_content, as for /deploy
+  let docs;
+  try {
+    docs = parseManifests(yamlContent, 'deployment', ['body', 'yaml_content']);
+  } catch (e) {
+    // a document that is not an object is the YAML's fault too: named as the field it came in
+    throw isAppError(e) && e.status === 400 ? unprocessable(['body', 'yaml_content'], e.detail) : e;
+  }
+  const seen = new Set<string>();
+  const objects = [];
+  for (const [i, d] of docs.entries()) {
+    const name = typeof d.metadata?.name === 'string' ? d.metadata.name : '';
+    const key = `${d.kind}/${name}`;
+    let allowed = true;
+    let reason = 'will be created';
+    try {
+      checkAllowed(d, ns, { admin: role === 'admin', defaultNamespace: service.namespace });
+      const host = d.kind === 'Job' && role !== 'admin' ? service.executor.hostCommand?.(d) : null;
+      if (host) throw new Error(`would run ${host} as a process on the BenchOps host (local executor); only the admin role may run host commands`);
+      if (seen.has(key)) throw new Error(`${key} appears twice in the YAML`);
+    } catch (e) {
+      allowed = false;
+      reason = isAppError(e) ? e.detail : (e as Error).message;
+    }
+    seen.add(key);
+    const objNs = d.metadata?.namespace ?? ns;
+    let exists: boolean | null = null;
+    if (allowed && name && i < PREVIEW_LOOKUPS) {
+      exists = !!(await service.executor.get(d.kind, name, objNs).catch(() => undefined));
+      if (exists) {
+        allowed = false;
+        reason = `${key} already exists in namespace ${objNs}: delete it first`;
+      }
+    }
+    objects.push({ kind: d.kind, name: name || '?', namespace: objNs, allowed, reason, exists });
+  }
+  return { namespace: ns, allowed: objects.every((o) => o.allowed), objects };
 }

@@ -5,8 +5,8 @@ import { iso, pageQuery, type App } from '../../core/http.ts';
 import { parseJsonSafe, SafeParseError } from '../../core/parse.ts';
 import { deploymentView, unreachable } from './deployments.ts';
 import { nodeView } from './devices.ts';
-import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf, unknownKeys } from './models.ts';
-import { normalize, type Resources } from './placement.ts';
+import { fingerprint, PRIORITIES, priorityRank, publicConfig, resourcesOf, servedName, unknownKeys, type VllmConfig } from './models.ts';
+import { CPU_SLOT, normalize, type Resources } from './placement.ts';
 import { queueView } from './queue.ts';
 import { cachedList, ListCache } from './list-cache.ts';
 import { seal } from './sealed.ts';
@@ -414,4 +414,70 @@ export async function registerRoutes(app: App, core: VllmCore, svc: VllmService)
       });
     },
   );
+
+  const holder = z.object({ id: z.string(), kind: z.enum(['deployment', 'workload']), name: z.string(), model: z.string().nullable(), status: z.string().nullable(), count: z.number() });
+  const occupancyDevice = z.object({
+    key: z.string().describe('Resource name, or pool key when two products share one'),
+    name: z.string(),
+    resource_name: z.string(),
+    mig_profile: z.string().nullable(),
+    total: z.number(),
+    used: z.number(),
+    free: z.number(),
+    holders: z.array(holder),
+  });
+  app.get(
+    '/clusters/:id/occupancy',
+    {
+      schema: {
+        summary: 'GPU occupancy per node: each device group (name, MIG profile) with used / free and which deployment or workload holds it',
+        tags: ctags,
+        params: idParam,
+        response: { 200: z.object({ cluster_id: z.string(), nodes: z.array(z.object({ hostname: z.string(), status: z.string(), devices: z.array(occupancyDevice) })) }) },
+      },
+    },
+    async (req) => {
+      await core.clusters.get(req.params.id);
+      const backend = await core.clusters.backend(req.params.id);
+      let nodes;
+      let foreign;
+      try {
+        nodes = await backend.nodes();
+        foreign = await backend.foreignWorkloads();
+      } catch (e) {
+        throw unreachable(req.params.id, e);
+      }
+      const mine = await core.deployments.workloads(req.params.id, null, { live: false });
+      // names and models of BenchOps' own holders (active deployments of this cluster, one bounded page)
+      const rows = mine.length ? (await core.deployments.list({ clusterId: req.params.id, limit: 1000 })).rows : [];
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return {
+        cluster_id: req.params.id,
+        nodes: nodes.map((n) => {
+          const view = nodeView(n, {});
+          const devices = Object.entries(n.allocatable).map(([key, total]) => {
+            const res = n.pools?.[key]?.resource ?? key;
+            const holders = [...mine, ...foreign]
+              .filter((w) => w.node === n.name && (normalize(w.resources)[key] ?? 0) > 0)
+              .map((w) => {
+                const d = byId.get(w.id);
+                return {
+                  id: w.id,
+                  kind: w.managedByBenchops ? ('deployment' as const) : ('workload' as const),
+                  name: d?.name ?? w.id,
+                  model: d ? servedName(d.config as VllmConfig) : null,
+                  status: d?.status ?? null,
+                  count: normalize(w.resources)[key],
+                };
+              });
+            const used = holders.reduce((s, h) => s + h.count, 0);
+            const name = key === CPU_SLOT ? 'CPU deployment slots' : (n.hardware[key]?.name ?? res);
+            return { key, name, resource_name: res, mig_profile: res.startsWith('nvidia.com/mig-') ? res.slice('nvidia.com/mig-'.length) : null, total, used, free: Math.max(0, total - used), holders };
+          });
+          return { hostname: view.hostname, status: view.status, devices };
+        }),
+      };
+    },
+  );
 }
+

@@ -87,6 +87,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/deploy/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** What POST /deploy would apply for this YAML and role (kinds, names, allowed or not and why), applying nothing */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        namespace?: string;
+                        yaml_content: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            allowed: boolean;
+                            namespace: string;
+                            objects: {
+                                allowed: boolean;
+                                /** @description Already present (apply would fail on it); null when not checked */
+                                exists: boolean | null;
+                                kind: string;
+                                name: string;
+                                namespace: string;
+                                /** @description Why it may or may not be applied */
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/deployments": {
         parameters: {
             query?: never;

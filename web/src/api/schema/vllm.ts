@@ -161,6 +161,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/clusters/{id}/occupancy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** GPU occupancy per node: each device group (name, MIG profile) with used / free and which deployment or workload holds it */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cluster_id: string;
+                            nodes: {
+                                devices: {
+                                    free: number;
+                                    holders: {
+                                        count: number;
+                                        id: string;
+                                        /** @enum {string} */
+                                        kind: "deployment" | "workload";
+                                        model: string | null;
+                                        name: string;
+                                        status: string | null;
+                                    }[];
+                                    /** @description Resource name, or pool key when two products share one */
+                                    key: string;
+                                    mig_profile: string | null;
+                                    name: string;
+                                    resource_name: string;
+                                    total: number;
+                                    used: number;
+                                }[];
+                                hostname: string;
+                                status: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/configs/validate": {
         parameters: {
             query?: never;
