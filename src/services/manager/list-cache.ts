@@ -6,6 +6,8 @@
  * (least recently used entries go first) and per entry (pages with content are not kept).
  */
 
+import { VersionedCache } from '../../core/list-cache.ts';
+
 /** Total bytes of JSON text kept. */
 export const LIST_CACHE_BYTES = 64 * 1024 * 1024;
 /** Largest single page kept. */
@@ -17,39 +19,20 @@ export interface CachedPage {
   total: number;
 }
 
+/** File-list pages; the files_version is part of each key, so every page is kept under one version (0). */
 export class ListCache {
-  private readonly pages = new Map<string, CachedPage>();
-  private bytes = 0;
+  private readonly cache: VersionedCache<CachedPage>;
 
-  constructor(private readonly maxBytes = LIST_CACHE_BYTES) {}
-
-  /** The page for `key`, computing and keeping it when absent (two callers computing at once both get their own). */
-  async get(key: string, compute: () => Promise<CachedPage>): Promise<CachedPage> {
-    const hit = this.pages.get(key);
-    if (hit) {
-      // move to the young end
-      this.pages.delete(key);
-      this.pages.set(key, hit);
-      return hit;
-    }
-    const page = await compute();
-    this.put(key, page);
-    return page;
+  constructor(maxBytes = LIST_CACHE_BYTES) {
+    this.cache = new VersionedCache<CachedPage>({ maxEntries: 4096, maxBytes, maxEntryBytes: MAX_ENTRY_BYTES, sizeOf: (p) => p.json.length * 2 });
   }
 
-  private put(key: string, page: CachedPage): void {
-    const size = page.json.length * 2;
-    if (size > MAX_ENTRY_BYTES || this.pages.has(key)) return;
-    this.pages.set(key, page);
-    this.bytes += size;
-    for (const [k, v] of this.pages) {
-      if (this.bytes <= this.maxBytes) break;
-      this.pages.delete(k);
-      this.bytes -= v.json.length * 2;
-    }
+  /** The page for `key`, computing and keeping it when absent (two callers computing at once both get their own). */
+  get(key: string, compute: () => Promise<CachedPage>): Promise<CachedPage> {
+    return this.cache.get(key, 0, compute);
   }
 
   get size(): number {
-    return this.pages.size;
+    return this.cache.size;
   }
 }

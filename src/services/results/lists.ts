@@ -7,6 +7,7 @@
  */
 import { getTableName } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
+import { VersionedCache } from '../../core/list-cache.ts';
 import type { ResultFilter, ResultPage, ResultSummary } from './api.ts';
 import type { Collection } from './repository.ts';
 import { rawInputs } from './schema.ts';
@@ -97,37 +98,33 @@ export interface CachedPage {
  */
 export class ListCache {
   private generation = 0;
-  private readonly entries = new Map<string, { version: number; page: CachedPage }>();
+  private readonly cache: VersionedCache<CachedPage>;
 
-  constructor(private readonly maxEntries = 512) {}
+  constructor(maxEntries = 512) {
+    this.cache = new VersionedCache<CachedPage>({ maxEntries, maxBytes: 64 * 1024 * 1024, sizeOf: (p) => p.json.length * 2 });
+  }
 
   /** Forgets every page (single-writer mode: called before and after each write). */
   invalidate(): void {
     this.generation++;
-    this.entries.clear();
+    this.cache.clear();
   }
 
   /** The page for `key` under `version` (default: the local generation), loading and keeping it when absent or stale. */
-  async get(key: string, load: () => Promise<ResultPage>, version: number = this.generation): Promise<CachedPage> {
-    const hit = this.entries.get(key);
-    if (hit && hit.version === version) {
-      // least recently used goes first: re-insert on every hit
-      this.entries.delete(key);
-      this.entries.set(key, hit);
-      return hit.page;
-    }
+  get(key: string, load: () => Promise<ResultPage>, version: number = this.generation): Promise<CachedPage> {
     const before = this.generation;
-    const { items, total } = await load();
-    for (const item of items) Object.freeze(item);
-    const page: CachedPage = Object.freeze({ items: Object.freeze(items) as ResultSummary[], total, json: JSON.stringify(items) });
-    // A page read under a version and kept under it is safe even if newer rows slipped in: the next request reads the
-    // newer version and misses. Under the local generation, a write during the read means the page may be old: not kept.
-    if (this.generation === before) {
-      this.entries.delete(key);
-      this.entries.set(key, { version, page });
-      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    }
-    return page;
+    return this.cache.get(
+      key,
+      version,
+      async () => {
+        const { items, total } = await load();
+        for (const item of items) Object.freeze(item);
+        return Object.freeze({ items: Object.freeze(items) as ResultSummary[], total, json: JSON.stringify(items) });
+      },
+      // A page read under a version and kept under it is safe even if newer rows slipped in: the next request reads the
+      // newer version and misses. Under the local generation, a write during the read means the page may be old: not kept.
+      () => this.generation === before,
+    );
   }
 }
 

@@ -10,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../core/db/client.ts';
 import { setTotal } from '../../core/http.ts';
+import { VersionedCache } from '../../core/list-cache.ts';
 import { vllmListVersions } from './schema.ts';
 
 interface Entry {
@@ -19,44 +20,24 @@ interface Entry {
   etag: string;
 }
 
+/** The vLLM lists' pages, in the one versioned cache every service uses (core/list-cache.ts). */
 export class ListCache {
-  private readonly entries = new Map<string, Entry>();
-  private bytes = 0;
+  private readonly cache: VersionedCache<Entry>;
 
-  constructor(
-    private readonly maxEntries = 64,
-    private readonly maxBytes = 32 * 1024 * 1024,
-  ) {}
+  constructor(maxEntries = 64, maxBytes = 32 * 1024 * 1024) {
+    this.cache = new VersionedCache<Entry>({ maxEntries, maxBytes, sizeOf: (e) => e.body.length });
+  }
 
   get(key: string, version: number): Entry | undefined {
-    const e = this.entries.get(key);
-    if (!e || e.version !== version) return undefined;
-    // most recently used last
-    this.entries.delete(key);
-    this.entries.set(key, e);
-    return e;
+    return this.cache.peek(key, version);
   }
 
   set(key: string, e: Entry): void {
-    this.drop(key);
-    if (e.body.length > this.maxBytes / 4) return; // one huge page would push everything else out
-    this.entries.set(key, e);
-    this.bytes += e.body.length;
-    for (const k of this.entries.keys()) {
-      if (this.entries.size <= this.maxEntries && this.bytes <= this.maxBytes) break;
-      this.drop(k);
-    }
-  }
-
-  private drop(key: string): void {
-    const old = this.entries.get(key);
-    if (!old) return;
-    this.bytes -= old.body.length;
-    this.entries.delete(key);
+    this.cache.set(key, e.version, e);
   }
 
   get size(): number {
-    return this.entries.size;
+    return this.cache.size;
   }
 }
 
