@@ -19,6 +19,8 @@ const FilePage = lazy(() => import('./features/projects/FilePage').then((m) => (
 const RunsPage = lazy(() => import('./features/runs/RunsPage').then((m) => ({ default: m.RunsPage })));
 const RunPage = lazy(() => import('./features/runs/RunPage').then((m) => ({ default: m.RunPage })));
 const ModelsPage = lazy(() => import('./features/models/ModelsPage').then((m) => ({ default: m.ModelsPage })));
+const QueuePage = lazy(() => import('./features/queue/QueuePage').then((m) => ({ default: m.QueuePage })));
+const QueueItemPage = lazy(() => import('./features/queue/QueueItemPage').then((m) => ({ default: m.QueueItemPage })));
 
 const router = createBrowserRouter([
   {
@@ -35,6 +37,8 @@ const router = createBrowserRouter([
       { path: '/compare', element: <ComparePage /> },
       { path: '/history', element: <HistoryPage /> },
       { path: '/models', element: <ModelsPage /> },
+      { path: '/queue', element: <QueuePage /> },
+      { path: '/queue/:id', element: <QueueItemPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -9,12 +9,13 @@ describe('navigation', () => {
     expect(isActive(item('/results'), '/results/2025-01-01-bench-x')).toBe(true);
     expect(isActive(item('/projects'), '/projects/abc/files/def')).toBe(true);
     expect(isActive(item('/runs'), '/runs/job-1')).toBe(true);
+    expect(isActive(item('/queue'), '/queue/7c0d1e2f')).toBe(true);
     expect(isActive(item('/'), '/projects')).toBe(false);
     expect(isActive(item('/'), '/')).toBe(true);
     expect(isActive(item('/compare'), '/results')).toBe(false);
   });
   it('has every page the router mounts', () => {
-    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/results', '/compare', '/history', '/models']);
+    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/queue', '/results', '/compare', '/history', '/models']);
   });
 });
 

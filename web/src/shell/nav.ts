@@ -21,6 +21,7 @@ export const NAV: NavSection[] = [
     items: [
       { label: 'Projects', to: '/projects' },
       { label: 'Runs', to: '/runs', match: ['/runs/'] },
+      { label: 'Queue', to: '/queue' },
     ],
   },
   {
