@@ -171,6 +171,11 @@ describe('bearer auth with roles', () => {
     const logs = t.logs();
     expect(logs).toContain('/things?limit=5&config=[redacted]&access_token=[redacted]');
     expect(logs).not.toContain('q5ecret');
+    // by the words of a name, not substrings: a tokenizer id or a token budget stays readable, an apiKey does not
+    await call('/things?tokenizer_id=Qwen%2FQwen3-0.6B&max_tokens=64&apiKey=k-q6ecret&X-Hf-Token=h-q6ecret', 'GET', 'viewer-token-abc');
+    const more = t.logs();
+    expect(more).toContain('/things?tokenizer_id=Qwen%2FQwen3-0.6B&max_tokens=64&apiKey=[redacted]&X-Hf-Token=[redacted]');
+    expect(more).not.toContain('q6ecret');
   });
 });
 

@@ -17,7 +17,7 @@ import { AppError, unprocessable } from './errors.ts';
 import { defaultRole, type Authenticator, type Role } from './auth.ts';
 import { findBadInput, MAX_JSON_DEPTH, MAX_OBJECT_KEYS, problemMessage, scanJson } from './input-limits.ts';
 import { parseJsonSafe, SafeParseError } from './parse.ts';
-import { REDACT_PATHS } from './secrets.ts';
+import { nameWords, REDACT_PATHS } from './secrets.ts';
 import { capIssues, cappedValidatorCompiler } from './zod-errors.ts';
 
 export type App = FastifyInstance<any, any, any, any, ZodTypeProvider>;
@@ -73,7 +73,13 @@ export function errorToResponse(err: any): { status: number; body: unknown } {
   return { status: 500, body: { detail: 'Internal server error' } };
 }
 
-const SECRET_QUERY_KEY = /token|secret|passw|key|auth|config|content|values|credential/i;
+/**
+ * Query parameters logged as `[redacted]`: by the words of their name (`hf_token`, `apiKey`, `kubeconfig`), never by a
+ * substring, so `tokenizer_id` or `max_tokens` stay readable. Wider than what results redact (a bare `key`, documents):
+ * a log line has no use for them.
+ */
+const SECRET_QUERY_WORDS = new Set(['token', 'secret', 'secrets', 'password', 'passwd', 'pwd', 'passphrase', 'key', 'keys', 'apikey', 'auth', 'authorization', 'credential', 'credentials', 'kubeconfig', 'config', 'content', 'values', 'signature', 'sig', 'cookie', 'session', 'jwt', 'bearer']);
+const secretQueryKey = (k: string) => nameWords(k).some((w) => SECRET_QUERY_WORDS.has(w));
 
 /** A request URL for the logs: query values whose names suggest secrets or documents become `[redacted]`. */
 export function loggableUrl(url: string): string {
@@ -81,7 +87,7 @@ export function loggableUrl(url: string): string {
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
   const out: string[] = [];
-  for (const [k, v] of params) out.push(`${encodeURIComponent(k)}=${SECRET_QUERY_KEY.test(k) ? '[redacted]' : encodeURIComponent(v)}`);
+  for (const [k, v] of params) out.push(`${encodeURIComponent(k)}=${secretQueryKey(k) ? '[redacted]' : encodeURIComponent(v)}`);
   return clipForLog(`${url.slice(0, q)}?${out.join('&')}`);
 }
 

@@ -58,3 +58,12 @@ export const REDACT_PATHS = [
   'password',
   'kubeconfig',
 ];
+
+/** The words of a name: `HF_TOKEN` → hf,token; `apiKey` → api,key; `--hf-token` → hf,token. */
+export function nameWords(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean);
+}

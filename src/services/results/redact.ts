@@ -6,16 +6,11 @@
  * Text PostgreSQL cannot store (NUL, unpaired surrogates) becomes U+FFFD on the way.
  */
 
-export const REDACTED = '[redacted]';
+import { nameWords } from '../../core/secrets.ts';
 
-/** The words of a name: `HF_TOKEN` → hf,token; `apiKey` → api,key; `--hf-token` → hf,token. */
-export function nameWords(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter(Boolean);
-}
+export { nameWords };
+
+export const REDACTED = '[redacted]';
 
 /** Words that make a name secret whatever its value. */
 const ALWAYS = new Set(['password', 'passwd', 'pwd', 'passphrase', 'secret', 'secrets', 'apikey', 'apikeys', 'credential', 'credentials', 'authorization']);
