@@ -13,6 +13,7 @@ import { embeddingResponse, embeddingVector, modelSeed, parseEmbeddingRequest } 
 import { buildEngine, RealtimeEngine, type EngineOptions, type EngineSetup } from './engine.ts';
 import { HttpError } from './http-error.ts';
 import { ServerMetrics } from './metrics.ts';
+import { TickClock } from './tick-clock.ts';
 import { newPoolingRequest, newRequest, type SimRequest, type StepResult } from './scheduler.ts';
 
 /** Constant latencies (ms) with optional relative jitter (standard deviation as a fraction, e.g. 0.1). */
@@ -93,6 +94,13 @@ interface Job {
   timer?: NodeJS.Timeout;
   done: boolean;
   text: string[];
+  /** The chunk's bytes up to the token's JSON string (made once per request: no per-token JSON building). */
+  prefix: string;
+  /** The last token's chunk, written together with the usage chunk and [DONE] in one write. */
+  tail?: string;
+  /** Fixed profile: the next token's index and its due time (performance.now() ms, anchored to the schedule). */
+  next: number;
+  due: number;
 }
 
 /** An embeddings request: one engine request per input; the answer goes out when the last one is computed. */
@@ -115,6 +123,10 @@ const MAX_BODY = 16 * 1024 * 1024;
 // FastAPI's answers for a path vLLM did not register (e.g. /v1/completions of an embedding model) or a wrong method
 const NOT_FOUND = { detail: 'Not Found' };
 const KNOWN_PATHS = new Set(['/health', '/version', '/v1/models', '/metrics', '/v1/completions', '/v1/chat/completions', '/v1/embeddings', '/tokenize', '/detokenize']);
+
+// what follows a token's JSON string in a chunk that does not finish the request
+const CHUNK_END = ',"logprobs":null,"finish_reason":null}]}\n\n';
+const CHUNK_END_COMPLETION = ',"logprobs":null,"finish_reason":null,"stop_reason":null}]}\n\n';
 
 function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
@@ -160,6 +172,17 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
   let counter = 0;
   const jitterRng = new Rng(seed ^ 0x5bd1e995);
   const modelJson = JSON.stringify(served);
+  // a token's text as a JSON string, made once per token id (the per-token write is then two concatenations)
+  const tokenJson = new Map<number, string>();
+  const jsonOf = (id: number): string => {
+    let j = tokenJson.get(id);
+    if (j === undefined) tokenJson.set(id, (j = JSON.stringify(tok.tokenText(id))));
+    return j;
+  };
+  // the fixed profile's one clock: every due chunk of every stream in one batch per wake-up, no per-token timers
+  const clock = new TickClock<Job>((due) => {
+    for (const job of due) fireFixed(job);
+  });
 
   const engine = profile
     ? undefined
@@ -251,22 +274,41 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     return job.tokens.length >= job.maxTokens ? 'length' : 'stop';
   }
 
-  function chunkFor(job: Job, text: string, finish: string | null): string {
-    const fr = finish === null ? 'null' : `"${finish}"`;
-    if (job.chat) {
-      return `data: {"id":"${job.id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":${fr}}]}\n\n`;
-    }
-    return `data: {"id":"${job.id}","object":"text_completion","created":${job.created},"model":${modelJson},"choices":[{"index":0,"text":${JSON.stringify(text)},"logprobs":null,"finish_reason":${fr},"stop_reason":null}]}\n\n`;
+  function chunkPrefix(job: Pick<Job, 'id' | 'chat' | 'created'>): string {
+    return job.chat
+      ? `data: {"id":"${job.id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"content":`
+      : `data: {"id":"${job.id}","object":"text_completion","created":${job.created},"model":${modelJson},"choices":[{"index":0,"text":`;
+  }
+
+  function chunkEnd(job: Job, finish: string | null): string {
+    if (finish === null) return job.chat ? '}' + CHUNK_END : CHUNK_END_COMPLETION;
+    return job.chat ? `},"logprobs":null,"finish_reason":"${finish}"}]}\n\n` : `,"logprobs":null,"finish_reason":"${finish}","stop_reason":null}]}\n\n`;
+  }
+
+  /**
+   * vLLM's chat server sends the role-only chunk when the engine's first output arrives, right before the first
+   * token's chunk (serving_chat.py, chat_completion_stream_generator: the `first_iteration` branch inside the loop over
+   * the engine's outputs), not at arrival: a client that counts chunks with `choices` then sees both at first-token time.
+   */
+  function roleChunk(job: Job): string {
+    return `data: {"id":"${job.id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
   }
 
   function emitToken(job: Job, index: number): void {
     if (job.done) return;
-    const text = tok.tokenText(job.tokens[index]);
+    const id = job.tokens[index];
     const last = index === job.tokens.length - 1;
     const now = epochNow();
     if (job.stream) {
-      job.res.write(chunkFor(job, text, last ? finishReason(job) : null));
-    } else job.text.push(text);
+      let chunk = job.prefix + jsonOf(id) + chunkEnd(job, last ? finishReason(job) : null);
+      if (index === 0 && job.chat) {
+        chunk = roleChunk(job) + chunk;
+        job.rec.role_chunk_ms = now;
+      }
+      // the last chunk leaves with the usage chunk and [DONE] in one write (finish)
+      if (last) job.tail = chunk;
+      else job.res.write(chunk);
+    } else job.text.push(tok.tokenText(id));
     const rec = job.rec;
     if (recordOn) rec.chunk_ms.push(now);
     const prev = rec.chunk_ms.length > 1 ? rec.chunk_ms[rec.chunk_ms.length - 2] : undefined;
@@ -291,11 +333,13 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     metrics.genHist.observe(rec.output_tokens);
     const usage = { prompt_tokens: rec.prompt_tokens, total_tokens: rec.prompt_tokens + rec.output_tokens, completion_tokens: rec.output_tokens, prompt_tokens_details: null };
     if (job.stream) {
+      let out = job.tail ?? '';
+      job.tail = undefined;
       if (job.includeUsage) {
         const obj = job.chat ? 'chat.completion.chunk' : 'text_completion';
-        job.res.write(`data: {"id":"${job.id}","object":"${obj}","created":${job.created},"model":${modelJson},"choices":[],"usage":${JSON.stringify(usage)}}\n\n`);
+        out += `data: {"id":"${job.id}","object":"${obj}","created":${job.created},"model":${modelJson},"choices":[],"usage":${JSON.stringify(usage)}}\n\n`;
       }
-      job.res.end('data: [DONE]\n\n');
+      job.res.end(out + 'data: [DONE]\n\n');
       return;
     }
     const text = job.text.join('');
@@ -319,26 +363,25 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     sendJson(job.res, 200, body);
   }
 
+  function jitterOf(v: number): number {
+    const j = profile!.jitter;
+    return j ? Math.max(0, v * (1 + j * jitterRng.normal())) : v;
+  }
+
+  /** Fixed profile: the first token at arrival + TTFT, then one every ITL, anchored to that schedule (no drift). */
   function scheduleFixed(job: Job): void {
-    const p = profile!;
-    const jit = (v: number) => (p.jitter ? Math.max(0, v * (1 + p.jitter * jitterRng.normal())) : v);
-    let due = job.rec.arrival_ms - performance.timeOrigin + jit(p.ttft_ms);
-    let index = 0;
-    const fire = () => {
-      if (job.done) return;
-      const early = due - performance.now();
-      // node timers may fire up to a millisecond early (ms-granular loop clock): wait out the rest
-      if (early > 0.05) {
-        job.timer = setTimeout(fire, early);
-        return;
-      }
-      emitToken(job, index);
-      index++;
-      if (index >= job.tokens.length) return finish(job, finishReason(job));
-      due += jit(p.itl_ms);
-      job.timer = setTimeout(fire, Math.max(0, due - performance.now()));
-    };
-    job.timer = setTimeout(fire, Math.max(0, due - performance.now()));
+    job.next = 0;
+    job.due = job.rec.arrival_ms - performance.timeOrigin + jitterOf(profile!.ttft_ms);
+    clock.add(job.due, job);
+  }
+
+  function fireFixed(job: Job): void {
+    if (job.done) return;
+    emitToken(job, job.next);
+    job.next++;
+    if (job.next >= job.tokens.length) return finish(job, finishReason(job));
+    job.due += jitterOf(profile!.itl_ms);
+    clock.add(job.due, job);
   }
 
   function outputTokens(promptText: string, answerKey: string, maxTokens: number, minTokens: number, ignoreEos: boolean): number[] {
@@ -465,15 +508,16 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       maxTokens,
       done: false,
       text: [],
+      prefix: '',
+      next: 0,
+      due: 0,
     };
+    job.prefix = chunkPrefix(job);
     jobs.add(job);
     if (stream) {
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-      if (chat) {
-        // role-only first chunk, sent at once: it carries no token and must not count as the first token
-        res.write(`data: {"id":"${id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`);
-        rec.role_chunk_ms = epochNow();
-      }
+      // the headers go out now (as uvicorn sends them); the role-only chunk follows with the first token (roleChunk)
+      res.flushHeaders();
     }
     res.on('close', () => {
       if (!job.done) {
@@ -628,6 +672,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     },
     close: async () => {
       engine?.close();
+      clock.close();
       lag.disable();
       for (const job of [...jobs]) {
         if (job.timer) clearTimeout(job.timer);
