@@ -54,6 +54,16 @@ const schema = z.object({
   vllmUrl: z.string().url().optional(),
   mlflowUrl: z.string().url().optional(),
   evalUrl: z.string().url().optional(),
+  /** The evaluation job template when a request names none: `<project id>:<job file>[:<config file>]`. */
+  evalTemplate: z.string().regex(/^[^:\s]+:[^:]+(:[^:]+)?$/, 'must be <project id>:<job file>[:<config file>]').optional(),
+  /** How long an evaluation waits for its engine to list the model before it fails (the job is then never submitted). */
+  evalReadyTimeoutSeconds: z.coerce.number().int().positive().default(1800),
+  /** At most this many evaluations wait for their engines at once (POST /evaluate answers 429 beyond). */
+  evalMaxWaiting: z.coerce.number().int().positive().default(500),
+  /** Evaluations one replica steps at once (readiness probes and deployer calls in flight). */
+  evalConcurrency: z.coerce.number().int().positive().max(256).default(16),
+  /** Shortest time between two ticks of an evaluation schedule. */
+  evalMinIntervalSeconds: z.coerce.number().int().positive().default(60),
   workflowsUrl: z.string().url().optional(),
   /** How long a local job process or emulated vLLM server outlives a platform that stopped touching its heartbeat. */
   orphanGraceSeconds: z.coerce.number().positive().optional(),
@@ -92,6 +102,11 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_VLLM_URL: 'vllmUrl',
   BENCHOPS_MLFLOW_URL: 'mlflowUrl',
   BENCHOPS_EVAL_URL: 'evalUrl',
+  BENCHOPS_EVAL_TEMPLATE: 'evalTemplate',
+  BENCHOPS_EVAL_READY_TIMEOUT_SECONDS: 'evalReadyTimeoutSeconds',
+  BENCHOPS_EVAL_MAX_WAITING: 'evalMaxWaiting',
+  BENCHOPS_EVAL_CONCURRENCY: 'evalConcurrency',
+  BENCHOPS_EVAL_MIN_INTERVAL_SECONDS: 'evalMinIntervalSeconds',
   BENCHOPS_WORKFLOWS_URL: 'workflowsUrl',
   BENCHOPS_ORPHAN_GRACE_SECONDS: 'orphanGraceSeconds',
   BENCHOPS_LOCAL_DEVICES: 'localDevices',

@@ -7,5 +7,6 @@ export const SERVICE_FACTORIES: Partial<Record<ServiceName, () => Promise<Servic
   manager: async () => (await import('./manager/index.ts')).createManagerService,
   deployer: async () => (await import('./deployer/index.ts')).createDeployerService,
   vllm: async () => (await import('./vllm/index.ts')).createVllmService,
+  eval: async () => (await import('./eval/index.ts')).createEvalService,
   workflows: async () => (await import('./workflows/index.ts')).createWorkflowsService,
 };

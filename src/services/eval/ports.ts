@@ -1,0 +1,53 @@
+/**
+ * What the evaluation service needs from the others, through their public interfaces only: the manager (template
+ * files), the deployer (`/run`, run records, job deletion), the results service (pks stored under a run id) and the
+ * vLLM service (which endpoint serves a model, for schedules that name a model only). In-process modules in embedded
+ * mode, HTTP clients in cluster mode (BENCHOPS_MANAGER_URL, BENCHOPS_DEPLOYER_URL, BENCHOPS_RESULTS_URL, BENCHOPS_VLLM_URL).
+ */
+import type { PlatformContext } from '../../core/service.ts';
+import type { DeployerApi } from '../deployer/api.ts';
+import type { ManagerApi } from '../manager/api.ts';
+import { managerApi } from '../manager/client.ts';
+import type { ServedModel } from '../vllm/api.ts';
+import { deployerApi, resultPksFor, vllmApi } from '../vllm/clients.ts';
+
+export interface EvalPorts {
+  manager(): ManagerApi;
+  deployer(): DeployerApi;
+  /** Result pks stored under a run id (standardized first); [] when none. */
+  resultPks(runId: string): Promise<string[]>;
+  servedModels(): Promise<ServedModel[]>;
+  /** Whether each collaborator is reachable: 'ok' or why not. */
+  health(): Promise<Record<string, string>>;
+}
+
+/** The ports of a platform process. */
+export function platformPorts(ctx: PlatformContext): EvalPorts {
+  const urls: Record<string, string | undefined> = {
+    manager: ctx.config.managerUrl,
+    deployer: ctx.config.deployerUrl,
+    results: ctx.config.resultsUrl,
+  };
+  return {
+    manager: () => managerApi(ctx),
+    deployer: () => deployerApi(ctx),
+    resultPks: (runId) => resultPksFor(ctx, runId),
+    servedModels: () => vllmApi(ctx).servedModels(),
+    async health() {
+      const out: Record<string, string> = {};
+      for (const svc of ['manager', 'deployer', 'results'] as const) {
+        if (ctx.local.has(svc)) out[svc] = 'ok';
+        else if (!urls[svc]) out[svc] = `down: not running in this process and BENCHOPS_${svc.toUpperCase()}_URL is not set`;
+        else {
+          try {
+            const r = await fetch(`${urls[svc]!.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(3000) });
+            out[svc] = r.ok ? 'ok' : `down: HTTP ${r.status}`;
+          } catch (e: any) {
+            out[svc] = `down: ${e?.cause?.code ?? e?.message ?? e}`;
+          }
+        }
+      }
+      return out;
+    },
+  };
+}
