@@ -56,6 +56,7 @@ function JobPicker({ onAdd }: { onAdd: (j: JobChoice) => void }) {
             setJobId(null);
             setConfigId(undefined);
           }}
+          allowDeselect={false}
           data-testid="job-project"
         />
         <Select
@@ -67,12 +68,14 @@ function JobPicker({ onAdd }: { onAdd: (j: JobChoice) => void }) {
             setJobId(v);
             setConfigId(undefined);
           }}
+          allowDeselect={false}
           data-testid="job-file"
         />
         <Select
           label="Config"
           size="xs"
           clearable
+          allowDeselect={false}
           data={configs.map((f) => ({ value: f.file_id, label: `${f.file_path}${f.source === 'modified' ? ' (modified)' : ''}` }))}
           value={cid}
           onChange={(v) => setConfigId(v)}

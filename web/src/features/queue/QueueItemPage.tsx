@@ -107,7 +107,7 @@ export function QueueItemPage() {
           <Table.Tr>
             <Table.Th>#</Table.Th>
             <Table.Th>Job</Table.Th>
-            <Table.Th>Status</Table.Th>
+            <Table.Th miw={130}>Status</Table.Th>
             <Table.Th>Run</Table.Th>
             <Table.Th>Results</Table.Th>
           </Table.Tr>
@@ -124,7 +124,7 @@ export function QueueItemPage() {
                   <Text size="xs" c="dimmed">{b.benchmark_type ?? ''}</Text>
                 </Table.Td>
                 <Table.Td>
-                  <Badge color={statusColor(j?.status ?? 'pending')} variant="light" data-testid="job-status">
+                  <Badge color={statusColor(j?.status ?? 'pending')} variant="light" style={{ overflow: 'visible' }} data-testid="job-status">
                     {j?.status ?? 'not started'}
                   </Badge>
                   {j?.error && <Text size="xs" c="red">{j.error}</Text>}
