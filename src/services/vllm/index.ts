@@ -14,6 +14,8 @@ import type { VllmApi } from './api.ts';
 import { deployerApi, resultPksFor } from './clients.ts';
 import { ClusterRegistry } from './clusters.ts';
 import { DeploymentService } from './deployments.ts';
+import { GitFollower } from './follower.ts';
+import { registerFollowerRoutes } from './follower/routes.ts';
 import { parseLocalDevices } from './devices.ts';
 import { sealLegacyRows } from './legacy-secrets.ts';
 import { Pipeline } from './pipeline.ts';
@@ -49,11 +51,14 @@ export interface VllmModuleOptions {
   livenessMs?: number;
   /** Start the scheduler loop in start() (default true). */
   autoStart?: boolean;
+  /** How often the Git follower looks at followed projects (ms; default the poll tick). */
+  followMs?: number;
 }
 
 export interface VllmModule extends ServiceModule {
   api: VllmApi;
   core: VllmCore;
+  follower: GitFollower;
 }
 
 export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}): VllmModule {
@@ -111,6 +116,17 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
   });
   const core: VllmCore = { db: ctx.db, log, queue, deployments, clusters, scheduler, pipeline, manager, secrets: ctx.secrets };
   const svc = new VllmService(core);
+  // Git as the source of truth (follower.ts): idle until a vLLM project is followed (PUT /follow/{project_id})
+  const follower = new GitFollower({
+    database: ctx.database,
+    log: log.child({ component: 'git-follower' }),
+    manager,
+    svc,
+    queue,
+    deployments,
+    clusters,
+    intervalMs: o.followMs ?? Math.max(200, config.pollTickSeconds * 1000),
+  });
   let liveness: NodeJS.Timeout | null = null;
 
   return {
@@ -120,7 +136,11 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
       'Deploys vLLM servers (Kubernetes, or emulated servers locally) with GPU placement, and runs the deploy-then-benchmark queue.',
     api: svc,
     core,
-    routes: (app: App) => registerRoutes(app, core, svc),
+    follower,
+    routes: async (app: App) => {
+      await registerRoutes(app, core, svc);
+      await registerFollowerRoutes(app, ctx.db, follower);
+    },
     // the OpenAI-compatible `/v1/models` and proxying at the root of the 8080 gateway
     gatewayRoutes: (app: App) => registerModelGateway(app, svc),
     health: async () => {
@@ -164,6 +184,8 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
       queue: await svc.queueStatus(),
       deployments: await deployments.counts(),
       scheduler: { ...(await scheduler.settings()), instance_id: owner, active: scheduler.activeIds() },
+      // per-project errors are on GET /follow; a follower problem is not the service's health (readiness stays up)
+      follower: { followed: (await follower.store.follows()).length, last_error: follower.lastError },
     }),
     start: async () => {
       await ctx.database
@@ -178,7 +200,10 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
           if (r.checked) log.info(r, 'vLLM deployments reconciled');
         })
         .catch((e) => log.warn({ err: e.message }, 'vLLM reconciliation failed'));
-      if (o.autoStart !== false) scheduler.start();
+      if (o.autoStart !== false) {
+        scheduler.start();
+        follower.start();
+      }
       liveness = setInterval(() => {
         void ctx.database.tryWithLock('vllm:liveness', () => deployments.sweep()).catch((e) => log.warn({ err: e.message }, 'liveness pass failed'));
       }, o.livenessMs ?? 10_000);
@@ -186,6 +211,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     },
     stop: async () => {
       if (liveness) clearInterval(liveness);
+      await follower.stop();
       await scheduler.stop();
       await clusters.close();
     },

@@ -1,5 +1,5 @@
-/** Tables of the vLLM service: deployments, the deploy-then-benchmark queue, scheduler settings, clusters. */
-import { bigint, boolean, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+/** Tables of the vLLM service: deployments, the deploy-then-benchmark queue, scheduler settings, clusters, the Git follower. */
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -30,11 +30,19 @@ export const vllmDeployments = pgTable(
     errorMessage: text('error_message'),
     /** Sealed secrets (custom values text, secret env values): SecretBox ciphertext, see sealed.ts. */
     secretsEnc: text('secrets_enc'),
+    /**
+     * Set when the Git follower (follower.ts) created it: the vLLM project, the values file's path and the content hash
+     * it was deployed from. Only deployments marked so are ever pruned or replaced by the follower.
+     */
+    sourceProjectId: text('source_project_id'),
+    sourcePath: text('source_path'),
+    sourceHash: text('source_hash'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [
     index('vllm_deployments_status_idx').on(t.status),
+    index('vllm_deployments_source_idx').on(t.sourceProjectId, t.sourcePath),
     index('vllm_deployments_fp_idx').on(t.fingerprint),
     // the list's order (newest first) and the per-cluster active lookups of placement
     index('vllm_deployments_created_idx').on(t.createdAt, t.id),
@@ -121,3 +129,44 @@ export const vllmListVersions = pgTable('vllm_list_versions', {
   name: text('name').primaryKey(),
   version: bigint('version', { mode: 'number' }).notNull().default(0),
 });
+
+/** vLLM projects the Git follower keeps deployed (follower.ts); shared by every replica. */
+export const vllmFollows = pgTable('vllm_follows', {
+  projectId: text('project_id').primaryKey(),
+  clusterId: text('cluster_id').notNull().default('local'),
+  priority: text('priority').notNull().default('medium'),
+  /** Stop deployments whose values file was removed (Argo CD's prune). */
+  prune: boolean('prune').notNull().default(true),
+  /** Restore deployments that were stopped, lost or drifted (Argo CD's self-heal). */
+  selfHeal: boolean('self_heal').notNull().default(true),
+  lastTickAt: ts('last_tick_at'),
+  /** Why the last pass could not read the project (manager unreachable, not a vLLM project…); null when it could. */
+  lastError: text('last_error'),
+  createdAt: ts('created_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
+
+/** One row per values file of a followed project: what the follower did with it (the per-file status and error). */
+export const vllmFollowFiles = pgTable(
+  'vllm_follow_files',
+  {
+    projectId: text('project_id').notNull(),
+    path: text('path').notNull(),
+    /** sha256 of the content the current state is about. */
+    contentHash: text('content_hash').notNull(),
+    fileId: text('file_id'),
+    /** deploying | deployed | waiting | error | invalid */
+    status: text('status').notNull(),
+    queueItemId: text('queue_item_id'),
+    deploymentId: text('deployment_id'),
+    error: text('error'),
+    warnings: jsonb('warnings').notNull().default([]),
+    /** Failed deploys are retried with backoff: attempts so far and when the next may start. */
+    attempts: integer('attempts').notNull().default(0),
+    retryAt: ts('retry_at'),
+    /** How often it was restored after being stopped, lost or drifted. */
+    heals: integer('heals').notNull().default(0),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.projectId, t.path] })],
+);
