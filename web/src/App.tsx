@@ -21,6 +21,8 @@ const RunPage = lazy(() => import('./features/runs/RunPage').then((m) => ({ defa
 const ModelsPage = lazy(() => import('./features/models/ModelsPage').then((m) => ({ default: m.ModelsPage })));
 const QueuePage = lazy(() => import('./features/queue/QueuePage').then((m) => ({ default: m.QueuePage })));
 const QueueItemPage = lazy(() => import('./features/queue/QueueItemPage').then((m) => ({ default: m.QueueItemPage })));
+const WorkflowsPage = lazy(() => import('./features/wizard/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
+const WizardPage = lazy(() => import('./features/wizard/WizardPage').then((m) => ({ default: m.WizardPage })));
 
 const router = createBrowserRouter([
   {
@@ -39,6 +41,9 @@ const router = createBrowserRouter([
       { path: '/models', element: <ModelsPage /> },
       { path: '/queue', element: <QueuePage /> },
       { path: '/queue/:id', element: <QueueItemPage /> },
+      { path: '/workflows', element: <WorkflowsPage /> },
+      { path: '/workflows/new', element: <WizardPage /> },
+      { path: '/workflows/:id', element: <WizardPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -22,6 +22,7 @@ export const NAV: NavSection[] = [
       { label: 'Projects', to: '/projects' },
       { label: 'Runs', to: '/runs', match: ['/runs/'] },
       { label: 'Queue', to: '/queue' },
+      { label: 'Performance wizard', to: '/workflows' },
     ],
   },
   {
