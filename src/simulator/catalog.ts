@@ -51,7 +51,8 @@ export interface ModelSpec {
   weight_bytes: number;
   /** Bytes per KV-cache element. */
   kv_bytes: number;
-  dtype: 'bfloat16' | 'float16' | 'fp8';
+  /** Weight format: the checkpoint's (bfloat16…) or, after quantization.ts, what the linear layers are stored as. */
+  dtype: 'bfloat16' | 'float16' | 'fp8' | 'int8' | 'int4';
   /** Set on a spec estimated from a name that is not in the catalogue: the catalogue model whose shape was scaled. */
   estimated_from?: string;
   /** Mixture of experts; absent for a dense model. */
@@ -92,6 +93,22 @@ export interface HardwareSpec {
   memory_bandwidth_GBps: number;
   /** Per-device interconnect bandwidth for tensor-parallel all-reduce (NVLink or PCIe), GB/s. */
   interconnect_GBps: number;
+  /** Dense FP8 tensor TFLOPS where the device computes in FP8 (Hopper, Ada); absent: FP8 weights are dequantized to 16 bits. */
+  peak_fp8_TFLOPS?: number;
+  /** Dense INT8 tensor TOPS (W8A8 kernels). */
+  peak_int8_TOPS?: number;
+  /**
+   * Memory CUDA reports as total (what vLLM multiplies by gpu_memory_utilization), GiB. A "80 GB" H100 reports about
+   * 79.2 GiB: the label is neither 80 GiB nor 80·10^9 bytes. Absent: memory_gb·10^9 bytes.
+   */
+  memory_total_gib?: number;
+  /** How tensor-parallel ranks talk: NVLink (vLLM's custom all-reduce) or PCIe (NCCL rings through the host). */
+  interconnect_kind?: 'nvlink' | 'pcie' | 'none';
+  /**
+   * Speed of the host CPU of the servers this device usually ships in, relative to an H100 server's (Sapphire Rapids):
+   * vLLM's scheduling and output processing run there in Python. >1 is slower.
+   */
+  host_cpu_factor?: number;
   /** CPU only: virtual cores per socket. */
   num_virtual_cores?: number;
   /** MIG slices only. */
@@ -148,6 +165,7 @@ const XLMR_VOCAB = 250002;
 export const MODEL_CATALOGUE: readonly ModelSpec[] = [
   llama('meta-llama/Llama-3.1-8B-Instruct', ['Llama-3.1-8B', 'meta-llama/Llama-3.1-8B', 'llama-3.1-8b-instruct'], 8.03e9, 32, 4096, 32, 8, 14336, 128256, 131072),
   llama('meta-llama/Llama-3.1-70B-Instruct', ['Llama-3.1-70B', 'meta-llama/Llama-3.1-70B'], 70.6e9, 80, 8192, 64, 8, 28672, 128256, 131072),
+  llama('meta-llama/Llama-3.1-405B-Instruct', ['Llama-3.1-405B', 'meta-llama/Llama-3.1-405B', 'Hermes-3-Llama-3.1-405B', 'NousResearch/Hermes-3-Llama-3.1-405B'], 405.85e9, 126, 16384, 128, 8, 53248, 128256, 131072),
   llama('meta-llama/Llama-3.2-1B-Instruct', ['Llama-3.2-1B'], 1.24e9, 16, 2048, 32, 8, 8192, 128256, 131072, 64),
   llama('Qwen/Qwen3-8B', ['qwen3-8b', 'Qwen3-8B'], 8.19e9, 36, 4096, 32, 8, 12288, 151936, 40960, 128),
   llama('Qwen/Qwen3-0.6B', ['qwen3-0.6b', 'Qwen3-0.6B'], 0.6e9, 28, 1024, 16, 8, 3072, 151936, 40960, 128),
@@ -188,6 +206,7 @@ function gpu(
   tflops: number,
   bwGBps: number,
   linkGBps: number,
+  extra: Partial<HardwareSpec> = {},
 ): HardwareSpec {
   return {
     name,
@@ -200,18 +219,20 @@ function gpu(
     peak_fp16_TFLOPS: tflops,
     memory_bandwidth_GBps: bwGBps,
     interconnect_GBps: linkGBps,
+    ...extra,
   };
 }
 
 const BASE_HARDWARE: HardwareSpec[] = [
-  gpu('H100-80G', ['H100', 'H100 SXM', 'H100-SXM', 'H100-SXM5-80GB'], ['NVIDIA-H100-80GB-HBM3', 'NVIDIA-H100-SXM5-80GB'], 80, 989, 3350, 450),
-  gpu('H100-NVL', ['H100 NVL', 'H100-94G'], ['NVIDIA-H100-NVL'], 94, 835, 3900, 300),
-  gpu('H100-PCIe', ['H100 PCIe'], ['NVIDIA-H100-PCIe'], 80, 756, 2000, 64),
-  gpu('H200', ['H200 SXM', 'H200-141G'], ['NVIDIA-H200', 'NVIDIA-H200-141GB-HBM3e'], 141, 989, 4800, 450),
-  gpu('A100-80G', ['A100', 'A100 SXM', 'A100-SXM4-80GB'], ['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-80GB-PCIe'], 80, 312, 2039, 300),
-  gpu('A100-40G', ['A100-SXM4-40GB'], ['NVIDIA-A100-SXM4-40GB', 'NVIDIA-A100-PCIE-40GB'], 40, 312, 1555, 300),
-  gpu('L40S', ['L40S-48G'], ['NVIDIA-L40S'], 48, 362, 864, 32),
-  gpu('L4', ['L4-24G'], ['NVIDIA-L4'], 24, 121, 300, 32),
+  // memory_total_gib: what torch.cuda.mem_get_info reports (vLLM logs it as total_gpu_memory); FP8/INT8 peaks dense
+  gpu('H100-80G', ['H100', 'H100 SXM', 'H100-SXM', 'H100-SXM5-80GB'], ['NVIDIA-H100-80GB-HBM3', 'NVIDIA-H100-SXM5-80GB'], 80, 989, 3350, 450, { peak_fp8_TFLOPS: 1979, peak_int8_TOPS: 1979, memory_total_gib: 79.19, interconnect_kind: 'nvlink', host_cpu_factor: 1 }),
+  gpu('H100-NVL', ['H100 NVL', 'H100-94G'], ['NVIDIA-H100-NVL'], 94, 835, 3900, 300, { peak_fp8_TFLOPS: 1671, peak_int8_TOPS: 1671, memory_total_gib: 93.1, interconnect_kind: 'nvlink', host_cpu_factor: 1 }),
+  gpu('H100-PCIe', ['H100 PCIe'], ['NVIDIA-H100-PCIe'], 80, 756, 2000, 64, { peak_fp8_TFLOPS: 1513, peak_int8_TOPS: 1513, memory_total_gib: 79.19, interconnect_kind: 'pcie', host_cpu_factor: 1 }),
+  gpu('H200', ['H200 SXM', 'H200-141G'], ['NVIDIA-H200', 'NVIDIA-H200-141GB-HBM3e'], 141, 989, 4800, 450, { peak_fp8_TFLOPS: 1979, peak_int8_TOPS: 1979, memory_total_gib: 139.8, interconnect_kind: 'nvlink', host_cpu_factor: 1 }),
+  gpu('A100-80G', ['A100', 'A100 SXM', 'A100-SXM4-80GB'], ['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-80GB-PCIe'], 80, 312, 2039, 300, { peak_int8_TOPS: 624, memory_total_gib: 79.15, interconnect_kind: 'nvlink', host_cpu_factor: 1.35 }),
+  gpu('A100-40G', ['A100-SXM4-40GB'], ['NVIDIA-A100-SXM4-40GB', 'NVIDIA-A100-PCIE-40GB'], 40, 312, 1555, 300, { peak_int8_TOPS: 624, memory_total_gib: 39.39, interconnect_kind: 'nvlink', host_cpu_factor: 1.35 }),
+  gpu('L40S', ['L40S-48G'], ['NVIDIA-L40S'], 48, 362, 864, 32, { peak_fp8_TFLOPS: 733, peak_int8_TOPS: 733, memory_total_gib: 44.4, interconnect_kind: 'pcie', host_cpu_factor: 1 }),
+  gpu('L4', ['L4-24G'], ['NVIDIA-L4'], 24, 121, 300, 32, { peak_fp8_TFLOPS: 242, peak_int8_TOPS: 242, memory_total_gib: 22.03, interconnect_kind: 'pcie', host_cpu_factor: 1 }),
   {
     name: 'Xeon-8480+',
     aliases: ['cpu', 'CPU', 'Intel(R) Xeon(R) Platinum 8480+', 'SPR-8480'],
@@ -263,6 +284,10 @@ function migEntries(): HardwareSpec[] {
       peak_fp16_TFLOPS: (parent.peak_fp16_TFLOPS * g) / 7,
       memory_bandwidth_GBps: (parent.memory_bandwidth_GBps * m) / 8,
       interconnect_GBps: 0,
+      interconnect_kind: 'none' as const,
+      ...(parent.peak_fp8_TFLOPS ? { peak_fp8_TFLOPS: (parent.peak_fp8_TFLOPS * g) / 7 } : {}),
+      ...(parent.peak_int8_TOPS ? { peak_int8_TOPS: (parent.peak_int8_TOPS * g) / 7 } : {}),
+      host_cpu_factor: parent.host_cpu_factor,
       mig: { parent: parentName, compute_slices: g, memory_slices: m, per_gpu: perGpu },
     };
   });

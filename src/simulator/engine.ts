@@ -7,13 +7,17 @@ import { performance } from 'node:perf_hooks';
 import { PerformanceModel, resolveDeployment, type DeploymentOptions } from './perf-model.ts';
 import { Scheduler, type ScheduledItem, type SchedulerConfig, type SimRequest, type StepResult } from './scheduler.ts';
 
-/** Deployment plus vLLM engine arguments. */
+/** Deployment plus vLLM engine arguments (snake case of `vllm serve`'s flags). */
 export interface EngineOptions extends DeploymentOptions {
   max_num_seqs?: number;
   max_num_batched_tokens?: number;
   max_model_len?: number;
   block_size?: number;
+  /** --enable-chunked-prefill; default: the vLLM version's rule (v1: on; v0: only when max_model_len > 32K). */
   chunked_prefill?: boolean;
+  enable_prefix_caching?: boolean;
+  /** --preemption-mode (vLLM v0): recompute (default) or swap. */
+  preemption_mode?: 'recompute' | 'swap';
 }
 
 /** A ready-to-run engine description. */
@@ -22,26 +26,36 @@ export interface EngineSetup {
   scheduler: SchedulerConfig;
 }
 
+const BLOCK_SIZES = [1, 8, 16, 32, 64, 128];
+
 /**
- * Resolves names and fills vLLM's defaults (max_num_seqs 256; batched tokens 8192 on ≥70 GB devices, else 2048).
- * An encoder-only embedding model (bidirectional attention) runs without chunked prefill, as vLLM does, so each step's
+ * Resolves names and fills vLLM's defaults: max_num_seqs 256; chunked prefill and its token budget per the vLLM
+ * version (presets.ts; v1: 8192 batched tokens on ≥70 GB devices, else 2048; v0 chunked: 512; v0 without chunked:
+ * max(max_model_len, 2048)). The KV capacity follows vLLM's memory profiling (memory.ts) with that budget. An
+ * encoder-only embedding model (bidirectional attention) runs without chunked prefill, as vLLM does, so each step's
  * token budget must hold a whole prompt (then it defaults to at least max_model_len).
  */
 export function buildEngine(o: EngineOptions): EngineSetup {
   const perf = new PerformanceModel(resolveDeployment(o));
+  const { preset, model } = perf.spec;
   const blockSize = o.block_size ?? 16;
-  const capacity = perf.kvCapacityTokens();
-  const numBlocks = Math.floor(capacity / blockSize);
-  const maxModelLen = o.max_model_len ?? Math.min(perf.spec.model.max_context, numBlocks * blockSize);
-  if (!Number.isInteger(maxModelLen) || maxModelLen < 1) throw new RangeError(`max_model_len must be a positive integer`);
-  if (maxModelLen > perf.spec.model.max_context) {
-    throw new RangeError(`max_model_len ${maxModelLen} exceeds ${perf.spec.model.name}'s context ${perf.spec.model.max_context}`);
+  if (!BLOCK_SIZES.includes(blockSize)) throw new RangeError(`block_size must be one of ${BLOCK_SIZES.join(', ')}, got ${blockSize}`);
+  if (o.max_model_len !== undefined && (!Number.isInteger(o.max_model_len) || o.max_model_len < 1)) throw new RangeError('max_model_len must be a positive integer');
+  if (o.max_model_len !== undefined && o.max_model_len > model.max_context) {
+    throw new RangeError(`max_model_len ${o.max_model_len} exceeds ${model.name}'s context ${model.max_context}`);
   }
   const maxNumSeqs = o.max_num_seqs ?? 256;
   if (!Number.isInteger(maxNumSeqs) || maxNumSeqs < 1) throw new RangeError('max_num_seqs must be a positive integer');
+  const lenForRule = o.max_model_len ?? model.max_context;
+  const chunked = model.embedding?.bidirectional ? (o.chunked_prefill ?? false) : (o.chunked_prefill ?? (preset.chunked_default === 'always' || lenForRule > 32_768));
   const big = perf.spec.hardware.memory_gb >= 70;
-  const chunked = o.chunked_prefill ?? !perf.spec.model.embedding?.bidirectional;
-  const budget = o.max_num_batched_tokens ?? Math.max(big ? 8192 : 2048, chunked ? 0 : maxModelLen);
+  const v1Budget = Math.max(big ? 8192 : 2048, chunked ? 0 : lenForRule);
+  const defaultBudget = chunked ? preset.chunked_budget || v1Budget : preset.prefill_first ? Math.max(lenForRule, 2048) : v1Budget;
+  const budget = o.max_num_batched_tokens ?? defaultBudget;
+  if (!Number.isInteger(budget) || budget < 1) throw new RangeError('max_num_batched_tokens must be a positive integer');
+  const capacity = perf.kvCapacityTokens(budget, maxNumSeqs);
+  const numBlocks = Math.floor(capacity / blockSize);
+  const maxModelLen = o.max_model_len ?? Math.min(model.max_context, numBlocks * blockSize);
   if (!chunked && budget < maxModelLen) {
     throw new RangeError(`max_num_batched_tokens ${budget} is smaller than max_model_len ${maxModelLen} without chunked prefill: a long prompt could never run`);
   }
@@ -54,6 +68,10 @@ export function buildEngine(o: EngineOptions): EngineSetup {
       num_blocks: numBlocks,
       max_model_len: maxModelLen,
       chunked_prefill: chunked,
+      prefill_first: preset.prefill_first,
+      num_scheduler_steps: perf.spec.num_scheduler_steps,
+      enable_prefix_caching: o.enable_prefix_caching ?? preset.name === 'v1',
+      preemption_mode: o.preemption_mode ?? 'recompute',
     },
   };
 }

@@ -1,15 +1,25 @@
 /**
  * Roofline performance model of one vLLM engine step. A step runs a batch of decode tokens (one per running sequence)
- * and prefill chunks together (chunked prefill). Its time is max(compute, memory) plus tensor-parallel all-reduce time
- * plus CPU-side overheads:
- *   compute = (2·active params·tokens + attention FLOPs) / (peak · tp · mfu)
- *   memory  = (weight bytes read + KV bytes read) / (bandwidth · tp · bandwidth_efficiency)
- * A dense model reads all its weights every step; a mixture-of-experts model reads its shared part and the experts the
- * step's tokens route to (moe.ts), while memory capacity is always taken by all parameters.
+ * and prefill chunks. Its time is
+ *   GPU:  max(compute, memory) + a per-layer kernel floor + tensor/pipeline/expert-parallel communication (parallel.ts)
+ *     compute = 2·active params·tokens / (linear peak · tp · mfu) + attention FLOPs / (16-bit peak · tp · mfu)
+ *     memory  = (weight bytes read + KV bytes read + activations) / (bandwidth · tp · bandwidth_efficiency)
+ *   CPU:  the vLLM generation's scheduling and output-processing cost (presets.ts); the serial part adds to the GPU
+ *         time, the overlapped part hides under it.
+ * The linear peak follows the weight format (quantization.ts: FP8 where the device has FP8 tensor cores). A dense
+ * model reads all its weights every step; a mixture-of-experts model reads its shared part and the experts the step's
+ * tokens route to (moe.ts), while memory capacity is always taken by all parameters. The per-layer floor is why tensor
+ * parallelism stops paying at small batches: launch gaps and tiny GEMMs do not shrink with more ranks.
+ * Pipeline parallelism runs pp micro-batches through pp stages: one period moves every sequence one token.
+ * Speculative decoding is a factor on decode steps: k+1 tokens verified, (1 − a^(k+1))/(1 − a) accepted on average.
  */
-import { findHardware, findModel, GIB, kvBytesPerToken, weightBytes, type HardwareSpec, type ModelSpec } from './catalog.ts';
+import { findHardware, findModel, kvBytesPerToken, type HardwareSpec, type ModelSpec } from './catalog.ts';
 import { estimateModel } from './estimate.ts';
+import { memoryBreakdown, type MemoryBreakdown } from './memory.ts';
 import { computeParams, weightBytesRead } from './moe.ts';
+import { expertParallelTime, pipelineSendTime, tensorParallelTime } from './parallel.ts';
+import { cpuCost, presetFor, type EnginePreset } from './presets.ts';
+import { applyQuantization, catalogueName, linearPeakTFLOPS, resolveQuantization, type QuantizationSpec } from './quantization.ts';
 
 /** Efficiency factors: what fraction of the datasheet the software reaches, and fixed costs. Fitted by calibration. */
 export interface EfficiencyFactors {
@@ -17,24 +27,25 @@ export interface EfficiencyFactors {
   mfu: number;
   /** Fraction of memory bandwidth reached by decode-dominated steps. */
   bandwidth_efficiency: number;
-  /** Fixed CPU cost per engine step (scheduling, launch, sampling), ms. */
+  /** Fixed CPU cost per scheduling round, ms (default: the vLLM version's preset). */
   step_overhead_ms: number;
-  /** Extra CPU cost per sequence in the batch per step (output processing, detokenization), ms. */
+  /** CPU cost per sequence in the batch per step, ms (default: the preset's). */
   per_seq_overhead_ms: number;
   /** Fraction of interconnect bandwidth reached by all-reduce. */
   comm_efficiency: number;
-  /** Fixed latency per all-reduce, microseconds. */
+  /** Fixed latency per all-reduce on NVLink, microseconds (PCIe: a multiple, parallel.ts). */
   allreduce_latency_us: number;
+  /** GPU time per layer per step that no parallelism removes (kernel launch gaps, small-GEMM inefficiency), µs. */
+  layer_floor_us: number;
 }
 
-/** Defaults for GPUs running vLLM with CUDA graphs (see bench/sim-published.ts for how they compare). */
-export const GPU_FACTORS: EfficiencyFactors = {
+/** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
+export const GPU_FACTORS: Omit<EfficiencyFactors, 'step_overhead_ms' | 'per_seq_overhead_ms'> = {
   mfu: 0.55,
   bandwidth_efficiency: 0.8,
-  step_overhead_ms: 0.6,
-  per_seq_overhead_ms: 0.02,
   comm_efficiency: 0.7,
   allreduce_latency_us: 8,
+  layer_floor_us: 12,
 };
 
 /** Defaults for CPU inference (AMX/AVX-512 kernels reach far less of the peak). */
@@ -45,54 +56,115 @@ export const CPU_FACTORS: EfficiencyFactors = {
   per_seq_overhead_ms: 0.05,
   comm_efficiency: 0.5,
   allreduce_latency_us: 30,
+  layer_floor_us: 0,
 };
+
+/** Speculative decoding as a factor: draft tokens per step, their acceptance rate, and the draft's cost. */
+export interface SpeculativeOptions {
+  /** `num_speculative_tokens`. */
+  num_speculative_tokens: number;
+  /** Probability that a draft token is accepted (default 0.7; n-gram drafts on chat text reach less). */
+  acceptance_rate?: number;
+  /** Cost of proposing one draft token relative to one target decode step (default 0.05: a small draft model). */
+  draft_cost?: number;
+}
 
 /** One sequence's share of a step: `tokens` new tokens computed on top of `context` tokens already in the KV cache. */
 export interface StepSeq {
   tokens: number;
   context: number;
+  /** Tokens of KV swapped back in from host memory before this step (preemption by swap). */
+  swap_in?: number;
 }
 
-/** Resolved deployment: model, hardware, tensor parallel degree and factors. */
+/** Resolved deployment: model (in its stored format), hardware, parallelism, engine generation and factors. */
 export interface DeploymentSpec {
   model: ModelSpec;
   hardware: HardwareSpec;
   tensor_parallel: number;
+  pipeline_parallel: number;
+  expert_parallel: boolean;
+  quantization: QuantizationSpec;
+  preset: EnginePreset;
   factors: EfficiencyFactors;
   /** vLLM's --gpu-memory-utilization. */
   gpu_memory_utilization: number;
+  /** Decode steps per scheduling round (--num-scheduler-steps, vLLM 0.6–0.7). */
+  num_scheduler_steps: number;
+  speculative: Required<SpeculativeOptions> | null;
 }
 
-/** Options accepted wherever a deployment is described by names. */
+/** Options accepted wherever a deployment is described by names (vLLM's engine arguments in snake case). */
 export interface DeploymentOptions {
-  /** Catalogue model name/alias, or a full spec. */
+  /** Catalogue model name/alias (a `…-FP8`/`…-AWQ` suffix is read as the format), or a full spec. */
   model: string | ModelSpec;
   /** Catalogue hardware name/alias/product label, or a full spec (default H100-80G). */
   hardware?: string | HardwareSpec;
   tensor_parallel?: number;
+  pipeline_parallel?: number;
+  /** --enable-expert-parallel: a MoE's experts spread over the tensor-parallel ranks, all-to-all instead of all-reduce. */
+  enable_expert_parallel?: boolean;
+  /** --quantization (fp8, int8, awq, gptq…); default: what the checkpoint name states, else 16-bit. */
+  quantization?: string | null;
+  /** --kv-cache-dtype (auto, fp8, fp8_e4m3, fp8_e5m2). */
+  kv_cache_dtype?: string | null;
+  /** vLLM version whose engine behaviour to model (presets.ts; default: the current v1 engine). */
+  vllm_version?: string | null;
+  num_scheduler_steps?: number;
+  speculative?: SpeculativeOptions | null;
   factors?: Partial<EfficiencyFactors>;
   gpu_memory_utilization?: number;
 }
 
-/** Resolves names against the catalogues; throws a RangeError naming the unknown value. */
+function positiveInt(name: string, v: number, max: number): number {
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new RangeError(`${name} must be an integer 1..${max}, got ${v}`);
+  return v;
+}
+
+/** Resolves names against the catalogues; throws a RangeError naming the unknown or invalid value. */
 export function resolveDeployment(o: DeploymentOptions): DeploymentSpec {
-  const model = typeof o.model === 'string' ? (findModel(o.model) ?? estimateModel(o.model)) : o.model;
-  if (!model) {
+  const name = typeof o.model === 'string' ? o.model : o.model.name;
+  const base = typeof o.model === 'string' ? (findModel(o.model) ?? findModel(catalogueName(o.model)) ?? findModel(catalogueName(o.model).replace(/-Instruct$/i, '')) ?? estimateModel(o.model)) : o.model;
+  if (!base) {
     throw new RangeError(`unknown model "${String(o.model)}" (not in the catalogue and its name states no size such as 7B; pass a full model spec)`);
   }
   const hwIn = o.hardware ?? 'H100-80G';
   const hardware = typeof hwIn === 'string' ? findHardware(hwIn) : hwIn;
   if (!hardware) throw new RangeError(`unknown hardware "${String(hwIn)}"`);
-  const tp = o.tensor_parallel ?? 1;
-  if (!Number.isInteger(tp) || tp < 1 || tp > 64) throw new RangeError(`tensor_parallel must be an integer 1..64, got ${tp}`);
-  if (model.num_heads % tp !== 0) throw new RangeError(`tensor_parallel ${tp} does not divide ${model.num_heads} attention heads`);
-  const base = hardware.type === 'cpu' ? CPU_FACTORS : GPU_FACTORS;
+  const tp = positiveInt('tensor_parallel', o.tensor_parallel ?? 1, 64);
+  const pp = positiveInt('pipeline_parallel', o.pipeline_parallel ?? 1, 64);
+  if (base.num_heads % tp !== 0) throw new RangeError(`tensor_parallel ${tp} does not divide ${base.num_heads} attention heads`);
+  if (pp > base.num_layers) throw new RangeError(`pipeline_parallel ${pp} exceeds ${base.num_layers} layers`);
+  const util = o.gpu_memory_utilization ?? 0.9;
+  if (!(util > 0 && util <= 1)) throw new RangeError(`gpu_memory_utilization must be in (0, 1], got ${util}`);
+  const quantization = resolveQuantization(name, hardware, o.quantization, o.kv_cache_dtype);
+  const model = applyQuantization(base, quantization);
+  const preset = presetFor(o.vllm_version);
+  const steps = positiveInt('num_scheduler_steps', o.num_scheduler_steps ?? 1, 64);
+  if (steps > 1 && !preset.multi_step) throw new RangeError(`num_scheduler_steps ${steps} needs vLLM 0.6–0.7 (--vllm-version 0.6); vLLM ${preset.name} has no multi-step scheduling`);
+  let speculative: DeploymentSpec['speculative'] = null;
+  if (o.speculative) {
+    const k = positiveInt('speculative.num_speculative_tokens', o.speculative.num_speculative_tokens, 16);
+    const a = o.speculative.acceptance_rate ?? 0.7;
+    const c = o.speculative.draft_cost ?? 0.05;
+    if (!(a >= 0 && a < 1)) throw new RangeError(`speculative.acceptance_rate must be in [0, 1), got ${a}`);
+    if (!(c >= 0 && c <= 1)) throw new RangeError(`speculative.draft_cost must be in [0, 1], got ${c}`);
+    speculative = { num_speculative_tokens: k, acceptance_rate: a, draft_cost: c };
+  }
+  const defaults: EfficiencyFactors =
+    hardware.type === 'cpu' ? CPU_FACTORS : { ...GPU_FACTORS, step_overhead_ms: preset.step_cpu_ms, per_seq_overhead_ms: preset.per_seq_cpu_us / 1000 };
   return {
     model,
     hardware,
     tensor_parallel: tp,
-    factors: { ...base, ...(o.factors ?? {}) },
-    gpu_memory_utilization: o.gpu_memory_utilization ?? 0.9,
+    pipeline_parallel: pp,
+    expert_parallel: !!o.enable_expert_parallel && !!model.moe,
+    quantization,
+    preset,
+    factors: { ...defaults, ...(o.factors ?? {}) },
+    gpu_memory_utilization: util,
+    num_scheduler_steps: steps,
+    speculative,
   };
 }
 
@@ -105,49 +177,76 @@ export interface StepBreakdown {
   total_s: number;
 }
 
+const HOST_LINK_BPS = 25e9; // PCIe Gen4/5 x16 as a swap path, bytes/s
+
 /** The roofline step-time model for one deployment. */
 export class PerformanceModel {
   readonly spec: DeploymentSpec;
   private readonly kvPerToken: number;
   private readonly weights: number;
   private readonly flopParams: number;
+  private readonly linearPeak: number;
 
   constructor(spec: DeploymentSpec) {
     this.spec = spec;
     this.kvPerToken = kvBytesPerToken(spec.model);
-    this.weights = weightBytes(spec.model);
+    this.weights = spec.model.params * spec.model.weight_bytes;
     this.flopParams = computeParams(spec.model);
+    this.linearPeak = linearPeakTFLOPS(spec.hardware, spec.quantization) * 1e12;
   }
 
   /** Time of one engine step over the given sequences (decode: tokens = 1). */
   step(seqs: readonly StepSeq[]): StepBreakdown {
-    const { model: m, hardware: h, tensor_parallel: tp, factors: f } = this.spec;
+    const { model: m, hardware: h, tensor_parallel: tp, pipeline_parallel: pp, factors: f, speculative: sd } = this.spec;
     let tokens = 0;
+    let decodes = 0;
     let attnFlops = 0;
     let kvRead = 0;
+    let swapTokens = 0;
+    const verify = sd ? sd.num_speculative_tokens + 1 : 1;
     for (const s of seqs) {
-      tokens += s.tokens;
+      const t = s.tokens === 1 ? verify : s.tokens;
+      if (s.tokens === 1) decodes++;
+      tokens += t;
       // causal attention: QK^T and AV over the context plus half of the new chunk
-      attnFlops += 4 * m.num_layers * m.num_heads * m.head_dim * s.tokens * (s.context + s.tokens / 2);
-      kvRead += (s.context + s.tokens) * this.kvPerToken;
+      attnFlops += 4 * m.num_layers * m.num_heads * m.head_dim * t * (s.context + t / 2);
+      kvRead += (s.context + t) * this.kvPerToken;
+      swapTokens += s.swap_in ?? 0;
     }
     if (tokens === 0) return { compute_s: 0, memory_s: 0, comm_s: 0, overhead_s: 0, total_s: 0 };
+    const hf = h.host_cpu_factor ?? 1;
+    // pp micro-batches of 1/pp of the batch through pp stages of 1/pp of the layers: one period = pp stage times
     const linearFlops = 2 * this.flopParams * tokens;
-    const compute = (linearFlops + attnFlops) / (h.peak_fp16_TFLOPS * 1e12 * tp * f.mfu);
-    const weightsRead = m.moe ? weightBytesRead(m, tokens) : this.weights;
-    const bytes = weightsRead + kvRead + tokens * m.hidden_size * 2 * m.num_layers * 4; // + activations
-    const memory = bytes / (h.memory_bandwidth_GBps * 1e9 * tp * f.bandwidth_efficiency);
+    const compute = (linearFlops / this.linearPeak + attnFlops / (h.peak_fp16_TFLOPS * 1e12)) / (tp * pp * f.mfu);
+    const weightsRead = m.moe ? weightBytesRead(m, Math.ceil(tokens / pp)) : this.weights;
+    const stageBytes = weightsRead / pp + (kvRead + tokens * m.hidden_size * 2 * m.num_layers * 4) / (pp * pp);
+    const memory = (pp * stageBytes) / (h.memory_bandwidth_GBps * 1e9 * tp * f.bandwidth_efficiency);
+    const floor = (m.num_layers * f.layer_floor_us) / 1e6;
+    const micro = Math.ceil(tokens / pp);
     let comm = 0;
-    if (tp > 1) {
-      const msg = tokens * m.hidden_size * 2; // bf16 activations per all-reduce
-      const perAllReduce =
-        (2 * (tp - 1) * msg) / tp / (Math.max(h.interconnect_GBps, 1) * 1e9 * f.comm_efficiency) +
-        f.allreduce_latency_us * 1e-6;
-      comm = 2 * m.num_layers * perAllReduce;
+    if (this.spec.expert_parallel && m.moe) {
+      const dense = m.num_layers - m.moe.moe_layers;
+      comm = tensorParallelTime(h, tp, m.num_layers, m.hidden_size, micro, f) / 2 + tensorParallelTime(h, tp, dense, m.hidden_size, micro, f) / 2;
+      comm += m.moe.moe_layers * expertParallelTime(h, tp, m.hidden_size, micro, m.moe.experts_per_token, f);
+    } else {
+      comm = tensorParallelTime(h, tp, m.num_layers, m.hidden_size, micro, f);
     }
-    const overhead = (f.step_overhead_ms + f.per_seq_overhead_ms * seqs.length) / 1000;
-    const total = Math.max(compute, memory) + comm + overhead;
-    return { compute_s: compute, memory_s: memory, comm_s: comm, overhead_s: overhead, total_s: total };
+    comm = comm * pp + pipelineSendTime(h, pp, m.hidden_size, micro, f);
+    const swap = (swapTokens * this.kvBytesPerTokenPerDevice()) / HOST_LINK_BPS;
+    let gpu = Math.max(compute, memory) + floor + comm + swap;
+    // multi-step rounds amortise the CPU's scheduling over n decode steps (prefill steps are single steps)
+    const steps = decodes === seqs.length ? this.spec.num_scheduler_steps : 1;
+    const cpu = cpuCost({ ...this.spec.preset, step_cpu_ms: f.step_overhead_ms, per_seq_cpu_us: f.per_seq_overhead_ms * 1000 }, seqs.length, tp * pp, steps, hf);
+    if (sd && decodes > 0) {
+      // per emitted token: the verify step plus k draft proposals, over the expected accepted run
+      const a = sd.acceptance_rate;
+      const k = sd.num_speculative_tokens;
+      const accepted = (1 - a ** (k + 1)) / (1 - a);
+      const share = decodes / seqs.length;
+      gpu *= share * ((1 + sd.draft_cost * k) / accepted) + (1 - share);
+    }
+    const total = cpu.serial_s + Math.max(gpu, cpu.overlapped_s);
+    return { compute_s: compute, memory_s: memory, comm_s: comm, overhead_s: cpu.serial_s + Math.max(0, cpu.overlapped_s - gpu), total_s: total };
   }
 
   /** Step time in seconds. */
@@ -155,30 +254,44 @@ export class PerformanceModel {
     return this.step(seqs).total_s;
   }
 
-  /** KV-cache bytes per token on one device (after sharding the KV heads over tensor parallel ranks). */
+  /** KV-cache bytes per token on one device (after sharding the KV heads over tensor ranks and layers over stages). */
   kvBytesPerTokenPerDevice(): number {
+    const pp = this.spec.pipeline_parallel;
     // an MLA latent is shared by all heads: every rank keeps all of it
-    if (this.spec.model.mla_kv_dim) return this.kvPerToken;
-    return this.kvPerToken / Math.min(this.spec.tensor_parallel, this.spec.model.num_kv_heads);
+    if (this.spec.model.mla_kv_dim) return this.kvPerToken / pp;
+    return this.kvPerToken / Math.min(this.spec.tensor_parallel, this.spec.model.num_kv_heads) / pp;
+  }
+
+  /** Where one device's memory goes, as vLLM's start-up profiling computes it (memory.ts). */
+  memory(profileTokens = 8192, profileSeqs = 256): MemoryBreakdown {
+    const s = this.spec;
+    return memoryBreakdown({
+      model: s.model,
+      hardware: s.hardware,
+      tensor_parallel: s.tensor_parallel,
+      pipeline_parallel: s.pipeline_parallel,
+      gpu_memory_utilization: s.gpu_memory_utilization,
+      profile_tokens: profileTokens,
+      profile_seqs: profileSeqs,
+      weight_bytes: this.weights,
+    });
   }
 
   /**
-   * Tokens the KV cache holds: device memory × utilisation − weights − activation reserve, over KV bytes per token.
-   * Throws when the weights do not fit at all.
+   * Tokens the KV cache holds: memory × utilisation − weights − activation peak − non-torch memory, over KV bytes per
+   * token per device. Throws when nothing is left for the cache.
    */
-  kvCapacityTokens(): number {
-    const { hardware: h, tensor_parallel: tp, gpu_memory_utilization: util, model: m } = this.spec;
-    const perDevice = h.memory_gb * GIB * util;
-    const weightsPerDevice = this.weights / tp;
-    // activations, CUDA graphs and the sampler need room too: ~5 % of memory, at least 1 GiB
-    const reserve = Math.max(1 * GIB, 0.05 * h.memory_gb * GIB);
-    const free = perDevice - weightsPerDevice - reserve;
-    if (free <= 0) {
+  kvCapacityTokens(profileTokens = 8192, profileSeqs = 256): number {
+    const { hardware: h, tensor_parallel: tp, pipeline_parallel: pp, gpu_memory_utilization: util, model: m } = this.spec;
+    const mem = this.memory(profileTokens, profileSeqs);
+    if (mem.kv_cache <= 0) {
+      const gib = (b: number) => (b / 1024 ** 3).toFixed(1);
       throw new RangeError(
-        `${m.name} (${(this.weights / GIB).toFixed(1)} GiB of weights) does not fit on ${tp}×${h.name} ` +
-          `(${h.memory_gb} GB, utilisation ${util})`,
+        `${m.name} (${gib(this.weights)} GiB of ${m.dtype} weights) does not fit on ${tp * pp}×${h.name}: per device ` +
+          `${gib(mem.total)} GiB × utilisation ${util} = ${gib(mem.budget)} GiB, weights ${gib(mem.weights)} GiB, ` +
+          `activations ${gib(mem.activation_peak)} GiB, other ${gib(mem.non_torch)} GiB`,
       );
     }
-    return Math.floor(free / this.kvBytesPerTokenPerDevice());
+    return Math.floor(mem.kv_cache / this.kvBytesPerTokenPerDevice());
   }
 }

@@ -9,6 +9,7 @@ import { calculateMetrics, type RequestOutput } from '../loadgen/metrics.ts';
 import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport } from '../loadgen/report.ts';
 import { normaliseOptions, workloadOf, type BenchmarkOptions } from '../loadgen/runner.ts';
 import { arrivalTimes } from '../loadgen/schedule.ts';
+import { Rng } from '../loadgen/rng.ts';
 import { bundledTokenizer } from '../loadgen/tokenizer.ts';
 import { modelSummary } from './describe.ts';
 import { buildEngine, type EngineOptions } from './engine.ts';
@@ -27,6 +28,27 @@ export interface PredictOptions extends EngineOptions {
   client_dispatch_ms?: number;
   /** Stop after this much virtual time (seconds, default 24 h) — a guard against runaway workloads. */
   max_virtual_s?: number;
+  /**
+   * Without ignore_eos: mean tokens a model writes before its end-of-sequence token (default 256). Each request stops
+   * after a seeded exponential draw with this mean, capped at its max_tokens.
+   */
+  eos_mean_tokens?: number;
+}
+
+/** Output tokens of request `i` without ignore_eos: a seeded exponential draw with the given mean, within [1, max]. */
+export function naturalOutputLen(seed: number, i: number, maxTokens: number, mean: number): number {
+  const u = new Rng((seed * 1_000_003 + i) >>> 0).next();
+  return Math.max(1, Math.min(maxTokens, Math.round(-Math.log(1 - u) * mean)));
+}
+
+/** The prefix a workload's request shares with others (prefix caching): random_prefix_len or prefix_repetition. */
+function prefixOf(w: Workload, i: number): { key: string; len: number } | undefined {
+  if (w.dataset_name === 'prefix_repetition') {
+    const np = w.prefix_repetition_num_prefixes ?? 10;
+    return { key: `p${i % np}`, len: w.prefix_repetition_prefix_len ?? 256 };
+  }
+  if (w.random_prefix_len) return { key: 'shared', len: w.random_prefix_len };
+  return undefined;
 }
 
 interface Flight {
@@ -35,6 +57,8 @@ interface Flight {
   scheduled: number;
   sent: number;
   tokens: number[];
+  /** Tokens computed but not yet delivered (a multi-step round delivers its tokens when it ends). */
+  held: number;
   sim: SimRequest;
 }
 
@@ -59,6 +83,9 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   // the server counts the chat template too
   const chatOverhead = n.chat ? tok.count(renderChat([{ role: 'user', content: ' ba be' }])) - 2 : 0;
   const ignoreEos = w.ignore_eos ?? true;
+  const eosMean = o.eos_mean_tokens ?? 256;
+  if (!(eosMean >= 1)) throw new RangeError(`eos_mean_tokens must be ≥ 1, got ${eosMean}`);
+  let roundHeld: Flight[] = [];
   const delta = (o.network_latency_ms ?? 0.1) / 1000;
   const dispatch = (o.client_dispatch_ms ?? 0.2) / 1000;
   let lastSend = -Infinity;
@@ -106,7 +133,24 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
       const res = sched.complete(batch!);
       batch = null;
       stepEnd = Infinity;
-      for (const r of res.emitted) (r.owner as Flight).tokens.push(t + delta);
+      for (const r of res.emitted) {
+        const f = r.owner as Flight;
+        if (f.held === 0) roundHeld.push(f);
+        f.held++;
+      }
+      // one streamed chunk per round: tokens of a multi-step round arrive together when it ends (vLLM 0.6 multi-step)
+      if (sched.roundEnd || res.finished.length) {
+        const keep: Flight[] = [];
+        for (const f of roundHeld) {
+          if (!sched.roundEnd && f.sim.state === 'running') {
+            keep.push(f);
+            continue;
+          }
+          for (let k = 0; k < f.held; k++) f.tokens.push(t + delta);
+          f.held = 0;
+        }
+        roundHeld = keep;
+      }
       for (const r of res.finished) {
         const f = r.owner as Flight;
         inflight--;
@@ -129,9 +173,14 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
     } else {
       const i = issued++;
       const sample = samples[i % samples.length];
-      const outLen = ignoreEos ? sample.expected_output_len : sample.expected_output_len;
+      const outLen = ignoreEos ? sample.expected_output_len : naturalOutputLen(n.seed, i, sample.expected_output_len, eosMean);
       const sim = newRequest(String(i), sample.prompt_len + chatOverhead, outLen, t);
-      const f: Flight = { index: i, sample, scheduled: t, sent: t, tokens: [], sim };
+      const prefix = prefixOf(w, i);
+      if (prefix) {
+        sim.prefix_key = prefix.key;
+        sim.prefix_len = prefix.len + chatOverhead;
+      }
+      const f: Flight = { index: i, sample, scheduled: t, sent: t, tokens: [], held: 0, sim };
       sim.owner = f;
       flights.push(f);
       queue.push(f);
@@ -184,9 +233,19 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
       model_summary: modelSummary(spec.model),
       hardware: spec.hardware.name,
       tensor_parallel: spec.tensor_parallel,
+      pipeline_parallel: spec.pipeline_parallel,
+      expert_parallel: spec.expert_parallel,
+      quantization: spec.quantization,
+      vllm_engine: spec.preset.name,
+      speculative: spec.speculative,
+      memory_gib: gibOf(perf.memory(setup.scheduler.max_num_batched_tokens, setup.scheduler.max_num_seqs)),
+      kv_cache_tokens: setup.scheduler.num_blocks * setup.scheduler.block_size,
       factors: spec.factors,
       scheduler: setup.scheduler,
       preemptions: sched.preemptions,
+      prefix_cache_hit_tokens: sched.prefixHitTokens,
+      ignore_eos: ignoreEos,
+      ...(ignoreEos ? {} : { eos_mean_tokens: eosMean }),
       network_latency_ms: delta * 1000,
       compute_ms: performance.now() - wall0,
     },
@@ -195,10 +254,17 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   return report;
 }
 
+function gibOf(m: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(m as Record<string, number>)) out[k] = Number((v / 1024 ** 3).toFixed(3));
+  return out;
+}
+
 function toOutput(f: Flight): RequestOutput {
   const first = f.tokens[0] ?? f.sent;
   const itl: number[] = [];
-  for (let i = 1; i < f.tokens.length; i++) itl.push(f.tokens[i] - f.tokens[i - 1]);
+  // tokens delivered together are one chunk: the gap is counted once, as vLLM's benchmark counts chunks
+  for (let i = 1; i < f.tokens.length; i++) if (f.tokens[i] !== f.tokens[i - 1]) itl.push(f.tokens[i] - f.tokens[i - 1]);
   return {
     success: f.tokens.length > 0,
     error: '',

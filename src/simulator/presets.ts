@@ -1,0 +1,65 @@
+/**
+ * Engine behaviour per vLLM generation (`--vllm-version`). What changed between versions and moves real numbers is the
+ * CPU side of a step and the scheduler's defaults:
+ * - 0.5.x (v0 engine): scheduling, input preparation and output processing run serially with the GPU in one Python
+ *   process; the driver broadcasts each step's metadata to every tensor-parallel worker. Chunked prefill is on by
+ *   default only when max_model_len > 32K (then 512 batched tokens).
+ * - 0.6.x–0.7.x (v0): output processing overlaps the next step's GPU work (async output processing), multi-step
+ *   scheduling (`--num-scheduler-steps`) runs n decode steps per scheduling round; without chunked prefill a step is
+ *   prefill-only while requests wait (prefills first).
+ * - 0.8+ (v1 engine, default): the scheduler runs in its own process ahead of the GPU, chunked prefill always on,
+ *   prefills and decodes mixed in one step; the CPU cost per step is small and mostly hidden.
+ * The figures are the fitted defaults of bench/sim-published.ts (see bench/published-measurements.json).
+ */
+
+/** CPU-side costs of one engine step and the scheduler's defaults for one vLLM generation. */
+export interface EnginePreset {
+  /** Canonical name (`0.5`, `0.6`, `v1`). */
+  name: string;
+  /** Fixed CPU cost per scheduling round, ms (divided over the steps of a multi-step round). */
+  step_cpu_ms: number;
+  /** CPU cost per running sequence per step (input preparation, sampling metadata, detokenisation), µs. */
+  per_seq_cpu_us: number;
+  /** Extra CPU cost per additional tensor-parallel worker per step (metadata broadcast), ms. */
+  per_worker_ms: number;
+  /** Fraction of the per-sequence CPU cost that overlaps the GPU (async output processing / separate process). */
+  overlap: number;
+  /** Chunked prefill unless told otherwise: 'always', or only when max_model_len exceeds 32K ('long-context'). */
+  chunked_default: 'always' | 'long-context';
+  /** max_num_batched_tokens with chunked prefill when not given (0: the device-size rule of engine.ts). */
+  chunked_budget: number;
+  /** Without chunked prefill, a step runs prefills only while requests wait (v0); v1 always mixes. */
+  prefill_first: boolean;
+  /** Whether --num-scheduler-steps exists (0.6–0.7). */
+  multi_step: boolean;
+}
+
+const PRESETS: Record<string, EnginePreset> = {
+  '0.5': { name: '0.5', step_cpu_ms: 3.5, per_seq_cpu_us: 42, per_worker_ms: 0.9, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 3, per_seq_cpu_us: 30, per_worker_ms: 0.6, overlap: 0.6, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  v1: { name: 'v1', step_cpu_ms: 0.6, per_seq_cpu_us: 8, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
+};
+
+/** The preset for a version string (`0.5.4`, `v0.6.0`, `0.10.1`, `latest`); throws a RangeError for an unreadable one. */
+export function presetFor(version?: string | null): EnginePreset {
+  if (version === undefined || version === null || version === '' || version === 'latest' || version === 'v1') return PRESETS.v1;
+  const m = /^v?(\d+)\.(\d+)(?:\.\d+)?(?:[.+-].*)?$/.exec(version.trim());
+  if (!m) throw new RangeError(`vllm_version "${version.slice(0, 30)}" is not a version such as 0.6.0 (or "latest")`);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  if (major > 0 || minor >= 8) return PRESETS.v1;
+  if (minor >= 6) return PRESETS['0.6'];
+  return PRESETS['0.5'];
+}
+
+/** Presets by name, for listing and for fitting (bench/sim-published.ts). */
+export const ENGINE_PRESETS: Readonly<Record<string, EnginePreset>> = PRESETS;
+
+/** Per-step CPU time that does not overlap the GPU, and the part that does, in seconds, for a batch of `seqs`. */
+export function cpuCost(p: EnginePreset, seqs: number, tp: number, steps: number, hostFactor: number): { serial_s: number; overlapped_s: number } {
+  const perSeq = (p.per_seq_cpu_us * seqs) / 1e6;
+  const fixed = (p.step_cpu_ms + p.per_worker_ms * (tp - 1)) / 1000;
+  // a multi-step round schedules and prepares inputs once for its n steps (sampling stays on the GPU in between)
+  const n = Math.max(1, steps);
+  return { serial_s: (hostFactor * (fixed + perSeq * (1 - p.overlap))) / n, overlapped_s: (hostFactor * perSeq * p.overlap) / n };
+}
