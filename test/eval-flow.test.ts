@@ -6,61 +6,14 @@
  * completed with the deployer run and the result pks. An engine that never lists the model fails at its deadline
  * and no job is submitted; cancel; 422s name the field.
  */
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/server.ts';
+import { freePort, startEngine, templateProject } from './eval-fixtures.ts';
 import { DB_KINDS } from './helpers/db.ts';
 import { until } from './helpers/deployer-setup.ts';
-import { makeRepo, type TestRepo } from './helpers/git.ts';
+import type { TestRepo } from './helpers/git.ts';
 import { call } from './helpers/http.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
-
-const CONFIG = readFileSync(new URL('../examples/benchmark-repo/config/custom-task/custom_task.json', import.meta.url), 'utf8');
-
-/** Two documents; placeholders in values, including one that is the whole value and one inside a longer string. */
-const TEMPLATE = `apiVersion: batch/v1
-kind: Job
-metadata:
-  name: eval-{model_name_lower}
-  labels:
-    evaluated-model: "{model_name_lower}"
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: task-eval
-          image: ghcr.io/benchops/benchops:latest
-          args: ["job", "run"]
-          env:
-            - name: VLLM_MODEL_ENDPOINT
-              value: "http://vllm:8000/v1/completions"
-            - name: EVAL_NOTE
-              value: "model {served_model_name} at {vllm-url}; {team}"
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: eval-notes-{model_name_lower}
-data:
-  engine: "{inference_engine_url}"
-  evaluation: "{evaluation_id}"
-  team: "{team}"
-`;
-
-const ANSWERS: Record<string, string> = { '일본의 수도는 어디인가요?': ' 도쿄', '세계에서 가장 긴 강은?': ' 나일강' };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
   let p: TestPlatform;
@@ -70,15 +23,9 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
   const sims: EmulatedServer[] = [];
 
   beforeAll(async () => {
-    repo = makeRepo({ 'job/evaluation/eval-job.yaml': TEMPLATE, 'config/evaluation/custom_task.json': CONFIG });
     p = await startTestPlatform({ kind, services: ['results', 'manager', 'deployer', 'eval'], env: { BENCHOPS_POLL_TICK_SECONDS: '0.2' } });
     base = p.urls.eval!;
-    const m = p.urls.manager!;
-    const created = await call(m, 'POST', '/projects', { name: 'eval-templates', repository_url: repo.url, config_path: 'config', job_path: 'job' });
-    expect(created.status, JSON.stringify(created.body)).toBe(200);
-    projectId = created.body.project_id;
-    const s = await call(m, 'POST', `/projects/${projectId}/sync`);
-    expect(s.body.status).toBe('success');
+    ({ projectId, repo } = await templateProject(p));
   }, 120_000);
 
   afterAll(async () => {
@@ -112,18 +59,7 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
     expect(waiting.readiness.last_probe).toMatch(/not reachable yet/);
     expect(waiting.deployment).toBeNull();
 
-    sims.push(
-      await startEmulatedServer({
-        port,
-        host: '127.0.0.1',
-        profile: { ttft_ms: 5, itl_ms: 1 },
-        served_model_name: model,
-        responder: (prompt) => {
-          const q = /질문: ([^\n]*)\n답변:$/.exec(prompt)?.[1];
-          return q === undefined ? undefined : (ANSWERS[q] ?? ' ?');
-        },
-      }),
-    );
+    sims.push(await startEngine(model, port));
     const done = await until(async () => {
       const e = (await call(base, 'GET', `/evaluations/${id}`)).body;
       return ['completed', 'failed', 'cancelled'].includes(e.status) ? e : null;
@@ -217,6 +153,19 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
     }
     expect((await call(base, 'GET', '/evaluations')).headers.get('x-total-count')).toBe(before);
     expect((await call(base, 'GET', '/evaluations?status=bogus')).status).toBe(422);
+    const sched = (body: Record<string, unknown>) => call(base, 'POST', '/schedules', { name: 's', model_name: 'm', inference_engine_url: 'http://a', template: template(), ...body });
+    for (const [body, loc] of [
+      [{ cron: 'every tuesday' }, ['body', 'cron']],
+      [{ cron: '* * * * * *' }, ['body', 'cron']], // every second: busier than BENCHOPS_EVAL_MIN_INTERVAL_SECONDS (60)
+      [{ cron: '0 3 * * *', timezone: 'Mars/Olympus' }, ['body', 'timezone']],
+      [{ cron: '0 3 * * *', template: `${projectId}:job/missing.yaml` }, ['body', 'template', 'job_file']],
+      [{ cron: '0 3 * * *', inference_engine_url: 'file:///etc' }, ['body', 'inference_engine_url']],
+    ] as Array<[Record<string, unknown>, string[]]>) {
+      const r = await sched(body);
+      expect(r.status, JSON.stringify([body, r.body])).toBe(422);
+      expect(r.body.detail[0].loc.slice(0, loc.length)).toEqual(loc);
+    }
+    expect((await call(base, 'GET', '/schedules')).body).toEqual([]);
     expect((await call(base, 'GET', '/evaluations?limit=0')).status).toBe(422);
   });
 

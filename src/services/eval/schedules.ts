@@ -91,15 +91,18 @@ export class ScheduleService {
 
   /** Parses and checks a cron expression and time zone; 422 on `body.cron` / `body.timezone`. */
   checkCron(cron: string, timezone: string): void {
-    let c: Cron;
     try {
-      c = new Cron(cron, { timezone, paused: true });
-    } catch (e: any) {
-      const msg = String(e?.message ?? e);
-      if (/time ?zone/i.test(msg)) throw unprocessable(['body', 'timezone'], `not a known time zone: ${msg}`);
-      throw unprocessable(['body', 'cron'], `not a cron expression: ${msg}`);
+      // croner only trips over an unknown zone when it computes a run: check it on its own
+      new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    } catch {
+      throw unprocessable(['body', 'timezone'], 'not a known IANA time zone (e.g. UTC, Europe/Berlin)');
     }
-    const runs = c.nextRuns(3);
+    let runs: Date[];
+    try {
+      runs = new Cron(cron, { timezone, paused: true }).nextRuns(3);
+    } catch (e: any) {
+      throw unprocessable(['body', 'cron'], `not a cron expression: ${String(e?.message ?? e).slice(0, 200)}`);
+    }
     if (!runs.length) throw unprocessable(['body', 'cron'], 'never fires');
     for (let i = 1; i < runs.length; i++) {
       if (runs[i].getTime() - runs[i - 1].getTime() < this.d.minIntervalSeconds * 1000) {
