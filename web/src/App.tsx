@@ -19,6 +19,9 @@ const FilePage = lazy(() => import('./features/projects/FilePage').then((m) => (
 const RunsPage = lazy(() => import('./features/runs/RunsPage').then((m) => ({ default: m.RunsPage })));
 const RunPage = lazy(() => import('./features/runs/RunPage').then((m) => ({ default: m.RunPage })));
 const ModelsPage = lazy(() => import('./features/models/ModelsPage').then((m) => ({ default: m.ModelsPage })));
+const OccupancyPage = lazy(() => import('./features/models/OccupancyPage').then((m) => ({ default: m.OccupancyPage })));
+const ClustersPage = lazy(() => import('./features/clusters/ClustersPage').then((m) => ({ default: m.ClustersPage })));
+const DeployPage = lazy(() => import('./features/deploy/DeployPage').then((m) => ({ default: m.DeployPage })));
 const QueuePage = lazy(() => import('./features/queue/QueuePage').then((m) => ({ default: m.QueuePage })));
 const QueueItemPage = lazy(() => import('./features/queue/QueueItemPage').then((m) => ({ default: m.QueueItemPage })));
 const WorkflowsPage = lazy(() => import('./features/wizard/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
@@ -39,6 +42,9 @@ const router = createBrowserRouter([
       { path: '/compare', element: <ComparePage /> },
       { path: '/history', element: <HistoryPage /> },
       { path: '/models', element: <ModelsPage /> },
+      { path: '/occupancy', element: <OccupancyPage /> },
+      { path: '/clusters', element: <ClustersPage /> },
+      { path: '/deploy', element: <DeployPage /> },
       { path: '/queue', element: <QueuePage /> },
       { path: '/queue/:id', element: <QueueItemPage /> },
       { path: '/workflows', element: <WorkflowsPage /> },

@@ -15,7 +15,7 @@ describe('navigation', () => {
     expect(isActive(item('/compare'), '/results')).toBe(false);
   });
   it('has every page the router mounts', () => {
-    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/queue', '/workflows', '/results', '/compare', '/history', '/models']);
+    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/deploy', '/queue', '/workflows', '/results', '/compare', '/history', '/models', '/occupancy', '/clusters']);
   });
 });
 

@@ -21,6 +21,7 @@ export const NAV: NavSection[] = [
     items: [
       { label: 'Projects', to: '/projects' },
       { label: 'Runs', to: '/runs', match: ['/runs/'] },
+      { label: 'Apply YAML', to: '/deploy' },
       { label: 'Queue', to: '/queue' },
       { label: 'Performance wizard', to: '/workflows' },
     ],
@@ -33,7 +34,14 @@ export const NAV: NavSection[] = [
       { label: 'Model history', to: '/history' },
     ],
   },
-  { title: 'Serve', items: [{ label: 'Models', to: '/models' }] },
+  {
+    title: 'Serve',
+    items: [
+      { label: 'Models', to: '/models' },
+      { label: 'GPU occupancy', to: '/occupancy' },
+      { label: 'Clusters', to: '/clusters' },
+    ],
+  },
 ];
 
 /** Whether `item` is the current page for `pathname`. */
