@@ -9,4 +9,5 @@ export const SERVICE_FACTORIES: Partial<Record<ServiceName, () => Promise<Servic
   vllm: async () => (await import('./vllm/index.ts')).createVllmService,
   eval: async () => (await import('./eval/index.ts')).createEvalService,
   workflows: async () => (await import('./workflows/index.ts')).createWorkflowsService,
+  mlflow: async () => (await import('./mlflow/index.ts')).createMlflowService,
 };
