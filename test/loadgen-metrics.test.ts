@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calculateMetrics, parseGoodput, percentileSorted, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
+import { calculateMetrics, parseGoodput, peakConcurrency, percentileSorted, runBenchmark, VLLM_DEFINITIONS, type RequestOutput } from '../src/loadgen/index.ts';
 
 const out = (o: Partial<RequestOutput>): RequestOutput => ({
   success: true,
@@ -61,7 +61,7 @@ describe('calculateMetrics', () => {
     expect(m.tpot.mean).toBeCloseTo(100);
   });
 
-  it('peak output tokens/s and concurrency use one-second buckets', () => {
+  it('peak output tokens/s uses one-second buckets; peak concurrency is exact (sweep over start/end events)', () => {
     const m = calculateMetrics(
       [
         out({ output_tokens: 3, start_time: 0, ttft: 0.1, itl: [0.1, 0.1], latency: 0.3 }),
@@ -73,6 +73,36 @@ describe('calculateMetrics', () => {
     );
     expect(m.max_output_tokens_per_s).toBe(5);
     expect(m.max_concurrent_requests).toBe(2);
+  });
+
+  it('defect 1: back-to-back requests are one at a time, however many one-second buckets each touches', () => {
+    // c = 1: 0.75 s requests end exactly where the next starts (binary-exact times); one-second buckets count 2 per second
+    const seq = Array.from({ length: 10 }, (_, i) => out({ output_tokens: 2, start_time: i * 0.75, ttft: 0.125, itl: [0.625], latency: 0.75 }));
+    expect(calculateMetrics(seq, 7, [50], () => 0).max_concurrent_requests).toBe(1);
+    expect(peakConcurrency(seq)).toBe(1);
+    // 64 waves of 64 overlapping requests, each wave ending as the next begins: the truth is 64
+    const waves = Array.from({ length: 64 * 5 }, (_, i) => out({ output_tokens: 2, start_time: Math.floor(i / 64) * 1.5 + (i % 64) * 1e-4, ttft: 0.1, itl: [1.3], latency: 1.5 - (i % 64) * 1e-4 }));
+    expect(calculateMetrics(waves, 8, [50], () => 0).max_concurrent_requests).toBe(64);
+    // a failure does not count; an end and a start at the same instant do not overlap (half-open intervals)
+    expect(peakConcurrency([{ start_time: 0, latency: 1 }, { start_time: 1, latency: 1 }, { start_time: 0.5, latency: 1 }])).toBe(2);
+    const withFailure = [out({ start_time: 0, latency: 1, ttft: 0.1, output_tokens: 1 }), out({ success: false, start_time: 0.2, latency: 0.5 })];
+    expect(calculateMetrics(withFailure, 1, [50], () => 0).max_concurrent_requests).toBe(1);
+  });
+
+  it('defect 2: the dispatch-excluded view subtracts each request\'s own dispatch delay; vLLM\'s fields keep it', () => {
+    const m = calculateMetrics(
+      [
+        out({ output_tokens: 2, start_time: 1, sent_time: 1.004, ttft: 0.054, itl: [0.01], latency: 0.064 }),
+        out({ output_tokens: 2, start_time: 2, sent_time: 2, ttft: 0.05, itl: [0.01], latency: 0.06 }),
+      ],
+      3,
+      [50],
+      () => 0,
+    );
+    expect(m.ttft.mean).toBeCloseTo(52, 6);
+    expect(m.ttft_excl_dispatch.mean).toBeCloseTo(50, 6);
+    expect(m.e2el_excl_dispatch.mean).toBeCloseTo(60, 6);
+    expect(m.client_dispatch.mean).toBeCloseTo(2, 6);
   });
 
   it('parses goodput SLOs and rejects bad ones naming them', () => {
@@ -110,29 +140,53 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 const chat = (delta: Record<string, unknown>, finish: string | null = null) => ({ choices: [{ index: 0, delta, finish_reason: finish }] });
 
 describe('streaming client on hand-built timelines', () => {
-  it('chat: the role-only first chunk and empty chunks are not tokens; usage gives the output count', async () => {
+  it('defect 3: chat counts every chunk with choices as vLLM does now — the role-only and empty ones included', async () => {
     script = () => [
       [0, chat({ role: 'assistant', content: '' })],
-      [80, chat({ content: '' })],
+      [100, chat({ content: '' })],
       [40, chat({ content: ' Hello' })],
       [30, chat({ content: ' big world' })], // one chunk, two tokens
       [30, chat({ content: '!' }, 'stop')],
       [0, { choices: [], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } }],
       [0, '[DONE]'],
     ];
-    const r = await runBenchmark({ base_url: base, model: 'm', backend: 'chat', samples: [{ prompt: 'hi', prompt_len: 5, expected_output_len: 4 }], num_prompts: 1 });
+    const r = await runBenchmark({ base_url: base, model: 'm', backend: 'chat', samples: [{ prompt: 'hi', prompt_len: 3, expected_output_len: 4 }], num_prompts: 1 });
     expect(r.completed).toBe(1);
-    expect(r.benchops.tokenizer.source).toBe('bundled'); // no /tokenize on this server
-    expect(r.ttfts[0]).toBeGreaterThan(0.115); // first content, not the role chunk at ~0 ms nor the empty one at 80 ms
-    expect(r.ttfts[0]).toBeLessThan(0.2);
-    expect(r.itls[0]).toHaveLength(2); // per token-bearing chunk
-    for (const g of r.itls[0]) expect(g).toBeGreaterThan(0.025);
+    expect(r.benchops.tokenizer.source).toBe('bundled'); // no /tokenize on this server, no known model family
+    expect(r.benchops.vllm_definitions).toEqual(VLLM_DEFINITIONS);
+    const q = r.requests![0];
+    // TTFT is the role-only chunk: the first of five chunks
+    expect(q.chunk_times).toHaveLength(5);
+    expect(r.ttfts[0]).toBeCloseTo(q.chunk_times[0], 9);
+    expect(q.role_chunk_time).toBeCloseTo(q.chunk_times[0], 9);
+    for (let i = 1; i < 5; i++) expect(q.chunk_times[i]).toBeGreaterThan(q.chunk_times[i - 1]);
+    expect(r.itls[0]).toHaveLength(4);
     expect(r.output_lens).toEqual([4]);
+    expect(r.input_lens).toEqual([5]); // usage.prompt_tokens replaces the dataset's count (defect 5)
     expect(r.benchops.output_token_source).toBe('usage');
     expect(r.generated_texts[0]).toBe(' Hello big world!');
-    expect(r.requests![0].role_chunk_time).toBeLessThan(0.05);
-    // TPOT = (E2EL − TTFT)/(4 − 1): the multi-token chunk is spread over the tokens
+    // vLLM's clock starts before the socket: start ≤ sent, and TTFT ≥ the dispatch-excluded TTFT
+    expect(q.sent_time!).toBeGreaterThanOrEqual(q.start_time);
+    expect(r.mean_ttft_excl_dispatch_ms as number).toBeCloseTo((r.mean_ttft_ms as number) - q.client_dispatch_time * 1000, 6);
+    // TPOT = (E2EL − TTFT)/(4 − 1)
     expect(r.mean_tpot_ms as number).toBeCloseTo(((r.mean_e2el_ms as number) - (r.mean_ttft_ms as number)) / 3, 5);
+  });
+
+  it('defect 3: completions count a chunk with empty text (a special token) too', async () => {
+    script = () => [
+      [0, { choices: [{ index: 0, text: '', finish_reason: null }] }],
+      [60, { choices: [{ index: 0, text: ' ba', finish_reason: null }] }],
+      [20, { choices: [{ index: 0, text: ' be', finish_reason: 'length' }] }],
+      [0, { choices: [], usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } }],
+      [0, '[DONE]'],
+    ];
+    const r = await runBenchmark({ base_url: base, model: 'm', samples: [{ prompt: 'x', prompt_len: 1, expected_output_len: 3 }], num_prompts: 1 });
+    const q = r.requests![0];
+    expect(q.chunk_times).toHaveLength(3);
+    expect(r.ttfts[0]).toBeCloseTo(q.chunk_times[0], 9); // the empty first chunk is the first token
+    expect(q.chunk_times[1]).toBeGreaterThan(q.chunk_times[0]);
+    expect(r.itls[0]).toHaveLength(2);
+    expect(r.generated_texts[0]).toBe(' ba be');
   });
 
   it('completions without usage: output tokens come from the tokenizer, and the report says so', async () => {
@@ -148,14 +202,14 @@ describe('streaming client on hand-built timelines', () => {
     expect(r.requests![0].output_token_source).toBe('tokenizer');
   });
 
-  it('a stream with no token-bearing chunk is a failure with a reason', async () => {
+  it('a stream with no chunk with choices is a failure with vLLM\'s reason', async () => {
     script = () => [
-      [0, chat({ role: 'assistant', content: '' })],
+      [0, { choices: [], usage: { prompt_tokens: 1, completion_tokens: 0, total_tokens: 1 } }],
       [0, '[DONE]'],
     ];
     const r = await runBenchmark({ base_url: base, model: 'm', backend: 'chat', samples: [{ prompt: 'x', prompt_len: 1, expected_output_len: 3 }], num_prompts: 1 });
     expect(r.failed).toBe(1);
-    expect(r.errors[0]).toMatch(/no token-bearing chunk/);
+    expect(r.errors[0]).toMatch(/no chunk with choices/);
   });
 
   it('rejects bad options naming the option', async () => {

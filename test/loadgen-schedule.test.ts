@@ -70,13 +70,15 @@ describe('arrival schedules', () => {
       const paced = await runBenchmark({ base_url: s.url, num_prompts: 20, request_rate: 40, arrival_process: 'constant', random_input_len: 8, random_output_len: 2, tokenizer: 'bundled' });
       const starts = paced.requests!.map((q) => q.scheduled_time);
       expect(starts[19] - starts[0]).toBeCloseTo(19 / 40, 5);
-      for (const q of paced.requests!) expect(q.start_time - q.scheduled_time).toBeLessThan(0.03);
-      expect(paced.benchops.client_queue_ms.mean).toBeLessThan(10);
+      // never early, and in schedule order (lateness is a matter of the machine's load: not asserted)
+      for (const q of paced.requests!) expect(q.start_time).toBeGreaterThanOrEqual(q.scheduled_time);
+      for (let i = 1; i < 20; i++) expect(paced.requests![i].start_time).toBeGreaterThan(paced.requests![i - 1].start_time);
 
       const queued = await runBenchmark({ base_url: s.url, num_prompts: 8, max_concurrency: 1, random_input_len: 8, random_output_len: 4, tokenizer: 'bundled' });
       // all scheduled at 0 with one slot: request k waits for k predecessors (~20 ms each)
       expect(queued.requests![7].client_queue_time).toBeGreaterThan(0.1);
       expect(queued.mean_ttft_ms as number).toBeLessThan(30); // queueing is not charged to TTFT
+      expect(queued.benchops.client_queue_ms.mean).toBeGreaterThan(paced.benchops.client_queue_ms.mean);
     } finally {
       await s.close();
     }

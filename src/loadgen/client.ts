@@ -1,11 +1,15 @@
 /**
- * OpenAI-compatible streaming client over node:http with a keep-alive agent. It timestamps every SSE read with
- * performance.now() and applies vLLM's chunk rules: a chunk is token-bearing when it carries non-empty text (completions)
- * or delta content/reasoning (chat); role-only and empty chunks are not tokens; the usage chunk gives output tokens.
+ * OpenAI-compatible streaming client over node:http with a keep-alive agent, timed as current vLLM's request function
+ * (vllm/benchmarks/lib/endpoint_request_func.py): the clock starts before the request is handed to the HTTP stack
+ * (connection acquisition and connect included); every SSE message with non-empty `choices` is a chunk (see sse.ts);
+ * the usage message gives output and prompt tokens. When the body reached a connected socket is kept too, for our
+ * dispatch-excluded view. Hot path: one performance.now() per socket read, the messages scanned without JSON.parse,
+ * no timer per request (one sweep per target enforces timeouts).
  */
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { classifyMessage, newMessage } from './sse.ts';
 
 /** How to reach the endpoint. */
 export interface EndpointTarget {
@@ -26,18 +30,45 @@ export interface RawResult {
   success: boolean;
   error: string;
   status: number;
-  /** When the client began the request (dispatch). */
-  dispatch: number;
-  /** When the request was fully handed to the socket: TTFT and E2EL are measured from here. */
+  /** vLLM's clock start: right before the request was handed to node:http. */
   start: number;
-  /** Read times of token-bearing chunks. */
-  tokenChunks: number[];
-  /** Tokens in each token-bearing chunk when the server says (usage deltas are not standard), else 1. */
+  /** When the body was written to a connected socket (our dispatch-excluded view starts here). */
+  sent: number;
+  /** Read times of the chunks (messages with non-empty `choices`). */
+  chunks: number[];
+  /** Chat: read time of the role-only chunk, when the server sent one. */
   roleChunk?: number;
   end: number;
   text: string;
   usageOutput: number | null;
   usagePrompt: number | null;
+}
+
+interface Inflight {
+  deadline: number;
+  kill: () => void;
+}
+
+/** One timeout sweep per target (every 250 ms, unref'd) instead of a timer per request. */
+const sweeps = new WeakMap<EndpointTarget, { set: Set<Inflight>; timer: NodeJS.Timeout | null }>();
+
+function watch(t: EndpointTarget, f: Inflight): () => void {
+  let w = sweeps.get(t);
+  if (!w) sweeps.set(t, (w = { set: new Set(), timer: null }));
+  const ww = w;
+  ww.set.add(f);
+  if (!ww.timer) {
+    ww.timer = setInterval(() => {
+      const now = performance.now();
+      for (const x of ww.set) if (x.deadline <= now) x.kill();
+      if (ww.set.size === 0) {
+        clearInterval(ww.timer!);
+        ww.timer = null;
+      }
+    }, 250);
+    ww.timer.unref();
+  }
+  return () => ww.set.delete(f);
 }
 
 /** Makes a keep-alive agent sized for the concurrency. */
@@ -54,6 +85,8 @@ export function sendRequest(
   perfOrigin: number,
   signal?: AbortSignal,
 ): Promise<RawResult> {
+  // vLLM starts its clock before building the request too (st = time.perf_counter() precedes session.post)
+  const t0 = performance.now();
   const body: Record<string, unknown> = { model: t.model, max_tokens: maxTokens, stream: t.stream, ...t.extraBody };
   if (t.chat) body.messages = [{ role: 'user', content: prompt }];
   else body.prompt = prompt;
@@ -73,9 +106,9 @@ export function sendRequest(
       success: false,
       error: '',
       status: 0,
-      dispatch: 0,
-      start: 0,
-      tokenChunks: [],
+      start: t0 / 1000 - perfOrigin,
+      sent: 0,
+      chunks: [],
       end: 0,
       text: '',
       usageOutput: null,
@@ -86,10 +119,10 @@ export function sendRequest(
     const done = (err?: string) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      unwatch();
       signal?.removeEventListener('abort', onAbort);
       r.text = textParts.join('');
-      if (!r.start) r.start = r.dispatch;
+      if (!r.sent) r.sent = r.start;
       if (err) {
         r.success = false;
         r.error = err;
@@ -101,10 +134,13 @@ export function sendRequest(
       ...base,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream', ...t.headers },
     });
-    const timer = setTimeout(() => {
-      req.destroy();
-      done(`timeout after ${t.timeoutMs} ms`);
-    }, t.timeoutMs);
+    const unwatch = watch(t, {
+      deadline: t0 + t.timeoutMs,
+      kill: () => {
+        req.destroy();
+        done(`timeout after ${t.timeoutMs} ms`);
+      },
+    });
     const onAbort = () => {
       req.destroy();
       done('aborted');
@@ -112,7 +148,6 @@ export function sendRequest(
     signal?.addEventListener('abort', onAbort);
     req.on('error', (e) => done(e.message || String(e)));
     req.on('response', (res) => {
-      if (!r.start) r.start = performance.now() / 1000 - perfOrigin;
       r.status = res.statusCode ?? 0;
       res.setEncoding('utf8');
       if (r.status !== 200) {
@@ -136,8 +171,8 @@ export function sendRequest(
             textParts.push(text);
             r.usageOutput = j.usage?.completion_tokens ?? null;
             r.usagePrompt = j.usage?.prompt_tokens ?? null;
-            // non-streaming: the whole answer is the first (and only) token-bearing "chunk"
-            r.tokenChunks.push(now);
+            // non-streaming: the whole answer is the first (and only) chunk
+            r.chunks.push(now);
             r.end = now;
             r.success = true;
             done();
@@ -150,68 +185,58 @@ export function sendRequest(
       }
       let buf = '';
       let sawDone = false;
+      const m = newMessage();
       res.on('data', (c: string) => {
         const now = performance.now() / 1000 - perfOrigin;
-        buf += c;
+        buf = buf.length ? buf + c : c;
+        let from = 0;
         let nl: number;
-        while ((nl = buf.indexOf('\n\n')) >= 0) {
-          const event = buf.slice(0, nl);
-          buf = buf.slice(nl + 2);
-          for (const line of event.split('\n')) {
-            if (!line.startsWith('data:')) continue;
-            const data = line.slice(5).trim();
-            if (data === '[DONE]') {
-              sawDone = true;
-              continue;
-            }
-            let j: any;
-            try {
-              j = JSON.parse(data);
-            } catch {
-              continue; // a malformed event is skipped, as vLLM's client does
-            }
-            if (j.error) {
-              r.error = typeof j.error === 'string' ? j.error : (j.error.message ?? JSON.stringify(j.error));
-              continue;
-            }
-            const ch = j.choices?.[0];
-            if (ch) {
-              const piece: string | undefined = t.chat
-                ? (ch.delta?.content || ch.delta?.reasoning_content || ch.delta?.reasoning || undefined)
-                : ch.text || undefined;
-              if (piece) {
-                textParts.push(piece);
-                r.tokenChunks.push(now);
-                r.end = now;
-              } else if (t.chat && ch.delta?.role && r.roleChunk === undefined && r.tokenChunks.length === 0) {
-                r.roleChunk = now;
-              }
-            }
-            if (j.usage) {
-              if (typeof j.usage.completion_tokens === 'number') r.usageOutput = j.usage.completion_tokens;
-              if (typeof j.usage.prompt_tokens === 'number') r.usagePrompt = j.usage.prompt_tokens;
-            }
+        while ((nl = buf.indexOf('\n\n', from)) >= 0) {
+          // one SSE message: vLLM strips it, skips comments (":…") and removes the "data: " prefix
+          let a = from;
+          let b = nl;
+          from = nl + 2;
+          while (a < b && buf.charCodeAt(a) <= 32) a++;
+          while (b > a && buf.charCodeAt(b - 1) <= 32) b--;
+          if (a === b || buf.charCodeAt(a) === 58 /* : */) continue;
+          if (buf.startsWith('data:', a)) a += buf.charCodeAt(a + 5) === 32 ? 6 : 5;
+          const data = buf.slice(a, b);
+          if (data === '[DONE]') {
+            sawDone = true;
+            continue;
           }
+          classifyMessage(data, t.chat, m);
+          if (m.error !== null) {
+            r.error = m.error;
+            continue;
+          }
+          if (m.chunk) {
+            if (m.text) textParts.push(m.text);
+            else if (m.roleOnly && r.roleChunk === undefined) r.roleChunk = now;
+            r.chunks.push(now);
+            r.end = now;
+          }
+          if (m.completionTokens !== null) r.usageOutput = m.completionTokens;
+          if (m.promptTokens !== null) r.usagePrompt = m.promptTokens;
         }
+        buf = from === 0 ? buf : buf.slice(from);
       });
       res.on('end', () => {
         if (r.error) return done(r.error);
-        if (!sawDone && r.tokenChunks.length === 0) return done('stream ended without tokens or [DONE]');
-        if (r.tokenChunks.length === 0) return done('no token-bearing chunk received');
+        // vLLM: "Never received a valid chunk to calculate TTFT"
+        if (r.chunks.length === 0) return done(sawDone ? 'no chunk with choices received' : 'stream ended without chunks or [DONE]');
         r.success = true;
         done();
       });
       res.on('error', (e) => done(e.message));
       res.on('aborted', () => done('response aborted'));
     });
-    r.dispatch = performance.now() / 1000 - perfOrigin;
-    // The body is written only once a connected socket is assigned, and the clock starts right before that write
-    // (which reaches the kernel synchronously): client-side dispatch delay (a pooled socket, connecting, a busy
-    // event loop) is not charged to the server's TTFT; it is reported apart.
+    // The body is written once a connected socket is assigned; that instant is kept for the dispatch-excluded view
+    // (vLLM's clock, above, includes the wait for the socket and the connect).
     req.once('socket', (sock) => {
       const go = () => {
         if (settled) return;
-        r.start = performance.now() / 1000 - perfOrigin;
+        r.sent = performance.now() / 1000 - perfOrigin;
         req.end(payload);
       };
       if ((sock as import('node:net').Socket).connecting) sock.once('connect', go);

@@ -1,29 +1,47 @@
 /**
- * Benchmark metrics with vLLM `bench serve`'s definitions (vllm/benchmarks/serve.py `calculate_metrics`):
- * TTFT = first token-bearing chunk − send; ITL = gaps between token-bearing chunks; E2EL = last token-bearing chunk −
- * send; TPOT = (E2EL − TTFT)/(output_tokens − 1) for outputs longer than one token; throughputs over the benchmark
- * duration; goodput = requests meeting every SLO (TPOT counts as 0 for one-token outputs); peak output tokens/s and peak
- * concurrency over one-second buckets.
+ * Benchmark metrics with vLLM `bench serve`'s definitions (vllm/benchmarks/serve.py `calculate_metrics` at vLLM commit
+ * 009e6d4a, request function vllm/benchmarks/lib/endpoint_request_func.py at 02cfb534 — see VLLM_DEFINITIONS):
+ * the clock starts before the request is handed to the HTTP client (connection acquisition included); a chunk is every
+ * SSE message whose `choices` is non-empty (empty text and the chat role-only chunk included); TTFT = first chunk −
+ * start; ITL = gaps between chunks; E2EL = last chunk − start; TPOT = (E2EL − TTFT)/(output_tokens − 1) for outputs
+ * longer than one token; throughputs over the benchmark duration; goodput = requests meeting every SLO (TPOT counts as
+ * 0 for one-token outputs); peak output tokens/s over one-second buckets; peak concurrency exact, by a sweep over
+ * start/end events of half-open intervals [start, start + E2EL) (an end sorts before a start at the same instant).
  */
+
+/** Which vLLM code our definitions follow (reported in every result). */
+export const VLLM_DEFINITIONS = {
+  version: 'vllm-project/vllm main @ 009e6d4a (serve.py) / 02cfb534 (endpoint_request_func.py)',
+  calculate_metrics: 'vllm/benchmarks/serve.py @ 009e6d4a1cd6ba3fb2a9fc00f4ec06f5297232a1',
+  request_func: 'vllm/benchmarks/lib/endpoint_request_func.py @ 02cfb534df5674737558730b10f23d1b7aef9b7c',
+} as const;
 
 /** One request as the client measured it. Times in seconds; `start_time` is relative to the benchmark start. */
 export interface RequestOutput {
+  /** Position in the run's global arrival schedule (set by the runner; merges order by it). */
+  index?: number;
   success: boolean;
   error: string;
   prompt_len: number;
   /** Output tokens from the server's usage, null when the server did not say. */
   output_tokens: number | null;
+  /** Output tokens counted from the text when usage was missing (by `counted_by`); calculateMetrics uses it first. */
+  counted_output_tokens?: number;
+  /** Whose tokenizer gave `counted_output_tokens`: the server's `/tokenize`, a real one for the model, the bundled one. */
+  counted_by?: 'server' | 'model' | 'bundled';
   generated_text: string;
-  /** When the request was sent (after any client queueing and dispatch). */
+  /** vLLM's clock start: when the client handed the request to its HTTP stack (before connection acquisition). */
   start_time: number;
-  /** When the client began sending it; start_time − dispatch_time is client dispatch delay (default: start_time). */
-  dispatch_time?: number;
+  /** When the body reached a connected socket; sent_time − start_time is client dispatch delay (default 0). */
+  sent_time?: number;
   /** When the schedule wanted it sent; start_time − scheduled_time is client queue time. */
   scheduled_time: number;
+  /** First chunk − start_time (vLLM). */
   ttft: number;
   itl: number[];
+  /** Last chunk − start_time (vLLM's E2EL). */
   latency: number;
-  /** Chat: seconds to a role-only chunk, if one came before the first token. */
+  /** Chat: seconds to a role-only chunk (the first chunk when the server sends one). */
   role_chunk?: number;
 }
 
@@ -64,8 +82,11 @@ export interface BenchmarkMetrics {
   e2el: Distribution;
   /** Client queue time (dispatch − scheduled: waiting for a concurrency slot or a late timer), ms; not part of TTFT. */
   client_queue: Distribution;
-  /** Client dispatch delay (socket flush − dispatch), ms; not part of TTFT. */
+  /** Client dispatch delay (body on a connected socket − vLLM's clock start), ms; part of vLLM's TTFT and E2EL. */
   client_dispatch: Distribution;
+  /** Our dispatch-excluded view: TTFT and E2EL measured from the body reaching a connected socket, ms. */
+  ttft_excl_dispatch: Distribution;
+  e2el_excl_dispatch: Distribution;
 }
 
 /** numpy.percentile with linear interpolation, on an ascending-sorted array. */
@@ -110,23 +131,28 @@ export function calculateMetrics(
   const e2els: number[] = [];
   const queue: number[] = [];
   const dispatch: number[] = [];
+  const ttftX: number[] = [];
+  const e2elX: number[] = [];
   let totalInput = 0;
   let completed = 0;
   let fromTokenizer = 0;
   let good = 0;
   for (const o of outputs) {
-    const d = o.dispatch_time ?? o.start_time;
-    queue.push(Math.max(0, d - o.scheduled_time));
-    dispatch.push(Math.max(0, o.start_time - d));
+    const dd = Math.max(0, (o.sent_time ?? o.start_time) - o.start_time);
+    queue.push(Math.max(0, o.start_time - o.scheduled_time));
+    dispatch.push(dd);
     if (!o.success) {
       outputLens.push(0);
       continue;
     }
+    // vLLM: `if not output_len` — a usage of 0 is counted from the text too
     let outLen = o.output_tokens ?? 0;
     if (!outLen) {
-      outLen = countTokens(o.generated_text);
+      outLen = o.counted_output_tokens ?? countTokens(o.generated_text);
       fromTokenizer++;
     }
+    ttftX.push(o.ttft - dd);
+    e2elX.push(o.latency - dd);
     outputLens.push(outLen);
     totalInput += o.prompt_len;
     let tpot = 0;
@@ -169,11 +195,17 @@ export function calculateMetrics(
     e2el: distribution(e2els, percentiles),
     client_queue: distribution(queue, percentiles),
     client_dispatch: distribution(dispatch, percentiles),
+    ttft_excl_dispatch: distribution(ttftX, percentiles),
+    e2el_excl_dispatch: distribution(e2elX, percentiles),
   };
 }
 
-/** vLLM's one-second-bucket peaks: token times rebuilt from start + TTFT + cumulative ITL. */
-function peaks(outputs: readonly RequestOutput[]): { maxTokensPerS: number; maxConcurrent: number } {
+/**
+ * vLLM's peaks: output chunks per one-second bucket from the first start (chunk times rebuilt from start + TTFT +
+ * cumulative ITL), and the exact peak of concurrent requests by a sweep over [start, start + E2EL) events of the
+ * successful requests, an end before a start at the same instant.
+ */
+export function peaks(outputs: readonly RequestOutput[]): { maxTokensPerS: number; maxConcurrent: number } {
   const ok = outputs.filter((o) => o.success);
   if (!ok.length) return { maxTokensPerS: 0, maxConcurrent: 0 };
   let t0 = Infinity;
@@ -184,11 +216,10 @@ function peaks(outputs: readonly RequestOutput[]): { maxTokensPerS: number; maxC
   }
   const n = Math.ceil(t1 - t0) + 1;
   const tokens = new Float64Array(n);
-  const conc = new Float64Array(n);
   for (const o of ok) {
     let t = o.start_time + o.ttft;
     const add = (x: number) => {
-      const b = Math.floor(x - t0);
+      const b = Math.trunc(x - t0);
       if (b >= 0 && b < n) tokens[b]++;
     };
     add(t);
@@ -196,17 +227,31 @@ function peaks(outputs: readonly RequestOutput[]): { maxTokensPerS: number; maxC
       t += g;
       add(t);
     }
-    const s = Math.floor(o.start_time - t0);
-    const e = Math.floor(o.start_time + o.latency - t0);
-    for (let b = s; b <= e && b < n; b++) conc[b]++;
   }
   let maxT = 0;
-  let maxC = 0;
-  for (let i = 0; i < n; i++) {
-    if (tokens[i] > maxT) maxT = tokens[i];
-    if (conc[i] > maxC) maxC = conc[i];
+  for (let i = 0; i < n; i++) if (tokens[i] > maxT) maxT = tokens[i];
+  return { maxTokensPerS: maxT, maxConcurrent: peakConcurrency(ok) };
+}
+
+/** Exact peak of overlapping half-open intervals [start_time, start_time + latency). */
+export function peakConcurrency(ok: readonly Pick<RequestOutput, 'start_time' | 'latency'>[]): number {
+  const ev = new Float64Array(ok.length * 2);
+  const kind = new Int8Array(ok.length * 2);
+  for (let i = 0; i < ok.length; i++) {
+    ev[2 * i] = ok[i].start_time;
+    kind[2 * i] = 1;
+    ev[2 * i + 1] = ok[i].start_time + ok[i].latency;
+    kind[2 * i + 1] = -1;
   }
-  return { maxTokensPerS: maxT, maxConcurrent: maxC };
+  const idx = Array.from({ length: ev.length }, (_, i) => i);
+  idx.sort((a, b) => ev[a] - ev[b] || kind[a] - kind[b]);
+  let cur = 0;
+  let peak = 0;
+  for (const i of idx) {
+    cur += kind[i];
+    if (cur > peak) peak = cur;
+  }
+  return peak;
 }
 
 /** Parses `"ttft:200 tpot:50"`, `["ttft:200"]` or an object into SLOs; throws a RangeError naming the bad entry. */

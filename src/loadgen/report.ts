@@ -1,14 +1,17 @@
 /** Report shape (vLLM `bench serve` result JSON field names plus a `benchops` section), CSV and the terminal table. */
 import type { BenchmarkMetrics, Distribution, GoodputSlos, MetricName, RequestOutput } from './metrics.ts';
-import type { SelfCheckReport } from './selfcheck.ts';
+import type { ClientShare, SelfCheckReport } from './selfcheck.ts';
 
 /** One request in the per-request records (seconds; times relative to the benchmark start). */
 export interface RequestRecordOut {
   index: number;
   scheduled_time: number;
+  /** vLLM's clock start (before the HTTP client acquired a connection). */
   start_time: number;
+  /** When the body reached a connected socket (start of our dispatch-excluded view). */
+  sent_time?: number;
   client_queue_time: number;
-  /** Seconds between starting the request and its body reaching the socket (client overhead, not in TTFT). */
+  /** sent_time − start_time: waiting for a socket, connecting, a busy loop (inside vLLM's TTFT). */
   client_dispatch_time: number;
   success: boolean;
   error: string;
@@ -18,7 +21,7 @@ export interface RequestRecordOut {
   output_token_source: 'usage' | 'tokenizer' | 'none';
   ttft: number;
   latency: number;
-  /** Read times of token-bearing chunks, relative to start_time. */
+  /** Read times of the chunks (messages with non-empty `choices`), relative to start_time. */
   chunk_times: number[];
   role_chunk_time?: number;
 }
@@ -28,16 +31,32 @@ export interface BenchopsExtras {
   version: string;
   /** Whose tokenizer counted prompt tokens (server `/tokenize` or the bundled one). */
   tokenizer: { id: string; source: 'server' | 'model' | 'bundled' };
+  /** Which vLLM code the metric definitions follow. */
+  vllm_definitions?: { version: string; calculate_metrics: string; request_func: string };
   /** Where output token counts came from. */
   output_token_source: 'usage' | 'tokenizer' | 'mixed' | 'none';
+  /** Whose tokenizer counted outputs without usage (null when usage covered every request). */
+  output_tokenizer?: { id: string; source: 'server' | 'model' | 'bundled' } | null;
   percentiles: number[];
   percentile_metrics: MetricName[];
   goodput_slos: GoodputSlos | null;
   /** Time requests waited in the client for a concurrency slot (ms; not part of TTFT). */
   client_queue_ms: Distribution;
-  /** Time from starting a request to its body reaching the socket (ms; client overhead, not part of TTFT). */
+  /** Time from vLLM's clock start to the body reaching a connected socket (ms; inside vLLM's TTFT and E2EL). */
   client_dispatch_ms: Distribution;
+  /** Our dispatch-excluded view: TTFT and E2EL from the body reaching a connected socket (ms). */
+  ttft_excl_dispatch_ms?: Distribution;
+  e2el_excl_dispatch_ms?: Distribution;
+  /** The run's self-check (several workers: worst lag, summed CPU, every worker's reasons). */
   self_check: SelfCheckReport;
+  /** Each worker's own self-check (several workers only). */
+  self_checks?: Array<SelfCheckReport & { worker: number }>;
+  /** What share of the figures the client itself made, and whether it limited the run. */
+  client_share?: ClientShare;
+  /** Worker threads the load ran on. */
+  workers?: number;
+  /** Chunks read in the run. */
+  chunks?: number;
   /** False when the client itself was saturated: its timestamps are late and latencies overstated. */
   reliable: boolean;
   warmup_requests: number;

@@ -1,12 +1,19 @@
-/** `runBenchmark`: one load-generator run against an OpenAI-compatible endpoint, from options to report. */
+/**
+ * `runBenchmark`: one load-generator run against an OpenAI-compatible endpoint, from options to report. The load runs
+ * in this thread (one worker) or on worker threads (`workers` > 1, see workers.ts); either way the per-request records
+ * are merged exactly (merge.ts) and each share's self-check is judged against the run's own TTFT/ITL scale.
+ */
 import { performance } from 'node:perf_hooks';
-import { makeAgent, sendRequest, type EndpointTarget, type RawResult } from './client.ts';
+import { sendRequest } from './client.ts';
 import { bundledCounter, loadSamples, type DatasetOptions, type Sample, type TokenCounter } from './dataset.ts';
-import { calculateMetrics, METRIC_NAMES, parseGoodput, type GoodputSlos, type MetricName, type RequestOutput } from './metrics.ts';
+import { runLoad, targetOf, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare, type TargetSpec } from './load.ts';
+import { mergeParts } from './merge.ts';
+import { distribution, METRIC_NAMES, parseGoodput, VLLM_DEFINITIONS, type GoodputSlos, type MetricName, type RequestOutput } from './metrics.ts';
 import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport, type RequestRecordOut } from './report.ts';
 import { arrivalTimes, checkSchedule, type ScheduleOptions } from './schedule.ts';
-import { DEFAULT_LIMITS, startSelfCheck, type SelfCheckLimits } from './selfcheck.ts';
-import { bundledTokenizer } from './tokenizer.ts';
+import { DEFAULT_LIMITS, judge, type ClientShare, type SelfCheckLimits, type SelfCheckReport } from './selfcheck.ts';
+import { tokenCounterFor } from './tokenizer.ts';
+import { defaultWorkers, runOnWorkers, splitSlots } from './workers.ts';
 
 /** Options, named after `vllm bench serve` flags (snake_case). */
 export interface BenchmarkOptions extends Omit<DatasetOptions, 'num_prompts' | 'seed'>, Omit<ScheduleOptions, 'seed'> {
@@ -20,8 +27,13 @@ export interface BenchmarkOptions extends Omit<DatasetOptions, 'num_prompts' | '
   model?: string;
   /** Name reported as model_id/tokenizer_id when different from `model`. */
   model_id?: string;
-  /** `auto` (server /tokenize when it answers, else bundled), `server` or `bundled`. */
-  tokenizer?: 'auto' | 'server' | 'bundled';
+  /**
+   * Who counts prompt tokens (and output tokens when usage is missing): `auto` (the server's /tokenize when it answers,
+   * else a real tokenizer for the model's family, else the bundled one), `server`, `model` or `bundled`.
+   */
+  tokenizer?: 'auto' | 'server' | 'model' | 'bundled';
+  /** Worker threads for the load (default 1 in the library; the CLI defaults to the cores, keeping one for a local server). */
+  workers?: number | 'auto';
   /** Requests to send (default 1000). With `duration` the prompts are cycled until the time is up. */
   num_prompts?: number;
   /** Seconds to keep sending (then waits for in-flight requests). */
@@ -63,6 +75,8 @@ export interface BenchmarkProgress {
   total: number | null;
   inflight: number;
   elapsed_s: number;
+  /** Chunks read so far (streams). */
+  chunks?: number;
 }
 
 /** Library hooks: progress, per-request results, cancellation. */
@@ -102,6 +116,9 @@ export function normaliseOptions(o: BenchmarkOptions) {
   if (o.duration !== undefined && !(o.duration > 0)) throw new RangeError('duration must be > 0 seconds');
   const warm = o.num_warmups ?? 0;
   if (!Number.isInteger(warm) || warm < 0) throw new RangeError('num_warmups must be an integer ≥ 0');
+  const workers = o.workers === 'auto' ? defaultWorkers(base.href) : (o.workers ?? 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new RangeError('workers must be an integer in 1..256 (or auto)');
+  if (conc !== null && workers > conc) throw new RangeError(`workers (${workers}) must not exceed max_concurrency (${conc}): each worker needs a slot`);
   const timeout = o.request_timeout ?? 600;
   if (!(timeout > 0)) throw new RangeError('request_timeout must be > 0');
   checkSchedule(o);
@@ -119,6 +136,7 @@ export function normaliseOptions(o: BenchmarkOptions) {
     timeoutMs: timeout * 1000,
     slos: parseGoodput(o.goodput),
     seed: o.seed ?? 0,
+    workers,
   };
 }
 
@@ -144,24 +162,66 @@ export async function serverCounter(root: string, model: string, headers: Record
   return { id: `${model} (server /tokenize)`, source: 'server', count: post };
 }
 
-function toOutput(raw: RawResult, sample: Sample, scheduled: number): RequestOutput {
-  const ttft = raw.tokenChunks.length ? raw.tokenChunks[0] - raw.start : 0;
-  const itl: number[] = [];
-  for (let i = 1; i < raw.tokenChunks.length; i++) itl.push(raw.tokenChunks[i] - raw.tokenChunks[i - 1]);
-  const last = raw.tokenChunks.length ? raw.tokenChunks[raw.tokenChunks.length - 1] : raw.end;
+/** Arrival times of the whole run (one schedule for every share); null when all requests go at once. */
+function scheduleOf(o: BenchmarkOptions, seed: number, total: number | null, shared: boolean): { times: Float64Array | null; total: number } {
+  const inf = (o.request_rate ?? Infinity) === Infinity && !o.ramp_up_strategy;
+  if (inf) return { times: null, total: total ?? Infinity };
+  const MAX = 20_000_000;
+  const gen = arrivalTimes({ ...o, seed }, total ?? undefined, o.duration);
+  const list: number[] = [];
+  for (;;) {
+    if (total !== null && list.length >= total) break;
+    const at = gen.next().value as number;
+    if (o.duration !== undefined && at >= o.duration) break;
+    if (list.length >= MAX) throw new RangeError(`request_rate × duration asks for more than ${MAX} requests`);
+    list.push(at);
+  }
+  const times = new Float64Array(shared ? new SharedArrayBuffer(list.length * 8) : new ArrayBuffer(list.length * 8));
+  times.set(list);
+  return { times, total: list.length };
+}
+
+/** Counts output tokens of successful requests the server gave no usage for (bounded parallelism towards /tokenize). */
+async function countMissingOutputs(outs: RequestOutput[], counter: TokenCounter): Promise<void> {
+  const todo = outs.filter((o) => o.success && !o.output_tokens);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(16, todo.length) }, async () => {
+      while (next < todo.length) {
+        const o = todo[next++];
+        o.counted_output_tokens = counter.countSync ? counter.countSync(o.generated_text) : await counter.count(o.generated_text);
+        o.counted_by = counter.source;
+      }
+    }),
+  );
+}
+
+/** The tokenizer the run counts with (see `BenchmarkOptions.tokenizer`). */
+async function pickCounter(mode: BenchmarkOptions['tokenizer'], root: string, model: string, family: string, headers: Record<string, string>): Promise<TokenCounter> {
+  const m = mode ?? 'auto';
+  if (m === 'bundled') return bundledCounter();
+  if (m === 'auto' || m === 'server') {
+    const sc = await serverCounter(root, model, headers);
+    if (sc) return sc;
+    if (m === 'server') throw new Error(`${root}/tokenize is not available (tokenizer: server)`);
+  }
+  return tokenCounterFor(family);
+}
+
+/** Combines the shares' self-checks into the run's (worst lag, summed CPU, every reason). */
+function combineChecks(parts: SelfCheckReport[], reasons: string[]): SelfCheckReport {
+  if (parts.length === 1) return { ...parts[0], reasons: [...parts[0].reasons], reliable: parts[0].reliable };
+  const max = (f: (p: SelfCheckReport) => number) => Math.max(...parts.map(f));
+  const sum = (f: (p: SelfCheckReport) => number) => parts.reduce((a, p) => a + f(p), 0);
   return {
-    success: raw.success,
-    error: raw.error,
-    prompt_len: sample.prompt_len,
-    output_tokens: raw.usageOutput,
-    generated_text: raw.text,
-    start_time: raw.start,
-    dispatch_time: raw.dispatch,
-    scheduled_time: scheduled,
-    ttft,
-    itl,
-    latency: last - raw.start,
-    role_chunk: raw.roleChunk !== undefined ? raw.roleChunk - raw.start : undefined,
+    event_loop_lag_ms: { mean: max((p) => p.event_loop_lag_ms.mean), p50: max((p) => p.event_loop_lag_ms.p50), p99: max((p) => p.event_loop_lag_ms.p99), max: max((p) => p.event_loop_lag_ms.max) },
+    cpu_mean: sum((p) => p.cpu_mean),
+    cpu_peak: sum((p) => p.cpu_peak),
+    samples: max((p) => p.samples),
+    chunks_per_cpu_s: sum((p) => p.cpu_mean) > 0 ? sum((p) => (p.chunks_per_cpu_s ?? 0) * p.cpu_mean) / sum((p) => p.cpu_mean) : 0,
+    reliable: reasons.length === 0,
+    reasons,
+    limits: parts[0].limits,
   };
 }
 
@@ -172,8 +232,8 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
   if (options.api_key) headers.authorization = `Bearer ${options.api_key}`;
   const startedAt = new Date();
   const t00 = performance.now();
-  const progress = (phase: BenchmarkProgress['phase'], completed: number, failed: number, total: number | null, inflight: number) =>
-    hooks.onProgress?.({ phase, completed, failed, total, inflight, elapsed_s: (performance.now() - t00) / 1000 });
+  const progress = (phase: BenchmarkProgress['phase'], completed: number, failed: number, total: number | null, inflight: number, extra: Partial<BenchmarkProgress> = {}) =>
+    hooks.onProgress?.({ phase, completed, failed, total, inflight, elapsed_s: (performance.now() - t00) / 1000, ...extra });
 
   let model = options.model;
   if (!model) {
@@ -181,23 +241,15 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     model = j?.data?.[0]?.id;
     if (!model) throw new Error(`${n.root}/v1/models lists no model; pass model`);
   }
-  const tokMode = options.tokenizer ?? 'auto';
-  let counter: TokenCounter = bundledCounter();
-  if (tokMode !== 'bundled') {
-    const sc = await serverCounter(n.root, model, headers);
-    if (sc) counter = sc;
-    else if (tokMode === 'server') throw new Error(`${n.root}/tokenize is not available (tokenizer: server)`);
-  }
+  const modelId = options.model_id ?? model;
+  const counter = await pickCounter(options.tokenizer, n.root, model, modelId, headers);
   progress('tokenizing', 0, 0, n.numPrompts, 0);
-  const samples =
-    options.samples ??
-    (await loadSamples({ ...options, num_prompts: n.numPrompts, seed: n.seed }, counter));
-  const target: EndpointTarget = {
-    url: n.url,
+  const samples = options.samples ?? (await loadSamples({ ...options, num_prompts: n.numPrompts, seed: n.seed }, counter));
+  const spec: TargetSpec = {
+    url: n.url.href,
     chat: n.chat,
     model,
     headers,
-    agent: makeAgent(n.url, n.conc ?? 1024),
     stream: options.stream ?? true,
     timeoutMs: n.timeoutMs,
     extraBody: {
@@ -205,11 +257,14 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       ...((options.ignore_eos ?? true) ? { ignore_eos: true } : {}),
       ...(options.extra_body ?? {}),
     },
+    maxSockets: 1024,
   };
-  try {
-    // warm-up: not measured
-    if (n.warm > 0) {
-      progress('warmup', 0, 0, n.warm, 0);
+
+  // warm-up: not measured
+  if (n.warm > 0) {
+    progress('warmup', 0, 0, n.warm, 0);
+    const target = targetOf({ ...spec, maxSockets: n.conc ?? 1024 });
+    try {
       const width = Math.min(n.conc ?? n.warm, n.warm);
       let next = 0;
       await Promise.all(
@@ -220,115 +275,149 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
           }
         }),
       );
+    } finally {
+      target.agent.destroy();
     }
-
-    const check = startSelfCheck({ ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) });
-    const origin = performance.now() / 1000;
-    const results: Array<{ out: RequestOutput; raw: RawResult; sample: Sample; index: number }> = [];
-    const total = options.duration ? null : n.numPrompts;
-    const slots = n.conc ?? Infinity;
-    let inflight = 0;
-    let completed = 0;
-    let failed = 0;
-    const waiters: Array<() => void> = [];
-    const pending = new Set<Promise<void>>();
-    const times = arrivalTimes({ ...options, seed: n.seed }, total ?? undefined, options.duration);
-    let lastProgress = 0;
-    for (let i = 0; ; i++) {
-      if (hooks.signal?.aborted) break;
-      if (total !== null && i >= total) break;
-      const at = times.next().value as number;
-      if (options.duration && at >= options.duration) break;
-      const wait = (origin + at) * 1000 - performance.now();
-      if (wait > 0.5) await new Promise((r) => setTimeout(r, wait));
-      else if (i % 64 === 63) await new Promise((r) => setImmediate(r));
-      if (inflight >= slots) await new Promise<void>((r) => waiters.push(r));
-      if (options.duration && performance.now() / 1000 - origin >= options.duration) break;
-      if (hooks.signal?.aborted) break;
-      inflight++;
-      const sample = samples[i % samples.length];
-      const index = i;
-      const p: Promise<void> = sendRequest(target, sample.prompt, sample.expected_output_len, origin, hooks.signal).then((raw) => {
-        inflight--;
-        pending.delete(p);
-        const out = toOutput(raw, sample, at);
-        results.push({ out, raw, sample, index });
-        if (out.success) completed++;
-        else failed++;
-        waiters.shift()?.();
-        if (hooks.onRequest) hooks.onRequest(recordOf(out, raw, index));
-        const now = performance.now();
-        if (now - lastProgress > 100) {
-          lastProgress = now;
-          progress('running', completed, failed, total, inflight);
-        }
-      });
-      pending.add(p);
-    }
-    await Promise.all([...pending]);
-    const selfCheck = check.stop();
-    const endS = performance.now() / 1000 - origin;
-    progress('done', completed, failed, total, 0);
-    results.sort((a, b) => a.index - b.index);
-    const outs = results.map((r) => r.out);
-    // vLLM measures the duration from the start to the end of the last request
-    const durationS = endS;
-    const tokz = bundledTokenizer();
-    const metrics = calculateMetrics(outs, durationS, n.percentiles, (s) => tokz.count(s), n.slos);
-    const ok = outs.filter((o) => o.success);
-    const fromUsage = ok.filter((o) => o.output_tokens).length;
-    const outputSource = ok.length === 0 ? 'none' : fromUsage === ok.length ? 'usage' : fromUsage === 0 ? 'tokenizer' : 'mixed';
-    const modelId = options.model_id ?? model;
-    const report: BenchmarkReport = {
-      date: startedAt.toISOString(),
-      backend: n.backend,
-      endpoint_type: n.backend,
-      label: options.label ?? null,
-      model_id: modelId,
-      tokenizer_id: counter.source === 'server' ? modelId : counter.id,
-      ...runFields(metrics, outs, { ...options, max_concurrency: n.conc, duration: durationS, slos: !!n.slos, texts: true }),
-      benchops: {
-        version: REPORT_VERSION,
-        tokenizer: { id: counter.id, source: counter.source },
-        output_token_source: outputSource,
-        percentiles: n.percentiles,
-        percentile_metrics: n.percentileMetrics,
-        goodput_slos: n.slos ?? null,
-        client_queue_ms: metrics.client_queue,
-        client_dispatch_ms: metrics.client_dispatch,
-        self_check: selfCheck,
-        reliable: selfCheck.reliable,
-        warmup_requests: n.warm,
-        started_at: startedAt.toISOString(),
-        finished_at: new Date().toISOString(),
-        endpoint_url: n.url.href,
-        stream: target.stream,
-        workload: workloadOf(options, n.numPrompts),
-      },
-    };
-    addMetricFields(report, metrics, n.percentileMetrics);
-    if (options.save_detailed ?? true) report.requests = results.map((r) => recordOf(r.out, r.raw, r.index));
-    return report;
-  } finally {
-    target.agent.destroy();
   }
+
+  const total = options.duration ? null : n.numPrompts;
+  const multi = n.workers > 1;
+  const sched = scheduleOf(options, n.seed, total, multi);
+  const counterBuf = new Int32Array(multi ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+  const slots = splitSlots(n.conc ?? Infinity, n.workers);
+  const limits: SelfCheckLimits = { ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) };
+  const shares: Array<Omit<LoadShare, 'originMs'>> = slots.map((sl) => ({
+    target: { ...spec, maxSockets: sl === Infinity ? 1024 : sl },
+    samples,
+    times: sched.times,
+    total: sched.total,
+    duration: options.duration,
+    slots: sl,
+    counter: counterBuf,
+    limits,
+  }));
+  let lastProgress = 0;
+  const onCounters = (c: LoadCounters, force = false) => {
+    const now = performance.now();
+    if (!force && now - lastProgress < 100) return;
+    lastProgress = now;
+    progress('running', c.completed, c.failed, total, c.inflight, { chunks: c.chunks });
+  };
+  const onRecord = hooks.onRequest ? (r: LoadRecord) => hooks.onRequest!(recordOf(r)) : undefined;
+  let results: LoadResult[];
+  if (!multi) {
+    const counters: LoadCounters = { completed: 0, failed: 0, inflight: 0, chunks: 0 };
+    results = [
+      await runLoad(
+        { ...shares[0], originMs: performance.now() },
+        { signal: hooks.signal, counters, onRecord: (r) => (onRecord?.(r), onCounters(counters)) },
+      ),
+    ];
+  } else {
+    results = await runOnWorkers(shares, { signal: hooks.signal, onProgress: (c) => onCounters(c), onRecord });
+  }
+  const all = results.flatMap((r) => r.records);
+  progress('done', all.filter((r) => r.out.success).length, all.filter((r) => !r.out.success).length, total, 0);
+
+  const outCounter = counter.source === 'server' ? counter : await tokenCounterFor(modelId);
+  await countMissingOutputs(all.map((r) => r.out), outCounter);
+  const bundled = bundledCounter();
+  const merged = mergeParts(
+    results.map((r, i) => ({ outputs: r.records.map((x) => x.out), duration_s: r.endS, self_check: r.selfCheck as never, label: multi ? `worker ${i}` : 'client' })),
+    { percentiles: n.percentiles, countTokens: (s) => bundled.countSync!(s), slos: n.slos },
+  );
+  const metrics = merged.metrics;
+  const outs = merged.outputs;
+  // each share's self-check against the run's TTFT/ITL scale and its own dispatch delays
+  const stream = spec.stream;
+  const shares_: ClientShare[] = results.map((r) =>
+    judge(r.selfCheck, {
+      ttft: metrics.ttft,
+      itl: metrics.itl,
+      client_dispatch: distribution(r.records.map((x) => Math.max(0, (x.out.sent_time ?? x.out.start_time) - x.out.start_time)), [50, 99]),
+      stream,
+    }),
+  );
+  const reasons = results.flatMap((r, i) => r.selfCheck.reasons.map((x) => (multi ? `worker ${i}: ${x}` : x)));
+  const selfCheck = combineChecks(results.map((r) => r.selfCheck), reasons);
+  const clientShare: ClientShare = {
+    dispatch_of_mean_ttft: Math.max(...shares_.map((x) => x.dispatch_of_mean_ttft)),
+    dispatch_of_p99_ttft: Math.max(...shares_.map((x) => x.dispatch_of_p99_ttft)),
+    lag_of_p99_ttft: Math.max(...shares_.map((x) => x.lag_of_p99_ttft)),
+    lag_of_mean_itl: Math.max(...shares_.map((x) => x.lag_of_mean_itl)),
+    client_bound: !selfCheck.reliable,
+  };
+  const ok = outs.filter((o) => o.success);
+  const fromUsage = ok.filter((o) => o.output_tokens).length;
+  const outputSource = ok.length === 0 ? 'none' : fromUsage === ok.length ? 'usage' : fromUsage === 0 ? 'tokenizer' : 'mixed';
+  const byIndex = new Map(all.map((r) => [r.out.index!, r]));
+  const report: BenchmarkReport = {
+    date: startedAt.toISOString(),
+    backend: n.backend,
+    endpoint_type: n.backend,
+    label: options.label ?? null,
+    model_id: modelId,
+    tokenizer_id: counter.source === 'server' ? modelId : counter.id,
+    ...runFields(metrics, outs, { ...options, max_concurrency: n.conc, duration: merged.duration_s, slos: !!n.slos, texts: true }),
+    benchops: {
+      version: REPORT_VERSION,
+      vllm_definitions: VLLM_DEFINITIONS,
+      tokenizer: { id: counter.id, source: counter.source },
+      output_token_source: outputSource,
+      output_tokenizer: fromUsage === ok.length ? null : { id: outCounter.id, source: outCounter.source },
+      percentiles: n.percentiles,
+      percentile_metrics: n.percentileMetrics,
+      goodput_slos: n.slos ?? null,
+      client_queue_ms: metrics.client_queue,
+      client_dispatch_ms: metrics.client_dispatch,
+      ttft_excl_dispatch_ms: metrics.ttft_excl_dispatch,
+      e2el_excl_dispatch_ms: metrics.e2el_excl_dispatch,
+      self_check: selfCheck,
+      self_checks: multi ? results.map((r, i) => ({ worker: i, ...r.selfCheck })) : undefined,
+      client_share: clientShare,
+      workers: n.workers,
+      chunks: results.reduce((a, r) => a + r.chunks, 0),
+      reliable: selfCheck.reliable,
+      warmup_requests: n.warm,
+      started_at: startedAt.toISOString(),
+      finished_at: new Date().toISOString(),
+      endpoint_url: n.url.href,
+      stream,
+      workload: workloadOf(options, n.numPrompts),
+    },
+  };
+  addMetricFields(report, metrics, n.percentileMetrics);
+  addDispatchExcludedFields(report, metrics.ttft_excl_dispatch, 'ttft');
+  addDispatchExcludedFields(report, metrics.e2el_excl_dispatch, 'e2el');
+  if (options.save_detailed ?? true) report.requests = outs.map((o) => recordOf(byIndex.get(o.index!)!));
+  return report;
 }
 
-function recordOf(out: RequestOutput, raw: RawResult, index: number): RequestRecordOut {
+/** Our dispatch-excluded view as top-level fields beside vLLM's: `mean_ttft_excl_dispatch_ms`, `p99_…`. */
+function addDispatchExcludedFields(report: Record<string, unknown>, d: ReturnType<typeof distribution>, name: 'ttft' | 'e2el'): void {
+  report[`mean_${name}_excl_dispatch_ms`] = d.mean;
+  report[`median_${name}_excl_dispatch_ms`] = d.median;
+  for (const [p, v] of d.percentiles) report[`p${p}_${name}_excl_dispatch_ms`] = v;
+}
+
+function recordOf(r: LoadRecord): RequestRecordOut {
+  const out = r.out;
+  const sent = out.sent_time ?? out.start_time;
   return {
-    index,
+    index: out.index ?? 0,
     scheduled_time: out.scheduled_time,
     start_time: out.start_time,
-    client_queue_time: Math.max(0, (out.dispatch_time ?? out.start_time) - out.scheduled_time),
-    client_dispatch_time: Math.max(0, out.start_time - (out.dispatch_time ?? out.start_time)),
+    sent_time: sent,
+    client_queue_time: Math.max(0, out.start_time - out.scheduled_time),
+    client_dispatch_time: Math.max(0, sent - out.start_time),
     success: out.success,
     error: out.error,
     prompt_len: out.prompt_len,
-    output_tokens: out.output_tokens ?? (out.success ? bundledTokenizer().count(out.generated_text) : 0),
+    output_tokens: out.output_tokens || (out.success ? (out.counted_output_tokens ?? 0) : 0),
     output_token_source: !out.success ? 'none' : out.output_tokens ? 'usage' : 'tokenizer',
     ttft: out.ttft,
     latency: out.latency,
-    chunk_times: raw.tokenChunks.map((t) => t - raw.start),
+    chunk_times: r.chunk_times,
     role_chunk_time: out.role_chunk,
   };
 }

@@ -1,0 +1,128 @@
+/**
+ * The streaming hot path: one SSE message of an OpenAI-compatible stream classified with current vLLM's chunk rule
+ * (endpoint_request_func.py: a message is a chunk when its `choices` is non-empty — empty text and the chat role-only
+ * chunk included; `usage` gives the output and prompt token counts). The common vLLM shapes are read by scanning the
+ * string for their keys (no JSON.parse, no object per chunk); anything else falls back to JSON.parse. Keys cannot be
+ * matched inside a JSON string value: a quote inside one is escaped, so `"text":` cannot occur there.
+ */
+
+/** What one message said. */
+export interface SseMessage {
+  /** A chunk in vLLM's sense (non-empty `choices`). */
+  chunk: boolean;
+  /** The chunk's text (completions `text`, chat `delta.content`, else reasoning), '' when none. */
+  text: string;
+  /** Chat: the chunk carries a role and no text (the role-only first chunk). */
+  roleOnly: boolean;
+  completionTokens: number | null;
+  promptTokens: number | null;
+  /** The server's error message when the message is an error object. */
+  error: string | null;
+}
+
+const KEY_CHOICES = '"choices":';
+const KEY_TEXT = '"text":';
+const KEY_CONTENT = '"content":';
+const KEY_REASONING = '"reasoning_content":';
+const KEY_REASONING2 = '"reasoning":';
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 10 || s.charCodeAt(i) === 13 || s.charCodeAt(i) === 9)) i++;
+  return i;
+}
+
+/** The JSON string value after `key` (searched from `from`), '' for null or absent. */
+function stringAfter(s: string, key: string, from: number): string {
+  const k = s.indexOf(key, from);
+  if (k < 0) return '';
+  let i = skipWs(s, k + key.length);
+  if (s.charCodeAt(i) !== 34) return ''; // null, or not a string
+  const begin = ++i;
+  let escaped = false;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92) {
+      escaped = true;
+      i++; // skip the escaped character
+    } else if (c === 34) break;
+  }
+  const raw = s.slice(begin, i);
+  return escaped ? (JSON.parse('"' + raw + '"') as string) : raw;
+}
+
+/** The integer after `key` (searched from `from`), null when absent or not a number. */
+function intAfter(s: string, key: string, from: number): number | null {
+  const k = s.indexOf(key, from);
+  if (k < 0) return null;
+  let i = skipWs(s, k + key.length);
+  let n = 0;
+  const start = i;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return i > start ? n : null;
+}
+
+/** Classifies one SSE `data:` payload (not `[DONE]`). `out` is reused by the caller to avoid an object per chunk. */
+export function classifyMessage(d: string, chat: boolean, out: SseMessage): SseMessage {
+  out.chunk = false;
+  out.text = '';
+  out.roleOnly = false;
+  out.completionTokens = null;
+  out.promptTokens = null;
+  out.error = null;
+  if (d.indexOf('"error"') >= 0 && d.indexOf(KEY_CHOICES) < 0) return slowPath(d, chat, out);
+  const ci = d.indexOf(KEY_CHOICES);
+  if (ci >= 0) {
+    let i = skipWs(d, ci + KEY_CHOICES.length);
+    if (d.charCodeAt(i) === 91 /* [ */) {
+      i = skipWs(d, i + 1);
+      out.chunk = d.charCodeAt(i) !== 93 /* ] */;
+    } else if (d.charCodeAt(i) !== 110 /* null */) return slowPath(d, chat, out);
+  }
+  if (out.chunk) {
+    if (chat) {
+      out.text = stringAfter(d, KEY_CONTENT, ci) || stringAfter(d, KEY_REASONING, ci) || stringAfter(d, KEY_REASONING2, ci);
+      out.roleOnly = !out.text && d.indexOf('"role":', ci) >= 0;
+    } else out.text = stringAfter(d, KEY_TEXT, ci);
+  }
+  const ui = d.lastIndexOf('"usage":');
+  if (ui >= 0 && d.charCodeAt(skipWs(d, ui + 8)) === 123 /* { */) {
+    out.completionTokens = intAfter(d, '"completion_tokens":', ui);
+    out.promptTokens = intAfter(d, '"prompt_tokens":', ui);
+  }
+  return out;
+}
+
+/** Shapes the scanner does not expect: parsed in full. A malformed message is skipped (vLLM's client would fail). */
+function slowPath(d: string, chat: boolean, out: SseMessage): SseMessage {
+  let j: any;
+  try {
+    j = JSON.parse(d);
+  } catch {
+    return out;
+  }
+  if (j?.error) {
+    out.error = typeof j.error === 'string' ? j.error : String(j.error.message ?? JSON.stringify(j.error));
+    return out;
+  }
+  const ch = Array.isArray(j?.choices) ? j.choices[0] : undefined;
+  if (ch) {
+    out.chunk = true;
+    const t = chat ? (ch.delta?.content || ch.delta?.reasoning_content || ch.delta?.reasoning) : ch.text;
+    out.text = typeof t === 'string' ? t : '';
+    out.roleOnly = chat && !out.text && !!ch.delta?.role;
+  }
+  if (j?.usage && typeof j.usage === 'object') {
+    if (typeof j.usage.completion_tokens === 'number') out.completionTokens = j.usage.completion_tokens;
+    if (typeof j.usage.prompt_tokens === 'number') out.promptTokens = j.usage.prompt_tokens;
+  }
+  return out;
+}
+
+/** A fresh reusable message record. */
+export function newMessage(): SseMessage {
+  return { chunk: false, text: '', roleOnly: false, completionTokens: null, promptTokens: null, error: null };
+}

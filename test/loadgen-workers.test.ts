@@ -1,0 +1,108 @@
+/**
+ * `workers`: the load over worker threads, one global arrival schedule, per-request records merged exactly, a
+ * self-check per worker. A 4-worker and a 1-worker run of the same light load must agree on counts and definitions;
+ * the merge must give exactly what one computation over the union gives. Real emulated server, real threads.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calculateMetrics, mergeParts, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
+import { splitSlots } from '../src/loadgen/workers.ts';
+import { spawnEmulator, type EmulatorProcess, type RequestRecord } from '../src/simulator/index.ts';
+
+const out = (o: Partial<RequestOutput>): RequestOutput => ({
+  success: true, error: '', prompt_len: 10, output_tokens: 3, generated_text: '', start_time: 0, scheduled_time: 0, ttft: 0.05, itl: [0.01, 0.01], latency: 0.07, ...o,
+});
+
+describe('mergeParts', () => {
+  it('is exact: the same metrics as one computation over the union on one time axis', () => {
+    // 30 requests with varied timings; parts keep their own time zero (origin_s) as pods do
+    const union = Array.from({ length: 30 }, (_, i) => out({ index: i, start_time: i * 0.1, scheduled_time: i * 0.1, ttft: 0.02 + (i % 7) * 0.013, itl: [0.01 + (i % 3) * 0.004, 0.012], latency: 0.05 + (i % 7) * 0.013, output_tokens: 3 + (i % 2), success: i !== 13 }));
+    const origins = [100, 100.5, 101.25];
+    const parts = origins.map((o0, k) => ({
+      origin_s: o0,
+      outputs: union.filter((_, i) => i % 3 === k).map((o) => ({ ...o, start_time: o.start_time - (o0 - 100), scheduled_time: o.scheduled_time - (o0 - 100) })),
+      duration_s: 3.2 - (o0 - 100),
+      self_check: { reliable: k !== 2, reasons: k === 2 ? ['p99 event-loop lag 12 ms > 10 ms'] : [] },
+      label: `pod ${k}`,
+    }));
+    const m = mergeParts(parts, { percentiles: [50, 90, 99], slos: { ttft: 60 } });
+    const want = calculateMetrics(union, 3.2, [50, 90, 99], () => 0, { ttft: 60 });
+    expect(m.duration_s).toBeCloseTo(3.2, 9);
+    expect(m.outputs.map((o) => o.index)).toEqual(union.map((o) => o.index));
+    for (const k of ['completed', 'failed', 'total_input', 'total_output', 'max_concurrent_requests', 'max_output_tokens_per_s'] as const) expect(m.metrics[k]).toBe(want[k]);
+    for (const k of ['ttft', 'tpot', 'itl', 'e2el'] as const) {
+      expect(m.metrics[k].mean).toBeCloseTo(want[k].mean, 9);
+      for (let j = 0; j < 3; j++) expect(m.metrics[k].percentiles[j][1]).toBeCloseTo(want[k].percentiles[j][1], 9);
+    }
+    expect(m.metrics.request_goodput).toBeCloseTo(want.request_goodput, 9);
+    // every part's self-check is kept; one red part makes the run red and its reason is named
+    expect(m.self_checks.map((s) => s.label)).toEqual(['pod 0', 'pod 1', 'pod 2']);
+    expect(m.reliable).toBe(false);
+    expect(m.reasons).toEqual(['pod 2: p99 event-loop lag 12 ms > 10 ms']);
+    expect(() => mergeParts([], { percentiles: [50] })).toThrow(RangeError);
+  });
+
+  it('splits concurrency slots evenly and exactly', () => {
+    expect(splitSlots(10, 4)).toEqual([3, 3, 2, 2]);
+    expect(splitSlots(4, 4)).toEqual([1, 1, 1, 1]);
+    expect(splitSlots(Infinity, 2)).toEqual([Infinity, Infinity]);
+  });
+});
+
+let emu: EmulatorProcess;
+beforeAll(async () => {
+  emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '20', '--itl-ms', '5', '--served-model-name', 'm', '--seed', '3']);
+});
+afterAll(async () => {
+  await emu?.stop();
+});
+
+const records = async () => (await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[];
+
+describe('worker threads', () => {
+  it('a 4-worker and a 1-worker run of the same light load agree on counts, schedule and definitions', async () => {
+    const opts = { base_url: emu.url, model: 'm', num_prompts: 120, max_concurrency: 8, request_rate: 200, seed: 11, random_input_len: 16, random_output_len: 6, tokenizer: 'bundled' as const };
+    await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+    const one = await runBenchmark({ ...opts, workers: 1 });
+    const seen1 = (await records()).length;
+    await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+    const four = await runBenchmark({ ...opts, workers: 4 });
+    const recs4 = await records();
+    for (const r of [one, four]) {
+      expect(r.completed).toBe(120);
+      expect(r.failed).toBe(0);
+      expect(r.total_output_tokens).toBe(120 * 6);
+      expect(r.requests!.map((q) => q.index)).toEqual(Array.from({ length: 120 }, (_, i) => i));
+      // vLLM's definitions on every record: TTFT is the first chunk, E2EL the last, from the same clock start
+      for (const q of r.requests!) {
+        expect(q.ttft).toBeCloseTo(q.chunk_times[0], 9);
+        expect(q.latency).toBeCloseTo(q.chunk_times.at(-1)!, 9);
+        expect(q.sent_time!).toBeGreaterThanOrEqual(q.start_time);
+        expect(q.start_time).toBeGreaterThanOrEqual(q.scheduled_time);
+      }
+      expect(r.max_concurrent_requests).toBeLessThanOrEqual(8);
+    }
+    expect(seen1).toBe(120);
+    expect(recs4).toHaveLength(120);
+    // one global schedule: the same arrival time for every request index, whoever sent it
+    expect(four.requests!.map((q) => q.scheduled_time)).toEqual(one.requests!.map((q) => q.scheduled_time));
+    // a self-check per worker, and the run's verdict is theirs together
+    expect(four.benchops.workers).toBe(4);
+    expect(four.benchops.self_checks).toHaveLength(4);
+    expect(four.benchops.self_checks!.map((s) => s.worker)).toEqual([0, 1, 2, 3]);
+    const workerReasons = four.benchops.self_checks!.flatMap((s) => s.reasons.map((x) => `worker ${s.worker}: ${x}`));
+    expect(four.benchops.self_check.reasons).toEqual(workerReasons);
+    expect(four.benchops.reliable).toBe(workerReasons.length === 0);
+    expect(one.benchops.self_checks).toBeUndefined();
+    // the chunks the workers read are the chunks of the merged records
+    expect(four.benchops.chunks).toBe(four.requests!.reduce((a, q) => a + q.chunk_times.length, 0));
+  }, 120_000);
+
+  it('with an infinite rate and a duration the workers share the run until the time is up; bad worker counts are refused naming the option', async () => {
+    const r = await runBenchmark({ base_url: emu.url, model: 'm', duration: 1, max_concurrency: 4, random_input_len: 8, random_output_len: 4, tokenizer: 'bundled', workers: 2 });
+    expect(r.completed).toBeGreaterThan(0);
+    expect(r.requests!.map((q) => q.index)).toEqual(Array.from({ length: r.requests!.length }, (_, i) => i));
+    expect(r.max_concurrent_requests).toBeLessThanOrEqual(4);
+    await expect(runBenchmark({ base_url: emu.url, model: 'm', workers: 0 })).rejects.toThrow(/workers/);
+    await expect(runBenchmark({ base_url: emu.url, model: 'm', workers: 8, max_concurrency: 4 })).rejects.toThrow(/workers.*max_concurrency/);
+  }, 120_000);
+});
