@@ -6,6 +6,7 @@
  * file is torn down, a bad file is an error on that file only, and a deployment the follower did not create is never
  * touched. Then two replicas on one PostgreSQL: one deployment per file, one queue item.
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import { DB_KINDS, createPgDatabase } from './helpers/db.ts';
@@ -195,7 +196,8 @@ describe('Git follower: two replicas on one PostgreSQL', () => {
   beforeAll(async () => {
     repo = makeRepo({ 'vllm/custom-values-one.yaml': values('qwen-one', 1024), 'vllm/custom-values-two.yaml': values('qwen-two', 1024) });
     const url = await createPgDatabase();
-    const env = { DATABASE_URL: url, BENCHOPS_POLL_TICK_SECONDS: '0.2', BENCHOPS_LOCAL_DEVICES: 'cpu:4' };
+    // replicas share the database and the key that seals what they store (a queue item sealed by one is run by the other)
+    const env = { DATABASE_URL: url, BENCHOPS_SECRET_KEY: randomBytes(32).toString('base64'), BENCHOPS_POLL_TICK_SECONDS: '0.2', BENCHOPS_LOCAL_DEVICES: 'cpu:4' };
     a = await startTestPlatform({ kind: 'postgres', env });
     b = await startTestPlatform({ kind: 'postgres', env });
   });
@@ -223,7 +225,8 @@ describe('Git follower: two replicas on one PostgreSQL', () => {
     // let a few more passes of both replicas run: still nothing twice
     await Promise.all([ua, ub].map((u) => call(`${u.vllm}/follow/${projectId}/sync`, { method: 'POST' })));
     const queue = (await call(`${ua.vllm}/queue/list?limit=100`)).body;
-    expect(queue.length).toBe(2);
+    const deps = (await call(`${ua.vllm}/deployments`)).body;
+    expect(queue.length, JSON.stringify({ queue: queue.map((q: any) => [q.status, q.error_message, q.deployment_id]), deps: Object.values(deps).map((d: any) => [d.deployment_id, d.status, d.error_message]), logs: (a.logs() + b.logs()).split('\n').filter((l) => /Git follower|queue item/.test(l)) })).toBe(2);
     const running = Object.values((await call(`${ua.vllm}/deployments?status=running`)).body) as any[];
     expect(running.map((d) => d.served_model_name).sort()).toEqual(['qwen-one', 'qwen-two']);
     expect(running.map((d) => d.deployment_id).sort()).toEqual(Object.values(done).map((f: any) => f.deployment_id).sort());

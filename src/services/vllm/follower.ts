@@ -65,6 +65,13 @@ export interface PassResult {
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** null for a record that does not exist; any other error (the database busy, a timeout) is thrown, never taken for "gone". */
+const orNull = <T>(p: Promise<T>): Promise<T | null> =>
+  p.catch((e) => {
+    if (e instanceof AppError && e.status === 404) return null;
+    throw e;
+  });
+
 /** A readable message from a validation error: the field and why (never the file's text). */
 function reason(e: unknown): string {
   if (e instanceof AppError) {
@@ -106,11 +113,19 @@ export class GitFollower {
     if (this.running) return this.running;
     this.running = (async () => {
       try {
+        let failed: string | null = null;
         for (const f of await this.store.follows()) {
           if (this.stopped) break;
-          await this.d.database.tryWithLock(`vllm:follow:${f.projectId}`, () => this.pass(f));
+          // one project's failure is its own (kept on its row), never the end of the pass for the others
+          try {
+            await this.d.database.tryWithLock(`vllm:follow:${f.projectId}`, () => this.pass(f));
+          } catch (e) {
+            failed = `${f.projectId}: ${describe(e)}`;
+            this.d.log.warn({ project_id: f.projectId, err: describe(e) }, 'Git follower pass over a project failed');
+            await this.store.markTick(f.projectId, describe(e)).catch(() => {});
+          }
         }
-        this.lastError = null;
+        this.lastError = failed;
       } catch (e) {
         this.lastError = describe(e);
         this.d.log.warn({ err: this.lastError }, 'Git follower pass failed');
@@ -252,7 +267,7 @@ export class GitFollower {
 
   /** A queued deploy: completed → deployed (and marked as the follower's), failed → error with backoff. */
   private async followUp(f: FollowRow, st: FileRow): Promise<void> {
-    const item = st.queueItemId ? await this.d.queue.get(st.queueItemId).catch(() => null) : null;
+    const item = st.queueItemId ? await orNull(this.d.queue.get(st.queueItemId)) : null;
     if (!item) {
       await this.store.putFile({ ...st, status: 'error', error: 'its queue item was deleted', retryAt: new Date() });
       return;
@@ -336,7 +351,7 @@ export class GitFollower {
 
   /** Self-heal: a deployed file whose deployment is gone, lost its server, or drifted is deployed again. */
   private async heal(f: FollowRow, file: ProjectFile, hash: string, st: FileRow, out: PassResult): Promise<number> {
-    const dep = st.deploymentId ? await this.d.deployments.get(st.deploymentId).catch(() => null) : null;
+    const dep = st.deploymentId ? await orNull(this.d.deployments.get(st.deploymentId)) : null;
     if (dep && dep.status === 'deploying') return 0;
     if (dep && dep.status === 'running') {
       const backend = await this.d.clusters.backend(dep.clusterId).catch(() => null);
@@ -371,10 +386,10 @@ export class GitFollower {
   /** Cancels a file's queued deploy that has not finished (its content is outdated or gone). */
   private async cancelItem(st: Partial<FileRow>): Promise<void> {
     if (!st.queueItemId || st.status !== 'deploying') return;
-    const item = await this.d.queue.get(st.queueItemId).catch(() => null);
+    const item = await orNull(this.d.queue.get(st.queueItemId));
     if (item && (item.status === 'pending' || item.status === 'processing')) await this.d.svc.cancel(item.id).catch(() => {});
     // a deploy that completed meanwhile: its deployment is the follower's and is stopped like any other
-    const done = item ? await this.d.queue.get(item.id).catch(() => null) : null;
+    const done = item ? await orNull(this.d.queue.get(item.id)) : null;
     if (done?.deploymentId && done.createdDeployment && !st.deploymentId) {
       await this.store.markSource(done.deploymentId, st.projectId!, st.path!, st.contentHash!);
       st.deploymentId = done.deploymentId;
@@ -383,7 +398,7 @@ export class GitFollower {
 
   /** Stops a deployment if the follower created it from this path and no other queue request uses it. */
   private async stopOwned(projectId: string, path: string, id: string, ownItem: string | null, why: string): Promise<'stopped' | 'not_owned' | 'in_use' | 'inactive'> {
-    const dep = await this.d.deployments.get(id).catch(() => null);
+    const dep = await orNull(this.d.deployments.get(id));
     if (!dep || dep.sourceProjectId !== projectId || dep.sourcePath !== path) return 'not_owned';
     if (!ACTIVE.includes(dep.status)) return 'inactive';
     if (await this.d.deployments.inUseByOthers(id, ownItem ?? '')) return 'in_use';
