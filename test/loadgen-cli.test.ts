@@ -20,7 +20,7 @@ afterAll(() => s.close());
 describe('benchops bench', () => {
   it('runs, prints the summary and writes vLLM-compatible JSON and a per-request CSV', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bench-'));
-    const { stdout } = await run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--backend', 'chat', '--num-prompts', '6', '--max-concurrency', '3', '--random-input-len', '20', '--random-output-len', '4', '--goodput', 'ttft:1000', '--save-result', '--save-detailed', '--result-dir', dir, '--result-filename', 'r.json', '--csv-file', 'r.csv', '--disable-tqdm']);
+    const { stdout } = await run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--backend', 'chat', '--num-prompts', '6', '--max-concurrency', '3', '--random-input-len', '20', '--random-output-len', '4', '--goodput', 'ttft:1000', '--save-result', '--save-detailed', '--result-dir', dir, '--result-filename', 'r.json', '--csv-file', 'r.csv', '--disable-tqdm', '--workers', '2']);
     expect(stdout).toContain('Serving Benchmark Result');
     expect(stdout).toMatch(/Successful requests:\s+6/);
     const j = JSON.parse(await readFile(path.join(dir, 'r.json'), 'utf8'));
@@ -28,6 +28,11 @@ describe('benchops bench', () => {
       expect(j).toHaveProperty(k);
     }
     expect(j.model_id).toBe('qwen3-8b');
+    // two worker threads, each with its own self-check, merged into one result
+    expect(j.benchops.workers).toBe(2);
+    expect(j.benchops.self_checks).toHaveLength(2);
+    expect(stdout).toMatch(/Client worker threads:\s+2/);
+    expect(stdout).toMatch(/Limited by:\s+(server|CLIENT)/);
     // vLLM takes the prompt length from usage.prompt_tokens: the server counts the chat template too
     expect(j.input_lens).toHaveLength(6);
     for (const n of j.input_lens) expect(n).toBeGreaterThan(20);
@@ -42,6 +47,7 @@ describe('benchops bench', () => {
 
   it('exits non-zero with a message naming a bad flag', async () => {
     await expect(run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--max-concurrency', '0', '--num-prompts', '1'])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/max_concurrency/) });
+    await expect(run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--workers', '0', '--num-prompts', '1'])).rejects.toMatchObject({ stderr: expect.stringMatching(/--workers must be a positive integer/) });
   });
 
   it('sim predict prints a predicted report as JSON', async () => {

@@ -1,7 +1,7 @@
 /** `benchops bench`: the load generator against any OpenAI-compatible endpoint (flags named like `vllm bench serve`). */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import {
   requestsCsv,
@@ -23,6 +23,12 @@ const int = (name: string) => (v: string) => {
 const float = (name: string) => (v: string) => {
   const n = v === 'inf' ? Infinity : Number(v);
   if (Number.isNaN(n)) throw new Error(`${name} must be a number, got "${v}"`);
+  return n;
+};
+const workersArg = (v: string): number | 'auto' => {
+  if (v === 'auto') return 'auto';
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`--workers must be a positive integer or auto, got "${v}"`);
   return n;
 };
 const numList = (name: string) => (v: string) => v.split(',').map((x) => float(name)(x.trim()));
@@ -95,17 +101,24 @@ export function workloadFromFlags(o: Record<string, any>): Omit<BenchmarkOptions
   };
 }
 
+/** The progress bar's client word: its busy share, and CLIENT-BOUND when the client rather than the server is the limit. */
+export function clientWord(busy: number | undefined): string {
+  if (busy === undefined) return '-';
+  const pct = `${Math.round(busy * 100)} % busy`;
+  return busy >= 0.9 ? `${pct} CLIENT-BOUND (add --workers)` : pct;
+}
+
 function progressHooks(enabled: boolean): { hooks: BenchmarkHooks; stop(): void } {
   if (!enabled || !process.stderr.isTTY) return { hooks: {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: ' {phase} |{bar}| {value}/{total} requests | failed {failed} | in flight {inflight} | {elapsed}s', stream: process.stderr, hideCursor: true },
+    { format: ' {phase} |{bar}| {value}/{total} requests | failed {failed} | in flight {inflight} | client {client} | {elapsed}s', stream: process.stderr, hideCursor: true },
     cliProgress.Presets.shades_classic,
   );
   let started = false;
   return {
     hooks: {
       onProgress: (p) => {
-        const payload = { phase: p.phase, failed: p.failed, inflight: p.inflight, elapsed: p.elapsed_s.toFixed(1) };
+        const payload = { phase: p.phase, failed: p.failed, inflight: p.inflight, elapsed: p.elapsed_s.toFixed(1), client: clientWord(p.client_busy) };
         if (!started) {
           bar.start(p.total ?? 0, 0, payload);
           started = true;
@@ -155,7 +168,12 @@ export function registerBench(program: Command): void {
     .option('--host <host>', 'server host (with --port, instead of --base-url)', '127.0.0.1')
     .option('--port <port>', 'server port', int('--port'), 8000)
     .option('--model <name>', 'model name to send (default: first of /v1/models)')
-    .addOption(new Option('--tokenizer <mode>', 'who counts prompt tokens').choices(['auto', 'server', 'bundled']).default('auto'))
+    .addOption(
+      new Option('--tokenizer <mode>', 'who counts tokens: the server /tokenize, a real tokenizer of the model family (Llama-3.x, Qwen2.5/3), or the bundled one; auto tries them in that order')
+        .choices(['auto', 'server', 'model', 'bundled'])
+        .default('auto'),
+    )
+    .option('--workers <n>', 'worker threads for the load (auto: the cores, keeping one for a server on this machine)', workersArg, 'auto' as const)
     .option('--num-warmups <n>', 'warm-up requests, not measured', int('--num-warmups'), 0)
     .option('--temperature <t>', 'sampling temperature', float('--temperature'), 0)
     .option('--no-stream', 'non-streaming requests (TTFT = E2EL)')
@@ -179,6 +197,7 @@ export function registerBench(program: Command): void {
       base_url: o.baseUrl ?? `http://${o.host}:${o.port}`,
       model: o.model,
       tokenizer: o.tokenizer,
+      workers: o.workers,
       num_warmups: o.numWarmups,
       temperature: o.temperature,
       stream: o.stream,

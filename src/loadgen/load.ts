@@ -94,6 +94,8 @@ export interface LoadCounters {
   failed: number;
   inflight: number;
   chunks: number;
+  /** Busy fraction of the share's event loop since the previous progress report (set by the reporter). */
+  busy?: number;
 }
 
 /** Runs one share to its end; `onRecord` sees each finished request. */

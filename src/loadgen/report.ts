@@ -202,6 +202,19 @@ export function summaryTable(r: BenchmarkReport): string {
   const sc = r.benchops.self_check;
   rows.push(['Event-loop lag mean / p99 (ms):', `${num(sc.event_loop_lag_ms.mean)} / ${num(sc.event_loop_lag_ms.p99)}`]);
   rows.push(['Client CPU mean / peak (core):', `${num(sc.cpu_mean)} / ${num(sc.cpu_peak)}`]);
+  if (r.benchops.workers !== undefined) rows.push(['Client worker threads:', String(r.benchops.workers)]);
+  if (sc.chunks_per_cpu_s) rows.push(['Client chunks per CPU-second:', num(sc.chunks_per_cpu_s, 0)]);
+  const cs = r.benchops.client_share;
+  if (cs) {
+    rows.push(['Client dispatch share of mean / p99 TTFT:', `${num(cs.dispatch_of_mean_ttft * 100, 1)} % / ${num(cs.dispatch_of_p99_ttft * 100, 1)} %`]);
+    // "by how much": the client's own additions to the figures, as shares of the run's TTFT and ITL
+    rows.push([
+      'Limited by:',
+      cs.client_bound
+        ? `CLIENT: adds ${num(cs.dispatch_of_mean_ttft * 100, 1)} % to mean TTFT, lag ${num(cs.lag_of_p99_ttft * 100, 1)} % of p99 TTFT / ${num(cs.lag_of_mean_itl * 100, 0)} % of mean ITL`
+        : 'server',
+    ]);
+  }
   rows.push(['Tokenizer:', `${r.benchops.tokenizer.id} (${r.benchops.tokenizer.source})`]);
   rows.push(['Output tokens from:', r.benchops.output_token_source]);
   rows.push(['Measurement:', r.benchops.reliable ? 'reliable' : `UNRELIABLE (${sc.reasons.join('; ')})`]);
@@ -210,6 +223,7 @@ export function summaryTable(r: BenchmarkReport): string {
   const lines = [title.padStart((width + title.length) / 2, '=').padEnd(width, '=')];
   for (const [k, v] of rows) {
     if (k.startsWith('---')) lines.push(` ${k.slice(3)} `.padStart((width + k.length - 1) / 2, '-').padEnd(width, '-'));
+    else if (k.length + v.length >= width) lines.push(`${k} ${v}`); // long values keep a space after the label
     else lines.push(k.padEnd(width - Math.max(10, v.length)) + v.padStart(Math.max(10, v.length)));
   }
   lines.push('='.repeat(width));

@@ -77,6 +77,8 @@ export interface BenchmarkProgress {
   elapsed_s: number;
   /** Chunks read so far (streams). */
   chunks?: number;
+  /** Busy fraction of the (busiest) client event loop lately: near 1 the client, not the server, is the limit. */
+  client_busy?: number;
 }
 
 /** Library hooks: progress, per-request results, cancellation. */
@@ -297,11 +299,18 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     limits,
   }));
   let lastProgress = 0;
-  const onCounters = (c: LoadCounters, force = false) => {
+  let elu = performance.eventLoopUtilization();
+  const onCounters = (c: LoadCounters, own = false) => {
     const now = performance.now();
-    if (!force && now - lastProgress < 100) return;
+    if (now - lastProgress < 100) return;
     lastProgress = now;
-    progress('running', c.completed, c.failed, total, c.inflight, { chunks: c.chunks });
+    if (own) {
+      // this thread runs the load: its own loop's busy share since the last report
+      const e = performance.eventLoopUtilization();
+      c.busy = performance.eventLoopUtilization(e, elu).utilization;
+      elu = e;
+    }
+    progress('running', c.completed, c.failed, total, c.inflight, { chunks: c.chunks, client_busy: c.busy });
   };
   const onRecord = hooks.onRequest ? (r: LoadRecord) => hooks.onRequest!(recordOf(r)) : undefined;
   let results: LoadResult[];
@@ -310,7 +319,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     results = [
       await runLoad(
         { ...shares[0], originMs: performance.now() },
-        { signal: hooks.signal, counters, onRecord: (r) => (onRecord?.(r), onCounters(counters)) },
+        { signal: hooks.signal, counters, onRecord: (r) => (onRecord?.(r), onCounters(counters, true)) },
       ),
     ];
   } else {

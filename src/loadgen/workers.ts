@@ -56,7 +56,12 @@ export async function runOnWorkers(
 ): Promise<LoadResult[]> {
   const workers = shares.map((s) => spawn({ ...s, __benchopsLoad: true, wantRecords: !!hooks.onRecord }));
   const counters: LoadCounters[] = shares.map(() => ({ completed: 0, failed: 0, inflight: 0, chunks: 0 }));
-  const sum = (): LoadCounters => counters.reduce((a, c) => ({ completed: a.completed + c.completed, failed: a.failed + c.failed, inflight: a.inflight + c.inflight, chunks: a.chunks + c.chunks }), { completed: 0, failed: 0, inflight: 0, chunks: 0 });
+  // the busiest worker says whether the client is the limit
+  const sum = (): LoadCounters =>
+    counters.reduce(
+      (a, c) => ({ completed: a.completed + c.completed, failed: a.failed + c.failed, inflight: a.inflight + c.inflight, chunks: a.chunks + c.chunks, busy: Math.max(a.busy ?? 0, c.busy ?? 0) }),
+      { completed: 0, failed: 0, inflight: 0, chunks: 0, busy: 0 },
+    );
   let ready = 0;
   const onAbort = () => workers.forEach((w) => w.postMessage({ type: 'abort' } satisfies ToWorker));
   hooks.signal?.addEventListener('abort', onAbort);
@@ -107,7 +112,11 @@ async function workerMain(init: WorkerInit): Promise<void> {
   const originEpochMs = await go;
   const counters: LoadCounters = { completed: 0, failed: 0, inflight: 0, chunks: 0 };
   let batch: LoadRecord[] = [];
+  let elu = performance.eventLoopUtilization();
   const flush = () => {
+    const now = performance.eventLoopUtilization();
+    counters.busy = performance.eventLoopUtilization(now, elu).utilization;
+    elu = now;
     post({ type: 'progress', counters: { ...counters }, ...(init.wantRecords ? { records: batch } : {}) });
     batch = [];
   };
