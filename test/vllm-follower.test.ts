@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import { DB_KINDS, createPgDatabase } from './helpers/db.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
+import { K8sDouble } from './helpers/k8s-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
 const values = (served: string, maxLen: number) => `# desired deployment ${served}\nvllm:\n  model: Qwen/Qwen3-0.6B\n  servedModelName: ${served}\n  maxModelLen: ${maxLen}\n  maxNumSeqs: 16\n`;
@@ -152,14 +153,20 @@ describe.each(DB_KINDS)('Git follower (%s)', (kind) => {
     first = next;
   });
 
-  it('a deployment stopped by hand is restored (self-heal); the bad file is still the only error', async () => {
+  it('a deployment stopped by hand or whose server was killed is restored (self-heal); the bad file is still the only error', async () => {
     const del = await call(`${urls.vllm}/deployments/${first.deployment_id}`, { method: 'DELETE' });
     expect(del.status).toBe(200);
     const healed = await deployed('vllm/custom-values-a.yaml', { not: first.deployment_id, served: 'qwen-a' });
     expect(healed.heals).toBeGreaterThanOrEqual(1);
     expect(healed.content_hash).toBe(first.content_hash);
     expect((await files(urls.vllm, projectId))['vllm/custom-values-bad.yaml'].status).toBe('invalid');
-    first = healed;
+    // its server killed (kill -9): the deployment lost its server and is restored as well
+    const rec = await (p.modules.get('vllm') as any).core.deployments.get(healed.deployment_id);
+    process.kill(rec.pid, 'SIGKILL');
+    const again = await deployed('vllm/custom-values-a.yaml', { not: healed.deployment_id, served: 'qwen-a' });
+    expect(again.heals).toBeGreaterThan(healed.heals);
+    expect((await call(`${urls.vllm}/deployments/${healed.deployment_id}`)).body.status).not.toBe('running');
+    first = again;
   });
 
   it('a removed file is torn down (prune), a new one deployed, a fixed bad file deployed; the hand-made deployment untouched', async () => {
@@ -230,5 +237,54 @@ describe('Git follower: two replicas on one PostgreSQL', () => {
     const running = Object.values((await call(`${ua.vllm}/deployments?status=running`)).body) as any[];
     expect(running.map((d) => d.served_model_name).sort()).toEqual(['qwen-one', 'qwen-two']);
     expect(running.map((d) => d.deployment_id).sort()).toEqual(Object.values(done).map((f: any) => f.deployment_id).sort());
+  });
+});
+
+describe('Git follower on Kubernetes (API double): a drifted Deployment is restored', () => {
+  const NS = 'models';
+  let k8s: K8sDouble;
+  let p: TestPlatform;
+  let repo: TestRepo;
+  afterAll(async () => {
+    await p?.close();
+    await k8s?.close();
+    repo?.cleanup();
+  });
+
+  it('deploys the file as a Deployment; one edited behind its back (fingerprint annotation changed) is replaced', async () => {
+    k8s = await K8sDouble.start();
+    k8s.addNode('gpu-a', { cpu: '64', memory: '512Gi', 'nvidia.com/gpu': '2' }, { 'nvidia.com/gpu.product': 'NVIDIA-H100-80GB-HBM3' });
+    repo = makeRepo({ 'vllm/custom-values-k.yaml': 'vllm:\n  model: Qwen/Qwen3-8B\n  servedModelName: qwen-k\nresources:\n  limits:\n    nvidia.com/gpu: 1\n' });
+    p = await startTestPlatform({ kind: 'pglite', services: ['manager', 'vllm'], env: { BENCHOPS_POLL_TICK_SECONDS: '0.3' } });
+    const urls = p.urls as Record<string, string>;
+    const cluster = await call(`${urls.vllm}/clusters`, { method: 'POST', json: { name: 'lab', kubeconfig: k8s.kubeconfig, namespace: NS } });
+    expect(cluster.status).toBe(201);
+    const created = await call(`${urls.manager}/projects`, { method: 'POST', json: { name: 'k8s', project_type: 'vllm', github_repo_url: repo.url, vllm_values_path: 'vllm', polling_interval: 0 } });
+    const projectId = created.body.project_id ?? created.body.project?.project_id ?? created.body.id;
+    expect((await call(`${urls.manager}/projects/${projectId}/sync`, { method: 'POST' })).body.status).toBe('success');
+    expect((await call(`${urls.vllm}/follow/${projectId}`, { method: 'PUT', json: { cluster_id: cluster.body.id } })).status).toBe(200);
+
+    // the cluster's controller: a BenchOps Deployment becomes ready once it exists
+    const ready = (name: string) => k8s.put('deployments', { ...k8s.get('deployments', NS, name, 'apps/v1')!, status: { replicas: 1, readyReplicas: 1 } }, 'apps/v1');
+    const deployedAs = (not?: string) =>
+      waitFor('the file deployed on the cluster', async () => {
+        for (const d of k8s.list('deployments', NS, 'apps/v1') as any[]) if (d.metadata.name !== not && !d.status?.readyReplicas) ready(d.metadata.name);
+        const f = (await files(urls.vllm, projectId))['vllm/custom-values-k.yaml'];
+        return f?.status === 'deployed' && f.deployment_status === 'running' && f.deployment_id !== not ? f : null;
+      });
+    const first = await deployedAs();
+    const dep = (await call(`${urls.vllm}/deployments/${first.deployment_id}`)).body;
+    const obj: any = k8s.get('deployments', NS, dep.deployment_name, 'apps/v1');
+    expect(obj.metadata.annotations['benchops.io/config-fingerprint']).toBe(dep.fingerprint);
+    expect(obj.spec.template.spec.containers[0].resources.limits['nvidia.com/gpu']).toBe('1');
+
+    // someone edits the live Deployment (kubectl edit): its fingerprint no longer matches the record
+    k8s.put('deployments', { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, 'benchops.io/config-fingerprint': 'edited-by-hand' } } }, 'apps/v1');
+    const healed = await deployedAs(first.deployment_id);
+    expect(healed.heals).toBe(1);
+    expect(k8s.get('deployments', NS, dep.deployment_name, 'apps/v1')).toBeUndefined();
+    const now = (await call(`${urls.vllm}/deployments/${healed.deployment_id}`)).body;
+    expect((k8s.get('deployments', NS, now.deployment_name, 'apps/v1') as any).metadata.annotations['benchops.io/config-fingerprint']).toBe(now.fingerprint);
+    expect(k8s.list('deployments', NS, 'apps/v1').length).toBe(1);
   });
 });
