@@ -40,6 +40,8 @@ export class EvalDriver {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = true;
+  /** Steps under way (id → its promise): a slow probe holds its own slot, not the next tick. */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly o: DriverOptions) {}
 
@@ -53,11 +55,17 @@ export class EvalDriver {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.running?.catch(() => {});
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 
   /** Looks at due work now (after a POST), unless a tick is under way. */
   poke(): void {
     if (!this.stopped && !this.running) this.schedule(0);
+  }
+
+  /** How many evaluations this replica is stepping right now (at most `concurrency`). */
+  get busy(): number {
+    return this.inFlight.size;
   }
 
   private schedule(ms: number): void {
@@ -69,7 +77,10 @@ export class EvalDriver {
     }, ms);
   }
 
-  /** One pass: claims due evaluations and steps them (also used by tests). */
+  /**
+   * One pass: fires due schedules, then claims due evaluations into the free slots and starts their steps without
+   * waiting for them (the next tick refills the slots they free). Resolves when the claims are made.
+   */
   async tick(): Promise<void> {
     if (this.running) return this.running;
     this.running = (async () => {
@@ -78,9 +89,20 @@ export class EvalDriver {
       } catch (e: any) {
         this.o.log.error({ err: e?.message }, 'eval: schedule tick failed');
       }
+      const free = this.o.concurrency - this.inFlight.size;
+      if (free <= 0 || this.stopped) return;
       try {
-        const rows = await this.o.repo.claimDue(this.o.owner, this.o.leaseMs, this.o.concurrency);
-        await Promise.all(rows.map((r) => this.step(r).catch((e) => this.o.log.error({ evaluation: r.id, err: e?.message ?? String(e) }, 'eval: step failed'))));
+        const rows = await this.o.repo.claimDue(this.o.owner, this.o.leaseMs, free, new Date(), [...this.inFlight.keys()]);
+        for (const r of rows) {
+          const p = this.step(r)
+            .catch((e) => this.o.log.error({ evaluation: r.id, err: e?.message ?? String(e) }, 'eval: step failed'))
+            .finally(() => {
+              this.inFlight.delete(r.id);
+              // a freed slot is refilled now when more work may be due
+              if (rows.length === free) this.poke();
+            });
+          this.inFlight.set(r.id, p);
+        }
       } catch (e: any) {
         this.o.log.error({ err: e?.message }, 'eval: claim failed');
       }
@@ -88,6 +110,12 @@ export class EvalDriver {
       this.running = null;
     });
     return this.running;
+  }
+
+  /** Ticks until nothing is in flight (tests). */
+  async settle(): Promise<void> {
+    await this.tick();
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight.values()]);
   }
 
   private release = { leaseOwner: null, leaseUntil: null };

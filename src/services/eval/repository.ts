@@ -3,7 +3,7 @@
  * LOCKED`, so several replicas share the work and none takes a row another holds; every state change names the
  * status it expects, so a cancel and a driver step cannot both win.
  */
-import { and, asc, count, desc, eq, inArray, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, lte, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
 import type { EvaluationStatus, HistoryEntry } from './api.ts';
 import { evaluations, schedules, type EvaluationRow, type NewEvaluationRow, type ScheduleRow } from './schema.ts';
@@ -55,7 +55,7 @@ export class EvalRepository {
   }
 
   /** Claims up to `limit` active evaluations that are due and whose lease is free, expired or ours, for `leaseMs`. */
-  async claimDue(owner: string, leaseMs: number, limit: number, now = new Date()): Promise<EvaluationRow[]> {
+  async claimDue(owner: string, leaseMs: number, limit: number, now = new Date(), exclude: string[] = []): Promise<EvaluationRow[]> {
     return this.db.transaction(async (tx) => {
       const free = await tx
         .select({ id: evaluations.id })
@@ -64,6 +64,8 @@ export class EvalRepository {
           and(
             inArray(evaluations.status, ACTIVE),
             lte(evaluations.nextCheckAt, now),
+            // rows this replica is stepping right now stay out (their lease is ours, so the lease test lets them in)
+            exclude.length ? notInArray(evaluations.id, exclude) : undefined,
             or(isNull(evaluations.leaseUntil), lt(evaluations.leaseUntil, now), eq(evaluations.leaseOwner, owner)),
           ),
         )
