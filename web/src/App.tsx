@@ -26,6 +26,8 @@ const QueuePage = lazy(() => import('./features/queue/QueuePage').then((m) => ({
 const QueueItemPage = lazy(() => import('./features/queue/QueueItemPage').then((m) => ({ default: m.QueueItemPage })));
 const WorkflowsPage = lazy(() => import('./features/wizard/WorkflowsPage').then((m) => ({ default: m.WorkflowsPage })));
 const WizardPage = lazy(() => import('./features/wizard/WizardPage').then((m) => ({ default: m.WizardPage })));
+const EvaluationsPage = lazy(() => import('./features/evaluations/EvaluationsPage').then((m) => ({ default: m.EvaluationsPage })));
+const EvaluationPage = lazy(() => import('./features/evaluations/EvaluationPage').then((m) => ({ default: m.EvaluationPage })));
 
 const router = createBrowserRouter([
   {
@@ -50,6 +52,8 @@ const router = createBrowserRouter([
       { path: '/workflows', element: <WorkflowsPage /> },
       { path: '/workflows/new', element: <WizardPage /> },
       { path: '/workflows/:id', element: <WizardPage /> },
+      { path: '/evaluations', element: <EvaluationsPage /> },
+      { path: '/evaluations/:id', element: <EvaluationPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

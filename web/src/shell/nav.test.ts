@@ -10,12 +10,14 @@ describe('navigation', () => {
     expect(isActive(item('/projects'), '/projects/abc/files/def')).toBe(true);
     expect(isActive(item('/runs'), '/runs/job-1')).toBe(true);
     expect(isActive(item('/queue'), '/queue/7c0d1e2f')).toBe(true);
+    expect(isActive(item('/evaluations'), '/evaluations/4b1c')).toBe(true);
+    expect(isActive(item('/workflows'), '/workflows/new')).toBe(true);
     expect(isActive(item('/'), '/projects')).toBe(false);
     expect(isActive(item('/'), '/')).toBe(true);
     expect(isActive(item('/compare'), '/results')).toBe(false);
   });
   it('has every page the router mounts', () => {
-    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/deploy', '/queue', '/workflows', '/results', '/compare', '/history', '/models', '/occupancy', '/clusters']);
+    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/deploy', '/queue', '/workflows', '/evaluations', '/results', '/compare', '/history', '/models', '/occupancy', '/clusters']);
   });
 });
 

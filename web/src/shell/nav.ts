@@ -24,6 +24,7 @@ export const NAV: NavSection[] = [
       { label: 'Apply YAML', to: '/deploy' },
       { label: 'Queue', to: '/queue' },
       { label: 'Performance wizard', to: '/workflows' },
+      { label: 'Evaluations', to: '/evaluations' },
     ],
   },
   {

@@ -5,11 +5,11 @@
  */
 import { ActionIcon, Button, Checkbox, Divider, Group, Modal, NumberInput, Select, SimpleGrid, Stack, Table, Text, TextInput } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useMemo, useState } from 'react';
+import { useState } from 'react';
 import { ErrorAlert, fieldError } from '../../shell/ErrorDisplay';
-import { projectsApi } from '../projects/api';
 import { queueApi } from './api';
-import { enqueueBody, PRIORITIES, type EnqueueForm as Form, type JobChoice, type Priority, type QueueItem } from './model';
+import { JobPicker } from './JobPicker';
+import { enqueueBody, PRIORITIES, type EnqueueForm as Form, type Priority, type QueueItem } from './model';
 
 const GPU_TYPES = ['cpu', 'nvidia.com/gpu', 'amd.com/gpu', 'nvidia.com/mig-1g.10gb', 'nvidia.com/mig-3g.40gb'];
 
@@ -29,73 +29,6 @@ const INITIAL: Form = {
   allow_eviction: false,
   jobs: [],
 };
-
-/** Picks a project's job file and config, and adds it to the list. */
-function JobPicker({ onAdd }: { onAdd: (j: JobChoice) => void }) {
-  const projects = useQuery({ queryKey: ['projects'], queryFn: projectsApi.list });
-  const [projectId, setProjectId] = useState<string | null>(null);
-  const pid = projectId ?? projects.data?.items.find((p) => p.project_type === 'benchmark')?.project_id ?? null;
-  const files = useQuery({ queryKey: ['projects', pid, 'files'], queryFn: () => projectsApi.files(pid!), enabled: !!pid });
-  const jobs = useMemo(() => (files.data?.items ?? []).filter((f) => f.file_type === 'job'), [files.data]);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const job = jobs.find((f) => f.file_id === jobId) ?? jobs[0];
-  const configs = useMemo(() => (files.data?.items ?? []).filter((f) => f.file_type === 'config' && f.benchmark_type === job?.benchmark_type), [files.data, job]);
-  const [configId, setConfigId] = useState<string | null | undefined>(undefined);
-  const cid = configId === undefined ? (configs[0]?.file_id ?? null) : configId;
-  return (
-    <Stack gap="xs">
-      <ErrorAlert error={projects.error ?? files.error} />
-      <SimpleGrid cols={3}>
-        <Select
-          label="Project"
-          size="xs"
-          data={(projects.data?.items ?? []).map((p) => ({ value: p.project_id, label: p.name }))}
-          value={pid}
-          onChange={(v) => {
-            setProjectId(v);
-            setJobId(null);
-            setConfigId(undefined);
-          }}
-          allowDeselect={false}
-          data-testid="job-project"
-        />
-        <Select
-          label="Job file"
-          size="xs"
-          data={jobs.map((f) => ({ value: f.file_id, label: `${f.file_path}${f.source === 'modified' ? ' (modified)' : ''}` }))}
-          value={job?.file_id ?? null}
-          onChange={(v) => {
-            setJobId(v);
-            setConfigId(undefined);
-          }}
-          allowDeselect={false}
-          data-testid="job-file"
-        />
-        <Select
-          label="Config"
-          size="xs"
-          clearable
-          allowDeselect={false}
-          data={configs.map((f) => ({ value: f.file_id, label: `${f.file_path}${f.source === 'modified' ? ' (modified)' : ''}` }))}
-          value={cid}
-          onChange={(v) => setConfigId(v)}
-          data-testid="job-config"
-        />
-      </SimpleGrid>
-      <Group justify="flex-end">
-        <Button
-          size="xs"
-          variant="light"
-          disabled={!pid || !job}
-          onClick={() => job && pid && onAdd({ project_id: pid, job_file_id: job.file_id, config_file_id: cid, benchmark_type: job.benchmark_type, name: job.file_name.replace(/\.ya?ml$/, '') })}
-          data-testid="add-job"
-        >
-          Add benchmark job
-        </Button>
-      </Group>
-    </Stack>
-  );
-}
 
 export function EnqueueForm({ onClose, onQueued }: { onClose: () => void; onQueued: (item: QueueItem) => void }) {
   const qc = useQueryClient();

@@ -50,7 +50,7 @@ function RunProgress({ run, onCancel, cancelling }: { run: RunView; onCancel: ()
           <Stack gap={2}>
             <Group gap="xs">
               <Text size="xs" c="dimmed">
-                Queue item
+                Deployment through the queue
               </Text>
               <Anchor component={Link} to={`/queue/${q.queue_request_id}`} size="xs" data-testid="run-queue-link">
                 {q.queue_request_id.slice(0, 8)}

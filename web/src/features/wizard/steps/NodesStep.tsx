@@ -7,6 +7,7 @@ import { Badge, Button, Card, Checkbox, Group, NumberInput, SimpleGrid, Stack, T
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorAlert } from '../../../shell/ErrorDisplay';
+import { fmt } from '../../results/model/format';
 import { wizardApi } from '../api';
 import { nodeChoice, selectable, stepBody, type NodeView } from '../model';
 import type { StepProps } from './types';
@@ -44,8 +45,8 @@ function NodeCard({ node, chosen, claim, onToggle, onClaim }: { node: NodeView; 
                     {typeof d.device_config?.memory_gb === 'number' && d.device_config.memory_gb > 0 ? ` · ${d.device_config.memory_gb} GB` : ''}
                   </Text>
                 </Table.Td>
-                <Table.Td ta="right">{d.device_config?.peak_fp16_TFLOPS ?? '—'}</Table.Td>
-                <Table.Td ta="right">{d.device_config?.memory_bandwidth_GBps ?? '—'}</Table.Td>
+                <Table.Td ta="right">{fmt(d.device_config?.peak_fp16_TFLOPS)}</Table.Td>
+                <Table.Td ta="right">{fmt(d.device_config?.memory_bandwidth_GBps)}</Table.Td>
                 <Table.Td ta="right" data-testid="device-available">
                   {d.available_count}
                   {d.total_count !== undefined ? ` / ${d.total_count}` : ''}
