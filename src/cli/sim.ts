@@ -16,6 +16,9 @@ import {
   type EngineOptions,
   type ModelSpec,
 } from '../simulator/index.ts';
+import { parseJsonSafe } from '../core/parse.ts';
+import type { SpeculativeOptions } from '../simulator/perf-model.ts';
+import { KV_CACHE_DTYPES, QUANTIZATION_METHODS } from '../simulator/quantization.ts';
 import { addWorkloadOptions, workloadFromFlags } from './bench.ts';
 
 const int = (name: string) => (v: string) => {
@@ -29,15 +32,29 @@ const float = (name: string) => (v: string) => {
   return n;
 };
 
+/** Deployment and engine flags, named as `vllm serve` names them (plus --hardware, --vllm-version and --factors). */
 function addDeploymentOptions(cmd: Command): Command {
   return cmd
-    .option('--model <name>', 'catalogue model name or alias, or a JSON file with a full model spec', 'meta-llama/Llama-3.1-8B-Instruct')
+    .option('--model <name>', 'catalogue model name or alias (a …-FP8/-AWQ/-GPTQ name is that format), or a JSON file with a full model spec', 'meta-llama/Llama-3.1-8B-Instruct')
     .option('--hardware <name>', 'catalogue hardware name, alias or GPU product label', 'H100-80G')
-    .option('--tp, --tensor-parallel-size <n>', 'tensor parallel degree', int('--tp'), 1)
+    .option('--tp, --tensor-parallel-size <n>', 'tensor parallel degree', int('--tensor-parallel-size'), 1)
+    .option('--pp, --pipeline-parallel-size <n>', 'pipeline parallel degree', int('--pipeline-parallel-size'), 1)
+    .option('--enable-expert-parallel', 'spread a mixture-of-experts model\'s experts over the tensor-parallel ranks')
+    .addOption(new Option('-q, --quantization <method>', 'weight format (default: what the model name states, else 16-bit)').choices(Object.keys(QUANTIZATION_METHODS)))
+    .addOption(new Option('--kv-cache-dtype <dtype>', 'KV-cache element type').choices(Object.keys(KV_CACHE_DTYPES)))
+    .option('--vllm-version <version>', 'vLLM version whose engine behaviour to model: 0.5.x, 0.6.x (v0 engine), 0.8+ (v1; default)')
     .option('--max-num-seqs <n>', 'scheduler seat limit', int('--max-num-seqs'))
-    .option('--max-num-batched-tokens <n>', 'token budget per step (chunked prefill)', int('--max-num-batched-tokens'))
+    .option('--max-num-batched-tokens <n>', 'token budget per step', int('--max-num-batched-tokens'))
     .option('--max-model-len <n>', 'context limit', int('--max-model-len'))
+    .option('--block-size <n>', 'KV-cache block size in tokens', int('--block-size'))
     .option('--gpu-memory-utilization <f>', 'fraction of device memory vLLM may use', float('--gpu-memory-utilization'), 0.9)
+    .option('--enable-prefix-caching', 'reuse KV blocks of shared prompt prefixes (default on with the v1 engine)')
+    .option('--no-enable-prefix-caching', 'turn prefix caching off')
+    .option('--enable-chunked-prefill', 'split long prompts over steps (default: the vLLM version\'s rule)')
+    .option('--no-enable-chunked-prefill', 'turn chunked prefill off')
+    .option('--num-scheduler-steps <n>', 'decode steps per scheduling round (multi-step, vLLM 0.6–0.7)', int('--num-scheduler-steps'))
+    .addOption(new Option('--preemption-mode <mode>', 'what a preempted sequence loses (vLLM v0)').choices(['recompute', 'swap']))
+    .option('--speculative-config <json>', 'speculative decoding as a factor: {"num_speculative_tokens":3,"acceptance_rate":0.7,"draft_cost":0.05}')
     .option('--factors <json>', 'efficiency factors as JSON, e.g. {"mfu":0.5} (or a file written by sim calibrate)');
 }
 
@@ -49,23 +66,58 @@ function noteModel(prefix: string, dep: EngineOptions, suffix = ''): void {
   console.error(`${prefix}: ${describeModel(resolveDeployment(dep).model)}${suffix}`);
 }
 
+function jsonFlag(flag: string, text: string): unknown {
+  try {
+    return parseJsonSafe(text);
+  } catch (e) {
+    throw new Error(`${flag}: ${(e as Error).message}`);
+  }
+}
+
+/** vLLM's --speculative-config (its JSON), read for the keys the simulator models; unknown keys are said back. */
+function speculativeFromFlag(text: string | undefined): SpeculativeOptions | undefined {
+  if (!text) return undefined;
+  const v = jsonFlag('--speculative-config', text) as Record<string, unknown>;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('--speculative-config must be a JSON object');
+  const k = v.num_speculative_tokens;
+  if (typeof k !== 'number') throw new Error('--speculative-config needs "num_speculative_tokens" (a number)');
+  const ignored = Object.keys(v).filter((x) => !['num_speculative_tokens', 'acceptance_rate', 'draft_cost', 'method', 'model'].includes(x));
+  if (ignored.length) console.error(`--speculative-config: ${ignored.join(', ')} not modelled (ignored)`);
+  return {
+    num_speculative_tokens: k,
+    ...(typeof v.acceptance_rate === 'number' ? { acceptance_rate: v.acceptance_rate } : {}),
+    ...(typeof v.draft_cost === 'number' ? { draft_cost: v.draft_cost } : {}),
+  };
+}
+
 async function deploymentFromFlags(o: Record<string, any>): Promise<EngineOptions> {
   let model: string | ModelSpec = o.model;
-  if (/\.json$/i.test(o.model)) model = JSON.parse(await readFile(o.model, 'utf8')) as ModelSpec;
+  if (/\.json$/i.test(o.model)) model = jsonFlag('--model', await readFile(o.model, 'utf8')) as ModelSpec;
   let factors: Partial<EfficiencyFactors> | undefined;
   if (o.factors) {
     const raw = o.factors.trim().startsWith('{') ? o.factors : await readFile(o.factors, 'utf8');
-    const parsed = JSON.parse(raw);
+    const parsed = jsonFlag('--factors', raw) as Record<string, any>;
     factors = parsed.factors ?? parsed;
   }
   return {
     model,
     hardware: o.hardware,
     tensor_parallel: o.tensorParallelSize,
+    pipeline_parallel: o.pipelineParallelSize,
+    enable_expert_parallel: o.enableExpertParallel,
+    quantization: o.quantization,
+    kv_cache_dtype: o.kvCacheDtype,
+    vllm_version: o.vllmVersion,
     max_num_seqs: o.maxNumSeqs,
     max_num_batched_tokens: o.maxNumBatchedTokens,
     max_model_len: o.maxModelLen,
+    block_size: o.blockSize,
     gpu_memory_utilization: o.gpuMemoryUtilization,
+    enable_prefix_caching: o.enablePrefixCaching,
+    chunked_prefill: o.enableChunkedPrefill,
+    num_scheduler_steps: o.numSchedulerSteps,
+    preemption_mode: o.preemptionMode,
+    speculative: speculativeFromFlag(o.speculativeConfig),
     factors,
   };
 }
@@ -127,12 +179,13 @@ export function registerSim(program: Command): void {
     .command('predict')
     .description('Predict a benchmark run (same metrics as `benchops bench`) in virtual time, without a server')
     .option('--json', 'print the JSON report instead of the table')
+    .option('--eos-mean-tokens <n>', 'with --no-ignore-eos: mean output tokens before the model stops by itself', float('--eos-mean-tokens'), 256)
     .option('--output <file>', 'write the JSON report to a file');
   addWorkloadOptions(addDeploymentOptions(pred)).action(async (o: Record<string, any>) => {
     try {
       const dep = await deploymentFromFlags(o);
       noteModel('benchops sim predict', dep);
-      const report = await predict({ ...dep, workload: workloadFromFlags(o) });
+      const report = await predict({ ...dep, eos_mean_tokens: o.eosMeanTokens, workload: workloadFromFlags(o) });
       console.log(o.json ? JSON.stringify(report, null, 2) : summaryTable(report));
       if (o.output) await writeFile(o.output, JSON.stringify(report, null, 2));
     } catch (e) {
@@ -148,7 +201,7 @@ export function registerSim(program: Command): void {
     .option('--output <file>', 'write the fitted factors as JSON');
   addDeploymentOptions(cal).action(async (file: string, o: Record<string, any>) => {
     try {
-      const run = JSON.parse(await readFile(file, 'utf8'));
+      const run = jsonFlag(file, await readFile(file, 'utf8')) as any;
       const res = await calibrate(await deploymentFromFlags(o), run, o.iterations);
       const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
       console.log(`before: TTFT ${pct(res.before.ttft)}, TPOT ${pct(res.before.tpot)}, throughput ${pct(res.before.throughput)}`);

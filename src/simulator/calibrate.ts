@@ -1,5 +1,6 @@
 /**
- * Calibration: fit the performance model's efficiency factors (mfu, bandwidth efficiency, step overhead) to a measured
+ * Calibration: fit the performance model's efficiency factors (mfu, bandwidth efficiency, step and per-sequence CPU
+ * overhead) to a measured
  * run, by replaying its exact per-request lengths and load in virtual time and minimising the squared relative error
  * of mean TTFT, mean TPOT and output throughput (coordinate search on a log scale).
  */
@@ -80,6 +81,8 @@ export async function calibrate(deployment: EngineOptions, run: MeasuredRun, max
     ['bandwidth_efficiency', 0.05, 1],
     ['mfu', 0.05, 1],
     ['step_overhead_ms', 0.01, 50],
+    // the per-sequence CPU cost is what carries a fit at one concurrency over to another
+    ['per_seq_overhead_ms', 0.0005, 1],
   ];
   let scale = 1.4;
   let it = 0;

@@ -18,18 +18,18 @@ import { estimateModel } from './estimate.ts';
 import { memoryBreakdown, type MemoryBreakdown } from './memory.ts';
 import { computeParams, weightBytesRead } from './moe.ts';
 import { expertParallelTime, pipelineSendTime, tensorParallelTime } from './parallel.ts';
-import { cpuCost, presetFor, type EnginePreset } from './presets.ts';
+import { cpuCost, cpuFactorsOf, presetFor, type CpuFactors, type EnginePreset } from './presets.ts';
 import { applyQuantization, catalogueName, linearPeakTFLOPS, resolveQuantization, type QuantizationSpec } from './quantization.ts';
 
 /** Efficiency factors: what fraction of the datasheet the software reaches, and fixed costs. Fitted by calibration. */
-export interface EfficiencyFactors {
+export interface EfficiencyFactors extends CpuFactors {
   /** Fraction of peak FLOPS reached by prefill-dominated steps. */
   mfu: number;
   /** Fraction of memory bandwidth reached by decode-dominated steps. */
   bandwidth_efficiency: number;
-  /** Fixed CPU cost per scheduling round, ms (default: the vLLM version's preset). */
+  /** Fixed CPU cost per scheduling round, ms (default: the vLLM version's preset, presets.ts, like all CPU factors). */
   step_overhead_ms: number;
-  /** CPU cost per sequence in the batch per step, ms (default: the preset's). */
+  /** CPU cost per sequence in the batch per step, ms. */
   per_seq_overhead_ms: number;
   /** Fraction of interconnect bandwidth reached by all-reduce. */
   comm_efficiency: number;
@@ -40,7 +40,7 @@ export interface EfficiencyFactors {
 }
 
 /** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
-export const GPU_FACTORS: Omit<EfficiencyFactors, 'step_overhead_ms' | 'per_seq_overhead_ms'> = {
+export const GPU_FACTORS: Omit<EfficiencyFactors, keyof CpuFactors> = {
   mfu: 0.55,
   bandwidth_efficiency: 0.8,
   comm_efficiency: 0.7,
@@ -54,6 +54,10 @@ export const CPU_FACTORS: EfficiencyFactors = {
   bandwidth_efficiency: 0.6,
   step_overhead_ms: 2,
   per_seq_overhead_ms: 0.05,
+  per_worker_ms: 0.5,
+  per_waiting_us: 0.5,
+  cpu_overlap: 0,
+  eager_layer_us: 0,
   comm_efficiency: 0.5,
   allreduce_latency_us: 30,
   layer_floor_us: 0,
@@ -68,6 +72,12 @@ export interface SpeculativeOptions {
   /** Cost of proposing one draft token relative to one target decode step (default 0.05: a small draft model). */
   draft_cost?: number;
 }
+
+/**
+ * A step's batch as the scheduler hands it over: its sequences, plus (set by the scheduler) how many requests wait,
+ * which the v0 engine's CPU cost depends on.
+ */
+export type StepBatch = readonly StepSeq[] & { waiting?: number };
 
 /** One sequence's share of a step: `tokens` new tokens computed on top of `context` tokens already in the KV cache. */
 export interface StepSeq {
@@ -152,7 +162,7 @@ export function resolveDeployment(o: DeploymentOptions): DeploymentSpec {
     speculative = { num_speculative_tokens: k, acceptance_rate: a, draft_cost: c };
   }
   const defaults: EfficiencyFactors =
-    hardware.type === 'cpu' ? CPU_FACTORS : { ...GPU_FACTORS, step_overhead_ms: preset.step_cpu_ms, per_seq_overhead_ms: preset.per_seq_cpu_us / 1000 };
+    hardware.type === 'cpu' ? CPU_FACTORS : { ...GPU_FACTORS, ...cpuFactorsOf(preset) };
   return {
     model,
     hardware,
@@ -196,7 +206,7 @@ export class PerformanceModel {
   }
 
   /** Time of one engine step over the given sequences (decode: tokens = 1). */
-  step(seqs: readonly StepSeq[]): StepBreakdown {
+  step(seqs: StepBatch): StepBreakdown {
     const { model: m, hardware: h, tensor_parallel: tp, pipeline_parallel: pp, factors: f, speculative: sd } = this.spec;
     let tokens = 0;
     let decodes = 0;
@@ -234,9 +244,12 @@ export class PerformanceModel {
     comm = comm * pp + pipelineSendTime(h, pp, m.hidden_size, micro, f);
     const swap = (swapTokens * this.kvBytesPerTokenPerDevice()) / HOST_LINK_BPS;
     let gpu = Math.max(compute, memory) + floor + comm + swap;
+    // v0 replays CUDA graphs for decode-only batches up to 256 sequences; other steps launch every layer's kernels
+    const graphed = this.spec.preset.name === 'v1' || (decodes === seqs.length && seqs.length <= 256);
+    if (!graphed) gpu = Math.max(gpu, (hf * (m.num_layers / pp) * f.eager_layer_us * pp) / 1e6);
     // multi-step rounds amortise the CPU's scheduling over n decode steps (prefill steps are single steps)
     const steps = decodes === seqs.length ? this.spec.num_scheduler_steps : 1;
-    const cpu = cpuCost({ ...this.spec.preset, step_cpu_ms: f.step_overhead_ms, per_seq_cpu_us: f.per_seq_overhead_ms * 1000 }, seqs.length, tp * pp, steps, hf);
+    const cpu = cpuCost(f, seqs.length, seqs.waiting ?? 0, tp * pp, steps, hf);
     if (sd && decodes > 0) {
       // per emitted token: the verify step plus k draft proposals, over the expected accepted run
       const a = sd.acceptance_rate;
@@ -250,7 +263,7 @@ export class PerformanceModel {
   }
 
   /** Step time in seconds. */
-  stepTime(seqs: readonly StepSeq[]): number {
+  stepTime(seqs: StepBatch): number {
     return this.step(seqs).total_s;
   }
 

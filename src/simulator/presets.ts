@@ -18,6 +18,13 @@ export interface EnginePreset {
   name: string;
   /** Fixed CPU cost per scheduling round, ms (divided over the steps of a multi-step round). */
   step_cpu_ms: number;
+  /** CPU cost per waiting request per scheduling round (the v0 scheduler walks and re-sorts its queues), µs. */
+  per_waiting_cpu_us: number;
+  /**
+   * CPU cost of launching one layer's kernels in a step that runs without CUDA graphs, µs (v0 captures graphs for
+   * decode-only batches of ≤ 256 sequences; prefill and mixed steps run eagerly). v1 compiles piecewise graphs: 0.
+   */
+  eager_layer_us: number;
   /** CPU cost per running sequence per step (input preparation, sampling metadata, detokenisation), µs. */
   per_seq_cpu_us: number;
   /** Extra CPU cost per additional tensor-parallel worker per step (metadata broadcast), ms. */
@@ -35,9 +42,9 @@ export interface EnginePreset {
 }
 
 const PRESETS: Record<string, EnginePreset> = {
-  '0.5': { name: '0.5', step_cpu_ms: 3.5, per_seq_cpu_us: 42, per_worker_ms: 0.9, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
-  '0.6': { name: '0.6', step_cpu_ms: 3, per_seq_cpu_us: 30, per_worker_ms: 0.6, overlap: 0.6, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
-  v1: { name: 'v1', step_cpu_ms: 0.6, per_seq_cpu_us: 8, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
+  '0.5': { name: '0.5', step_cpu_ms: 3.5, per_waiting_cpu_us: 6, eager_layer_us: 120, per_seq_cpu_us: 42, per_worker_ms: 0.9, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 3, per_waiting_cpu_us: 30, eager_layer_us: 120, per_seq_cpu_us: 30, per_worker_ms: 0.6, overlap: 0.6, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  v1: { name: 'v1', step_cpu_ms: 0.6, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
 };
 
 /** The preset for a version string (`0.5.4`, `v0.6.0`, `0.10.1`, `latest`); throws a RangeError for an unreadable one. */
@@ -55,11 +62,36 @@ export function presetFor(version?: string | null): EnginePreset {
 /** Presets by name, for listing and for fitting (bench/sim-published.ts). */
 export const ENGINE_PRESETS: Readonly<Record<string, EnginePreset>> = PRESETS;
 
-/** Per-step CPU time that does not overlap the GPU, and the part that does, in seconds, for a batch of `seqs`. */
-export function cpuCost(p: EnginePreset, seqs: number, tp: number, steps: number, hostFactor: number): { serial_s: number; overlapped_s: number } {
-  const perSeq = (p.per_seq_cpu_us * seqs) / 1e6;
-  const fixed = (p.step_cpu_ms + p.per_worker_ms * (tp - 1)) / 1000;
+/** The CPU-side costs as factors (calibration may override each). */
+export interface CpuFactors {
+  step_overhead_ms: number;
+  per_seq_overhead_ms: number;
+  per_worker_ms: number;
+  per_waiting_us: number;
+  cpu_overlap: number;
+  eager_layer_us: number;
+}
+
+/** A preset's CPU costs in factor form. */
+export function cpuFactorsOf(p: EnginePreset): CpuFactors {
+  return {
+    step_overhead_ms: p.step_cpu_ms,
+    per_seq_overhead_ms: p.per_seq_cpu_us / 1000,
+    per_worker_ms: p.per_worker_ms,
+    per_waiting_us: p.per_waiting_cpu_us,
+    cpu_overlap: p.overlap,
+    eager_layer_us: p.eager_layer_us,
+  };
+}
+
+/**
+ * Per-step CPU time that does not overlap the GPU, and the part that does, in seconds, for a batch of `seqs` with
+ * `waiting` requests queued, on a host `hostFactor` times slower than an H100 server's.
+ */
+export function cpuCost(f: CpuFactors, seqs: number, waiting: number, workers: number, steps: number, hostFactor: number): { serial_s: number; overlapped_s: number } {
+  const perSeq = (f.per_seq_overhead_ms * seqs) / 1000;
+  const fixed = (f.step_overhead_ms + f.per_worker_ms * (workers - 1) + (f.per_waiting_us * waiting) / 1000) / 1000;
   // a multi-step round schedules and prepares inputs once for its n steps (sampling stays on the GPU in between)
   const n = Math.max(1, steps);
-  return { serial_s: (hostFactor * (fixed + perSeq * (1 - p.overlap))) / n, overlapped_s: (hostFactor * perSeq * p.overlap) / n };
+  return { serial_s: (hostFactor * (fixed + perSeq * (1 - f.cpu_overlap))) / n, overlapped_s: (hostFactor * perSeq * f.cpu_overlap) / n };
 }

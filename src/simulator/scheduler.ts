@@ -287,6 +287,8 @@ export class Scheduler {
       this.roundEnd = true;
       return null;
     }
+    // the performance model charges the v0 engine per queued request (perf-model.ts StepBatch)
+    (items as ScheduledItem[] & { waiting?: number }).waiting = this.waiting.length;
     const steps = cfg.num_scheduler_steps ?? 1;
     if (inRound) this.roundLeft--;
     else if (steps > 1 && items.every((it) => it.tokens === 1 && it.context >= it.req.prompt_tokens)) this.roundLeft = steps - 1;

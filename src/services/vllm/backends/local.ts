@@ -15,6 +15,42 @@ import { localNode, type ClusterNode, type LocalDevice } from '../devices.ts';
 import { servedName } from '../models.ts';
 import type { DeploymentRef, LiveState, ServingBackend, StartResult } from './types.ts';
 import type { ManifestInput } from '../manifests.ts';
+import { KV_CACHE_DTYPES, QUANTIZATION_METHODS } from '../../../simulator/quantization.ts';
+
+/** vLLM flags the emulator models, passed on from a deployment's additional_args as they are. */
+const EMULATED_FLAGS = new Set([
+  'kv-cache-dtype', 'enable-prefix-caching', 'no-enable-prefix-caching', 'enable-chunked-prefill', 'no-enable-chunked-prefill',
+  'num-scheduler-steps', 'max-num-batched-tokens', 'enable-expert-parallel', 'preemption-mode', 'speculative-config',
+]);
+
+/**
+ * The engine flags of `benchops sim serve` for a deployment's config, so the emulated server runs the model the real
+ * one would: parallelism, memory, block size, the weight format, the vLLM version its image names (`vllm/vllm-openai:v0.6.0`)
+ * and the modelled flags among additional_args. Flags the emulator cannot model are listed in `ignored`.
+ */
+export function emulatorEngineArgs(cfg: Record<string, any>): { args: string[]; ignored: string[] } {
+  const args: string[] = [];
+  const ignored: string[] = [];
+  if (cfg.pipeline_parallel_size > 1) args.push('--pipeline-parallel-size', String(cfg.pipeline_parallel_size));
+  if (typeof cfg.gpu_memory_utilization === 'number') args.push('--gpu-memory-utilization', String(cfg.gpu_memory_utilization));
+  if (typeof cfg.block_size === 'number') args.push('--block-size', String(cfg.block_size));
+  if (cfg.quantization) {
+    if (QUANTIZATION_METHODS[String(cfg.quantization).toLowerCase()]) args.push('--quantization', String(cfg.quantization).toLowerCase());
+    else ignored.push('quantization');
+  }
+  const tag = typeof cfg.image === 'string' ? /:v?(\d+\.\d+(?:\.\d+)?)/.exec(cfg.image)?.[1] : undefined;
+  if (tag) args.push('--vllm-version', tag);
+  for (const [name, value] of Object.entries<unknown>(cfg.additional_args ?? {})) {
+    if (!EMULATED_FLAGS.has(name)) continue;
+    if (name === 'kv-cache-dtype' && !(String(value) in KV_CACHE_DTYPES)) {
+      ignored.push(name);
+      continue;
+    }
+    if (value === true || value === 'true' || value === '') args.push(`--${name}`);
+    else if (value !== false && value !== null && value !== undefined) args.push(`--${name}`, String(value));
+  }
+  return { args, ignored };
+}
 
 export interface LocalBackendOptions {
   devices: LocalDevice[];
@@ -110,6 +146,9 @@ export class LocalBackend implements ServingBackend {
       '--port', '0',
     ];
     if (cfg.max_model_len) args.push('--max-model-len', String(cfg.max_model_len));
+    const engine = emulatorEngineArgs(cfg as Record<string, any>);
+    args.push(...engine.args);
+    if (engine.ignored.length) this.opts.log.warn({ deployment: input.id, ignored: engine.ignored }, 'emulated vLLM server: values it cannot model are ignored');
     const heartbeat = this.beat(input.id);
     const child = spawn(base[0], args, {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,93 @@
+/**
+ * Fits the simulator's defaults on the rows of bench/published-measurements.json marked `split: fit` (coordinate
+ * search on a log scale, loss = mean |log(predicted / published)| over every published figure), and prints the fitted
+ * values and the error on the fit rows and on the held-out rows. The printed values are copied by hand into
+ * src/simulator/perf-model.ts (GPU_FACTORS), presets.ts and catalog.ts (host_cpu_factor), so the defaults stay readable.
+ * Run: npx tsx bench/fit-published.ts [rounds]
+ */
+import { ENGINE_PRESETS } from '../src/simulator/presets.ts';
+import { cpuFactorsOf } from '../src/simulator/presets.ts';
+import { GPU_FACTORS, type EfficiencyFactors } from '../src/simulator/perf-model.ts';
+import { findHardware } from '../src/simulator/catalog.ts';
+import { loadPublished, mape, METRICS, predictAll, type PublishedRow, type RowResult } from './published.ts';
+
+type Params = Record<string, number>;
+const t = loadPublished();
+const fitRows = t.rows.filter((r) => r.split === 'fit');
+const heldOut = t.rows.filter((r) => r.split === 'held-out');
+const gen = (r: PublishedRow) => (r.vllm_version.startsWith('0.5') ? 'v05' : 'v06');
+
+const p0: Params = {
+  mfu: GPU_FACTORS.mfu,
+  bandwidth_efficiency: GPU_FACTORS.bandwidth_efficiency,
+  layer_floor_us: GPU_FACTORS.layer_floor_us,
+  allreduce_latency_us: GPU_FACTORS.allreduce_latency_us,
+  eager_layer_us: ENGINE_PRESETS['0.5'].eager_layer_us,
+  host_a100: findHardware('A100-80G')!.host_cpu_factor ?? 1,
+};
+for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
+  const c = cpuFactorsOf(ENGINE_PRESETS[name]);
+  p0[`${k}.step_overhead_ms`] = c.step_overhead_ms;
+  p0[`${k}.per_seq_overhead_ms`] = c.per_seq_overhead_ms;
+  p0[`${k}.per_worker_ms`] = c.per_worker_ms;
+  p0[`${k}.per_waiting_us`] = c.per_waiting_us;
+  if (k === 'v06') p0[`${k}.cpu_overlap`] = c.cpu_overlap;
+}
+const BOUNDS: Record<string, [number, number]> = { mfu: [0.1, 0.9], bandwidth_efficiency: [0.3, 0.95], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
+
+function overrides(p: Params) {
+  return {
+    host_cpu_factor: { 'A100-80G': p.host_a100 },
+    factors: (r: PublishedRow): Partial<EfficiencyFactors> => {
+      const g = gen(r);
+      const f: Partial<EfficiencyFactors> = {
+        mfu: p.mfu,
+        bandwidth_efficiency: p.bandwidth_efficiency,
+        layer_floor_us: p.layer_floor_us,
+        allreduce_latency_us: p.allreduce_latency_us,
+        eager_layer_us: p.eager_layer_us,
+        step_overhead_ms: p[`${g}.step_overhead_ms`],
+        per_seq_overhead_ms: p[`${g}.per_seq_overhead_ms`],
+        per_worker_ms: p[`${g}.per_worker_ms`],
+        per_waiting_us: p[`${g}.per_waiting_us`],
+      };
+      if (g === 'v06') f.cpu_overlap = p['v06.cpu_overlap'];
+      return f;
+    },
+  };
+}
+
+function loss(res: RowResult[]): number {
+  let s = 0;
+  let n = 0;
+  for (const r of res) for (const m of METRICS) if (r.error[m] !== undefined) { s += Math.abs(Math.log(1 + r.error[m]!)); n++; }
+  return s / n;
+}
+
+const show = (label: string, res: RowResult[]) =>
+  console.log(`${label}: ${METRICS.map((m) => `${m} ${(mape(res, m) * 100).toFixed(1)} %`).join(', ')}`);
+
+const rounds = Number(process.argv[2] ?? 4);
+let best = { ...p0 };
+let bestLoss = loss(await predictAll(t, fitRows, overrides(best)));
+console.log(`start loss ${bestLoss.toFixed(4)}`);
+let scale = 1.5;
+for (let round = 0; round < rounds; round++) {
+  for (const k of Object.keys(best)) {
+    for (const mul of [scale, 1 / scale]) {
+      const [lo, hi] = BOUNDS[k] ?? [1e-4, 1e4];
+      const cand = { ...best, [k]: Math.min(hi, Math.max(lo, best[k] === 0 ? 0.01 : best[k] * mul)) };
+      const l = loss(await predictAll(t, fitRows, overrides(cand)));
+      if (l < bestLoss) {
+        best = cand;
+        bestLoss = l;
+        console.log(`round ${round} ${k} = ${cand[k].toPrecision(3)} loss ${l.toFixed(4)}`);
+        break;
+      }
+    }
+  }
+  scale = Math.sqrt(scale);
+}
+console.log(JSON.stringify(best, null, 1));
+show('fit rows', await predictAll(t, fitRows, overrides(best)));
+show('held-out rows', await predictAll(t, heldOut, overrides(best)));
