@@ -169,6 +169,25 @@ describe.each(DB_KINDS)('Git follower (%s)', (kind) => {
     first = again;
   });
 
+  it('a bad edit leaves the running deployment alone; reverting it changes nothing (no redeploy)', async () => {
+    const good = values('qwen-a', 4096);
+    repo.commit({ 'vllm/custom-values-a.yaml': 'vllm:\n  model: Qwen/Qwen3-0.6B\n  maxModelLen: [1, 2]\n' }, 'a: broken');
+    await sync();
+    const broken = await waitFor('a invalid', async () => {
+      const f = (await files(urls.vllm, projectId))['vllm/custom-values-a.yaml'];
+      return f?.status === 'invalid' ? f : null;
+    });
+    expect(broken.error).toMatch(/maxModelLen|max_model_len/);
+    expect(broken.deployment_id).toBe(first.deployment_id);
+    expect(broken.deployment_status).toBe('running');
+    repo.commit({ 'vllm/custom-values-a.yaml': good }, 'a: reverted');
+    await sync();
+    const back = await deployed('vllm/custom-values-a.yaml', { served: 'qwen-a' });
+    expect(back.deployment_id).toBe(first.deployment_id);
+    expect(back.content_hash).toBe(first.content_hash);
+    expect(back.error).toBeNull();
+  });
+
   it('a removed file is torn down (prune), a new one deployed, a fixed bad file deployed; the hand-made deployment untouched', async () => {
     const rec = await (p.modules.get('vllm') as any).core.deployments.get(first.deployment_id);
     expect(pidAlive(rec.pid)).toBe(true);

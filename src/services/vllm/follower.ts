@@ -302,11 +302,22 @@ export class GitFollower {
   ): Promise<number> {
     const row = { projectId: f.projectId, path: file.file_path, fileId: file.file_id, heals: st.heals + (o.heal ? 1 : 0) };
     const values = { custom_values_content: file.content };
+    if (st.deploymentId && !o.heal) {
+      // back to the content its running deployment was made from (a bad edit reverted): nothing to redeploy
+      const dep = await orNull(this.d.deployments.get(st.deploymentId));
+      if (dep && ACTIVE.includes(dep.status) && dep.sourceProjectId === f.projectId && dep.sourcePath === file.file_path && dep.sourceHash === hash) {
+        await this.cancelItem(st);
+        await this.store.putFile({ ...row, contentHash: hash, status: 'deployed', error: null, warnings: [], deploymentId: dep.id, queueItemId: st.queueItemId, attempts: 0, retryAt: null });
+        return 0;
+      }
+    }
     try {
       await this.d.svc.resolveConfig(values, null, ['file', file.file_path], { role: 'operator', dryRun: false });
     } catch (e) {
       if (!(e instanceof AppError) || e.status >= 500) throw e;
       out.invalid++;
+      // a deploy of the previous content still in flight is outdated: cancelled (or, finished, kept as deployed)
+      await this.cancelItem(st);
       await this.store.putFile({ ...row, contentHash: hash, status: 'invalid', error: reason(e), warnings: [], deploymentId: st.deploymentId, queueItemId: st.queueItemId, attempts: 0, retryAt: null });
       this.d.log.warn({ project_id: f.projectId, path: file.file_path, err: reason(e) }, 'Git follower: values file is not a valid vLLM config; left as deployed');
       return 0;
@@ -328,8 +339,10 @@ export class GitFollower {
       );
     } catch (e) {
       if (!(e instanceof AppError) || e.status >= 500) throw e;
-      out.invalid++;
-      await this.store.putFile({ ...row, contentHash: hash, status: 'invalid', error: reason(e), warnings: [], deploymentId: null, queueItemId: null, attempts: 0, retryAt: null });
+      // the file reads well but the queue refused it (e.g. the followed cluster was removed): retried with backoff
+      const attempts = (st.attempts ?? 0) + 1;
+      const wait = Math.min(600_000, (this.d.retryBaseMs ?? 5000) * 2 ** (attempts - 1));
+      await this.store.putFile({ ...row, contentHash: hash, status: 'error', error: reason(e), warnings: [], deploymentId: null, queueItemId: null, attempts, retryAt: new Date(Date.now() + wait) });
       return 1;
     }
     await this.store.putFile({
@@ -385,7 +398,7 @@ export class GitFollower {
 
   /** Cancels a file's queued deploy that has not finished (its content is outdated or gone). */
   private async cancelItem(st: Partial<FileRow>): Promise<void> {
-    if (!st.queueItemId || st.status !== 'deploying') return;
+    if (!st.queueItemId) return;
     const item = await orNull(this.d.queue.get(st.queueItemId));
     if (item && (item.status === 'pending' || item.status === 'processing')) await this.d.svc.cancel(item.id).catch(() => {});
     // a deploy that completed meanwhile: its deployment is the follower's and is stopped like any other
@@ -400,7 +413,8 @@ export class GitFollower {
   private async stopOwned(projectId: string, path: string, id: string, ownItem: string | null, why: string): Promise<'stopped' | 'not_owned' | 'in_use' | 'inactive'> {
     const dep = await orNull(this.d.deployments.get(id));
     if (!dep || dep.sourceProjectId !== projectId || dep.sourcePath !== path) return 'not_owned';
-    if (!ACTIVE.includes(dep.status)) return 'inactive';
+    // a failed one is stopped too: its objects may still hold a GPU on the cluster
+    if (dep.status === 'stopped' || dep.status === 'cleaned_up') return 'inactive';
     if (await this.d.deployments.inUseByOthers(id, ownItem ?? '')) return 'in_use';
     await this.d.deployments.stop(id, why);
     return 'stopped';
