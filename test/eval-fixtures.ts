@@ -34,7 +34,7 @@ spec:
 apiVersion: v1
 kind: ConfigMap
 metadata:
-  name: eval-notes-{model_name_lower}
+  name: eval-notes-{evaluation_id}
 data:
   engine: "{inference_engine_url}"
   evaluation: "{evaluation_id}"

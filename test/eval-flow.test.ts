@@ -81,7 +81,7 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
     expect(yaml).toContain('evaluated-model: team-model-v2');
     expect(yaml).toContain(`model ${model} at ${url}; quality`);
     expect(yaml).toContain(`evaluation: ${id}`);
-    expect(yaml).toContain('name: eval-notes-team-model-v2');
+    expect(yaml).toContain(`name: eval-notes-${id}`);
     expect(yaml).not.toMatch(/\{(model_name|vllm-url|team|served_model_name|inference_engine_url)/);
     expect(yaml).toContain(`${url}/v1/completions`);
 
