@@ -138,6 +138,7 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
       [{ model_name: 'm' }, ['body', 'inference_engine_url']],
       [{ model_name: 'm', inference_engine_url: 'ftp://x' }, ['body', 'inference_engine_url']],
       [{ model_name: 'm', inference_engine_url: 'http://a', 'vllm-url': 'http://b' }, ['body', 'vllm-url']],
+      [{ model_name: 'm', 'vllm-url': 'http://user:secret@a' }, ['body', 'vllm-url']],
       [{ model_name: 'm', inference_engine_url: 'http://a', surprise: 1 }, ['body']],
       [{ model_name: 'm', inference_engine_url: 'http://a' }, ['body', 'template']],
       [{ model_name: 'm', inference_engine_url: 'http://a', template: 'nope:job/x.yaml' }, ['body', 'template', 'project_id']],
@@ -152,6 +153,7 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
       expect(r.body.detail[0].loc.slice(0, loc.length), JSON.stringify(r.body)).toEqual(loc);
     }
     expect((await call(base, 'GET', '/evaluations')).headers.get('x-total-count')).toBe(before);
+    expect(p.logs()).not.toContain('secret@');
     expect((await call(base, 'GET', '/evaluations?status=bogus')).status).toBe(422);
     const sched = (body: Record<string, unknown>) => call(base, 'POST', '/schedules', { name: 's', model_name: 'm', inference_engine_url: 'http://a', template: template(), ...body });
     for (const [body, loc] of [

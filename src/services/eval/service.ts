@@ -19,7 +19,16 @@ export const httpUrl = z
   .trim()
   .max(2048)
   .url()
-  .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL');
+  .refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL')
+  // the URL is stored, listed and logged: a password in it would be shown to every viewer
+  .refine((u) => {
+    try {
+      const x = new URL(u);
+      return !x.username && !x.password;
+    } catch {
+      return true;
+    }
+  }, 'credentials in the URL are not accepted (it is stored and shown)');
 
 const fileRef = z.string().trim().min(1).max(1000);
 export const templateRefSchema = z
