@@ -7,7 +7,9 @@
 import type { Sample } from '../../loadgen/dataset.ts';
 import { blockFromBenchJson } from '../../runner/perf.ts';
 import type { PerformanceBlock } from '../../runner/report.ts';
+import { engineOptionsFromFields, type EngineFields } from '../../simulator/engine-fields.ts';
 import { predict, type Workload } from '../../simulator/index.ts';
+import { formatFromName } from '../../simulator/quantization.ts';
 import { DEFAULT_DATASET_OUTPUT_LEN } from './datasets.ts';
 import { MAX_JOB_DATASET_BYTES, type ExecutionPlan } from './plan.ts';
 
@@ -76,7 +78,13 @@ export async function simulate(plan: ExecutionPlan, rows: RowSelection | null, i
   const sim = plan.simulator;
   if (!sim) throw new RangeError(plan.simulator_error ?? 'the plan cannot be simulated');
   const t0 = performance.now();
+  // the Simulate step's vLLM engine fields (engine-fields.ts) when the plan carries them; a checkpoint named …-FP8
+  // (-AWQ, -GPTQ…) is simulated in that format even though the simulator's shape is the catalogue model's
+  const engine = engineOptionsFromFields((sim as { engine?: EngineFields | null }).engine);
+  const named = formatFromName(plan.model.model_name);
   const report = await predict({
+    ...engine,
+    ...(engine.quantization === undefined && named ? { quantization: named.method } : {}),
     model: sim.model,
     hardware: sim.hardware,
     tensor_parallel: sim.tensor_parallel,
@@ -98,6 +106,7 @@ export async function simulate(plan: ExecutionPlan, rows: RowSelection | null, i
       hardware: sim.hardware,
       device_count: sim.device_count,
       tensor_parallel: sim.tensor_parallel,
+      engine: { quantization: (report as any).prediction?.quantization ?? null, vllm_engine: (report as any).prediction?.vllm_engine ?? null, ...engine },
       factors: (report as any).prediction?.factors ?? null,
       calibration: sim.calibration,
       workload: plan.workload,
