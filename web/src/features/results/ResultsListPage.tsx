@@ -180,9 +180,9 @@ export function ResultsListPage() {
                 <Table.Td data-testid="cell-benchmark">{r.benchmark_name}</Table.Td>
                 <Table.Td data-testid="cell-model">{r.model_id}</Table.Td>
                 <Table.Td>{r.source}</Table.Td>
-                <Table.Td data-testid="cell-kind" style={{ whiteSpace: 'nowrap' }}>
+                <Table.Td data-testid="cell-kind" style={{ whiteSpace: 'nowrap', minWidth: 124 }}>
                   {h?.kinds.map((k) => (
-                    <Badge key={k} size="sm" variant="light" color={k === 'performance' ? 'blue' : 'grape'} mr={4} tt="none">
+                    <Badge key={k} size="sm" variant="light" color={k === 'performance' ? 'blue' : 'grape'} mr={4} tt="none" styles={{ root: { flexShrink: 0, maxWidth: 'none', overflow: 'visible' }, label: { overflow: 'visible', textOverflow: 'clip' } }}>
                       {k}
                     </Badge>
                   ))}
