@@ -1,7 +1,8 @@
 /**
  * Accuracy table: load generator measured − emulator ground truth for TTFT and ITL (mean and p99) at concurrency
- * 1, 64 and 512, against `benchops sim serve --profile fixed --ttft-ms 50 --itl-ms 10 --jitter 0.1` in a child process.
- * Run: npx tsx bench/loadgen-accuracy.ts
+ * 1, 16, 64, 256 and 512, against `benchops sim serve --profile fixed --ttft-ms 50 --itl-ms 10 --jitter 0.1` in a child
+ * process. TTFT is vLLM's (clock started before connection acquisition); the truth is the server's arrival → first
+ * chunk written. Run: npx tsx bench/loadgen-accuracy.ts [workers]
  */
 import { percentileSorted, runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator, type RequestRecord } from '../src/simulator/index.ts';
@@ -13,9 +14,12 @@ const f = (x: number) => x.toFixed(2).padStart(7);
 try {
   console.log('fixed profile TTFT 50 ms, ITL 10 ms, jitter 10 %; 32 input / 40 output tokens; ms');
   console.log('conc | reqs | TTFT mean truth  meas   Δ    | TTFT p99 truth  meas   Δ    | ITL mean truth  meas   Δ   | ITL p99 truth  meas   Δ   | srv lag p99 | client self-check');
+  const workers = Number(process.argv[2] ?? 1);
   for (const [conc, n] of [
     [1, 20],
+    [16, 160],
     [64, 512],
+    [256, 1024],
     [512, 2048],
   ]) {
     await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
@@ -29,7 +33,8 @@ try {
       request_rate: 4000,
       arrival_process: 'constant',
       save_detailed: false,
-    });
+      workers,
+    } as Parameters<typeof runBenchmark>[0]);
     const recs = ((await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[]).slice(2);
     const lag = (await (await fetch(`${emu.url}/benchops/lag`)).json()) as { p99_ms: number };
     const tt = recs.map((x) => x.chunk_ms[0] - x.arrival_ms);

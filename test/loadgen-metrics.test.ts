@@ -116,6 +116,8 @@ describe('calculateMetrics', () => {
 // ---- a scripted SSE endpoint (test double): each request plays a timeline of [delay ms, event] ----
 type Step = [number, unknown];
 let script: (body: any) => Step[] = () => [];
+/** When set, the double answers /tokenize with this count function (a distinctive count shows who counted). */
+let tokenize: ((text: string) => number) | null = null;
 let server: http.Server;
 let base = '';
 
@@ -123,7 +125,11 @@ beforeAll(async () => {
   server = http.createServer(async (req, res) => {
     let raw = '';
     for await (const c of req) raw += c;
-    if (req.url === '/tokenize') return void res.writeHead(404).end();
+    if (req.url === '/tokenize') {
+      if (!tokenize) return void res.writeHead(404).end();
+      const count = tokenize(JSON.parse(raw).prompt);
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ count, tokens: Array.from({ length: count }, () => 1) }));
+    }
     const steps = script(JSON.parse(raw));
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     for (const [delay, ev] of steps) {
@@ -201,6 +207,31 @@ describe('streaming client on hand-built timelines', () => {
     expect(r.benchops.output_token_source).toBe('tokenizer');
     expect(r.requests![0].output_token_source).toBe('tokenizer');
   });
+
+  it('defect 5: without usage, output tokens come from the server\'s /tokenize, else a real tokenizer for the model', async () => {
+    script = () => [
+      [0, { choices: [{ index: 0, text: ' Hello world,', finish_reason: null }] }],
+      [5, { choices: [{ index: 0, text: ' this is a test of the tokenizer.', finish_reason: 'length' }] }],
+      [0, '[DONE]'],
+    ];
+    const sample = [{ prompt: 'x', prompt_len: 1, expected_output_len: 11 }];
+    tokenize = (t) => t.length; // one "token" per character: unmistakable
+    try {
+      const r = await runBenchmark({ base_url: base, model: 'meta-llama/Llama-3.1-8B-Instruct', samples: sample, num_prompts: 1 });
+      expect(r.output_lens).toEqual([' Hello world, this is a test of the tokenizer.'.length]);
+      expect(r.benchops.output_tokenizer).toMatchObject({ source: 'server' });
+    } finally {
+      tokenize = null;
+    }
+    const m = await runBenchmark({ base_url: base, model: 'meta-llama/Llama-3.1-8B-Instruct', samples: sample, num_prompts: 1 });
+    expect(m.output_lens).toEqual([11]); // Llama-3: Hello| world|,| this| is| a| test| of| the| tokenizer|.
+    expect(m.benchops.output_tokenizer).toMatchObject({ source: 'model', id: expect.stringMatching(/llama/i) });
+    expect(m.benchops.tokenizer.source).toBe('model');
+    expect(m.requests![0].output_tokens).toBe(11);
+    // an unknown model family falls back to the bundled tokenizer, and says so
+    const b = await runBenchmark({ base_url: base, model: 'm', samples: sample, num_prompts: 1 });
+    expect(b.benchops.output_tokenizer).toMatchObject({ source: 'bundled' });
+  }, 60_000);
 
   it('a stream with no chunk with choices is a failure with vLLM\'s reason', async () => {
     script = () => [
