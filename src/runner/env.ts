@@ -54,6 +54,8 @@ export interface RunnerInputs {
   mountRoot?: string;
   mode?: string;
   tasksDir?: string;
+  /** A pod of an Indexed Job: JOB_COMPLETION_INDEX (set by Kubernetes) of BENCHOPS_JOB_PARTS (set by the deployer). */
+  part?: { index: number; count: number };
 }
 
 const nonEmpty = (v: string | undefined): string | undefined => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
@@ -184,5 +186,18 @@ export function readRunnerInputs(flags: RunnerFlags, env: NodeJS.ProcessEnv = pr
     mountRoot,
     mode: flag(flags.mode) ?? nonEmpty(env.BENCHOPS_JOB_MODE),
     tasksDir: nonEmpty(env.BENCHOPS_TASKS_DIR),
+    part: partOf(env),
   };
+}
+
+/** The pod's share of an Indexed Job, or undefined for a single pod (BENCHOPS_JOB_PARTS unset or 1). */
+function partOf(env: NodeJS.ProcessEnv): { index: number; count: number } | undefined {
+  const count = intVar(env, 'BENCHOPS_JOB_PARTS', 1);
+  if (count === undefined || count === 1) return undefined;
+  if (count > 64) throw new ConfigError('BENCHOPS_JOB_PARTS', `must be at most 64, got ${count}`);
+  const index = intVar(env, 'JOB_COMPLETION_INDEX', 0);
+  if (index === undefined) throw new ConfigError('JOB_COMPLETION_INDEX', 'is not set: a job split into parts must run with completionMode: Indexed');
+  if (index >= count) throw new ConfigError('JOB_COMPLETION_INDEX', `${index} is not below BENCHOPS_JOB_PARTS (${count})`);
+  if (!nonEmpty(env.BENCHOPS_RUN_ID)) throw new ConfigError('BENCHOPS_RUN_ID', 'is required when the job runs in parts (the parts of one run share it)');
+  return { index, count };
 }

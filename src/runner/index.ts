@@ -10,6 +10,7 @@ import { apiFromBackend, chooseModel, listModels, parseEndpoint, type ApiKind, t
 import { readRunnerInputs, type RunnerFlags, type RunnerInputs } from './env.ts';
 import { ConfigError, EXIT, RunError } from './errors.ts';
 import { runPerformance } from './perf.ts';
+import { PART_SOURCE, partRunId, type PartDocument } from './parts.ts';
 import { publish, type PublishOutcome } from './publish.ts';
 import { perfSummaryTable, runReliability, RUNNER_FORMAT, RUNNER_VERSION, taskSummaryTable, thresholdTable, type RunnerOutput } from './report.ts';
 import { runTaskEval } from './task-eval.ts';
@@ -111,8 +112,10 @@ export async function runJob(opts: RunJobOptions = {}): Promise<RunJobResult> {
     };
     let output: RunnerOutput;
     let failure: string | undefined;
+    const part = inputs.part;
+    if (part && plan.mode !== 'performance') throw new ConfigError('BENCHOPS_JOB_PARTS', 'only performance benchmarks run in parts (a task evaluation runs in one pod)');
     if (plan.mode === 'performance') {
-      const perf = await runPerformance(plan, { endpoint, model, tokenizerId, fallbackApi: backendApi, log, env });
+      const perf = await runPerformance(plan, { endpoint, model, tokenizerId, fallbackApi: backendApi, log, env, part });
       const first = perf.scenarios[0];
       output = {
         format: RUNNER_FORMAT,
@@ -136,6 +139,15 @@ export async function runJob(opts: RunJobOptions = {}): Promise<RunJobResult> {
         requests: perf.requests.slice(0, MAX_REQUEST_RECORDS),
       };
       if (output.thresholds) output.performance.summary.thresholds_passed = output.thresholds.passed ? 1 : 0;
+      if (part) {
+        // the Results service merges the parts into the run once the last one is in (parts.ts)
+        const fields: Pick<PartDocument, 'part' | 'part_scenarios'> = {
+          part: { ...part, run_id: runId, ...(env.HOSTNAME ? { pod: env.HOSTNAME } : {}) },
+          part_scenarios: perf.scenarios.map((s) => s.part!).filter(Boolean),
+        };
+        Object.assign(output, fields);
+        log(`pod ${part.index} of ${part.count}: thresholds are checked on the merged run`);
+      }
       log('');
       log(perfSummaryTable(output.scenarios!));
       if (perf.scenarios.every((s) => Number(s.block.summary.completed) === 0)) failure = 'every request failed';
@@ -189,8 +201,16 @@ export async function runJob(opts: RunJobOptions = {}): Promise<RunJobResult> {
     const api = opts.resultsApi ?? (inputs.resultsUrl ? createResultsClient(inputs.resultsUrl, inputs.token) : undefined);
     const published = await publish(
       output,
-      { run_id: runId, benchmark_name: plan.benchmarkName, model_id: model, tokenizer_id: tokenizerId, timestamp: startedAt.toISOString() },
-      { api, resultsUrl: inputs.resultsUrl, outputDir: inputs.outputDir, log, attempts: opts.publishAttempts ?? PUBLISH_ATTEMPTS, backoffMs: opts.publishBackoffMs },
+      { run_id: part ? partRunId(runId, part.index) : runId, benchmark_name: plan.benchmarkName, model_id: model, tokenizer_id: tokenizerId, timestamp: startedAt.toISOString() },
+      {
+        api,
+        resultsUrl: inputs.resultsUrl,
+        outputDir: inputs.outputDir,
+        log,
+        attempts: opts.publishAttempts ?? PUBLISH_ATTEMPTS,
+        backoffMs: opts.publishBackoffMs,
+        ...(part ? { source: PART_SOURCE, rawOnly: true } : {}),
+      },
     );
     if (failure) return done(log, EXIT.failed, `run failed: ${failure}`, { plan, output, published });
     if (published.error) return done(log, EXIT.failed, published.error, { plan, output, published });

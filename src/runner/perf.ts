@@ -6,6 +6,7 @@ import type { PerfPlan, PerfScenario } from './perf-config.ts';
 import { reliabilityOf } from '../loadgen/report.ts';
 import type { LatencyStats, PerformanceBlock, Reliability } from './report.ts';
 import { checkPerf, type ThresholdCheck } from './thresholds.ts';
+import { compactRecord, MAX_PART_RECORDS, shareOf, type PartInfo, type PartScenario } from './parts.ts';
 
 export interface PerfContext {
   endpoint: Endpoint;
@@ -15,6 +16,8 @@ export interface PerfContext {
   fallbackApi?: ApiKind;
   log: (line: string) => void;
   env: NodeJS.ProcessEnv;
+  /** This pod's share of an Indexed Job (JOB_COMPLETION_INDEX of BENCHOPS_JOB_PARTS): thresholds wait for the merge. */
+  part?: PartInfo;
 }
 
 export interface ScenarioOutcome {
@@ -28,6 +31,8 @@ export interface ScenarioOutcome {
   reliable?: boolean;
   /** The load generator's self-check verdict with its reasons (why the client, not the server, was the limit). */
   reliability?: Reliability;
+  /** A pod's share: what the Results service needs to merge the run exactly. */
+  part?: PartScenario;
 }
 
 export interface PerfOutcome {
@@ -98,6 +103,10 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
     const endpointPath = api === 'chat' ? '/v1/chat/completions' : '/v1/completions';
     const backend = api === 'chat' ? 'openai-chat' : 'openai';
     const { percentiles, metrics } = neededPercentiles(plan, s);
+    const thresholds = [...plan.thresholds, ...(plan.scenarioThresholds[s.name] ?? [])];
+    // a pod of an Indexed Job runs its share of the scenario; the whole run's figures come from the merge
+    const share = ctx.part ? shareOf({ numPrompts: s.numPrompts, maxConcurrency: s.maxConcurrency, requestRate: s.requestRate, seed: s.seed }, ctx.part) : undefined;
+    const load = share ?? { numPrompts: s.numPrompts, maxConcurrency: s.maxConcurrency ?? null, requestRate: s.requestRate, seed: s.seed ?? 0 };
     const config: Record<string, unknown> = {
       backend,
       endpoint: endpointPath,
@@ -110,6 +119,9 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
       metric_percentiles: percentiles,
       percentile_metrics: metrics,
     };
+    if (ctx.part) {
+      ctx.log(`pod ${ctx.part.index} of ${ctx.part.count}: this pod's share is ${load.numPrompts} prompts, concurrency ${load.maxConcurrency ?? 'unlimited'}, rate ${Number.isFinite(load.requestRate) ? `${load.requestRate.toFixed(3)}/s` : 'inf'}`);
+    }
     ctx.log(
       `scenario ${i + 1}/${plan.scenarios.length} "${s.name}": ${s.numPrompts} prompts, input ${s.randomInputLen} / output ${s.randomOutputLen} tokens, ` +
         `concurrency ${s.maxConcurrency ?? 'unlimited'}, rate ${Number.isFinite(s.requestRate) ? `${s.requestRate}/s` : 'inf'}, ${backend}`,
@@ -117,6 +129,9 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
     let result: Record<string, unknown>;
     let reliable: boolean | undefined;
     let reliability: Reliability | undefined;
+    let part: PartScenario | undefined;
+    // the load's time zero on the wall clock: a finished request ends (start + latency) after it; the earliest estimate wins
+    let originS = Infinity;
     try {
       let lastDecile = -1;
       const report = await runBenchmark(
@@ -128,18 +143,18 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
           tokenizer: 'auto',
           dataset_name: s.datasetName === 'shared_prefix' ? 'prefix_repetition' : (s.datasetName as loadgen.DatasetOptions['dataset_name']),
           dataset_path: s.datasetPath,
-          num_prompts: s.numPrompts,
+          num_prompts: load.numPrompts,
           random_input_len: s.randomInputLen,
           random_output_len: s.randomOutputLen,
           random_range_ratio: s.randomRangeRatio,
           random_prefix_len: s.randomPrefixLen,
-          max_concurrency: s.maxConcurrency ?? null,
-          request_rate: s.requestRate,
+          max_concurrency: load.maxConcurrency,
+          request_rate: load.requestRate,
           burstiness: s.burstiness,
           percentile_metrics: metrics.join(','),
           metric_percentiles: percentiles,
           ignore_eos: s.ignoreEos,
-          seed: s.seed ?? 0,
+          seed: load.seed,
           temperature: s.temperature,
           num_warmups: s.numWarmups,
           goodput: s.goodput,
@@ -147,6 +162,7 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
           label: s.name,
         },
         {
+          onRequest: ctx.part ? (r) => (originS = Math.min(originS, Date.now() / 1000 - (r.start_time + r.latency))) : undefined,
           onProgress: (p) => {
             if (p.phase !== 'running' && p.phase !== 'done') return;
             const done = p.completed + p.failed;
@@ -165,6 +181,25 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
       if (reliable === false) {
         ctx.log(`  warning: the client was saturated during "${s.name}" (${reliability?.reasons.join('; ') || 'see benchops.self_check'}); its latencies are overstated`);
       }
+      if (ctx.part) {
+        const records = (report.requests ?? []).slice(0, MAX_PART_RECORDS).map(compactRecord);
+        part = {
+          name: s.name,
+          origin_s: Number.isFinite(originS) ? originS : Date.parse(report.date) / 1000,
+          duration_s: report.duration,
+          percentiles,
+          percentile_metrics: metrics as PartScenario['percentile_metrics'],
+          goodput_slos: report.benchops?.goodput_slos ?? null,
+          request_rate: Number.isFinite(load.requestRate) ? load.requestRate : 'inf',
+          burstiness: s.burstiness ?? 1,
+          max_concurrency: s.maxConcurrency ?? null,
+          thresholds,
+          self_check: (report.benchops?.self_check as unknown as Record<string, unknown>) ?? null,
+          ...(reliability ? { reliability } : {}),
+          records,
+          records_dropped: Math.max(0, (report.requests ?? []).length - records.length),
+        };
+      }
       const errors = [...new Set(report.errors.filter(Boolean))];
       if (errors.length) ctx.log(`  ${report.failed} request(s) failed, e.g. ${errors[0]}`);
       // Per-request records without chunk times (those would make the document megabytes; ITL stats are kept).
@@ -177,9 +212,19 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
       ctx.log(`  scenario "${s.name}" failed: ${(e as Error).message}`);
       result = { completed: 0, failed: s.numPrompts, error: (e as Error).message };
     }
-    const { block, flat } = blockFromBenchJson(result, s.numPrompts);
-    scenarios.push({ name: s.name, backend, endpointPath, config, block, flat, reliable, ...(reliability ? { reliability } : {}) });
-    checks.push(...checkPerf(s.name, flat, [...plan.thresholds, ...(plan.scenarioThresholds[s.name] ?? [])]));
+    if (ctx.part && !part) {
+      // the scenario failed in this pod: the merge still sees the pod, its verdict says why
+      part = {
+        name: s.name, origin_s: Date.now() / 1000, duration_s: 0, percentiles, percentile_metrics: metrics as PartScenario['percentile_metrics'],
+        goodput_slos: null, request_rate: Number.isFinite(load.requestRate) ? load.requestRate : 'inf', burstiness: s.burstiness ?? 1,
+        max_concurrency: s.maxConcurrency ?? null, thresholds, self_check: null,
+        reliability: { reliable: false, reasons: [`the scenario failed in this pod: ${String(result.error ?? 'no result')}`] }, records: [], records_dropped: 0,
+      };
+    }
+    const { block, flat } = blockFromBenchJson(result, load.numPrompts);
+    scenarios.push({ name: s.name, backend, endpointPath, config, block, flat, reliable, ...(reliability ? { reliability } : {}), ...(part ? { part } : {}) });
+    // a pod's share is not the run: its thresholds are checked on the merged result (Results service)
+    if (!ctx.part) checks.push(...checkPerf(s.name, flat, thresholds));
   }
   return { scenarios, checks, requests };
 }

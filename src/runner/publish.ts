@@ -19,6 +19,10 @@ export interface PublishTarget {
   /** Base backoff in ms (doubled per attempt). */
   backoffMs?: number;
   log: (line: string) => void;
+  /** The source posted (default benchops-runner; a pod's part: benchops-runner-part). */
+  source?: string;
+  /** Post the raw document only (a part: the service stores the merged run, never a part's own standardized one). */
+  rawOnly?: boolean;
 }
 
 export interface Envelope {
@@ -84,7 +88,7 @@ export async function publish(raw: RunnerOutput, env: Envelope, t: PublishTarget
     t.log(`no results URL (BENCHOPS_RESULTS_URL): results written to ${files.join(' and ')}`);
     return { posted: false, files };
   }
-  const base: Omit<ResultPost, 'data'> = { ...env, source: RUNNER_SOURCE };
+  const base: Omit<ResultPost, 'data'> = { ...env, source: t.source ?? RUNNER_SOURCE };
   try {
     const rawSummary: ResultSummary & Partial<SaveResult> = await withRetry(
       'raw_input',
@@ -93,12 +97,12 @@ export async function publish(raw: RunnerOutput, env: Envelope, t: PublishTarget
     );
     // The service derived it (or keeps an explicit one): posting it again would only replace it with the same numbers.
     const derived = rawSummary.standardized?.stored === true || rawSummary.standardized?.reason === 'explicit';
-    if (!derived) {
+    if (!derived && !t.rawOnly) {
       if (rawSummary.standardized?.error) t.log(`the Results service did not standardize the raw input (${rawSummary.standardized.error}); posting it`);
       await withRetry('standardized_output', () => t.api!.postStandardized({ ...base, data: standardize(raw) }), t);
     }
     t.log(`results posted to ${t.resultsUrl ?? 'the Results service'} as ${rawSummary.pk}`);
-    return { posted: true, pk: rawSummary.pk, standardized: derived ? 'derived' : 'posted', files: [] };
+    return { posted: true, pk: rawSummary.pk, standardized: derived ? 'derived' : t.rawOnly ? undefined : 'posted', files: [] };
   } catch (e) {
     const files = writeFiles(raw, env, t.outputDir);
     const error = `could not post results to ${t.resultsUrl ?? 'the Results service'}: ${(e as Error).message}`;

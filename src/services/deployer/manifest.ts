@@ -263,6 +263,8 @@ export interface RunManifests {
   configMounts: string[];
   /** What the run does differently from what the job file says, or cannot do (said back, never silent). */
   warnings: string[];
+  /** Pods the run's load is split over (an Indexed Job's completions; 1 otherwise). */
+  parts: number;
 }
 
 /** Images that run `benchops job run`: ghcr.io/benchops/benchops (any tag), benchops, benchops-runner. */
@@ -317,6 +319,38 @@ export function runnerFailurePolicy(pod: any, existing: unknown): Record<string,
   };
 }
 
+/** The variable telling the runner how many parts the run is split into (JOB_COMPLETION_INDEX says which one). */
+export const PARTS_ENV = 'BENCHOPS_JOB_PARTS';
+/** Pods one run may be split over (the results service merges at most this many parts). */
+export const MAX_JOB_PARTS = 64;
+
+/**
+ * A Job whose spec says `completionMode: Indexed` runs as many pods as `completions`, each with JOB_COMPLETION_INDEX
+ * (Kubernetes sets it; the local executor too): every container is told the number of parts (BENCHOPS_JOB_PARTS) so a
+ * runner takes its share of the load and posts a part the results service merges into one run. `parallelism`
+ * defaults to `completions`: fewer would run the parts in waves, not as one load (said back as a warning). A
+ * NonIndexed Job with several completions would run the whole benchmark several times: said back too.
+ */
+export function applyIndexedParts(job: K8sObject, containers: any[], warnings: string[]): number {
+  const spec = job.spec;
+  const mode = spec.completionMode ?? 'NonIndexed';
+  if (mode !== 'Indexed' && mode !== 'NonIndexed') throw badRequest(`The Job's spec.completionMode must be Indexed or NonIndexed, got ${JSON.stringify(mode)}`);
+  if (mode === 'NonIndexed') {
+    if ((Number(spec.completions) > 1 || Number(spec.parallelism) > 1) && containers.some((c) => RUNNER_IMAGE.test(String(c.image ?? '')))) {
+      warnings.push('the Job runs several pods without completionMode: Indexed: each pod runs the whole benchmark and stores its own result (set completionMode: Indexed to split one load over the pods and merge it into one run)');
+    }
+    return 1;
+  }
+  const n = spec.completions;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_JOB_PARTS) throw badRequest(`An Indexed Job needs spec.completions, an integer in 1..${MAX_JOB_PARTS} (the number of parts)`);
+  if (spec.parallelism === undefined) spec.parallelism = n;
+  const p = spec.parallelism;
+  if (!Number.isInteger(p) || p < 1) throw badRequest('spec.parallelism must be a positive integer');
+  if (p < n) warnings.push(`spec.parallelism ${p} < completions ${n}: the parts run in waves, so the server never sees the whole load at once`);
+  for (const c of containers) setEnv(c, PARTS_ENV, String(n));
+  return n;
+}
+
 /** Builds the Job (and its config ConfigMap) of a `/run` from the job file and the config content. */
 export function buildRunManifests(input: RunBuildInput): RunManifests {
   let docs = parseManifests(input.jobYaml, 'job');
@@ -361,6 +395,7 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
   if (!pod.restartPolicy || pod.restartPolicy === 'Always') pod.restartPolicy = 'Never';
   const warnings: string[] = [];
   const containers: any[] = [...pod.containers, ...(Array.isArray(pod.initContainers) ? pod.initContainers : [])];
+  const parts = applyIndexedParts(job, pod.containers, warnings);
 
   let configMap: K8sObject | undefined;
   const configMounts: string[] = [];
@@ -437,7 +472,7 @@ export function buildRunManifests(input: RunBuildInput): RunManifests {
     d.metadata.labels = { ...(d.metadata.labels ?? {}), ...labels };
     extras.push(d);
   }
-  return { job, configMap, extras, labels, rewrites, configMounts, warnings };
+  return { job, configMap, extras, labels, rewrites, configMounts, warnings, parts };
 }
 
 /** An ownerReference to a created object (garbage collection removes dependents with their owner). */

@@ -56,6 +56,11 @@ export interface SaveResult extends ResultSummary {
   standardized?: { stored: boolean; parser: string | null; selected_by?: 'source' | 'shape'; error?: string; reason?: string };
   /** What was not taken as sent, e.g. a `data` string that is not valid JSON (stored as text). */
   warnings?: string[];
+  /**
+   * A pod's part of a run split over an Indexed Job (source benchops-runner-part): parts received so far, and the pk
+   * of the merged run once the last one is in.
+   */
+  part?: { run_id: string; index: number; count: number; received: number; merged_pk: string | null };
 }
 
 /** `GET /raw_input/{pk}`, `GET /standardized_output/{pk}`. */

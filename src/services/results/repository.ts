@@ -75,6 +75,18 @@ export async function lockRun(db: DbOrTx, env: Envelope): Promise<void> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`benchops:results:${env.benchmark_name}\u0001${env.model_id}`}, 0))`);
 }
 
+/** A transaction-scoped lock on any key of the results service (e.g. the parts of one run). */
+export async function lockKey(db: DbOrTx, key: string): Promise<void> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`benchops:results:${key}`}, 0))`);
+}
+
+/** The data of the documents stored under these run ids with this source. */
+export async function dataOfRuns(db: DbOrTx, t: Collection, runIds: string[], source: string): Promise<unknown[]> {
+  if (!runIds.length) return [];
+  const rows = await db.select({ data: t.data }).from(t).where(and(inArray(t.runId, runIds), eq(t.source, source)));
+  return rows.map((r) => r.data);
+}
+
 const runRef = (t: Collection) => ({ pk: t.pk, runId: t.runId, timestamp: t.timestamp, ts: t.ts });
 
 /** The same timestamp when the post gave one; else an earlier post that gave none either, at most `windowS` ago. */

@@ -33,6 +33,10 @@ const saveResponse = summary.extend({
     })
     .optional(),
   warnings: z.array(z.string()).optional(),
+  part: z
+    .object({ run_id: z.string(), index: z.number().int(), count: z.number().int(), received: z.number().int(), merged_pk: z.string().nullable() })
+    .optional()
+    .describe('a part of a run (source benchops-runner-part): parts received, and the merged run once the last one is in'),
 });
 
 const documentResponse = z.object({ result_name: z.string(), data: z.unknown() });

@@ -34,6 +34,8 @@ import {
 } from './standard.ts';
 import { TooDeepError } from './redact.ts';
 import { parseEnvelope, withRun, type Envelope } from './validation.ts';
+import { mergeRunnerParts, PART_SOURCE, partProblem, partRunId, type PartDocument } from '../../runner/parts.ts';
+import { RUNNER_SOURCE } from '../../runner/report.ts';
 
 type Selected = { parser: ResultParser; selectedBy: SelectedBy };
 type Derived = { parser: string; data: StandardizedData };
@@ -165,11 +167,68 @@ export class ResultsService implements FullResultsApi {
 
   async postRaw(body: ResultPost, opts: PostRawOptions = {}): Promise<SaveResult> {
     const first = parseEnvelope(body);
+    if (first.source === PART_SOURCE) return this.postPart(first);
     const hash = hashOf(first, first.data);
     const sel = opts.standardize === false ? undefined : selectParser(first.source, first.data);
     // Parse before the transaction: pure CPU, and a wrong shape must not leave anything half-stored.
-    let parsed = sel ? this.tryDerive(first, sel) : {};
+    const parsed = sel ? this.tryDerive(first, sel) : {};
+    return this.writing(() => this.db.transaction((tx) => this.storeRaw(tx, first, hash, sel, parsed, opts)));
+  }
+
+  /**
+   * One pod's part of a run split over an Indexed Job (src/runner/parts.ts): stored as a raw input only; the post that
+   * completes the set merges every part into the run's one raw and standardized result (exact percentiles over the
+   * union of the records, each pod's self-check kept), in the same transaction, under a lock on the run: of two last
+   * parts arriving together, the second to take the lock sees the first committed and merges.
+   */
+  private async postPart(env: Envelope): Promise<SaveResult> {
+    const problem = partProblem(env.data);
+    if (problem) throw unprocessable(['body', ...problem.split(' ')[0].split('.')], problem);
+    const part = (env.data as unknown as PartDocument).part;
+    if (env.run_id !== partRunId(part.run_id, part.index)) {
+      throw unprocessable(['body', 'run_id'], `a part's run_id must be ${JSON.stringify(partRunId(part.run_id, part.index))} (data.part.run_id and index)`);
+    }
+    const hash = hashOf(env, env.data);
     return this.writing(() => this.db.transaction(async (tx) => {
+      const created = await repo.insertDoc(tx, rawInputs, env, env.data, hash);
+      if (!created) {
+        const existing = await repo.findDoc(tx, rawInputs, env.pk);
+        this.checkSameName(existing, env, 'raw_input');
+        if (existing && existing.hash !== hash) throw conflict(`Result ${env.pk} already exists in raw_input with different data`);
+      }
+      const out = this.saved(env, created);
+      out.standardized = { stored: false, parser: null, reason: 'a part of a run: the merged run is the result' };
+      await repo.lockKey(tx, `parts:${part.run_id}`);
+      const ids = Array.from({ length: part.count }, (_, i) => partRunId(part.run_id, i));
+      const docs = (await repo.dataOfRuns(tx, rawInputs, ids, PART_SOURCE)) as PartDocument[];
+      const byIndex = new Map<number, PartDocument>();
+      for (const d of docs) if (d?.part?.count === part.count && !partProblem(d)) byIndex.set(d.part.index, d);
+      out.part = { run_id: part.run_id, index: part.index, count: part.count, received: byIndex.size, merged_pk: null };
+      if (byIndex.size < part.count) return out;
+      const merged = mergeRunnerParts([...byIndex.values()]);
+      const mergedEnv = parseEnvelope({
+        run_id: part.run_id,
+        benchmark_name: env.benchmark_name,
+        model_id: env.model_id,
+        tokenizer_id: env.tokenizer_id,
+        source: RUNNER_SOURCE,
+        timestamp: String(merged.meta.started_at ?? env.timestamp),
+        data: merged,
+      });
+      const sel = selectParser(mergedEnv.source, mergedEnv.data);
+      const saved = await this.storeRaw(tx, mergedEnv, hashOf(mergedEnv, mergedEnv.data), sel, sel ? this.tryDerive(mergedEnv, sel) : {}, {});
+      out.part.merged_pk = saved.pk;
+      if (saved.warnings?.length) out.warnings = [...(out.warnings ?? []), ...saved.warnings.map((w) => `merged run: ${w}`)];
+      if (saved.standardized && !saved.standardized.stored) out.warnings = [...(out.warnings ?? []), `merged run stored without a standardized document: ${saved.standardized.error ?? saved.standardized.reason ?? 'no parser'}`];
+      this.log.info({ run_id: part.run_id, parts: part.count, pk: saved.pk }, 'parts merged into one run');
+      return out;
+    }));
+  }
+
+  /** Stores a raw input (and its derived standardized document) in `tx`: the body of postRaw's transaction. */
+  private async storeRaw(tx: Tx, first: Envelope, hash: string, sel: Selected | undefined, firstParsed: { derived?: Derived; error?: string }, opts: PostRawOptions): Promise<SaveResult> {
+    let parsed = firstParsed;
+    {
       const joined = await this.joinEarlier(tx, first, 'raw', hash);
       const env = joined?.env ?? first;
       // The run id and timestamp are part of the derived document's meta: derive again under the joined ones.
@@ -211,7 +270,7 @@ export class ResultsService implements FullResultsApi {
         out.standardized = { stored: true, ...info };
       }
       return out;
-    }));
+    }
   }
 
   async postStandardized(body: ResultPost): Promise<SaveResult> {

@@ -17,6 +17,8 @@ const BASE_ENV_KEYS = ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'USER',
 const START_PROBLEMS = new Set(['CreateContainerConfigError', 'FailedMount']);
 
 export interface LocalPod {
+  /** An Indexed Job's completion index (JOB_COMPLETION_INDEX) of this pod. */
+  index?: number;
   name: string;
   phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   containers: string[];

@@ -55,6 +55,9 @@ interface LocalState {
   pods: LocalPod[];
 }
 
+/** How a pod slot's attempts ended: the job's outcome as far as that slot decides it. */
+type AttemptsEnd = { type: 'Complete' | 'Failed'; reason?: string; message?: string };
+
 interface Running {
   timers: NodeJS.Timeout[];
   cancelled?: { reason: string; message: string };
@@ -195,8 +198,10 @@ export class LocalExecutor implements Executor {
       const state = job._local as LocalState;
       const last = state.pods.at(-1);
       // a pod that never started has no process: it is started again
-      if (last?.phase === 'Pending') state.pods.pop();
-      const resume = last?.phase === 'Pending' ? undefined : last;
+      if (indexedCompletions(job) !== undefined) state.pods = state.pods.filter((p) => p.phase !== 'Pending');
+      else if (last?.phase === 'Pending') state.pods.pop();
+      // an Indexed Job resumes each index from its own last pod (runJob picks them)
+      const resume = indexedCompletions(job) !== undefined ? state.pods.at(-1) : last?.phase === 'Pending' ? undefined : last;
       if (resume?.phase === 'Running') this.opts.log.info({ job: job.metadata.name, pod: resume.name, pids: resume.pids }, 'local job: adopting its processes');
       this.running.set(key, { timers: [] });
       void this.runJob(job, resume).catch((e) => this.opts.log.error({ err: e, job: job.metadata.name }, 'local job failed to resume'));
@@ -211,10 +216,10 @@ export class LocalExecutor implements Executor {
     for (const [key, r] of this.running) {
       for (const t of r.timers) clearTimeout(t);
       const job = this.store.list('Job').find((j) => this.key(j) === key);
-      const pod = (job?._local as LocalState | undefined)?.pods.at(-1);
-      if (pod?.phase === 'Running' && job) {
+      // an Indexed Job may have several pods running; any other job at most its last
+      for (const pod of (job?._local as LocalState | undefined)?.pods.filter((p) => p.phase === 'Running') ?? []) {
         pod.reason = 'Shutdown';
-        this.store.save(job);
+        this.store.save(job!);
         for (const pid of pod.pids) killGroup(pid, 'SIGTERM');
       }
     }
@@ -246,30 +251,59 @@ export class LocalExecutor implements Executor {
       const left = Date.parse(job.status.startTime) + deadline * 1000 - Date.now();
       run.timers.push(setTimeout(() => this.cancel(job, 'DeadlineExceeded', `Job was active longer than activeDeadlineSeconds (${deadline}s)`), Math.max(0, left)));
     }
-    let pod = resume;
     try {
-      for (;;) {
-        if (!pod) pod = await this.runPod(job, run);
-        else if (pod.phase === 'Running') await this.awaitAdopted(job, pod, run);
-        if (run.cancelled || this.closed) return;
-        const next = nextStep(job, pod);
-        if ('type' in next) return this.finish(job, next.type, next.reason, next.message);
-        await new Promise<void>((r) => run.timers.push(setTimeout(r, next.retryInMs)));
-        if (run.cancelled || this.closed) return;
-        pod = undefined;
+      const parts = indexedCompletions(job);
+      if (parts === undefined) {
+        const end = await this.runAttempts(job, run, undefined, resume);
+        if (end) this.finish(job, end.type, end.reason, end.message);
+        return;
       }
+      // an Indexed Job: every index runs its own attempts at once; the job completes when each index has succeeded
+      // and fails as soon as one index fails for good (the others are stopped, as the Job controller does)
+      const last = (i: number) => [...state.pods].reverse().find((p) => p.index === i);
+      const ends = await Promise.all(
+        Array.from({ length: parts }, async (_, i) => {
+          const end = await this.runAttempts(job, run, i, resume ? last(i) : undefined);
+          if (end?.type === 'Failed') this.cancel(job, end.reason ?? 'Failed', end.message ?? `index ${i} failed`);
+          return end;
+        }),
+      );
+      if (run.cancelled || this.closed) return;
+      const failed = ends.find((e) => e?.type === 'Failed');
+      if (failed) this.finish(job, 'Failed', failed.reason, failed.message);
+      else if (ends.every((e) => e?.type === 'Complete')) this.finish(job, 'Complete');
     } finally {
       // no process of this job runs any more (a cancelled attempt has been waited for): nothing to keep alive
       if (!this.closed) this.heartbeats.delete(heartbeatFile(state));
     }
   }
 
+  /**
+   * The attempts of one pod slot (the job's, or one index of an Indexed Job) until it succeeds or the job must fail;
+   * undefined when cancelled or closed meanwhile. A slot that already ended (resumed after a restart) is judged as is.
+   */
+  private async runAttempts(job: K8sObject, run: Running, index: number | undefined, resume?: LocalPod): Promise<AttemptsEnd | undefined> {
+    let pod = resume;
+    for (;;) {
+      if (!pod) pod = await this.runPod(job, run, index);
+      else if (pod.phase === 'Running') await this.awaitAdopted(job, pod, run);
+      if (run.cancelled || this.closed) return undefined;
+      const next = nextStep(job, pod);
+      if ('type' in next) return next;
+      await new Promise<void>((r) => run.timers.push(setTimeout(r, next.retryInMs)));
+      if (run.cancelled || this.closed) return undefined;
+      pod = undefined;
+    }
+  }
+
   /** Runs one attempt ("pod"): waits until it can start (like the kubelet), runs every container, settles it. */
-  private async runPod(job: K8sObject, run: Running): Promise<LocalPod> {
+  private async runPod(job: K8sObject, run: Running, index?: number): Promise<LocalPod> {
     const state = job._local as LocalState;
     const containers = job.spec.template.spec.containers as any[];
-    const podName = `${job.metadata.name}-${randomBytes(3).toString('hex').slice(0, 5)}`;
+    // Kubernetes names an Indexed Job's pods <job>-<index>-<random>
+    const podName = `${job.metadata.name}-${index === undefined ? '' : `${index}-`}${randomBytes(3).toString('hex').slice(0, 5)}`;
     const pod: LocalPod = {
+      ...(index === undefined ? {} : { index }),
       name: podName,
       phase: 'Pending',
       containers: containers.map((c) => c.name),
@@ -290,7 +324,8 @@ export class LocalExecutor implements Executor {
         if (problem) break;
         const r = containerEnv(job, c, ctx);
         if ('problem' in r) problem = { container: c.name, ...r.problem };
-        else envs.push(r.env);
+        // the Job controller sets the index of an Indexed Job's pod (over any variable of that name)
+        else envs.push(index === undefined ? r.env : { ...r.env, JOB_COMPLETION_INDEX: String(index) });
       }
       if (!problem) break;
       if (pod.waiting?.message !== problem.message) {
@@ -338,7 +373,7 @@ export class LocalExecutor implements Executor {
         p.on('exit', (code, signal) => resolve(readExitStatus(statusFile)?.code ?? code ?? (signal === 'SIGKILL' ? 137 : 143)));
       });
     });
-    job.status.active = 1;
+    job.status.active = runningPods(state);
     this.save(job);
     await this.settle(job, pod, await Promise.all(exits));
     return pod;
@@ -360,7 +395,7 @@ export class LocalExecutor implements Executor {
       if (!alive) {
         Object.assign(pod, { phase: 'Failed', reason: 'ProcessLost', finishedAt: new Date().toISOString(), exitCodes: codes });
         pod.waiting = { container: '', reason: 'ProcessLost', message: 'the job process ended while BenchOps was not running and left no exit status' };
-        job.status.active = 0;
+        job.status.active = runningPods(state);
         job.status.failed = (job.status.failed ?? 0) + 1;
         this.saveQuietly(job);
         return;
@@ -387,7 +422,7 @@ export class LocalExecutor implements Executor {
       const rule = matchFailurePolicy(job, pod);
       if (rule) pod.policy = rule;
     }
-    job.status.active = 0;
+    job.status.active = runningPods(job._local as LocalState);
     if (pod.phase === 'Succeeded') job.status.succeeded = (job.status.succeeded ?? 0) + 1;
     else if (pod.policy?.action !== 'Ignore') job.status.failed = (job.status.failed ?? 0) + 1;
     // Stored without an event: the job's end (or the next attempt) reports its status, so a watcher never sees
@@ -411,8 +446,8 @@ export class LocalExecutor implements Executor {
     run.cancelled = { reason, message };
     for (const t of run.timers) clearTimeout(t);
     const state = job._local as LocalState;
-    const pod = state.pods.at(-1);
-    if (pod?.phase === 'Running') {
+    const live = state.pods.filter((p) => p.phase === 'Running' || p.phase === 'Pending');
+    for (const pod of live.filter((p) => p.phase === 'Running')) {
       pod.pids.forEach((pid, i) => {
         killGroup(pid, 'SIGTERM');
         const file = exitFile(state, pod.name, pod.containers[i]);
@@ -421,7 +456,7 @@ export class LocalExecutor implements Executor {
       });
     }
     if (reason !== 'Deleted') {
-      if (pod && (pod.phase === 'Running' || pod.phase === 'Pending')) pod.reason = reason;
+      for (const pod of live) pod.reason = reason;
       this.finish(job, 'Failed', reason, message);
     } else this.running.delete(this.key(job));
   }
@@ -505,6 +540,18 @@ export class LocalExecutor implements Executor {
     if (!/^[A-Za-z0-9][-A-Za-z0-9_.]*$/.test(container)) throw badRequest('Invalid container name');
     return path.join((job._local as LocalState).workDir, 'logs', pod, `${container}.log`);
   }
+}
+
+/** The number of indexes of an Indexed Job (completionMode: Indexed), undefined for any other job. */
+function indexedCompletions(job: K8sObject): number | undefined {
+  if (job.spec?.completionMode !== 'Indexed') return undefined;
+  const n = Number(job.spec.completions ?? 1);
+  return Number.isInteger(n) && n >= 1 ? n : 1;
+}
+
+/** Pods of the job running now (a job's `status.active`). */
+function runningPods(state: LocalState): number {
+  return state.pods.filter((p) => p.phase === 'Running').length;
 }
 
 /** The file the platform touches while it follows the job (its processes end when it goes stale). */

@@ -397,6 +397,14 @@ export interface paths {
                             benchmark_name: string;
                             created: boolean;
                             model_id: string;
+                            /** @description a part of a run (source benchops-runner-part): parts received, and the merged run once the last one is in */
+                            part?: {
+                                count: number;
+                                index: number;
+                                merged_pk: string | null;
+                                received: number;
+                                run_id: string;
+                            };
                             pk: string;
                             run_id: string;
                             /** @enum {string} */
@@ -504,6 +512,14 @@ export interface paths {
                             benchmark_name: string;
                             created: boolean;
                             model_id: string;
+                            /** @description a part of a run (source benchops-runner-part): parts received, and the merged run once the last one is in */
+                            part?: {
+                                count: number;
+                                index: number;
+                                merged_pk: string | null;
+                                received: number;
+                                run_id: string;
+                            };
                             pk: string;
                             run_id: string;
                             /** @enum {string} */
@@ -620,6 +636,14 @@ export interface paths {
                             benchmark_name: string;
                             created: boolean;
                             model_id: string;
+                            /** @description a part of a run (source benchops-runner-part): parts received, and the merged run once the last one is in */
+                            part?: {
+                                count: number;
+                                index: number;
+                                merged_pk: string | null;
+                                received: number;
+                                run_id: string;
+                            };
                             pk: string;
                             run_id: string;
                             /** @enum {string} */
