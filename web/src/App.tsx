@@ -28,6 +28,7 @@ const WorkflowsPage = lazy(() => import('./features/wizard/WorkflowsPage').then(
 const WizardPage = lazy(() => import('./features/wizard/WizardPage').then((m) => ({ default: m.WizardPage })));
 const EvaluationsPage = lazy(() => import('./features/evaluations/EvaluationsPage').then((m) => ({ default: m.EvaluationsPage })));
 const EvaluationPage = lazy(() => import('./features/evaluations/EvaluationPage').then((m) => ({ default: m.EvaluationPage })));
+const MlflowPage = lazy(() => import('./features/mlflow/MlflowPage').then((m) => ({ default: m.MlflowPage })));
 
 const router = createBrowserRouter([
   {
@@ -54,6 +55,7 @@ const router = createBrowserRouter([
       { path: '/workflows/:id', element: <WizardPage /> },
       { path: '/evaluations', element: <EvaluationsPage /> },
       { path: '/evaluations/:id', element: <EvaluationPage /> },
+      { path: '/mlflow', element: <MlflowPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -41,6 +41,7 @@ export const NAV: NavSection[] = [
       { label: 'Models', to: '/models' },
       { label: 'GPU occupancy', to: '/occupancy' },
       { label: 'Clusters', to: '/clusters' },
+      { label: 'MLflow', to: '/mlflow' },
     ],
   },
 ];
