@@ -69,7 +69,7 @@ describe.each(DB_KINDS)('MLflow poll (%s)', (kind) => {
     expect(r.body.processed_models).toBe(7);
     expect(r.body.new_models).toBe(7);
 
-    const qwen = parse(fileAt(repo.bareDir, 'vllm/qwen3-8b.yaml')!);
+    const qwen = parse(fileAt(repo.bareDir, 'vllm/custom-values-qwen3-8b.yaml')!);
     expect(qwen.global.modelVersion).toBe('2');
     expect(qwen.fullnameOverride).toBe('vllm-qwen3-8b');
     expect(qwen.vllm.served_model_name).toBe('Qwen3-8B');
@@ -81,7 +81,7 @@ describe.each(DB_KINDS)('MLflow poll (%s)', (kind) => {
     expect(ev.status).toBe('completed');
     expect(ev.event_type).toBe('model_version_created');
     const valuesPath: string = ev.outcome.git.values_path;
-    expect(valuesPath).toMatch(/^vllm\/[a-z0-9-]+\.yaml$/);
+    expect(valuesPath).toMatch(/^vllm\/custom-values-[a-z0-9-]+\.yaml$/);
     const odd = parse(fileAt(repo.bareDir, valuesPath)!);
     expect(isDnsLabel(odd.fullnameOverride)).toBe(true);
     expect(odd.global).toMatchObject({ modelName: 'org/chat model.v2', modelVersion: '1', experimentId: '42' });
@@ -107,7 +107,7 @@ describe.each(DB_KINDS)('MLflow poll (%s)', (kind) => {
     mlflow.addVersion('Qwen3-8B', { version: '4', creation_timestamp: Date.UTC(2026, 0, 10) });
     const r = await call(base, 'POST', '/poll');
     expect(r.body).toMatchObject({ new_events: 1, processed_models: 1 });
-    const qwen = parse(fileAt(repo.bareDir, 'vllm/qwen3-8b.yaml')!);
+    const qwen = parse(fileAt(repo.bareDir, 'vllm/custom-values-qwen3-8b.yaml')!);
     expect(qwen.global.modelVersion).toBe('4');
     const ev = (await call(base, 'GET', '/events?model_name=Qwen3-8B&version=4')).body[0];
     expect(ev.event_type).toBe('model_version_updated');

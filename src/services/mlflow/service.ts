@@ -220,7 +220,8 @@ export class MlflowIntegration {
           createdAt: Number(facts.creation_timestamp ?? 0),
         });
         warnings.push(...rendered.warnings);
-        const valuesPath = `${s.values_path.replaceAll('{engine}', engine)}/${k8sName(row.modelName)}.yaml`;
+        // custom-values-*.yaml: the manager files it as a vLLM values file and the vLLM follower deploys it
+        const valuesPath = `${s.values_path.replaceAll('{engine}', engine)}/custom-values-${k8sName(row.modelName)}.yaml`;
         const branch = s.branch_per_version ? versionBranch(row.modelName, row.version) : s.git_branch;
         const files = [{ path: valuesPath, content: rendered.text }];
         const argoPaths: string[] = [];
