@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateMetrics, mergeParts, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
-import { splitSlots } from '../src/loadgen/workers.ts';
+import os from 'node:os';
+import { normaliseOptions } from '../src/loadgen/runner.ts';
+import { defaultWorkers, splitSlots } from '../src/loadgen/workers.ts';
 import { spawnEmulator, type EmulatorProcess, type RequestRecord } from '../src/simulator/index.ts';
 
 const out = (o: Partial<RequestOutput>): RequestOutput => ({
@@ -39,6 +41,17 @@ describe('mergeParts', () => {
     expect(m.reliable).toBe(false);
     expect(m.reasons).toEqual(['pod 2: p99 event-loop lag 12 ms > 10 ms']);
     expect(() => mergeParts([], { percentiles: [50] })).toThrow(RangeError);
+  });
+
+  it('auto workers: the cores, one kept for a local server, never more than the run can use', () => {
+    const cores = os.availableParallelism();
+    expect(defaultWorkers('http://127.0.0.1:8000')).toBe(Math.max(1, cores - 1));
+    expect(defaultWorkers('http://localhost:8000')).toBe(Math.max(1, cores - 1));
+    expect(defaultWorkers('http://vllm.example.invalid:8000')).toBe(cores);
+    expect(normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 'auto', max_concurrency: 1 }).workers).toBe(1);
+    expect(normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 'auto', num_prompts: 10 }).workers).toBe(1);
+    expect(normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 'auto', num_prompts: 100_000 }).workers).toBe(cores);
+    expect(normaliseOptions({ base_url: 'http://vllm.example.invalid' }).workers).toBe(1);
   });
 
   it('splits concurrency slots evenly and exactly', () => {

@@ -32,7 +32,10 @@ export interface BenchmarkOptions extends Omit<DatasetOptions, 'num_prompts' | '
    * else a real tokenizer for the model's family, else the bundled one), `server`, `model` or `bundled`.
    */
   tokenizer?: 'auto' | 'server' | 'model' | 'bundled';
-  /** Worker threads for the load (default 1 in the library; the CLI defaults to the cores, keeping one for a local server). */
+  /**
+   * Worker threads for the load (default 1 in the library). `auto` (the CLI's default): the machine's cores, keeping
+   * one for a server on this machine, capped at max_concurrency and at one worker per 16 requests.
+   */
   workers?: number | 'auto';
   /** Requests to send (default 1000). With `duration` the prompts are cycled until the time is up. */
   num_prompts?: number;
@@ -118,7 +121,12 @@ export function normaliseOptions(o: BenchmarkOptions) {
   if (o.duration !== undefined && !(o.duration > 0)) throw new RangeError('duration must be > 0 seconds');
   const warm = o.num_warmups ?? 0;
   if (!Number.isInteger(warm) || warm < 0) throw new RangeError('num_warmups must be an integer ≥ 0');
-  const workers = o.workers === 'auto' ? defaultWorkers(base.href) : (o.workers ?? 1);
+  // auto: the machine's cores (one kept for a local server), but never more than the run can use — one slot each
+  // (max_concurrency) and at least 16 requests each (a worker thread takes ~0.5 s to start)
+  const workers =
+    o.workers === 'auto'
+      ? Math.max(1, Math.min(defaultWorkers(base.href), conc ?? Infinity, o.duration ? Infinity : Math.floor(numPrompts / 16)))
+      : (o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new RangeError('workers must be an integer in 1..256 (or auto)');
   if (conc !== null && workers > conc) throw new RangeError(`workers (${workers}) must not exceed max_concurrency (${conc}): each worker needs a slot`);
   const timeout = o.request_timeout ?? 600;
