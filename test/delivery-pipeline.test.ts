@@ -139,6 +139,39 @@ describe('scripts/bump-git-commit.mjs on a copy of deploy/', () => {
     for (const x of annotations(yamlTree(copy)).filter((a) => KEY in a)) expect(x[KEY]).toBe(next);
   });
 
+  it('bumps pod templates of any workload (a CronJob, flow style, comments kept) and nothing outside a pod template', () => {
+    const dir = mkdtempSync(path.join(tmp, 'kinds-'));
+    const text = [
+      'apiVersion: batch/v1',
+      'kind: CronJob',
+      'metadata:',
+      '  name: nightly',
+      `  annotations: {${KEY}: "not-a-pod-template"}  # the object's own annotation: left alone`,
+      'spec:',
+      '  schedule: "0 3 * * *"',
+      '  jobTemplate:',
+      '    spec:',
+      '      template:',
+      '        metadata:',
+      `          annotations: {${KEY}: unset, other: keep}  # bumped in place`,
+      '        spec: {containers: [{name: x, image: "ghcr.io/benchops/benchops:latest"}], restartPolicy: Never}',
+      '---',
+      '# a Deployment without the annotation: not opted in, unchanged',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata: {name: plain}',
+      'spec:',
+      '  template:',
+      '    metadata: {annotations: {other: keep}}',
+      '',
+    ].join('\n');
+    writeFileSync(path.join(dir, 'cron.yaml'), text);
+    const r = run('--dir', dir, '--commit', sha);
+    expect(r.status, r.stderr).toBe(0);
+    const out = readFileSync(path.join(dir, 'cron.yaml'), 'utf8');
+    expect(out).toBe(text.replace(`{${KEY}: unset, other: keep}`, `{${KEY}: "${sha}", other: keep}`));
+  });
+
   it('refuses a bad sha (exit 2) and, with one invalid YAML file, changes no file at all (exit 1)', () => {
     const snapshot = yamlTree(copy);
     const bad = run('--dir', copy, '--commit', 'not-a-sha; rm -rf /');
