@@ -95,7 +95,7 @@ export function ModelsPage() {
       <ErrorAlert error={deployments.error ?? stop.error} onRetry={() => void deployments.refetch()} />
       {rows.length === 0 && <Text>No model is deployed.</Text>}
       {rows.length > 0 && (
-        <Table striped data-testid="deployments-table" verticalSpacing="xs">
+        <Table striped data-testid="models-table" verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
               <Table.Th>Model</Table.Th>
@@ -104,6 +104,7 @@ export function ModelsPage() {
               <Table.Th>Endpoint</Table.Th>
               <Table.Th>Cluster / node</Table.Th>
               <Table.Th>GPUs</Table.Th>
+              <Table.Th>Max context</Table.Th>
               <Table.Th>Placement</Table.Th>
               <Table.Th>Use</Table.Th>
               <Table.Th />
@@ -148,6 +149,7 @@ export function ModelsPage() {
                     .map(([k, v]) => `${v}× ${k}`)
                     .join(', ') || 'none (CPU)'}
                 </Table.Td>
+                <Table.Td>{d.config.max_model_len?.toLocaleString('en-US') ?? '—'}</Table.Td>
                 <Table.Td maw={320}>
                   <Text size="sm" fw={600} data-testid="deployment-decision">
                     {decisionSummary(d.placement)}

@@ -48,9 +48,10 @@ export function RunTerminal({ job, namespace, lineMode: lineModeDefault }: { job
       if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
     };
 
+    // without a TTY a plain POSIX shell: bash's interactive start-up expects a terminal (and user rc files)
     const newSession = async () => {
       const s = await unwrapAs<{ websocket_url: string }>(
-        deployer.POST('/jobs/{job_name}/terminal', { params: { path: { job_name: job } }, body: namespace ? { namespace } : {} }),
+        deployer.POST('/jobs/{job_name}/terminal', { params: { path: { job_name: job } }, body: { ...(namespace ? { namespace } : {}), ...(lineMode ? { shell: '/bin/sh' } : {}) } }),
       );
       return s.websocket_url;
     };
