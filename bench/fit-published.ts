@@ -23,6 +23,8 @@ const p0: Params = {
   layer_floor_us: GPU_FACTORS.layer_floor_us,
   allreduce_latency_us: GPU_FACTORS.allreduce_latency_us,
   eager_layer_us: ENGINE_PRESETS['0.5'].eager_layer_us,
+  roofline_blend: GPU_FACTORS.roofline_blend,
+  dequant_mfu_scale: GPU_FACTORS.dequant_mfu_scale,
   host_a100: findHardware('A100-80G')!.host_cpu_factor ?? 1,
 };
 for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
@@ -33,7 +35,7 @@ for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
   p0[`${k}.per_waiting_us`] = c.per_waiting_us;
   if (k === 'v06') p0[`${k}.cpu_overlap`] = c.cpu_overlap;
 }
-const BOUNDS: Record<string, [number, number]> = { mfu: [0.1, 0.9], bandwidth_efficiency: [0.3, 0.95], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
+const BOUNDS: Record<string, [number, number]> = { roofline_blend: [0, 1], dequant_mfu_scale: [0.2, 1], mfu: [0.1, 0.9], bandwidth_efficiency: [0.3, 0.95], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
 
 function overrides(p: Params) {
   return {
@@ -46,6 +48,8 @@ function overrides(p: Params) {
         layer_floor_us: p.layer_floor_us,
         allreduce_latency_us: p.allreduce_latency_us,
         eager_layer_us: p.eager_layer_us,
+        roofline_blend: p.roofline_blend,
+        dequant_mfu_scale: p.dequant_mfu_scale,
         step_overhead_ms: p[`${g}.step_overhead_ms`],
         per_seq_overhead_ms: p[`${g}.per_seq_overhead_ms`],
         per_worker_ms: p[`${g}.per_worker_ms`],

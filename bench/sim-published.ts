@@ -1,39 +1,50 @@
 /**
- * Prediction accuracy against published vLLM numbers: `predict` for Llama-3.1-8B on 1×H100 vs the issue's reference
- * rows (vLLM 0.21, `vllm bench serve`, random data). The reference does not state its input/output lengths, so the
- * table is printed for a few plausible workloads; the efficiency factors are the catalogue defaults (not fitted to
- * these rows). Run: npx tsx bench/sim-published.ts
+ * Prediction accuracy against published vLLM measurements (bench/published-measurements.json: each row's source,
+ * vLLM version, GPU, tensor parallel size, model, dtype and workload): `sim predict` with the simulator's defaults and
+ * the row's own engine arguments, printed as predicted vs published per row, and the mean absolute percentage error
+ * per metric over the rows the defaults were fitted on (bench/fit-published.ts) and over the held-out rows, overall
+ * and per subset (GPU, vLLM version, model size). Run: npx tsx bench/sim-published.ts
  */
-import { predict } from '../src/simulator/index.ts';
+import { loadPublished, mape, METRICS, predictAll, type RowResult } from './published.ts';
 
-const ROWS = [
-  { concurrency: 1, tok_s: 122, tpot_p50: 6.48 },
-  { concurrency: 16, tok_s: 1384, tpot_p50: 10.94 },
-  { concurrency: 64, tok_s: 1312, tpot_p50: 46.9 },
-];
-const WORKLOADS = [
-  { random_input_len: 1024, random_output_len: 128 },
-  { random_input_len: 1024, random_output_len: 1024 },
-  { random_input_len: 8192, random_output_len: 128 },
-];
+const t = loadPublished();
+const t0 = performance.now();
+const res = await predictAll(t);
+const short = (m: string) => m.replace('median_', '').replace('_ms', '').replace('output_throughput', 'tok/s');
+const pct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '     –' : `${(x * 100).toFixed(1).padStart(5)} %`);
 
-const pct = (p: number, m: number) => `${((p / m - 1) * 100).toFixed(1).padStart(6)} %`;
-console.log('Llama-3.1-8B-Instruct on 1×H100-80G, default factors; error = predicted / published − 1');
-for (const w of WORKLOADS) {
-  console.log(`\nworkload: random ${w.random_input_len} in / ${w.random_output_len} out, ignore_eos, num_prompts = 10 × concurrency (≥ 20)`);
-  console.log('conc | published tok/s | predicted tok/s |  error  | published TPOT p50 | predicted TPOT p50 |  error');
-  let sumAbs = 0;
-  for (const r of ROWS) {
-    const rep = await predict({
-      model: 'meta-llama/Llama-3.1-8B-Instruct',
-      hardware: 'H100-80G',
-      workload: { ...w, max_concurrency: r.concurrency, num_prompts: Math.max(20, 10 * r.concurrency), seed: 0, metric_percentiles: '50,99' },
-    });
-    const tpot = rep.median_tpot_ms as number;
-    sumAbs += Math.abs(rep.output_throughput / r.tok_s - 1) + Math.abs(tpot / r.tpot_p50 - 1);
-    console.log(
-      `${String(r.concurrency).padStart(4)} | ${String(r.tok_s).padStart(15)} | ${rep.output_throughput.toFixed(0).padStart(15)} | ${pct(rep.output_throughput, r.tok_s)} | ${r.tpot_p50.toFixed(2).padStart(18)} | ${tpot.toFixed(2).padStart(18)} | ${pct(tpot, r.tpot_p50)}`,
-    );
-  }
-  console.log(`mean |error| over the 6 figures: ${((sumAbs / 6) * 100).toFixed(1)} %`);
+console.log('error = predicted / published − 1; sources:');
+for (const [k, s] of Object.entries(t.sources)) console.log(`  ${k}: ${s.publisher}, ${s.url} (${s.section})`);
+console.log('');
+console.log(`${'row'.padEnd(50)} ${'split'.padEnd(8)} ${METRICS.map((m) => `${short(m)}: published → predicted (error)`.padEnd(40)).join(' ')}`);
+for (const r of res) {
+  const cells = METRICS.map((m) => {
+    const pub = r.row.published[m];
+    if (pub === undefined) return ''.padEnd(40);
+    return `${pub.toFixed(1)} → ${r.predicted[m]!.toFixed(1)} (${pct(r.error[m]).trim()})`.padEnd(40);
+  });
+  console.log(`${r.row.id.padEnd(50)} ${r.row.split.padEnd(8)} ${cells.join(' ')}`);
 }
+
+const subsets: Array<[string, (r: RowResult) => boolean]> = [
+  ['all', () => true],
+  ['H100', (r) => r.row.gpu.startsWith('H100')],
+  ['A100', (r) => r.row.gpu.startsWith('A100')],
+  ['vLLM 0.5.4', (r) => r.row.vllm_version.startsWith('0.5')],
+  ['vLLM 0.6.0', (r) => r.row.vllm_version.startsWith('0.6')],
+  ['8B', (r) => /8B/.test(r.row.model)],
+  ['70B', (r) => /70B/.test(r.row.model)],
+  ['405B', (r) => /405B/.test(r.row.model)],
+  ['TP 1', (r) => r.row.tensor_parallel === 1],
+  ['TP 2–8', (r) => r.row.tensor_parallel > 1],
+];
+for (const split of ['held-out', 'fit'] as const) {
+  console.log(`\nMAPE over ${split} rows`);
+  console.log(`${'subset'.padEnd(12)} rows  ${METRICS.map((m) => short(m).padStart(8)).join(' ')}`);
+  for (const [name, f] of subsets) {
+    const rows = res.filter((r) => r.row.split === split && f(r));
+    if (!rows.length) continue;
+    console.log(`${name.padEnd(12)} ${String(rows.length).padStart(4)}  ${METRICS.map((m) => pct(mape(rows, m)).padStart(8)).join(' ')}`);
+  }
+}
+console.log(`\n${res.length} rows predicted in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

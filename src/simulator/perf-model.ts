@@ -37,15 +37,24 @@ export interface EfficiencyFactors extends CpuFactors {
   allreduce_latency_us: number;
   /** GPU time per layer per step that no parallelism removes (kernel launch gaps, small-GEMM inefficiency), µs. */
   layer_floor_us: number;
+  /**
+   * How much of the smaller of compute and memory time adds to the larger: 0 is the pure roofline max(); between the
+   * regimes (batches of tens to a few hundred) GEMMs neither saturate the tensor cores nor stream at full bandwidth.
+   */
+  roofline_blend: number;
+  /** Multiplier on mfu for weight-only quantized GEMMs (Marlin: FP8/INT4 weights dequantized to 16 bits), < 1 at large batches. */
+  dequant_mfu_scale: number;
 }
 
 /** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
 export const GPU_FACTORS: Omit<EfficiencyFactors, keyof CpuFactors> = {
-  mfu: 0.55,
-  bandwidth_efficiency: 0.8,
+  mfu: 0.5,
+  bandwidth_efficiency: 0.95,
   comm_efficiency: 0.7,
-  allreduce_latency_us: 8,
-  layer_floor_us: 12,
+  allreduce_latency_us: 8.4,
+  layer_floor_us: 23,
+  roofline_blend: 0.3,
+  dequant_mfu_scale: 0.7,
 };
 
 /** Defaults for CPU inference (AMX/AVX-512 kernels reach far less of the peak). */
@@ -61,6 +70,8 @@ export const CPU_FACTORS: EfficiencyFactors = {
   comm_efficiency: 0.5,
   allreduce_latency_us: 30,
   layer_floor_us: 0,
+  roofline_blend: 0,
+  dequant_mfu_scale: 1,
 };
 
 /** Speculative decoding as a factor: draft tokens per step, their acceptance rate, and the draft's cost. */
@@ -227,7 +238,9 @@ export class PerformanceModel {
     const hf = h.host_cpu_factor ?? 1;
     // pp micro-batches of 1/pp of the batch through pp stages of 1/pp of the layers: one period = pp stage times
     const linearFlops = 2 * this.flopParams * tokens;
-    const compute = (linearFlops / this.linearPeak + attnFlops / (h.peak_fp16_TFLOPS * 1e12)) / (tp * pp * f.mfu);
+    const q = this.spec.quantization;
+    const dequant = q.weights !== 'bf16' && q.weights !== 'fp16' && !q.low_precision_compute ? f.dequant_mfu_scale : 1;
+    const compute = (linearFlops / (this.linearPeak * dequant) + attnFlops / (h.peak_fp16_TFLOPS * 1e12)) / (tp * pp * f.mfu);
     const weightsRead = m.moe ? weightBytesRead(m, Math.ceil(tokens / pp)) : this.weights;
     const stageBytes = weightsRead / pp + (kvRead + tokens * m.hidden_size * 2 * m.num_layers * 4) / (pp * pp);
     const memory = (pp * stageBytes) / (h.memory_bandwidth_GBps * 1e9 * tp * f.bandwidth_efficiency);
@@ -243,7 +256,7 @@ export class PerformanceModel {
     }
     comm = comm * pp + pipelineSendTime(h, pp, m.hidden_size, micro, f);
     const swap = (swapTokens * this.kvBytesPerTokenPerDevice()) / HOST_LINK_BPS;
-    let gpu = Math.max(compute, memory) + floor + comm + swap;
+    let gpu = Math.max(compute, memory) + f.roofline_blend * Math.min(compute, memory) + floor + comm + swap;
     // v0 replays CUDA graphs for decode-only batches up to 256 sequences; other steps launch every layer's kernels
     const graphed = this.spec.preset.name === 'v1' || (decodes === seqs.length && seqs.length <= 256);
     if (!graphed) gpu = Math.max(gpu, (hf * (m.num_layers / pp) * f.eager_layer_us * pp) / 1e6);
