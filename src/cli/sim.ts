@@ -20,6 +20,7 @@ import { parseJsonSafe } from '../core/parse.ts';
 import type { SpeculativeOptions } from '../simulator/perf-model.ts';
 import { KV_CACHE_DTYPES, QUANTIZATION_METHODS } from '../simulator/quantization.ts';
 import { addWorkloadOptions, workloadFromFlags } from './bench.ts';
+import { isEmulatorWorker, runEmulatorWorker, startEmulatorCluster } from '../simulator/cluster.ts';
 
 const int = (name: string) => (v: string) => {
   const n = Number(v);
@@ -145,11 +146,21 @@ export function registerSim(program: Command): void {
     .option('--ttft-ms <ms>', 'fixed profile: time to first token', float('--ttft-ms'), 50)
     .option('--itl-ms <ms>', 'fixed profile: inter-token latency', float('--itl-ms'), 10)
     .option('--jitter <f>', 'fixed profile: relative standard deviation of each latency', float('--jitter'), 0)
-    .option('--no-records', 'do not keep per-request ground truth');
+    .option('--no-records', 'do not keep per-request ground truth')
+    .option(
+      '--workers <n>',
+      'processes serving one port (cluster mode); the performance model stays one engine in the primary, workers parse and write the streams',
+      int('--workers'),
+      1,
+    );
   addDeploymentOptions(serve).action(async (o: Record<string, any>) => {
     try {
+      // a cluster worker re-runs this command: its options come from the primary
+      if (isEmulatorWorker()) return void (await runEmulatorWorker());
       const dep = await deploymentFromFlags(o);
-      const server = await startEmulatedServer({
+      if (!(o.workers >= 1 && o.workers <= 64)) throw new RangeError('--workers must be an integer in 1..64');
+      const start = o.workers > 1 ? (x: Parameters<typeof startEmulatedServer>[0] & object) => startEmulatorCluster(x, o.workers) : startEmulatedServer;
+      const server = await start({
         ...dep,
         served_model_name: o.servedModelName,
         host: o.host,
@@ -158,7 +169,7 @@ export function registerSim(program: Command): void {
         record: o.records,
         profile: o.profile === 'fixed' ? { ttft_ms: o.ttftMs, itl_ms: o.itlMs, jitter: o.jitter } : undefined,
       });
-      noteModel('benchops sim serve', dep, o.profile === 'fixed' ? ' (timing: the fixed profile, not the model)' : '');
+      noteModel('benchops sim serve', dep, (o.profile === 'fixed' ? ' (timing: the fixed profile, not the model)' : '') + (o.workers > 1 ? ` on ${o.workers} worker processes` : ''));
       console.log(`BENCHOPS_SIM_READY ${JSON.stringify({ url: server.url })}`);
       let stopping = false;
       const stop = () => {

@@ -42,6 +42,21 @@ export interface EmulatedServerOptions extends Omit<EngineOptions, 'model'> {
   record?: boolean;
   /** Oldest records are dropped past this many (default 200000). */
   max_records?: number;
+  /** Appended to request ids (a cluster worker's number: ids stay unique across the workers of one port). */
+  id_tag?: string;
+  /** A worker of an emulator cluster: the engine is the primary's one, reached through this link (cluster.ts). */
+  engineLink?: (onStep: (r: StepResult) => void) => EngineLink;
+  /** A worker of an emulator cluster: /benchops/records answers (and clears) every worker's records. */
+  gather?: { records(): Promise<RequestRecord[]>; clear(): Promise<void> };
+}
+
+/** What the server needs of an engine: the local RealtimeEngine, or a link to the cluster primary's one engine. */
+export interface EngineLink {
+  submit(req: SimRequest): void;
+  abort(req: SimRequest): void;
+  close(): void;
+  /** The scheduler's state for /metrics (absent behind a link: the primary holds it). */
+  readonly scheduler?: RealtimeEngine['scheduler'];
 }
 
 /** Ground truth of one request as the server saw it. Times are epoch milliseconds (fractional). */
@@ -162,6 +177,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     throw new RangeError('profile ttft_ms, itl_ms and jitter must be non-negative numbers');
   }
   const recordOn = opts.record ?? true;
+  const idTag = opts.id_tag ? `-${opts.id_tag}` : '';
   const maxRecords = opts.max_records ?? 200_000;
   const metrics = new ServerMetrics();
   let records: RequestRecord[] = [];
@@ -184,9 +200,11 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     for (const job of due) fireFixed(job);
   });
 
-  const engine = profile
+  const engine: EngineLink | undefined = profile
     ? undefined
-    : new RealtimeEngine(engineSetup, (r: StepResult) => onEngineStep(r));
+    : opts.engineLink
+      ? opts.engineLink((r) => onEngineStep(r))
+      : new RealtimeEngine(engineSetup, (r: StepResult) => onEngineStep(r));
 
   function onEngineStep(r: StepResult): void {
     for (const sim of r.emitted) {
@@ -232,7 +250,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
   function startEmbedding(arrival: number, res: http.ServerResponse, body: Record<string, unknown>): void {
     checkModel(body);
     const req = parseEmbeddingRequest(body, { served, maxModelLen, spec: embeddingSpec!, encode: (t) => tok.encode(t), renderChat });
-    const id = `embd-${(++counter).toString(16).padStart(8, '0')}${(seed >>> 0).toString(16)}`;
+    const id = `embd-${(++counter).toString(16).padStart(8, '0')}${(seed >>> 0).toString(16)}${idTag}`;
     const promptTokens = req.inputs.reduce((n, ids) => n + ids.length, 0);
     const rec: RequestRecord = { id, endpoint: 'embeddings', stream: false, arrival_ms: arrival, chunk_ms: [], prompt_tokens: promptTokens, output_tokens: 0, preemptions: 0 };
     if (recordOn) {
@@ -479,7 +497,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     const stream = body.stream === true;
     const so = body.stream_options as { include_usage?: unknown } | undefined;
     const tokens = outputTokens(promptText, answerKey, maxTokens, minTokens, body.ignore_eos === true);
-    const id = `${chat ? 'chatcmpl' : 'cmpl'}-${(++counter).toString(16).padStart(8, '0')}${(seed >>> 0).toString(16)}`;
+    const id = `${chat ? 'chatcmpl' : 'cmpl'}-${(++counter).toString(16).padStart(8, '0')}${(seed >>> 0).toString(16)}${idTag}`;
     const rec: RequestRecord = {
       id,
       endpoint: chat ? 'chat' : 'completions',
@@ -594,7 +612,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       return void res.end(body);
     }
-    if (method === 'GET' && path === '/benchops/records') return sendJson(res, 200, records);
+    if (method === 'GET' && path === '/benchops/records') return sendJson(res, 200, opts.gather ? await opts.gather.records() : records);
     if (method === 'GET' && path === '/benchops/lag') {
       const ms = (ns: number) => (lag.count ? Math.max(0, ns / 1e6 - 5) : 0);
       return sendJson(res, 200, { mean_ms: ms(lag.mean), p99_ms: ms(lag.percentile(99)), max_ms: ms(lag.max) });
@@ -602,6 +620,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     if (method === 'DELETE' && path === '/benchops/records') {
       records = [];
       lag.reset();
+      if (opts.gather) await opts.gather.clear();
       return void res.writeHead(204).end();
     }
     if (method === 'GET' && path === '/benchops/info') {
