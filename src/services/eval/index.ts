@@ -13,6 +13,7 @@ import { EvalRepository } from './repository.ts';
 import { registerEvalRoutes } from './routes.ts';
 import { ScheduleService } from './schedules.ts';
 import { EvalService } from './service.ts';
+import { DEMO_TEMPLATE } from './template.ts';
 import { evaluations } from './schema.ts';
 import { isNotNull } from 'drizzle-orm';
 
@@ -46,16 +47,18 @@ export function createEvalModule(ctx: PlatformContext, o: EvalModuleOptions = {}
   const ports = o.ports ?? platformPorts(ctx);
   const tickMs = o.tickMs ?? Math.min(2000, Math.max(50, cfg.pollTickSeconds * 1000));
   const driverRef: { d?: EvalDriver } = {};
+  // embedded mode with the demo: the demo project's task evaluation, so the seed's two-field body works as it is
+  const defaultTemplate = cfg.evalTemplate ?? (cfg.demo ? DEMO_TEMPLATE : undefined);
   const service = new EvalService({
     repo,
     ports,
     log,
-    defaultTemplate: cfg.evalTemplate,
+    defaultTemplate,
     readyTimeoutSeconds: cfg.evalReadyTimeoutSeconds,
     maxWaiting: cfg.evalMaxWaiting,
     onNew: () => driverRef.d?.poke(),
   });
-  const schedules = new ScheduleService({ repo, ports, service, log, defaultTemplate: cfg.evalTemplate, minIntervalSeconds: cfg.evalMinIntervalSeconds });
+  const schedules = new ScheduleService({ repo, ports, service, log, defaultTemplate, minIntervalSeconds: cfg.evalMinIntervalSeconds });
   const driver = new EvalDriver({
     repo,
     ports,

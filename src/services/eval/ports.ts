@@ -4,6 +4,8 @@
  * vLLM service (which endpoint serves a model, for schedules that name a model only). In-process modules in embedded
  * mode, HTTP clients in cluster mode (BENCHOPS_MANAGER_URL, BENCHOPS_DEPLOYER_URL, BENCHOPS_RESULTS_URL, BENCHOPS_VLLM_URL).
  */
+import { serviceToken } from '../../core/auth.ts';
+import { AppError } from '../../core/errors.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { DeployerApi } from '../deployer/api.ts';
 import type { ManagerApi } from '../manager/api.ts';
@@ -17,6 +19,8 @@ export interface EvalPorts {
   /** Result pks stored under a run id (standardized first); [] when none. */
   resultPks(runId: string): Promise<string[]>;
   servedModels(): Promise<ServedModel[]>;
+  /** Ids of the manager projects with this exact name (templates may name a project instead of its id). */
+  projectsNamed(name: string): Promise<string[]>;
   /** Whether each collaborator is reachable: 'ok' or why not. */
   health(): Promise<Record<string, string>>;
 }
@@ -33,6 +37,25 @@ export function platformPorts(ctx: PlatformContext): EvalPorts {
     deployer: () => deployerApi(ctx),
     resultPks: (runId) => resultPksFor(ctx, runId),
     servedModels: () => vllmApi(ctx).servedModels(),
+    async projectsNamed(name) {
+      // ManagerApi has no lookup by name: the manager's public GET /projects?name= (this process's listener in
+      // embedded mode, BENCHOPS_MANAGER_URL in a cluster)
+      const base = ctx.urls?.manager ?? ctx.config.managerUrl;
+      if (!base) throw new AppError(503, 'The manager is not reachable (not in this process and BENCHOPS_MANAGER_URL is not set)', 'unavailable');
+      const token = serviceToken(ctx.config, ['viewer', 'operator', 'admin']);
+      let res: Response;
+      try {
+        res = await fetch(`${base.replace(/\/+$/, '')}/projects?name=${encodeURIComponent(name)}&limit=10`, {
+          headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          signal: AbortSignal.timeout(15_000),
+        });
+      } catch (e: any) {
+        throw new AppError(503, `The manager is unreachable at ${base}: ${e?.cause?.code ?? e?.message ?? e}`, 'unavailable');
+      }
+      if (!res.ok) throw new AppError(502, `The manager answered ${res.status} to a project lookup`);
+      const list = (await res.json()) as Array<{ project_id?: string; id?: string; name?: string }>;
+      return list.filter((x) => x.name === name).map((x) => String(x.project_id ?? x.id));
+    },
     async health() {
       const out: Record<string, string> = {};
       for (const svc of ['manager', 'deployer', 'results'] as const) {

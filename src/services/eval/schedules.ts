@@ -115,7 +115,7 @@ export class ScheduleService {
     this.checkCron(body.cron, body.timezone);
     checkOverrides(body.overrides, ['body', 'overrides']);
     const ref = templateRefOf(body.template, this.d.defaultTemplate, ['body', 'template']);
-    const resolved = await resolveTemplate(this.d.ports.manager(), ref, ['body', 'template']);
+    const resolved = await resolveTemplate(this.d.ports.manager(), ref, ['body', 'template'], (n) => this.d.ports.projectsNamed(n));
     if (await this.d.repo.scheduleByName(body.name)) throw conflict(`A schedule named ${body.name} exists`);
     const now = new Date();
     const row = await this.d.repo

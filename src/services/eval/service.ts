@@ -129,7 +129,7 @@ export class EvalService implements EvalApi {
   async prepare(body: EvaluateBody, origin: Origin = {}, field: (string | number)[] = ['body']): Promise<{ row: NewEvaluationRow; warnings: string[] }> {
     const overrides = checkOverrides(body.overrides, [...field, 'overrides']);
     const ref = templateRefOf(body.template, this.d.defaultTemplate, [...field, 'template']);
-    const resolved = await resolveTemplate(this.d.ports.manager(), ref, [...field, 'template']);
+    const resolved = await resolveTemplate(this.d.ports.manager(), ref, [...field, 'template'], (n) => this.d.ports.projectsNamed(n));
     const warnings = templateWarnings(resolved.placeholders, overrides);
     const now = new Date();
     const delayMs = (body.delay_seconds ?? 0) * 1000;

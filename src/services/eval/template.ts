@@ -17,7 +17,10 @@ export const MAX_OVERRIDE_CHARS = 4096;
 /** Placeholders every template may use (the earlier service's three, the seed's `{vllm-url}`, and two more). */
 export const BUILTIN_PLACEHOLDERS = ['model_name', 'model_name_lower', 'served_model_name', 'inference_engine_url', 'vllm-url', 'evaluation_id'];
 
-/** Parses the string form `<project id>:<job file>[:<config file>]`, or `<job file>` of the default project. */
+/** The demo project's task evaluation: the default template in embedded mode with the demo on. */
+export const DEMO_TEMPLATE = 'demo:job/custom-task/benchops-task-eval-job.yaml:config/custom-task/custom_task.json';
+
+/** Parses the string form `<project>:<job file>[:<config file>]` (project id or name), or `<job file>` of the default project. */
 export function parseTemplateString(s: string, fallbackProject: string | undefined, field: (string | number)[]): TemplateRef {
   const parts = s.split(':').map((x) => x.trim());
   if (parts.some((p) => !p) || parts.length > 3) {
@@ -64,10 +67,26 @@ export interface ResolvedTemplate {
  * Resolves a template against the manager and checks it: the project exists, the job file parses (multi-document
  * allowed) and holds exactly one Job. 422 naming `field` otherwise; a manager that cannot be reached stays a 503.
  */
-export async function resolveTemplate(manager: ManagerApi, ref: TemplateRef, field: (string | number)[]): Promise<ResolvedTemplate> {
-  await manager.getProject(ref.project_id).catch((e) => {
-    throw isAppError(e) && e.status === 404 ? unprocessable([...field, 'project_id'], `project ${ref.project_id} not found`) : e;
-  });
+export async function resolveTemplate(
+  manager: ManagerApi,
+  ref: TemplateRef,
+  field: (string | number)[],
+  projectsNamed?: (name: string) => Promise<string[]>,
+): Promise<ResolvedTemplate> {
+  const found = await manager.getProject(ref.project_id).then(
+    () => true,
+    (e) => {
+      if (isAppError(e) && e.status === 404) return false;
+      throw e;
+    },
+  );
+  if (!found) {
+    // not an id: a project name (the demo project is "demo"), when exactly one project has it
+    const ids = projectsNamed ? await projectsNamed(ref.project_id) : [];
+    if (ids.length > 1) throw unprocessable([...field, 'project_id'], `${ids.length} projects are named ${ref.project_id}: give the project id`);
+    if (!ids.length) throw unprocessable([...field, 'project_id'], `project ${ref.project_id} not found (neither an id nor a name)`);
+    ref = { ...ref, project_id: ids[0] };
+  }
   const job = await findFile(manager, ref.project_id, ref.job_file, 'job', [...field, 'job_file']);
   const config = ref.config_file ? await findFile(manager, ref.project_id, ref.config_file, 'config', [...field, 'config_file']) : undefined;
   let docs: unknown[];
