@@ -5,8 +5,14 @@
  * emulated vLLM server) → the evaluation service waits for `/v1/models` to list the model, renders the team's job from
  * a Git project and runs it (local executor, `benchops job run`) → results stored under the model's tag → the
  * `vllm_eval_*` gauge on the results service's `/metrics`. The wall time from "version registered" to "score on
- * /metrics" is printed. Then the scores of two versions through promtool (the regression fires, a 5 % dip does not),
- * and the same version polled again: nothing processed twice, no second commit.
+ * /metrics" is printed. A second version, deployed from a values template the team changed in Git (a context length
+ * too small for part of the task), scores lower through the same real path; both real scores through promtool fire the
+ * regression alert, and a 5 % dip does not. Then the same version polled again: nothing processed twice, no second
+ * commit.
+ *
+ * The emulated engine cannot answer questions, so the task scores whether each question was answered: its output filter
+ * never matches and falls back to the target ("answered"), and a request the engine refuses (prompt over the context
+ * length) scores 0.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +28,28 @@ import { commitsOn, fileAt, waitFor } from './helpers/mlflow-setup.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
 const PROMTOOL = '/usr/bin/promtool';
-const TASK_CONFIG = readFileSync(new URL('../examples/benchmark-repo/config/custom-task/custom_task.json', import.meta.url), 'utf8');
+const question = (q: string) => ({ question: q, answer: 'answered' });
+const TASK_CONFIG = JSON.stringify({
+  name: 'answered-task',
+  mode: 'task',
+  generation_kwargs: { temperature: 0, max_tokens: 16 },
+  benchmarks: { custom_task_1: { enabled: true, tasks: ['custom_task_1'], num_fewshot: 0, batch_size: 2, limit: 4, metrics: ['exact_match'] } },
+  task_definitions: {
+    custom_task_1: {
+      test_split: 'test',
+      doc_to_text: '질문: {{question}}\n답변:',
+      doc_to_target: '{{answer}}',
+      output_type: 'generate_until',
+      generation_kwargs: { until: ['\n'] },
+      filter_list: [{ name: 'answered', filter: [{ function: 'regex', regex_pattern: '(?!)', fallback: 'answered' }] }],
+      // two short questions, two longer than the second version's context length
+      dataset: { test: [question('a?'), question('b?'), question('long '.repeat(150)), question('longer '.repeat(150))] },
+      metric_list: [{ metric: 'exact_match', aggregation: 'mean', higher_is_better: true }],
+    },
+  },
+});
+const valuesTemplate = (maxModelLen: number) =>
+  `# the team's vLLM values template (the MLflow integration fills model, names and global)\nvllm:\n  model: ""\n  maxModelLen: ${maxModelLen}\n  maxNumSeqs: 16\nfullnameOverride: ""\nserviceAccount:\n  create: true\n  name: ""\n`;
 const JOB = `apiVersion: batch/v1
 kind: Job
 metadata:
@@ -39,14 +66,18 @@ spec:
 `;
 const MODEL = 'Qwen3-8B';
 
-/** The value of `vllm_eval_exact_match` for a model tag on a Prometheus text page, or null. */
-function gauge(text: string, modelTag: string): number | null {
+/** `vllm_eval_exact_match` of custom_task_1 for a model tag on a Prometheus text page (value and filter), or null. */
+function gauge(text: string, modelTag: string): { value: number; filter: string } | null {
   for (const line of text.split('\n')) {
     if (!line.startsWith('vllm_eval_exact_match{')) continue;
     if (!line.includes(`model_tag="${modelTag}"`) || !line.includes('task="custom_task_1"')) continue;
-    return Number(line.slice(line.lastIndexOf(' ') + 1));
+    return { value: Number(line.slice(line.lastIndexOf(' ') + 1)), filter: /filter="([^"]*)"/.exec(line)?.[1] ?? '' };
   }
   return null;
+}
+
+async function metrics(results: string): Promise<string> {
+  return (await fetch(`${results}/metrics`)).text();
 }
 
 describe('MLflow → Git → follower → evaluation → results → alert (embedded)', () => {
@@ -56,12 +87,13 @@ describe('MLflow → Git → follower → evaluation → results → alert (embe
   let templates: TestRepo;
   let urls: Record<string, string>;
   let vllmProject: string;
+  let templateProject: string;
 
   beforeAll(async () => {
     mlflow = new MlflowDouble();
     await mlflow.start();
     values = makeRepo({ 'vllm/README.md': 'Desired vLLM deployments, written by the MLflow integration\n' });
-    templates = makeRepo({ 'job/evaluation/eval-job.yaml': JOB, 'config/evaluation/custom_task.json': TASK_CONFIG });
+    templates = makeRepo({ 'job/evaluation/eval-job.yaml': JOB, 'config/evaluation/answered_task.json': TASK_CONFIG, 'templates/custom-values-vllm.yaml': valuesTemplate(4096) });
     p = await startTestPlatform({
       kind: 'pglite',
       env: {
@@ -83,7 +115,14 @@ describe('MLflow → Git → follower → evaluation → results → alert (embe
     const tp = await call(urls.manager, 'POST', '/projects', { name: 'eval-templates', repository_url: templates.url, config_path: 'config', job_path: 'job' });
     expect(tp.status, JSON.stringify(tp.body)).toBe(200);
     expect((await call(urls.manager, 'POST', `/projects/${tp.body.project_id}/sync`)).body.status).toBe('success');
-    const set = await call(urls.mlflow, 'PUT', '/settings', { eval_template: `${tp.body.project_id}:job/evaluation/eval-job.yaml:config/evaluation/custom_task.json` });
+    // the values template lives in a vLLM project of its own (not followed)
+    const vt = await call(urls.manager, 'POST', '/projects', { name: 'mlflow-templates', project_type: 'vllm', github_repo_url: templates.url, vllm_values_path: 'templates' });
+    templateProject = vt.body.project_id;
+    expect((await call(urls.manager, 'POST', `/projects/${templateProject}/sync`)).body.status).toBe('success');
+    const set = await call(urls.mlflow, 'PUT', '/settings', {
+      template: templateProject,
+      eval_template: `${tp.body.project_id}:job/evaluation/eval-job.yaml:config/evaluation/answered_task.json`,
+    });
     expect(set.status, JSON.stringify(set.body)).toBe(200);
   }, 180_000);
 
@@ -94,7 +133,8 @@ describe('MLflow → Git → follower → evaluation → results → alert (embe
     templates?.cleanup();
   });
 
-  let score: number;
+  let first: { value: number; filter: string };
+  let second: { value: number; filter: string };
   it('a registered version ends as a score on /metrics, through Git, the follower and the evaluation service', async () => {
     const t0 = Date.now();
     const v = mlflow.addVersion(MODEL, { experiment_id: '3' });
@@ -109,6 +149,8 @@ describe('MLflow → Git → follower → evaluation → results → alert (embe
     expect(valuesPath).toBe('vllm/custom-values-qwen3-8b.yaml');
     const written = parse(fileAt(values.bareDir, valuesPath)!);
     expect(written.global).toMatchObject({ modelName: MODEL, modelVersion: '1', runid: v.run_id, experimentId: '3' });
+    expect(written.vllm).toMatchObject({ maxModelLen: 4096, served_model_name: MODEL, model: '/data/local_models/qwen3-8b' });
+    expect(ev.outcome.git.template).toBe(`project:${templateProject}:templates/custom-values-vllm.yaml`);
     const app = parse(fileAt(values.bareDir, 'argocd/applications/vllm-qwen3-8b.yaml')!);
     expect(app.kind).toBe('Application');
     expect(app.spec.source.helm.valueFiles[0]).toMatch(/vllm\/custom-values-qwen3-8b\.yaml$/);
@@ -133,27 +175,52 @@ describe('MLflow → Git → follower → evaluation → results → alert (embe
     expect(evaluation.result_pks.length).toBeGreaterThan(0);
 
     // the score on the results service's /metrics, under the model's tag
-    const text: string = await waitFor(async () => {
-      const t = await (await fetch(`${urls.results}/metrics`)).text();
-      return gauge(t, MODEL) !== null ? t : '';
-    }, 'the vllm_eval gauge', 60_000);
-    score = gauge(text, MODEL)!;
+    first = await waitFor(async () => gauge(await metrics(urls.results), MODEL), 'the vllm_eval gauge', 60_000);
     const wall = (Date.now() - t0) / 1000;
-    console.log(`pipeline e2e: version registered -> score on /metrics in ${wall.toFixed(1)} s (exact_match ${score})`);
-    expect(score).toBeGreaterThanOrEqual(0);
-    expect(score).toBeLessThanOrEqual(1);
+    console.log(`pipeline e2e: version registered -> score on /metrics in ${wall.toFixed(1)} s (exact_match ${first.value})`);
+    // every question answered by the first version's engine
+    expect(first.value).toBe(1);
   }, 600_000);
 
-  it.skipIf(!existsSync(PROMTOOL))('promtool: a second version scoring lower fires the regression alert on that data, a 5 % dip does not', () => {
-    // the first version's real score is the day before; the second version's is the last hours (both on one model_tag)
-    const before = Math.max(score, 0.8);
-    const regressed = before * 0.7;
+  it('a second version from a changed values template is redeployed by the follower and scores lower', async () => {
+    // the team lowers the template's context length in Git; the first version is not re-processed because of it
+    templates.commit({ 'templates/custom-values-vllm.yaml': valuesTemplate(120) }, 'smaller context');
+    expect((await call(urls.manager, 'POST', `/projects/${templateProject}/sync`)).body.status).toBe('success');
+    // the old engine answers under the same name until the follower replaced it
+    expect((await call(urls.mlflow, 'PUT', '/settings', { eval_delay_seconds: 20 })).status).toBe(200);
+    mlflow.addVersion(MODEL, { experiment_id: '3' });
+    const ev = await waitFor(async () => {
+      const list = (await call(urls.mlflow, 'GET', `/events?model_name=${MODEL}&version=2`)).body;
+      return list[0]?.status === 'completed' ? list[0] : null;
+    }, 'the second MLflow event', 120_000);
+    expect(ev.event_type).toBe('model_version_updated');
+    expect(parse(fileAt(values.bareDir, ev.outcome.git.values_path)!).vllm.maxModelLen).toBe(120);
+    const evaluation = await waitFor(async () => {
+      const e = (await call(urls.eval, 'GET', `/evaluations/${ev.outcome.evaluation.id}`)).body;
+      return ['completed', 'failed', 'cancelled'].includes(e.status) ? e : null;
+    }, 'the second evaluation', 300_000);
+    expect(evaluation.status, JSON.stringify(evaluation)).toBe('completed');
+    const f = (await call(urls.vllm, 'GET', `/follow/${vllmProject}`)).body.files.find((x: any) => x.path === ev.outcome.git.values_path);
+    expect(f.status).toBe('deployed');
+    second = await waitFor(async () => {
+      const g = gauge(await metrics(urls.results), MODEL);
+      return g && g.value !== first.value ? g : null;
+    }, 'the second score', 60_000);
+    // the two long questions no longer fit the context: half answered
+    expect(second.value).toBe(0.5);
+  }, 600_000);
+
+  it.skipIf(!existsSync(PROMTOOL))('promtool: the second version’s real score fires the regression alert, a 5 % dip does not', () => {
+    // the first version's score the day before, the second version's in the last hours (one model_tag); a control
+    // series dips 5 % from the same level
+    const before = first.value;
+    const regressed = second.value;
     const dip = before * 0.95;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'benchops-e2e-promtool-'));
     try {
       const rules = readFileSync(new URL('../deploy/monitoring/alert-rules.yaml', import.meta.url), 'utf8');
       writeFileSync(path.join(dir, 'alert-rules.yaml'), rules);
-      const series = (tag: string, a: number, b: number) => `      - series: 'vllm_eval_exact_match{task="custom_task_1", filter="none", model_tag="${tag}"}'\n        values: '${a}+0x300 ${b}+0x30'\n`;
+      const series = (tag: string, a: number, b: number) => `      - series: 'vllm_eval_exact_match{task="custom_task_1", filter="${first.filter}", model_tag="${tag}"}'\n        values: '${a}+0x300 ${b}+0x30'\n`;
       const test = `rule_files: [alert-rules.yaml]
 evaluation_interval: 1m
 tests:
@@ -163,7 +230,7 @@ ${series(MODEL, before, regressed)}${series('dip-model', before, dip)}    alert_
       - eval_time: 27h30m
         alertname: CustomTaskRegression
         exp_alerts:
-          - exp_labels: { severity: warning, task: custom_task_1, filter: none, model_tag: ${MODEL} }
+          - exp_labels: { severity: warning, task: custom_task_1, filter: ${first.filter}, model_tag: ${MODEL} }
             exp_annotations:
               summary: "Custom Task 1 성능 저하 감지"
               description: "exact_match of custom_task_1 for ${MODEL} is ${regressed}, more than 10 % below yesterday's average."
@@ -184,7 +251,7 @@ ${series(MODEL, before, regressed)}${series('dip-model', before, dip)}    alert_
     expect(a.processed_models).toBe(0);
     expect(commitsOn(values.bareDir)).toHaveLength(commits);
     const evs = (await call(urls.eval, 'GET', `/evaluations?model_name=${MODEL}`)).body;
-    expect(evs).toHaveLength(1);
-    expect((await call(urls.mlflow, 'GET', `/events?model_name=${MODEL}`)).body).toHaveLength(1);
+    expect(evs).toHaveLength(2);
+    expect((await call(urls.mlflow, 'GET', `/events?model_name=${MODEL}`)).body).toHaveLength(2);
   });
 });

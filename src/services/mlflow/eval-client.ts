@@ -12,6 +12,8 @@ export interface EvaluateCall {
   template?: string;
   overrides?: Record<string, unknown>;
   source?: Record<string, unknown>;
+  /** The eval service's optional wait before its first readiness probe. */
+  delay_seconds?: number;
 }
 
 export interface EvalPort {

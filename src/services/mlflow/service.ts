@@ -278,6 +278,7 @@ export class MlflowIntegration {
       model_name: row.modelName,
       inference_engine_url: url,
       ...(s.eval_template ? { template: s.eval_template } : {}),
+      ...(s.eval_delay_seconds ? { delay_seconds: s.eval_delay_seconds } : {}),
       source: { kind: 'mlflow', event_id: row.id, model: row.modelName, version: row.version, engine: row.engine, commit: outcome.git?.commit ?? null, values_path: outcome.git?.values_path },
     });
     return { id: r.id, status: r.status, inference_engine_url: url };

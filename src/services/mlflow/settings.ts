@@ -49,6 +49,7 @@ export const settingsInput = z
     engine_url: z.string().max(500).nullable(),
     evaluate: z.boolean(),
     eval_template: z.string().max(500).nullable(),
+    eval_delay_seconds: z.number().int().min(0).max(86_400),
     mlflow_token: z.string().min(1).max(10_000).nullable(),
     git_token: z.string().min(1).max(10_000).nullable(),
     webhook_secret: z.string().min(16).max(10_000).nullable(),
@@ -78,6 +79,11 @@ export interface Settings {
   engine_url?: string;
   evaluate: boolean;
   eval_template?: string;
+  /**
+   * Wait before the evaluation's first readiness probe: behind one name (the gateway's model list, or the release's
+   * Service) the previous version's engine answers until the rollout replaced it.
+   */
+  eval_delay_seconds: number;
   mlflow_token?: string;
   git_token?: string;
   webhook_secret?: string;
@@ -103,6 +109,7 @@ export function envSettings(c: Config): Settings {
     engine_namespace: c.namespace,
     engine_url: c.mlflowEngineUrl,
     evaluate: c.mlflowEvaluate,
+    eval_delay_seconds: 0,
     mlflow_token: c.mlflowToken,
     git_token: c.mlflowGitToken ?? c.githubToken,
     webhook_secret: c.mlflowWebhookSecret,

@@ -1,13 +1,14 @@
 /**
  * Where the values template comes from: a file in a BenchOps manager project (`BENCHOPS_MLFLOW_TEMPLATE` =
- * `<project_id>` or `<project_id>:<path>`, the path may hold `{engine}`; default `template/{engine}.yaml`), else the
- * built-in default below. A modified copy in the manager wins over the synced original (the team's tweak).
+ * `<project_id>` or `<project_id>:<path>`, the path may hold `{engine}`), else the built-in default below. The default
+ * path, `templates/custom-values-{engine}.yaml`, is what the manager syncs in a vLLM project whose `vllm_values_path`
+ * is `templates` (do not follow that project). A modified copy in the manager wins over the synced original.
  */
 import { parseYamlOne, SafeParseError } from '../../core/parse.ts';
 import type { ManagerApi } from '../manager/api.ts';
 import type { Engine } from './names.ts';
 
-export const DEFAULT_TEMPLATE_PATH = 'template/{engine}.yaml';
+export const DEFAULT_TEMPLATE_PATH = 'templates/custom-values-{engine}.yaml';
 
 /** Built-in templates: the chart shape the vLLM service deploys directly, and the earlier TensorRT-LLM umbrella. */
 export const BUILTIN_TEMPLATES: Record<Engine, Record<string, unknown>> = {

@@ -293,6 +293,7 @@ export interface paths {
                         engine_url?: string | null;
                         /** @enum {string} */
                         engines?: "vllm" | "tensorrt-llm" | "all";
+                        eval_delay_seconds?: number;
                         eval_template?: string | null;
                         evaluate?: boolean;
                         git_branch?: string;
