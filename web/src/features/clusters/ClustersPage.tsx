@@ -82,7 +82,7 @@ function Nodes({ clusterId }: { clusterId: string }) {
   return (
     <>
       <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />
-      <SimpleGrid cols={{ base: 1, md: 2 }}>
+      <SimpleGrid cols={{ base: 1, xl: 2 }}>
         {(q.data ?? []).map((n) => (
           <Card key={n.hostname} withBorder padding="sm" data-testid="node-card" data-node={n.hostname}>
             <Group gap="xs" mb={4}>

@@ -104,7 +104,9 @@ export function DeployForm({ onDeployed }: { onDeployed: (d: DeployAnswer) => vo
       return unwrapAs<DeployAnswer>(vllm.POST('/deploy', { body: { ...r.deploy, cluster_id: clusterId } as any }));
     },
     onSuccess: (d) => {
+      // the preview is spent: the next deploy previews again
       setPreviewedKey(null);
+      preview.reset();
       onDeployed(d);
     },
   });

@@ -95,6 +95,7 @@ export function ModelsPage() {
       <ErrorAlert error={deployments.error ?? stop.error} onRetry={() => void deployments.refetch()} />
       {rows.length === 0 && <Text>No model is deployed.</Text>}
       {rows.length > 0 && (
+        <Table.ScrollContainer minWidth={1280}>
         <Table striped data-testid="models-table" verticalSpacing="xs">
           <Table.Thead>
             <Table.Tr>
@@ -130,7 +131,7 @@ export function ModelsPage() {
                   )}
                 </Table.Td>
                 <Table.Td>
-                  <Badge color={statusColor(d.status)} data-testid="deployment-status">
+                  <Badge color={statusColor(d.status)} data-testid="deployment-status" style={{ flexShrink: 0 }} miw={84}>
                     {d.status}
                   </Badge>
                   {d.error_message && (
@@ -163,9 +164,12 @@ export function ModelsPage() {
                 </Table.Td>
                 <Table.Td>
                   <Group gap={4} wrap="nowrap">
-                    <Button size="compact-xs" variant="light" disabled={d.status !== 'running'} onClick={() => setTryModel(d.served_model_name)} data-testid="deployment-try">
-                      Try it
-                    </Button>
+                    {/* inference through the gateway needs the operator role (it spends the GPUs benchmarks measure) */}
+                    <Tooltip label={denied ?? (d.status === 'running' ? 'One streamed chat request through /v1' : 'Not running')}>
+                      <Button size="compact-xs" variant="light" disabled={d.status !== 'running' || !!denied} onClick={() => setTryModel(d.served_model_name)} data-testid="deployment-try">
+                        Try it
+                      </Button>
+                    </Tooltip>
                     <Tooltip label={denied ?? 'Stop the server and free its GPUs'}>
                       <Button
                         size="compact-xs"
@@ -185,6 +189,7 @@ export function ModelsPage() {
             ))}
           </Table.Tbody>
         </Table>
+        </Table.ScrollContainer>
       )}
       <Drawer opened={!!tryModel} onClose={() => setTryModel(null)} position="right" size="lg" title={`Try ${tryModel ?? ''}`}>
         {tryModel && <TryIt model={tryModel} />}

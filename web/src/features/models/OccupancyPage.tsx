@@ -4,11 +4,12 @@
  */
 import { Anchor, Badge, Card, Group, Loader, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
+import { Link } from 'react-router';
 import { vllm, unwrap, unwrapAs } from '../../api/client';
 import { ErrorAlert } from '../../shell/ErrorDisplay';
 import { PageLoader } from '../../shell/PageLoader';
 import { Chart } from '../results/charts/Chart';
-import { deviceLabel, holderLabel, occupancyChart, totals, type OccupancyNode } from './occupancy';
+import { deviceLabel, holderLabel, isCpuSlots, occupancyChart, totals, type OccupancyNode } from './occupancy';
 
 interface ClusterView {
   id: string;
@@ -55,7 +56,7 @@ export function ClusterOccupancy({ cluster }: { cluster: ClusterView }) {
         </Text>
       </Group>
       <ErrorAlert error={q.error} onRetry={() => void q.refetch()} />
-      {nodes.length > 0 && <Chart chart={occupancyChart(nodes)} height={Math.max(140, 60 + 34 * nodes.reduce((n, x) => n + x.devices.length, 0))} testid="occupancy-chart" />}
+      {nodes.length > 0 && <Chart chart={occupancyChart(nodes)} height={Math.max(140, 70 + 34 * nodes.reduce((n, x) => n + x.devices.filter((d) => !isCpuSlots(d)).length, 0))} testid="occupancy-chart" />}
       {nodes.length > 0 && (
         <Table striped data-testid="occupancy-table">
           <Table.Thead>
@@ -91,7 +92,7 @@ export function ClusterOccupancy({ cluster }: { cluster: ClusterView }) {
                     ) : (
                       d.holders.map((h) => (
                         <Text key={h.id} size="sm" span mr="sm">
-                          {h.kind === 'deployment' ? <Anchor href={`#deployment-${h.id}`}>{holderLabel(h)}</Anchor> : holderLabel(h)} ×{h.count}
+                          {h.kind === 'deployment' ? <Anchor component={Link} to={`/models#deployment-${h.id}`}>{holderLabel(h)}</Anchor> : holderLabel(h)} ×{h.count}
                         </Text>
                       ))
                     )}

@@ -1,6 +1,8 @@
 /** GPU occupancy as the page shows it: one bar per node and device group, stacked by holder, with the free rest. */
 import type { Built } from '../results/charts/options';
 
+const CPU_SLOT = 'benchops.io/cpu-slot';
+
 export interface Holder {
   id: string;
   kind: 'deployment' | 'workload';
@@ -40,7 +42,7 @@ export function totals(nodes: OccupancyNode[]): { total: number; used: number; f
   const out = { total: 0, used: 0, free: 0 };
   for (const n of nodes) {
     for (const d of n.devices) {
-      if (d.resource_name === 'benchops.io/cpu-slot') continue;
+      if (isCpuSlots(d)) continue;
       out.total += d.total;
       out.used += d.used;
       out.free += d.free;
@@ -49,9 +51,12 @@ export function totals(nodes: OccupancyNode[]): { total: number; used: number; f
   return out;
 }
 
-/** A horizontal stacked bar chart: a row per node × device group, a series per holder, and "free". */
+/** The local node's slots for CPU deployments: in the table, not in the accelerator chart. */
+export const isCpuSlots = (d: Pick<OccupancyDevice, 'resource_name'>) => d.resource_name === CPU_SLOT;
+
+/** A horizontal stacked bar chart: a row per node × accelerator group, a series per holder, and "free". */
 export function occupancyChart(nodes: OccupancyNode[]): Built {
-  const rows = nodes.flatMap((n) => n.devices.map((d) => ({ label: `${n.hostname} · ${deviceLabel(d)}`, d })));
+  const rows = nodes.flatMap((n) => n.devices.filter((d) => !isCpuSlots(d)).map((d) => ({ label: `${n.hostname} · ${deviceLabel(d)}`, d })));
   const holders = new Map<string, string>();
   for (const r of rows) for (const h of r.d.holders) holders.set(h.id, holderLabel(h));
   const series: any[] = [...holders.entries()].map(([id, label]) => ({
