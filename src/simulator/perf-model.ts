@@ -145,7 +145,13 @@ function positiveInt(name: string, v: number, max: number): number {
 /** Resolves names against the catalogues; throws a RangeError naming the unknown or invalid value. */
 export function resolveDeployment(o: DeploymentOptions): DeploymentSpec {
   const name = typeof o.model === 'string' ? o.model : o.model.name;
-  const base = typeof o.model === 'string' ? (findModel(o.model) ?? findModel(catalogueName(o.model)) ?? findModel(catalogueName(o.model).replace(/-Instruct$/i, '')) ?? estimateModel(o.model)) : o.model;
+  let base = typeof o.model === 'string' ? findModel(o.model) : o.model;
+  if (!base && typeof o.model === 'string') {
+    // a quantized checkpoint of a catalogue model (neuralmagic/…-FP8) keeps its own name: vLLM serves it under that
+    const c = catalogueName(o.model);
+    const same = findModel(c) ?? findModel(c.replace(/-Instruct$/i, ''));
+    base = same ? { ...same, name: o.model, aliases: [] } : estimateModel(o.model);
+  }
   if (!base) {
     throw new RangeError(`unknown model "${String(o.model)}" (not in the catalogue and its name states no size such as 7B; pass a full model spec)`);
   }
