@@ -243,7 +243,17 @@ export class EvalDriver {
       return;
     }
     if (rec.status === 'completed') {
-      const pks = await this.o.ports.resultPks(r.deploymentId!).catch(() => [] as string[]);
+      let pks: string[];
+      try {
+        pks = await this.o.ports.resultPks(r.deploymentId!);
+      } catch (e: any) {
+        // the results service is away for now: ask again later rather than report a run without results
+        if (Date.now() - submittedAt < this.o.jobTimeoutMs) {
+          await this.move(r, [r.status as EvaluationStatus], { nextCheckAt: later(), lastProbe: `results: ${e?.message ?? e}` });
+          return;
+        }
+        pks = [];
+      }
       const warnings = [...(r.warnings as string[])];
       if (!pks.length) warnings.push(`the job completed but no results are stored under run id ${r.deploymentId}`);
       await this.move(

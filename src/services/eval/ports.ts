@@ -11,7 +11,8 @@ import type { DeployerApi } from '../deployer/api.ts';
 import type { ManagerApi } from '../manager/api.ts';
 import { managerApi } from '../manager/client.ts';
 import type { ServedModel } from '../vllm/api.ts';
-import { deployerApi, resultPksFor, vllmApi } from '../vllm/clients.ts';
+import { resultsApi } from '../results/client.ts';
+import { deployerApi, vllmApi } from '../vllm/clients.ts';
 
 export interface EvalPorts {
   manager(): ManagerApi;
@@ -35,7 +36,14 @@ export function platformPorts(ctx: PlatformContext): EvalPorts {
   return {
     manager: () => managerApi(ctx),
     deployer: () => deployerApi(ctx),
-    resultPks: (runId) => resultPksFor(ctx, runId),
+    async resultPks(runId) {
+      // the runner posts under the deployer run's id (BENCHOPS_RUN_ID); standardized first, then raw-only pks
+      const api = resultsApi(ctx, { token: serviceToken(ctx.config, ['viewer', 'operator', 'admin']) });
+      const pks = new Set<string>();
+      for (const r of (await api.listStandardized({ run_id: runId, limit: 1000 })).items) pks.add(r.pk);
+      for (const r of (await api.listRaw({ run_id: runId, limit: 1000 })).items) pks.add(r.pk);
+      return [...pks];
+    },
     servedModels: () => vllmApi(ctx).servedModels(),
     async projectsNamed(name) {
       // ManagerApi has no lookup by name: the manager's public GET /projects?name= (this process's listener in
