@@ -139,6 +139,9 @@ describe.each(DB_KINDS)('Git follower (%s)', (kind) => {
     // a bad file is retried only when it changes: no queue item was made for it
     const queue = (await call(`${urls.vllm}/queue/list?limit=100`)).body;
     expect(queue.filter((q: any) => q.status !== 'cancelled').length).toBe(1);
+    const metrics = await (await fetch(`${urls.vllm}/metrics`)).text();
+    expect(metrics).toMatch(/benchops_vllm_follow_files\{status="deployed"\} 1\b/);
+    expect(metrics).toMatch(/benchops_vllm_follow_files\{status="invalid"\} 1\b/);
   });
 
   it('a changed file is redeployed with the new settings and its previous deployment stopped', async () => {

@@ -179,6 +179,18 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
           for (const [st, n] of Object.entries(c)) this.set({ status: st }, n);
         },
       });
+      new Gauge({
+        name: 'benchops_vllm_follow_files',
+        help: 'Values files of followed vLLM projects by state (deploying, deployed, waiting, error, invalid)',
+        labelNames: ['status'],
+        registers: [registry],
+        async collect() {
+          const c = await follower.store.counts().catch(() => null);
+          if (!c) return;
+          this.reset();
+          for (const [st, n] of Object.entries(c)) this.set({ status: st }, n);
+        },
+      });
     },
     status: async () => ({
       queue: await svc.queueStatus(),

@@ -1,5 +1,5 @@
 /** The Git follower's tables: followed projects and the per-file state (what was deployed from which content). */
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../../core/db/client.ts';
 import { iso } from '../../../core/http.ts';
 import { vllmDeployments, vllmFollowFiles, vllmFollows } from '../schema.ts';
@@ -52,6 +52,12 @@ export class FollowStore {
   async putFile(row: Omit<typeof vllmFollowFiles.$inferInsert, 'updatedAt'>): Promise<void> {
     const set = { ...row, updatedAt: new Date() };
     await this.db.insert(vllmFollowFiles).values(set).onConflictDoUpdate({ target: [vllmFollowFiles.projectId, vllmFollowFiles.path], set });
+  }
+
+  /** Files per state over every followed project (the metrics gauge). */
+  async counts(): Promise<Record<string, number>> {
+    const rows = await this.db.select({ status: vllmFollowFiles.status, n: sql<number>`count(*)::int` }).from(vllmFollowFiles).groupBy(vllmFollowFiles.status);
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   async deleteFile(projectId: string, path: string): Promise<void> {
