@@ -1,0 +1,208 @@
+/**
+ * Side by side (issue 16): `benchops bench` (the library, one worker) vs a client timed like vLLM's benchmark request
+ * function (bench/peers/vllm_client.py on Debian's python3-aiohttp) vs `wrk`, against the same emulated server
+ * (fixed profile TTFT 50 ms / ITL 10 ms), server and client pinned to different cores, clients interleaved per
+ * repetition. Errors are a client's figure minus the same figure of the emulator's own per-chunk records of that run
+ * (server TTFT = first chunk − arrival), so the emulator's own lateness is not charged to the client.
+ *
+ * Prints the issue's table: mean/p99 TTFT error at each concurrency, self-check verdicts, client CPU per 1,000 streamed
+ * chunks (process CPU over the load only) and the ratio vLLM/benchops, non-streaming client CPU per request vs wrk.
+ * Run: npx tsx bench/loadgen-vs-vllm.ts [--conc 1,64,256,512] [--reps 1] [--output-len 64] [--waves 3]
+ *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBenchmark } from '../src/loadgen/index.ts';
+import { spawnEmulator } from '../src/simulator/index.ts';
+import type { RequestRecord } from '../src/simulator/server.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    conc: { type: 'string', default: '1,64,256,512' },
+    reps: { type: 'string', default: '1' },
+    'output-len': { type: 'string', default: '64' },
+    waves: { type: 'string', default: '3' },
+    'server-core': { type: 'string', default: '0' },
+    'client-core': { type: 'string', default: '1' },
+    'server-workers': { type: 'string', default: '1' },
+    nice: { type: 'string' },
+    /** internal: run the benchops client in this (pinned) process and print its figures */
+    'as-client': { type: 'string' },
+  },
+});
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  const r = (p / 100) * (s.length - 1);
+  const lo = Math.floor(r);
+  return s[lo] + (s[Math.ceil(r)] - s[lo]) * (r - lo);
+};
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+
+interface ClientFigures {
+  completed: number;
+  failed: number;
+  ttfts: number[];
+  chunks: number;
+  cpu_s: number;
+  wall_s: number;
+  reliable?: boolean;
+  reasons?: string[];
+}
+
+if (a['as-client']) {
+  // the benchops client in its own pinned process: CPU is measured around the run only (not tsx's start-up)
+  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; stream: boolean; duration?: number };
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await runBenchmark({
+    base_url: o.url,
+    model: 'm',
+    tokenizer: 'bundled',
+    workers: 1,
+    num_prompts: o.n,
+    duration: o.duration,
+    max_concurrency: o.c,
+    random_input_len: 8,
+    random_output_len: o.len,
+    stream: o.stream,
+    save_detailed: true,
+  });
+  const cu = process.cpuUsage(c0);
+  const reqs = r.requests ?? [];
+  const ok = reqs.filter((x) => x.success);
+  const figures: ClientFigures = {
+    completed: r.completed,
+    failed: r.failed,
+    ttfts: ok.map((x) => x.ttft),
+    chunks: ok.reduce((n, x) => n + (x.chunk_times?.length ?? x.output_tokens), 0),
+    cpu_s: (cu.user + cu.system) / 1e6,
+    wall_s: (performance.now() - t0) / 1000,
+    reliable: r.benchops?.reliable,
+    reasons: r.benchops?.self_check?.reasons,
+  };
+  console.log(JSON.stringify(figures));
+  process.exit(0);
+}
+
+const CONCS = a.conc!.split(',').map(Number);
+const REPS = Number(a.reps);
+const LEN = Number(a['output-len']);
+const WAVES = Number(a.waves);
+const clientCore = a['client-core']!;
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const PY = '/usr/bin/python3';
+
+const emuArgs = ['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--served-model-name', 'm'];
+if (Number(a['server-workers']) > 1) emuArgs.push('--workers', a['server-workers']!);
+const emu = await spawnEmulator(emuArgs, { timeoutMs: 60_000 });
+const emuPids = () => {
+  const own = [emu.child.pid!];
+  try {
+    own.push(...execFileSync('pgrep', ['-P', String(emu.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number));
+  } catch {
+    /* no children */
+  }
+  return own;
+};
+for (const p of emuPids()) {
+  execFileSync('taskset', ['-a', '-p', '-c', a['server-core']!, String(p)], { stdio: 'ignore' });
+  if (a.nice !== undefined) execFileSync('renice', ['-n', a.nice, '-p', String(p)], { stdio: 'ignore' });
+}
+
+/** Runs a command pinned to the client core and returns its stdout. */
+function pinned(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    // --nice applies to the clients too (root only): a busy shared machine otherwise takes their core mid-run
+    const argv = ['taskset', '-c', clientCore, cmd, ...args];
+    const p = a.nice !== undefined ? spawn('nice', ['-n', a.nice, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-800)}`))));
+  });
+}
+
+async function serverTtfts(): Promise<number[]> {
+  const recs = (await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[];
+  return recs.filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+}
+const clearServer = () => fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+
+async function benchops(o: { n: number; c: number; stream: boolean; duration?: number }): Promise<ClientFigures> {
+  const out = await pinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, ...o })]);
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+async function vllmPeer(o: { n: number; c: number }): Promise<ClientFigures> {
+  const out = await pinned(PY, [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(o.n), String(o.c), String(LEN)]);
+  return JSON.parse(out.trim().split('\n').at(-1)!);
+}
+
+type Row = { client: string; c: number; meanErr: number; p99Err: number; cpuPerK: number; reliable?: boolean; reasons?: string[] };
+const rows: Row[] = [];
+for (let rep = 0; rep < REPS; rep++) {
+  for (const c of CONCS) {
+    const n = Math.max(50, c * WAVES);
+    // interleaved: the two clients alternate at each concurrency, the order flips every repetition
+    const order = rep % 2 === 0 ? ['benchops', 'vllm'] : ['vllm', 'benchops'];
+    for (const who of order) {
+      await clearServer();
+      const f = who === 'benchops' ? await benchops({ n, c, stream: true }) : await vllmPeer({ n, c });
+      const truth = await serverTtfts();
+      rows.push({
+        client: who,
+        c,
+        meanErr: (mean(f.ttfts) - mean(truth)) * 1000,
+        p99Err: (pct(f.ttfts, 99) - pct(truth, 99)) * 1000,
+        cpuPerK: (f.cpu_s / Math.max(1, f.chunks)) * 1e6,
+        reliable: f.reliable,
+        reasons: f.reasons,
+      });
+      console.error(`rep ${rep} c=${c} ${who}: ${f.completed} ok / ${f.failed} failed, ${f.chunks} chunks, CPU ${f.cpu_s.toFixed(2)} s over ${f.wall_s.toFixed(1)} s`);
+    }
+  }
+}
+
+// non-streaming: CPU per request, benchops vs wrk, 64 connections, 5 s each
+const body = JSON.stringify({ model: 'm', prompt: ' ba be bi', max_tokens: 1, ignore_eos: true, stream: false });
+await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+const dir = mkdtempSync(path.join(tmpdir(), 'wrk-'));
+const lua = path.join(dir, 'post.lua');
+writeFileSync(lua, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`);
+let wrkPerReq = NaN;
+let wrkRps = NaN;
+try {
+  // bash's `times` prints the children's CPU (wrk's) after it exits
+  const out = await pinned('bash', ['-c', `wrk -t1 -c64 -d5s -s ${lua} ${emu.url}/v1/completions; times`]);
+  const reqs = Number(/(\d+) requests in/.exec(out)![1]);
+  wrkRps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+  const t = out.trim().split('\n').at(-1)!.match(/(\d+)m([\d.]+)s/g)!.map((x) => {
+    const m = /(\d+)m([\d.]+)s/.exec(x)!;
+    return Number(m[1]) * 60 + Number(m[2]);
+  });
+  wrkPerReq = ((t[0] + t[1]) / reqs) * 1e6;
+} catch (e) {
+  console.error(`wrk not run: ${(e as Error).message.split('\n')[0]}`);
+}
+// with a duration the prompts are cycled: a few thousand are enough
+const ns = await benchops({ n: 2000, c: 64, stream: false, duration: 5 });
+const oursPerReq = (ns.cpu_s / Math.max(1, ns.completed)) * 1e6;
+await emu.stop();
+
+const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(1) : '—');
+const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'cpuPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
+console.log(`\nloadgen vs vLLM's request function vs wrk — emulator fixed TTFT 50 ms / ITL 10 ms, output ${LEN} tokens, ${WAVES} waves per concurrency, ${REPS} repetition(s)`);
+console.log(`server on core ${a['server-core']} (${a['server-workers']} worker process(es)), clients on core ${clientCore}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`\n| | ${CONCS.map((c) => `c=${c}`).join(' | ')} |`);
+console.log(`|---|${CONCS.map(() => '---').join('|')}|`);
+console.log(`| mean TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'meanErr'))} / ${f(avg('vllm', c, 'meanErr'))}`).join(' | ')} |`);
+console.log(`| p99 TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'p99Err'))} / ${f(avg('vllm', c, 'p99Err'))}`).join(' | ')} |`);
+console.log(`| benchops self-check | ${CONCS.map((c) => rows.filter((r) => r.client === 'benchops' && r.c === c).map((r) => (r.reliable ? 'green' : `red (${(r.reasons ?? []).join('; ')})`)).join(', ')).join(' | ')} |`);
+console.log(`| client CPU ms per 1,000 chunks, benchops / vLLM client | ${CONCS.map((c) => `${avg('benchops', c, 'cpuPerK').toFixed(1)} / ${avg('vllm', c, 'cpuPerK').toFixed(1)}`).join(' | ')} |`);
+console.log(`| chunks per client CPU-second, benchops ÷ vLLM client | ${CONCS.map((c) => (avg('vllm', c, 'cpuPerK') / avg('benchops', c, 'cpuPerK')).toFixed(2) + '×').join(' | ')} |`);
+console.log(`\nnon-streaming, 64 connections, 5 s: benchops ${(ns.completed / ns.wall_s).toFixed(0)} req/s at ${oursPerReq.toFixed(1)} µs CPU/request; wrk ${wrkRps.toFixed(0)} req/s at ${wrkPerReq.toFixed(1)} µs CPU/request → benchops/wrk CPU per request ${(oursPerReq / wrkPerReq).toFixed(2)}×`);
