@@ -7,6 +7,9 @@
  * touched. Then two replicas on one PostgreSQL: one deployment per file, one queue item.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import { DB_KINDS, createPgDatabase } from './helpers/db.ts';
@@ -308,5 +311,42 @@ describe('Git follower on Kubernetes (API double): a drifted Deployment is resto
     const now = (await call(`${urls.vllm}/deployments/${healed.deployment_id}`)).body;
     expect((k8s.get('deployments', NS, now.deployment_name, 'apps/v1') as any).metadata.annotations['benchops.io/config-fingerprint']).toBe(now.fingerprint);
     expect(k8s.list('deployments', NS, 'apps/v1').length).toBe(1);
+  });
+});
+
+describe('Git follower across a restart (PostgreSQL, same data folder)', () => {
+  let p: TestPlatform | undefined;
+  let repo: TestRepo;
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-follow-restart-'));
+  afterAll(async () => {
+    await p?.close();
+    repo?.cleanup();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('resumes from its stored state: the same deployment, no second queue item', async () => {
+    repo = makeRepo({ 'vllm/custom-values-r.yaml': values('qwen-r', 1024) });
+    const env = { DATABASE_URL: await createPgDatabase(), BENCHOPS_DATA_DIR: dataDir, BENCHOPS_POLL_TICK_SECONDS: '0.3' };
+    p = await startTestPlatform({ kind: 'postgres', env });
+    let urls = p.urls as Record<string, string>;
+    const created = await call(`${urls.manager}/projects`, { method: 'POST', json: { name: 'restart', project_type: 'vllm', github_repo_url: repo.url, vllm_values_path: 'vllm', polling_interval: 0 } });
+    const projectId = created.body.project_id ?? created.body.project?.project_id ?? created.body.id;
+    expect((await call(`${urls.manager}/projects/${projectId}/sync`, { method: 'POST' })).body.status).toBe('success');
+    expect((await call(`${urls.vllm}/follow/${projectId}`, { method: 'PUT', json: {} })).status).toBe(200);
+    const before = await waitFor('deployed', async () => {
+      const f = (await files(urls.vllm, projectId))['vllm/custom-values-r.yaml'];
+      return f?.status === 'deployed' && f.deployment_status === 'running' ? f : null;
+    });
+    await p.close();
+    p = await startTestPlatform({ kind: 'postgres', env });
+    urls = p.urls as Record<string, string>;
+    // passes after the restart (background ones and two asked for) find everything in place
+    for (let i = 0; i < 2; i++) expect((await call(`${urls.vllm}/follow/${projectId}/sync`, { method: 'POST' })).body.result).toMatchObject({ deployed: 0, stopped: 0, error: null });
+    const after = await waitFor('still deployed', async () => {
+      const f = (await files(urls.vllm, projectId))['vllm/custom-values-r.yaml'];
+      return f?.status === 'deployed' && f.deployment_status === 'running' && f.endpoint && (await models(f.endpoint))?.some((m) => m.id === 'qwen-r') ? f : null;
+    });
+    expect(after.deployment_id).toBe(before.deployment_id);
+    expect((await call(`${urls.vllm}/queue/list?limit=100`)).body.length).toBe(1);
   });
 });
