@@ -55,7 +55,7 @@ export function EvaluationPage() {
         <Card withBorder>
           <Timeline active={t.active} bulletSize={20} lineWidth={2} color={failed ? 'red' : 'blue'} data-testid="eval-timeline">
             {t.stages.map((s) => (
-              <Timeline.Item key={s.status} title={s.label} data-testid="eval-stage" data-status={s.status} data-reached={s.at !== null || (failed && s.status === e.status)}>
+              <Timeline.Item key={s.status} title={s.label} bullet={s.at ? (s.status === 'failed' || s.status === 'cancelled' ? '✕' : '✓') : undefined} data-testid="eval-stage" data-status={s.status} data-reached={s.at !== null || (failed && s.status === e.status)} data-at={s.at ?? ''}>
                 <Text size="xs" c="dimmed">
                   {s.at ? `${new Date(s.at).toLocaleString()} · ${relativeTime(s.at)}` : 'not yet'}
                 </Text>

@@ -86,7 +86,7 @@ export function ScheduleForm({ onClose }: { onClose: () => void }) {
           <SimpleGrid cols={3}>
             <TextInput label="Name" required value={name} onChange={(ev) => setName(ev.currentTarget.value)} error={e('name')} data-testid="schedule-name" />
             <TextInput label="Cron" required description="5 fields, or 6 with seconds" value={cron} onChange={(ev) => setCron(ev.currentTarget.value)} error={e('cron')} ff="monospace" data-testid="schedule-cron" />
-            <Select label="Time zone" searchable data={zones.length ? zones : ['UTC']} value={tz} onChange={(v) => v && setTz(v)} error={e('timezone')} allowDeselect={false} data-testid="schedule-tz" />
+            <Select label="Time zone" searchable data={['UTC', ...zones.filter((z) => z !== 'UTC')]} value={tz} onChange={(v) => v && setTz(v)} error={e('timezone')} allowDeselect={false} data-testid="schedule-tz" />
           </SimpleGrid>
           <Group gap={6}>
             {PRESETS.map((p) => (

@@ -3,7 +3,7 @@
  * selection and engines, the last poll, "poll now"; and the processed model versions: per (model, version, engine)
  * what was written to Git (files, branch, the commit), the evaluation it triggered, errors with retry.
  */
-import { Alert, Anchor, Badge, Button, Card, Code, Group, Pagination, SegmentedControl, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Group, Pagination, SegmentedControl, SimpleGrid, Stack, Table, Text, Title, Tooltip } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link } from 'react-router';
@@ -175,19 +175,21 @@ export function MlflowPage() {
           <Card withBorder padding="sm">
             <Text fw={600}>Selection</Text>
             <Text size="sm">
-              {c.selection} · engines {c.engines.join(', ')}
+              {c.selection} · engines: {c.engines}
             </Text>
             {last && (
               <Stack gap={0} mt={4} data-testid="last-poll">
-                <Text size="xs">
+                <Text size="xs" component="div">
                   last poll {relativeTime(last.timestamp)}: <Badge size="xs" color={last.status === 'success' ? 'teal' : 'orange'}>{last.status}</Badge>
                 </Text>
-                <Text size="xs" c="dimmed">
-                  {last.message}
-                </Text>
+                {!poll.data && (
+                  <Text size="xs" c="dimmed">
+                    {last.message}
+                  </Text>
+                )}
                 {poll.data && (
                   <Text size="xs" c="dimmed" data-testid="poll-counts">
-                    {poll.data.registered_models} models · {poll.data.selected_versions} selected versions · {poll.data.new_events} new · {poll.data.processed_models} processed · {poll.data.new_models} written
+                    {poll.data.registered_models} registered models · {poll.data.selected_versions} selected versions · {poll.data.new_events} new · {poll.data.processed_models} processed · {poll.data.new_models} written to Git · {poll.data.duration_ms} ms
                   </Text>
                 )}
                 {(last.errors ?? []).map((x) => (
@@ -238,11 +240,6 @@ export function MlflowPage() {
         </Table>
       )}
       {events.data && events.data.total > PAGE && <Pagination total={Math.ceil(events.data.total / PAGE)} value={page} onChange={setPage} />}
-      {poll.data && (
-        <Code block data-testid="poll-result">
-          {JSON.stringify({ ...poll.data, events: undefined }, null, 2)}
-        </Code>
-      )}
     </Stack>
   );
 }

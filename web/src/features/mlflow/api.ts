@@ -44,7 +44,8 @@ export interface Connections {
   github_repo: string | null;
   git_branch: string;
   selection: string;
-  engines: string[];
+  /** vllm | tensorrt-llm | all. */
+  engines: string;
   mlflow: Reachability;
   git: Reachability;
   last_check: string | null;
