@@ -4,7 +4,8 @@
  * emulated vLLM server (the local backend), and the deployments follow the repository: a new file answers
  * /v1/models, a changed file is redeployed with its new settings, a deployment stopped by hand is restored, a removed
  * file is torn down, a bad file is an error on that file only, and a deployment the follower did not create is never
- * touched. Then two replicas on one PostgreSQL: one deployment per file, one queue item.
+ * touched. Then two replicas on one PostgreSQL (one deployment per file, one queue item), a Deployment edited behind
+ * BenchOps' back on Kubernetes (the API double) replaced, and a restart that resumes without redeploying.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
