@@ -54,6 +54,32 @@ describe('evaluation jobs (pglite)', () => {
     expect(e.history.map((h: any) => h.status)).toContain('submitted');
   }, 150_000);
 
+  it('runs a failed job again as often as `retries` allows, then fails', async () => {
+    const r = await call(p.urls.eval!, 'POST', '/evaluate', {
+      model_name: 'slow-model',
+      inference_engine_url: slow.url,
+      template: `${projectId}:job/evaluation/eval-job.yaml:config/evaluation/broken.json`,
+      overrides: { team: 'x' },
+      retries: 1,
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.evaluation.retries).toEqual({ allowed: 1, used: 0 });
+    const e = await finished(r.body.id);
+    expect(e.status).toBe('failed');
+    expect(e.history.map((h: any) => h.status).filter((s: string) => s !== 'running'), JSON.stringify(e)).toEqual(['waiting', 'submitted', 'waiting', 'submitted', 'failed']);
+    expect(e.history.map((h: any) => h.status).filter((s: string) => s !== 'running')).toEqual(['waiting', 'submitted', 'waiting', 'submitted', 'failed']);
+    expect(e.history.filter((h: any) => h.status === 'waiting')[1].detail).toMatch(/the job failed: .*; running it again \(retry 1 of 1\)/);
+    expect(e.retries).toEqual({ allowed: 1, used: 1 });
+    expect(e.warnings.join(' ')).toMatch(/run 1 \(/);
+    // two runs at the deployer: the first (named in the warning) deleted before the retry, the last one failed
+    const first = /run 1 \(([0-9a-f-]{36})\)/.exec(e.warnings.join(' '))![1];
+    expect(first).not.toBe(e.deployment.deployment_id);
+    expect((await call(p.urls.deployer!, 'GET', `/deployments/${e.deployment.deployment_id}`)).body.status).toBe('failed');
+    const gone = await call(p.urls.deployer!, 'GET', `/deployments/${first}`);
+    expect(gone.status === 404 || gone.body.status === 'deleted', JSON.stringify(gone.body)).toBe(true);
+    expect((await call(p.urls.eval!, 'POST', '/evaluate', { model_name: 'm', inference_engine_url: slow.url, retries: 9 })).body.detail[0].loc).toEqual(['body', 'retries']);
+  }, 200_000);
+
   it('cancelling a running evaluation deletes its job', async () => {
     const r = await call(p.urls.eval!, 'POST', '/evaluate', {
       model_name: 'slow-model',

@@ -49,7 +49,9 @@ export interface EvaluationView {
   scheduled_for: string | null;
   history: HistoryEntry[];
   readiness: { attempts: number; last_probe: string | null; deadline: string; next_check_at: string | null };
-  /** The deployer run (`/run` record) once submitted. */
+  /** Failed jobs run again: how many times allowed (`retries` of the request) and used. */
+  retries: { allowed: number; used: number };
+  /** The deployer run (`/run` record) once submitted (the last one when a failed job was run again). */
   deployment: { deployment_id: string; resource_name: string | null; namespace: string | null } | null;
   result_pks: string[];
   warnings: string[];

@@ -264,6 +264,36 @@ export class EvalDriver {
       );
       return;
     }
-    await this.fail(r, rec.status === 'failed' ? `the job failed: ${rec.message ?? 'no reason given'}` : `the job was ${rec.status}`);
+    const reason = rec.status === 'failed' ? `the job failed: ${rec.message ?? 'no reason given'}` : `the job was ${rec.status}`;
+    const runs = (r.history as HistoryEntry[]).filter((h) => h.status === 'submitted').length;
+    if (rec.status === 'failed' && runs <= r.maxRetries) {
+      // the failed run's objects go first: names the template derives from the evaluation would collide with the
+      // next run's (its reason is kept in the warnings)
+      if (r.jobName) {
+        try {
+          await this.o.ports.deployer().deleteJob(r.jobName, r.jobNamespace ?? undefined);
+        } catch (e: any) {
+          await this.move(r, [r.status as EvaluationStatus], { nextCheckAt: later(), lastProbe: `deleting the failed job before a retry: ${e?.message ?? e}` });
+          return;
+        }
+      }
+      // back to the readiness wait (the engine may be what failed), with a fresh deadline of the same length
+      const wait = Math.max(1000, r.readyDeadline.getTime() - r.createdAt.getTime());
+      await this.move(
+        r,
+        [r.status as EvaluationStatus],
+        {
+          status: 'waiting',
+          stage: 'readiness',
+          submitAttempts: 0,
+          readyDeadline: new Date(Date.now() + wait),
+          nextCheckAt: new Date(Date.now() + this.o.firstBackoffMs),
+          warnings: [...(r.warnings as string[]), `run ${runs} (${r.deploymentId}): ${reason}`],
+        },
+        entry('waiting', `${reason}; running it again (retry ${runs} of ${r.maxRetries})`),
+      );
+      return;
+    }
+    await this.fail(r, reason);
   }
 }

@@ -33,6 +33,8 @@ export const evaluations = pgTable(
     probeAttempts: integer('probe_attempts').notNull().default(0),
     /** Hand-overs to the deployer that failed for a passing reason (deployer unreachable), retried with backoff. */
     submitAttempts: integer('submit_attempts').notNull().default(0),
+    /** How many times a failed job is run again (each run is a `submitted` entry of the history). */
+    maxRetries: integer('max_retries').notNull().default(0),
     lastProbe: text('last_probe'),
     deploymentId: text('deployment_id'),
     jobName: text('job_name'),

@@ -56,6 +56,8 @@ export const evaluateBodySchema = z
     delay_seconds: z.number().int().min(0).max(86_400).optional(),
     /** Give up waiting for the engine after this long (default BENCHOPS_EVAL_READY_TIMEOUT_SECONDS). */
     readiness_timeout_seconds: z.number().int().min(1).max(7 * 86_400).optional(),
+    /** Run a failed job again this many times (after the engine lists the model again). */
+    retries: z.number().int().min(0).max(5).optional(),
   })
   .strict()
   .superRefine((b, ctx) => {
@@ -113,6 +115,7 @@ export function evaluationView(r: EvaluationRow): EvaluationView {
     history: r.history as HistoryEntry[],
     readiness: { attempts: r.probeAttempts, last_probe: r.lastProbe, deadline: iso(r.readyDeadline)!, next_check_at: r.status === 'waiting' ? iso(r.nextCheckAt) : null },
     deployment: r.deploymentId ? { deployment_id: r.deploymentId, resource_name: r.jobName, namespace: r.jobNamespace } : null,
+    retries: { allowed: r.maxRetries, used: Math.max(0, (r.history as HistoryEntry[]).filter((h) => h.status === 'submitted').length - 1) },
     result_pks: r.resultPks as string[],
     warnings: r.warnings as string[],
     error: r.error,
@@ -147,6 +150,7 @@ export class EvalService implements EvalApi {
       stage: 'readiness',
       history: [entry('waiting', delayMs ? `first readiness probe in ${body.delay_seconds} s` : 'waiting for the engine to list the model')],
       readyDeadline: new Date(now.getTime() + delayMs + timeoutMs),
+      maxRetries: body.retries ?? 0,
       nextCheckAt: new Date(now.getTime() + delayMs),
       warnings,
       createdAt: now,

@@ -32,6 +32,7 @@ export interface paths {
                             [key: string]: unknown;
                         };
                         readiness_timeout_seconds?: number;
+                        retries?: number;
                         source?: {
                             [key: string]: unknown;
                         };

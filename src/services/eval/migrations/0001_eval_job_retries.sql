@@ -1,0 +1,1 @@
+ALTER TABLE "eval_evaluations" ADD COLUMN "max_retries" integer DEFAULT 0 NOT NULL;
