@@ -1,10 +1,12 @@
 /**
  * A run's logs as the job prints them: the follow stream shown line by line, auto-scrolling while the box is at its
  * bottom (scrolling up stops it, scrolling back down or "Follow" resumes), a search that highlights and counts matches
- * (and can show only the matching lines). When the stream ends while the run still runs, it reconnects.
+ * (and can show only the matching lines). When the stream ends while the run still runs, it reconnects; once the run
+ * has ended the page shows the deployer's log record instead (lines prefixed with their pod, and the failure reasons).
  */
 import { Badge, Button, Checkbox, Group, Stack, Text, TextInput } from '@mantine/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { deployer, unwrapAs } from '../../api/client';
 import { ErrorAlert } from '../../shell/ErrorDisplay';
 import { atBottom, followLogs, LineBuffer, MAX_LINES, matchingLines, splitByTerm } from './logs';
 
@@ -47,12 +49,27 @@ export function LiveLogs({ job, namespace, running }: { job: string; namespace?:
         await new Promise((r) => setTimeout(r, Math.min(5_000, 1_000 * (attempt + 1))));
       }
     };
-    void connect();
+    // an ended run: the deployer's log record (each line with its pod, then why a pod or the job failed)
+    const record = async () => {
+      setStreaming(true);
+      try {
+        const r = await unwrapAs<{ logs: string[] }>(deployer.GET('/jobs/{job_name}/logs', { params: { path: { job_name: job }, query: { namespace, tail_lines: MAX_LINES } } }));
+        if (ac.signal.aborted) return;
+        buf = new LineBuffer();
+        buf.push(r.logs.map((l) => `${l}\n`).join(''));
+        changed();
+        setError(null);
+      } catch (e) {
+        if (!ac.signal.aborted) setError(e);
+      }
+      setStreaming(false);
+    };
+    void (running ? connect() : record());
     return () => {
       ac.abort();
       cancelAnimationFrame(frame);
     };
-  }, [job, namespace]);
+  }, [job, namespace, running]);
 
   // new lines: stay at the bottom when following
   const lines = snap.lines;
