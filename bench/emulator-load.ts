@@ -30,6 +30,8 @@ const { values: a } = parseArgs({
     chat: { type: 'boolean', default: false },
     /** renice the server (root only; a busy shared machine otherwise takes its core away mid-measurement) */
     nice: { type: 'string' },
+    /** drive a server started elsewhere (e.g. under node --cpu-prof); its CPU is then not measured */
+    url: { type: 'string' },
   },
 });
 const STREAMS = Number(a.streams);
@@ -64,9 +66,9 @@ const childPids = (pid: number): number[] => {
 const args = ['--port', '0', '--profile', 'fixed', '--ttft-ms', String(TTFT), '--itl-ms', String(ITL), '--served-model-name', 'm'];
 if (!records) args.push('--no-records');
 if (Number(a.workers) > 1) args.push('--workers', a.workers!);
-const emu = await spawnEmulator(args);
-const serverPid = emu.child.pid!;
-const pids = () => [serverPid, ...childPids(serverPid)];
+const emu = a.url ? { url: a.url, child: { pid: process.pid }, stop: async () => 0 } : await spawnEmulator(args);
+const serverPid = a.url ? 0 : emu.child.pid!;
+const pids = () => (serverPid ? [serverPid, ...childPids(serverPid)] : []);
 const pinnedServer = pids().every((p) => pin(p, a['server-core']!));
 const pinnedClient = pin(process.pid, a['client-core']!);
 if (a.nice !== undefined) for (const p of pids()) execFileSync('renice', ['-n', a.nice, '-p', String(p)], { stdio: 'ignore' });
