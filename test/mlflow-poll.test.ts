@@ -123,5 +123,12 @@ describe.each(DB_KINDS)('MLflow poll (%s)', (kind) => {
     expect(r.body.detail[0].loc).toEqual(['query', 'status']);
     const u = await call(base, 'GET', '/events?colour=red');
     expect(u.status).toBe(422);
+    // POST /poll takes no input: a body with fields is refused, not ignored
+    const b = await call(base, 'POST', '/poll', { force: true });
+    expect(b.status).toBe(422);
+    expect(b.body.detail[0].loc[0]).toBe('body');
+    // without a webhook secret there is no receiver: nothing unsigned is acted on
+    const w = await call(base, 'POST', '/webhooks/mlflow', { entity: 'model_version', action: 'created', data: { name: 'x', version: '1' } });
+    expect(w.status).toBe(404);
   });
 });

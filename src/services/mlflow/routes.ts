@@ -4,7 +4,7 @@
  * bearer token: MLflow cannot send one). Thin: validate, call the integration, shape the response.
  */
 import { z } from 'zod';
-import { AppError, notFound, unavailable, unprocessable } from '../../core/errors.ts';
+import { AppError, notFound, unprocessable } from '../../core/errors.ts';
 import { iso, pageQuery, setTotal, type App } from '../../core/http.ts';
 import { parseJsonSafe, SafeParseError } from '../../core/parse.ts';
 import { redactUrl } from './git-writer.ts';
@@ -20,6 +20,8 @@ export interface MlflowRouteDeps {
 }
 
 const idParam = z.object({ id: z.string().uuid() });
+/** These POSTs take no input: a body, if any, must be an empty object (anything else is a 422, never ignored). */
+const noBody = z.object({}).strict().nullish();
 const STATUSES = ['pending', 'processing', 'completed', 'failed', 'abandoned'] as const;
 
 /** An event as the API shows it. */
@@ -50,7 +52,7 @@ export async function registerMlflowRoutes(app: App, d: MlflowRouteDeps): Promis
 
   app.post(
     '/poll',
-    { schema: { summary: 'Poll the MLflow registry now; joins a poll this replica is already running and returns its result', tags } },
+    { schema: { summary: 'Poll the MLflow registry now; joins a poll this replica is already running and returns its result', tags, body: noBody } },
     async () => d.integration.poll('manual'),
   );
 
@@ -113,7 +115,7 @@ export async function registerMlflowRoutes(app: App, d: MlflowRouteDeps): Promis
 
   app.post(
     '/events/:id/retry',
-    { schema: { summary: 'Retry a failed or abandoned event now (fresh attempts; finished steps are not repeated)', tags, params: idParam } },
+    { schema: { summary: 'Retry a failed or abandoned event now (fresh attempts; finished steps are not repeated)', tags, params: idParam, body: noBody } },
     async (req) => {
       const row = await d.repo.retryNow(req.params.id);
       if (!row) {
@@ -158,7 +160,8 @@ export async function registerMlflowRoutes(app: App, d: MlflowRouteDeps): Promis
       },
       async (req, reply) => {
         const s = await d.settings.effective();
-        if (!s.webhook_secret) throw unavailable('Webhooks are not configured (BENCHOPS_MLFLOW_WEBHOOK_SECRET or PUT /settings webhook_secret)');
+        // no secret, no receiver: an unsigned delivery is never acted on
+        if (!s.webhook_secret) throw notFound('No webhook receiver is configured (BENCHOPS_MLFLOW_WEBHOOK_SECRET or PUT /settings webhook_secret)');
         const raw = typeof req.body === 'string' ? req.body : '';
         const h = (n: string) => {
           const v = req.headers[n];
