@@ -9,6 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
+import { FastPool } from './fasthttp.ts';
 import { classifyMessage, newMessage } from './sse.ts';
 
 /** How to reach the endpoint. */
@@ -23,6 +24,10 @@ export interface EndpointTarget {
   timeoutMs: number;
   /** Extra body fields (temperature, ignore_eos…). */
   extraBody: Record<string, unknown>;
+  /** Connections at most (the lean transport's pool; the agent has its own). Default 1024. */
+  maxSockets?: number;
+  /** Use node:http even for plain http (the lean transport is the default there). */
+  nodeHttp?: boolean;
 }
 
 /** Raw timing of one request: seconds relative to `perfOrigin` (performance.now() / 1000 at the run start). */
@@ -77,6 +82,115 @@ export function makeAgent(url: URL, maxSockets: number): http.Agent {
   return url.protocol === 'https:' ? new https.Agent(o) : new http.Agent(o);
 }
 
+/** Response handling shared by both transports: status, body text per read, end. */
+interface Reader {
+  head(status: number): void;
+  text(s: string, nowMs: number): void;
+  end(): void;
+}
+
+function readerFor(t: EndpointTarget, r: RawResult, textParts: string[], perfOrigin: number, done: (err?: string) => void): Reader {
+  let errBody = '';
+  let body = '';
+  let buf = '';
+  let sawDone = false;
+  const m = newMessage();
+  const stream = (c: string, nowMs: number) => {
+    const now = nowMs / 1000 - perfOrigin;
+    buf = buf.length ? buf + c : c;
+    let from = 0;
+    let nl: number;
+    while ((nl = buf.indexOf('\n\n', from)) >= 0) {
+      // one SSE message: vLLM strips it, skips comments (":…") and removes the "data: " prefix
+      let a = from;
+      let b = nl;
+      from = nl + 2;
+      while (a < b && buf.charCodeAt(a) <= 32) a++;
+      while (b > a && buf.charCodeAt(b - 1) <= 32) b--;
+      if (a === b || buf.charCodeAt(a) === 58 /* : */) continue;
+      if (buf.startsWith('data:', a)) a += buf.charCodeAt(a + 5) === 32 ? 6 : 5;
+      const data = buf.slice(a, b);
+      if (data === '[DONE]') {
+        sawDone = true;
+        continue;
+      }
+      classifyMessage(data, t.chat, m);
+      if (m.error !== null) {
+        r.error = m.error;
+        continue;
+      }
+      if (m.chunk) {
+        if (m.text) textParts.push(m.text);
+        else if (m.roleOnly && r.roleChunk === undefined) r.roleChunk = now;
+        r.chunks.push(now);
+        r.end = now;
+      }
+      if (m.completionTokens !== null) r.usageOutput = m.completionTokens;
+      if (m.promptTokens !== null) r.usagePrompt = m.promptTokens;
+    }
+    buf = from === 0 ? buf : buf.slice(from);
+  };
+  return {
+    head(status) {
+      r.status = status;
+    },
+    text(c, nowMs) {
+      if (r.status !== 200) {
+        if (errBody.length < 4096) errBody += c;
+      } else if (!t.stream) body += c;
+      else stream(c, nowMs);
+    },
+    end() {
+      if (r.status !== 200) return done(`HTTP ${r.status}: ${errBody.slice(0, 500)}`);
+      if (!t.stream) {
+        const now = performance.now() / 1000 - perfOrigin;
+        try {
+          const j = JSON.parse(body);
+          const c = j.choices?.[0];
+          const text: string = (t.chat ? c?.message?.content : c?.text) ?? '';
+          textParts.push(text);
+          r.usageOutput = j.usage?.completion_tokens ?? null;
+          r.usagePrompt = j.usage?.prompt_tokens ?? null;
+          // non-streaming: the whole answer is the first (and only) chunk
+          r.chunks.push(now);
+          r.end = now;
+          r.success = true;
+          return done();
+        } catch (e) {
+          return done(`invalid JSON response: ${(e as Error).message}`);
+        }
+      }
+      if (r.error) return done(r.error);
+      // vLLM: "Never received a valid chunk to calculate TTFT"
+      if (r.chunks.length === 0) return done(sawDone ? 'no chunk with choices received' : 'stream ended without chunks or [DONE]');
+      r.success = true;
+      done();
+    },
+  };
+}
+
+/** The lean transport's pool of a plain-http target (created on first use), or null when node:http must serve it. */
+function poolOf(t: EndpointTarget): FastPool | null {
+  const x = t as EndpointTarget & { _pool?: FastPool | null; _head?: string };
+  if (x._pool !== undefined) return x._pool;
+  const ok = t.url.protocol === 'http:' && !t.nodeHttp && Object.entries(t.headers).every(([k, v]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) && !/[\r\n\0]/.test(String(v)));
+  x._pool = ok ? new FastPool(t.url.hostname.replace(/^\[|\]$/g, ''), Number(t.url.port || 80), t.maxSockets ?? 1024) : null;
+  if (ok) {
+    const extra = Object.entries(t.headers)
+      .filter(([k]) => !['host', 'content-length', 'content-type', 'accept', 'connection', 'transfer-encoding'].includes(k.toLowerCase()))
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    x._head = `POST ${t.url.pathname}${t.url.search} HTTP/1.1\r\nhost: ${t.url.host}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\n${extra}content-length: `;
+  }
+  return x._pool;
+}
+
+/** Closes a target's connections (both transports). */
+export function closeTarget(t: EndpointTarget): void {
+  t.agent.destroy();
+  (t as EndpointTarget & { _pool?: FastPool | null })._pool?.destroy();
+}
+
 /** Sends one request and measures it. Never throws: failures come back with success false and the error. */
 export function sendRequest(
   t: EndpointTarget,
@@ -92,15 +206,6 @@ export function sendRequest(
   else body.prompt = prompt;
   if (t.stream) body.stream_options = { include_usage: true };
   const payload = JSON.stringify(body);
-  const mod = t.url.protocol === 'https:' ? https : http;
-  const base = (t as EndpointTarget & { _opts?: http.RequestOptions })._opts ??= {
-    protocol: t.url.protocol,
-    hostname: t.url.hostname.replace(/^\[|\]$/g, ''),
-    port: t.url.port || (t.url.protocol === 'https:' ? 443 : 80),
-    path: t.url.pathname + t.url.search,
-    method: 'POST',
-    agent: t.agent,
-  };
   return new Promise<RawResult>((resolve) => {
     const r: RawResult = {
       success: false,
@@ -116,6 +221,7 @@ export function sendRequest(
     };
     let settled = false;
     const textParts: string[] = [];
+    let cancel: () => void = () => {};
     const done = (err?: string) => {
       if (settled) return;
       settled = true;
@@ -130,104 +236,57 @@ export function sendRequest(
       }
       resolve(r);
     };
-    const req = mod.request({
-      ...base,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream', ...t.headers },
-    });
     const unwatch = watch(t, {
       deadline: t0 + t.timeoutMs,
       kill: () => {
-        req.destroy();
+        cancel();
         done(`timeout after ${t.timeoutMs} ms`);
       },
     });
     const onAbort = () => {
-      req.destroy();
+      cancel();
       done('aborted');
     };
     signal?.addEventListener('abort', onAbort);
+    const rd = readerFor(t, r, textParts, perfOrigin, done);
+    const pool = poolOf(t);
+    if (pool) {
+      const raw = (t as EndpointTarget & { _head: string })._head + Buffer.byteLength(payload) + '\r\n\r\n' + payload;
+      try {
+        cancel = pool.request(raw, {
+          onSent: (ms) => {
+            if (!r.sent) r.sent = ms / 1000 - perfOrigin;
+          },
+          onHead: (status) => rd.head(status),
+          onText: (text, ms) => rd.text(text, ms),
+          onEnd: () => rd.end(),
+          onError: (msg) => done(msg),
+        });
+      } catch (e) {
+        done((e as Error).message);
+      }
+      return;
+    }
+    const mod = t.url.protocol === 'https:' ? https : http;
+    const base = (t as EndpointTarget & { _opts?: http.RequestOptions })._opts ??= {
+      protocol: t.url.protocol,
+      hostname: t.url.hostname.replace(/^\[|\]$/g, ''),
+      port: t.url.port || (t.url.protocol === 'https:' ? 443 : 80),
+      path: t.url.pathname + t.url.search,
+      method: 'POST',
+      agent: t.agent,
+    };
+    const req = mod.request({
+      ...base,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream', ...t.headers },
+    });
+    cancel = () => req.destroy();
     req.on('error', (e) => done(e.message || String(e)));
     req.on('response', (res) => {
-      r.status = res.statusCode ?? 0;
+      rd.head(res.statusCode ?? 0);
       res.setEncoding('utf8');
-      if (r.status !== 200) {
-        let errBody = '';
-        res.on('data', (c: string) => {
-          if (errBody.length < 4096) errBody += c;
-        });
-        res.on('end', () => done(`HTTP ${r.status}: ${errBody.slice(0, 500)}`));
-        res.on('error', (e) => done(e.message));
-        return;
-      }
-      if (!t.stream) {
-        let buf = '';
-        res.on('data', (c: string) => (buf += c));
-        res.on('end', () => {
-          const now = performance.now() / 1000 - perfOrigin;
-          try {
-            const j = JSON.parse(buf);
-            const c = j.choices?.[0];
-            const text: string = (t.chat ? c?.message?.content : c?.text) ?? '';
-            textParts.push(text);
-            r.usageOutput = j.usage?.completion_tokens ?? null;
-            r.usagePrompt = j.usage?.prompt_tokens ?? null;
-            // non-streaming: the whole answer is the first (and only) chunk
-            r.chunks.push(now);
-            r.end = now;
-            r.success = true;
-            done();
-          } catch (e) {
-            done(`invalid JSON response: ${(e as Error).message}`);
-          }
-        });
-        res.on('error', (e) => done(e.message));
-        return;
-      }
-      let buf = '';
-      let sawDone = false;
-      const m = newMessage();
-      res.on('data', (c: string) => {
-        const now = performance.now() / 1000 - perfOrigin;
-        buf = buf.length ? buf + c : c;
-        let from = 0;
-        let nl: number;
-        while ((nl = buf.indexOf('\n\n', from)) >= 0) {
-          // one SSE message: vLLM strips it, skips comments (":…") and removes the "data: " prefix
-          let a = from;
-          let b = nl;
-          from = nl + 2;
-          while (a < b && buf.charCodeAt(a) <= 32) a++;
-          while (b > a && buf.charCodeAt(b - 1) <= 32) b--;
-          if (a === b || buf.charCodeAt(a) === 58 /* : */) continue;
-          if (buf.startsWith('data:', a)) a += buf.charCodeAt(a + 5) === 32 ? 6 : 5;
-          const data = buf.slice(a, b);
-          if (data === '[DONE]') {
-            sawDone = true;
-            continue;
-          }
-          classifyMessage(data, t.chat, m);
-          if (m.error !== null) {
-            r.error = m.error;
-            continue;
-          }
-          if (m.chunk) {
-            if (m.text) textParts.push(m.text);
-            else if (m.roleOnly && r.roleChunk === undefined) r.roleChunk = now;
-            r.chunks.push(now);
-            r.end = now;
-          }
-          if (m.completionTokens !== null) r.usageOutput = m.completionTokens;
-          if (m.promptTokens !== null) r.usagePrompt = m.promptTokens;
-        }
-        buf = from === 0 ? buf : buf.slice(from);
-      });
-      res.on('end', () => {
-        if (r.error) return done(r.error);
-        // vLLM: "Never received a valid chunk to calculate TTFT"
-        if (r.chunks.length === 0) return done(sawDone ? 'no chunk with choices received' : 'stream ended without chunks or [DONE]');
-        r.success = true;
-        done();
-      });
+      res.on('data', (c: string) => rd.text(c, performance.now()));
+      res.on('end', () => rd.end());
       res.on('error', (e) => done(e.message));
       res.on('aborted', () => done('response aborted'));
     });

@@ -5,8 +5,9 @@
  * split over them) and they all take from the same counter, so the union is one arrival process and, with a
  * concurrency limit, all slots stay busy while requests remain — the behaviour of vLLM's one global semaphore.
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { makeAgent, sendRequest, type EndpointTarget, type RawResult } from './client.ts';
+import { closeTarget, makeAgent, sendRequest, type EndpointTarget, type RawResult } from './client.ts';
 import type { Sample } from './dataset.ts';
 import type { RequestOutput } from './metrics.ts';
 import { startSelfCheck, type SelfCheckLimits, type SelfCheckReport } from './selfcheck.ts';
@@ -21,6 +22,8 @@ export interface TargetSpec {
   timeoutMs: number;
   extraBody: Record<string, unknown>;
   maxSockets: number;
+  /** node:http instead of the lean transport for plain http. */
+  nodeHttp?: boolean;
 }
 
 /** One share of a run. */
@@ -59,7 +62,7 @@ export interface LoadResult {
 /** Builds the endpoint target of a spec (one keep-alive agent per share). */
 export function targetOf(s: TargetSpec): EndpointTarget {
   const url = new URL(s.url);
-  return { url, chat: s.chat, model: s.model, headers: s.headers, agent: makeAgent(url, s.maxSockets), stream: s.stream, timeoutMs: s.timeoutMs, extraBody: s.extraBody };
+  return { url, chat: s.chat, model: s.model, headers: s.headers, agent: makeAgent(url, s.maxSockets), stream: s.stream, timeoutMs: s.timeoutMs, extraBody: s.extraBody, maxSockets: s.maxSockets, nodeHttp: s.nodeHttp };
 }
 
 /** The record of one raw result: vLLM's times from its clock start, our socket-write time beside them. */
@@ -110,6 +113,8 @@ export async function runLoad(
   const waiters: Array<() => void> = [];
   const pending = new Set<Promise<void>>();
   const signal = hooks.signal;
+  // every in-flight request listens for the abort: as many listeners as slots, by design
+  if (signal) setMaxListeners(0, signal);
   // wait for the run's time zero (workers start a little ahead of it)
   const lead = share.originMs - performance.now();
   if (lead > 0) await new Promise((r) => setTimeout(r, lead));
@@ -153,7 +158,7 @@ export async function runLoad(
     await Promise.all([...pending]);
     endS = performance.now() / 1000 - origin;
   } finally {
-    target.agent.destroy();
+    closeTarget(target);
   }
   const selfCheck = check.stop(c.chunks);
   return { records, endS, selfCheck, chunks: c.chunks };

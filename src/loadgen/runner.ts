@@ -4,7 +4,7 @@
  * are merged exactly (merge.ts) and each share's self-check is judged against the run's own TTFT/ITL scale.
  */
 import { performance } from 'node:perf_hooks';
-import { sendRequest } from './client.ts';
+import { closeTarget, sendRequest } from './client.ts';
 import { bundledCounter, loadSamples, type DatasetOptions, type Sample, type TokenCounter } from './dataset.ts';
 import { runLoad, targetOf, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare, type TargetSpec } from './load.ts';
 import { mergeParts } from './merge.ts';
@@ -286,7 +286,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
         }),
       );
     } finally {
-      target.agent.destroy();
+      closeTarget(target);
     }
   }
 

@@ -1,0 +1,132 @@
+/**
+ * The lean HTTP/1.1 transport against a raw TCP server that writes responses byte by byte where it matters: chunked
+ * bodies split at every boundary, Content-Length bodies, bodies ended by the connection, keep-alive reuse, a server that
+ * closes an idle keep-alive socket (the next request is retried once on a fresh one), and failures reported as errors.
+ */
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FastPool, type FastHandlers } from '../src/loadgen/fasthttp.ts';
+
+/** What the server does with the n-th request it reads on a connection: bytes to write, in pieces, then maybe close. */
+let respond: (reqNo: number) => { pieces: Buffer[]; close?: boolean };
+let server: net.Server;
+let port = 0;
+let connections = 0;
+const open = new Set<net.Socket>();
+
+beforeAll(async () => {
+  server = net.createServer((sock) => {
+    connections++;
+    open.add(sock);
+    sock.on('close', () => open.delete(sock));
+    let buf = '';
+    let n = 0;
+    sock.on('data', async (d) => {
+      buf += d.toString('latin1');
+      for (;;) {
+        const h = buf.indexOf('\r\n\r\n');
+        if (h < 0) return;
+        const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, h))?.[1] ?? 0);
+        if (buf.length < h + 4 + len) return;
+        buf = buf.slice(h + 4 + len);
+        const { pieces, close } = respond(n++);
+        for (const p of pieces) {
+          sock.write(p);
+          await new Promise((r) => setTimeout(r, 2)); // separate reads on the client
+        }
+        if (close) sock.end();
+      }
+    });
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  port = (server.address() as AddressInfo).port;
+});
+afterAll(() => {
+  for (const s of open) s.destroy();
+  return new Promise<void>((r) => server.close(() => r()));
+});
+
+function exchange(pool: FastPool): Promise<{ status: number; text: string; reads: number; error?: string; sent: boolean }> {
+  return new Promise((resolve) => {
+    let status = 0;
+    let text = '';
+    let reads = 0;
+    let sent = false;
+    const h: FastHandlers = {
+      onSent: () => (sent = true),
+      onHead: (s) => (status = s),
+      onText: (t) => {
+        text += t;
+        reads++;
+      },
+      onEnd: () => resolve({ status, text, reads, sent }),
+      onError: (error) => resolve({ status, text, reads, error, sent }),
+    };
+    pool.request('POST /x HTTP/1.1\r\nhost: t\r\ncontent-length: 2\r\n\r\nhi', h);
+  });
+}
+
+const chunked = (parts: string[]) => {
+  const body = parts.map((p) => `${Buffer.byteLength(p).toString(16)}\r\n${p}\r\n`).join('') + '0\r\n\r\n';
+  return Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\ncontent-type: text/event-stream\r\n\r\n' + body);
+};
+/** Every byte of `b` as its own piece (the hardest split). */
+const bytes = (b: Buffer) => Array.from(b, (x) => Buffer.from([x]));
+
+describe('FastPool', () => {
+  it('parses chunked bodies split at every byte, multi-byte UTF-8 included, and reuses the connection', async () => {
+    const pool = new FastPool('127.0.0.1', port, 1);
+    connections = 0;
+    const wire = chunked(['data: {"a":1}\n\n', 'data: ünï €\n\n', 'data: [DONE]\n\n']);
+    respond = () => ({ pieces: bytes(wire) });
+    const a = await exchange(pool);
+    expect(a).toMatchObject({ status: 200, text: 'data: {"a":1}\n\ndata: ünï €\n\ndata: [DONE]\n\n', sent: true });
+    expect(a.error).toBeUndefined();
+    // two chunks in one read, the head and the first chunk together
+    respond = () => ({ pieces: [wire.subarray(0, 90), wire.subarray(90)] });
+    const b = await exchange(pool);
+    expect(b.text).toBe(a.text);
+    expect(connections).toBe(1);
+    pool.destroy();
+  });
+
+  it('Content-Length bodies, error statuses and bodies that end with the connection', async () => {
+    const pool = new FastPool('127.0.0.1', port, 2);
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\n\r\nbo'), Buffer.from('om')] });
+    expect(await exchange(pool)).toMatchObject({ status: 500, text: 'boom' });
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\n{"x":'), Buffer.from('1}')], close: true });
+    expect(await exchange(pool)).toMatchObject({ status: 200, text: '{"x":1}' });
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n')] });
+    expect(await exchange(pool)).toMatchObject({ status: 200, text: '' });
+    pool.destroy();
+  });
+
+  it('retries once on a fresh socket when the server closed an idle keep-alive one; reports a cut body as an error', async () => {
+    const pool = new FastPool('127.0.0.1', port, 1);
+    connections = 0;
+    // the first answer keeps the connection "alive" but the server closes it right after: the next request must not fail
+    respond = (n) => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')], close: n === 0 });
+    expect(await exchange(pool)).toMatchObject({ status: 200, text: 'ok' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await exchange(pool)).toMatchObject({ status: 200, text: 'ok' });
+    expect(connections).toBe(2);
+    // a chunked body cut off by the server is a failure, not a short success
+    respond = () => ({ pieces: [chunked(['data: 1\n\n', 'data: 2\n\n']).subarray(0, 80)], close: true });
+    const cut = await exchange(pool);
+    expect(cut.error).toMatch(/closed before the response was complete/);
+    pool.destroy();
+  });
+
+  it('nothing listening is an error, never a throw', async () => {
+    const probe = net.createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const dead = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const pool = new FastPool('127.0.0.1', dead, 1);
+    const r = await exchange(pool);
+    expect(r.error).toMatch(/ECONNREFUSED|connect/);
+    pool.destroy();
+  });
+});
