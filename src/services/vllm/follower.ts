@@ -41,6 +41,8 @@ export interface FollowerDeps {
   maxActions?: number;
   /** More values files than this in one project: the project is refused (a bounded pass), nothing is changed. */
   maxFiles?: number;
+  /** Projects one service follows at most (default 100). */
+  maxProjects?: number;
   /** First retry of a failed deploy after this long, doubling up to 10 minutes. */
   retryBaseMs?: number;
 }
@@ -151,6 +153,10 @@ export class GitFollower {
     });
     const priority = input.priority ?? 'medium';
     if (!(PRIORITIES as readonly string[]).includes(priority)) throw unprocessable(['body', 'priority'], `must be one of ${PRIORITIES.join(', ')}`);
+    // every pass looks at every followed project: their number is bounded like the files of one
+    const max = this.d.maxProjects ?? 100;
+    const follows = await this.store.follows();
+    if (follows.length >= max && !follows.some((x) => x.projectId === projectId)) throw unprocessable(['path', 'project_id'], `${max} projects are followed already (the most one vLLM service follows)`);
     const row = await this.store.upsertFollow({ projectId, clusterId, priority, prune: input.prune ?? true, selfHeal: input.self_heal ?? true });
     this.d.log.info({ project_id: projectId, cluster: clusterId }, 'Git follower: project followed');
     void this.tick();
