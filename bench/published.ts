@@ -47,12 +47,20 @@ export function loadPublished(): PublishedTable {
   return JSON.parse(readFileSync(new URL('./published-measurements.json', import.meta.url), 'utf8')) as PublishedTable;
 }
 
+/**
+ * The row's requests: the workload's lengths, repeated to num_prompts. An output length of 0 is a request whose text
+ * the legacy benchmark never received (it counted tokens of the received text; ttft 0), not a 0-token generation: it
+ * takes the length of the next request with a known output, in order.
+ */
 function samplesOf(t: PublishedTable, row: PublishedRow): Sample[] {
   const w = t.workloads[row.workload.lengths];
+  const known = w.output_lens.filter((x) => x > 0);
+  let k = 0;
+  const outs = w.output_lens.map((x) => (x > 0 ? x : known[k++ % known.length]));
   const out: Sample[] = [];
   for (let i = 0; i < row.workload.num_prompts; i++) {
     const j = i % w.input_lens.length;
-    out.push({ prompt: '', prompt_len: w.input_lens[j], expected_output_len: Math.max(1, w.output_lens[j]) });
+    out.push({ prompt: '', prompt_len: w.input_lens[j], expected_output_len: outs[j] });
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport } from
 import { normaliseOptions, workloadOf, type BenchmarkOptions } from '../loadgen/runner.ts';
 import { arrivalTimes } from '../loadgen/schedule.ts';
 import { Rng } from '../loadgen/rng.ts';
-import { bundledTokenizer } from '../loadgen/tokenizer.ts';
+import { bundledTokenizer, tokenCounterFor } from '../loadgen/tokenizer.ts';
 import { modelSummary } from './describe.ts';
 import { buildEngine, type EngineOptions } from './engine.ts';
 import { newRequest, Scheduler, type ScheduledItem, type SimRequest } from './scheduler.ts';
@@ -79,8 +79,12 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   const w = o.workload;
   const n = normaliseOptions({ ...w, base_url: w.base_url ?? 'http://predict.invalid' });
   const tok = bundledTokenizer();
-  const samples = w.samples ?? (await loadSamples({ ...w, num_prompts: n.numPrompts, seed: n.seed, lengths_only: true }));
-  // the server counts the chat template too
+  // datasets are counted with the model's real tokenizer where one is known (Llama-3.x, Qwen), as the load generator does
+  // (synthetic datasets have exact lengths: nothing to count, no tokenizer to load)
+  const synthetic = !w.dataset_name || w.dataset_name === 'random' || w.dataset_name === 'prefix_repetition';
+  const counter = w.samples ? null : await tokenCounterFor(synthetic ? undefined : (w.model ?? model.name));
+  const samples = w.samples ?? (await loadSamples({ ...w, num_prompts: n.numPrompts, seed: n.seed, lengths_only: true }, counter!));
+  // the server counts the chat template too (the emulator's template, counted as the emulator counts it)
   const chatOverhead = n.chat ? tok.count(renderChat([{ role: 'user', content: ' ba be' }])) - 2 : 0;
   const ignoreEos = w.ignore_eos ?? true;
   const eosMean = o.eos_mean_tokens ?? 256;
@@ -193,7 +197,7 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   const outs = flights.map((f) => outputs[f.index] ?? { ...toOutput(f), success: false, error: 'not finished' });
   const durationS = outs.reduce((m, x) => Math.max(m, x.start_time + x.latency), 0);
   const simulatedMs = performance.now() - wall0;
-  const metrics = calculateMetrics(outs, durationS, n.percentiles, (s) => tok.count(s), n.slos);
+  const metrics = calculateMetrics(outs, durationS, n.percentiles, (s) => (counter?.countSync ?? ((x: string) => tok.count(x)))(s), n.slos);
   const spec = perf.spec;
   const now = new Date();
   const report: BenchmarkReport = {
@@ -202,11 +206,11 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
     endpoint_type: n.backend,
     label: w.label ?? null,
     model_id: w.model ?? spec.model.name,
-    tokenizer_id: tok.id,
+    tokenizer_id: counter?.id ?? (w.samples ? 'given lengths' : tok.id),
     ...runFields(metrics, outs, { ...w, max_concurrency: n.conc, duration: durationS, slos: !!n.slos, texts: false }),
     benchops: {
       version: REPORT_VERSION,
-      tokenizer: { id: tok.id, source: 'bundled' },
+      tokenizer: counter ? { id: counter.id, source: counter.source } : { id: 'given lengths', source: 'bundled' },
       output_token_source: 'usage',
       percentiles: n.percentiles,
       percentile_metrics: n.percentileMetrics,
@@ -272,7 +276,8 @@ function toOutput(f: Flight): RequestOutput {
   return {
     success: f.tokens.length > 0,
     error: '',
-    prompt_len: f.sample.prompt_len,
+    // what the server counts (usage.prompt_tokens, chat template included), as a measured run reports it
+    prompt_len: f.sim.prompt_tokens,
     output_tokens: f.tokens.length,
     generated_text: '',
     start_time: f.sent,
