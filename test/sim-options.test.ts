@@ -4,6 +4,7 @@
  * multi-step scheduling of the v0 engine, speculative decoding, vLLM generation, preemption mode, and --no-ignore-eos.
  */
 import { describe, expect, it } from 'vitest';
+import { PerformanceModel, resolveDeployment } from '../src/simulator/perf-model.ts';
 import { predict, type PredictOptions, type Workload } from '../src/simulator/predict.ts';
 import { newRequest, Scheduler } from '../src/simulator/scheduler.ts';
 
@@ -108,6 +109,20 @@ describe('each option moves the prediction the documented way', () => {
     expect(natural.total_output_tokens).toBeLessThan(forced.total_output_tokens / 2);
     expect(natural.total_output_tokens).toBeGreaterThan(50 * 40);
     expect(again.total_output_tokens).toBe(natural.total_output_tokens);
+  });
+});
+
+describe('expert parallel', () => {
+  it('spreads a MoE model\'s experts over the ranks: same memory, all-to-all instead of all-reduce in its MoE layers', () => {
+    const tp = new PerformanceModel(resolveDeployment({ model: 'Qwen3-30B-A3B', hardware: 'H100', tensor_parallel: 4 }));
+    const ep = new PerformanceModel(resolveDeployment({ model: 'Qwen3-30B-A3B', hardware: 'H100', tensor_parallel: 4, enable_expert_parallel: true }));
+    expect(ep.spec.expert_parallel).toBe(true);
+    expect(ep.memory().weights).toBe(tp.memory().weights);
+    const batch = Array.from({ length: 64 }, () => ({ tokens: 1, context: 512 }));
+    // a decode token goes to 8 experts: dispatching it costs more than all-reducing its hidden state once
+    expect(ep.step(batch).comm_s).toBeGreaterThan(tp.step(batch).comm_s);
+    // a dense model has no experts to spread
+    expect(resolveDeployment({ model: 'Llama-3.1-8B', enable_expert_parallel: true }).expert_parallel).toBe(false);
   });
 });
 
