@@ -17,7 +17,7 @@ const err = (p: number, m: number) => Math.abs(p / m - 1);
 describe('calibration transfers across workloads', () => {
   it('fit at concurrency 4, predict concurrency 48 and a prefill-heavy workload', async () => {
     const fitRun = await measured({ num_prompts: 48, max_concurrency: 4, random_input_len: 512, random_output_len: 128 });
-    const fit = await calibrate(deployment, fitRun as any, 12);
+    const fit = await calibrate(deployment, fitRun as any, 40);
     expect(fit.after.loss).toBeLessThan(fit.before.loss / 10);
 
     for (const w of [

@@ -208,7 +208,7 @@ export function registerSim(program: Command): void {
     .command('calibrate')
     .description('Fit the efficiency factors to a measured run (a `benchops bench` or `vllm bench serve` result JSON)')
     .argument('<run.json>', 'measured result')
-    .option('--iterations <n>', 'coordinate-search rounds', int('--iterations'), 12)
+    .option('--iterations <n>', 'coordinate-search rounds', int('--iterations'), 30)
     .option('--output <file>', 'write the fitted factors as JSON');
   addDeploymentOptions(cal).action(async (file: string, o: Record<string, any>) => {
     try {

@@ -68,7 +68,7 @@ async function errorOf(deployment: EngineOptions, factors: EfficiencyFactors, wo
 }
 
 /** Fits efficiency factors to a measured run on the given deployment. */
-export async function calibrate(deployment: EngineOptions, run: MeasuredRun, maxIterations = 12): Promise<CalibrationResult> {
+export async function calibrate(deployment: EngineOptions, run: MeasuredRun, maxIterations = 30): Promise<CalibrationResult> {
   if (typeof run.mean_ttft_ms !== 'number' || typeof run.mean_tpot_ms !== 'number') {
     throw new RangeError('the run needs mean_ttft_ms and mean_tpot_ms (percentile_metrics must include ttft and tpot)');
   }
