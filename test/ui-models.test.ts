@@ -9,6 +9,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeRepo, type TestRepo } from './helpers/git.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import type { TestPlatform } from './helpers/platform.ts';
 import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
@@ -19,6 +20,7 @@ const MIG = 'nvidia.com/mig-3g.40gb';
 describe('web UI: models, deploy form, occupancy, try-it, clusters (browser)', () => {
   let p: TestPlatform;
   let k8s: K8sDouble;
+  let repo: TestRepo | undefined;
   let b: UiBrowser;
   let page: Page;
   let g: string;
@@ -48,6 +50,7 @@ describe('web UI: models, deploy form, occupancy, try-it, clusters (browser)', (
     await b?.close();
     await p?.close();
     await k8s?.close();
+    repo?.cleanup();
   });
 
   it('lists the demo deployment with its stored placement decision and reason', async () => {
@@ -180,6 +183,34 @@ describe('web UI: models, deploy form, occupancy, try-it, clusters (browser)', (
     await page.goto(`${g}/occupancy`);
     await mig.getByTestId('occupancy-used').filter({ hasText: '0 / 2' }).waitFor();
   }, 180_000);
+
+  it('deploys from a values file of a vLLM project, after its placement preview', async () => {
+    const values = 'vllm:\n  model: "Qwen/Qwen3-0.6B"\n  maxModelLen: 1024\n  served_model_name: "values-model"\nresources:\n  limits:\n    nvidia.com/mig-3g.40gb: 1\n';
+    repo = makeRepo({ 'vllm/custom-values-small.yaml': values });
+    const project = await api('/api/manager/projects', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'ui-values', project_type: 'vllm', repository_url: repo.url, vllm_values_path: 'vllm/' }) });
+    const synced = await api(`/api/manager/projects/${project.project_id}/sync`, { method: 'POST' });
+    expect(synced.status).toBe('success');
+    await page.goto(`${g}/models`);
+    await page.getByTestId('models-deploy-toggle').click();
+    await page.getByText('Values file from a vLLM project').click();
+    await page.getByTestId('form-values-project').click();
+    await page.getByRole('option', { name: 'ui-values' }).click();
+    await page.getByTestId('form-values-file').click();
+    await page.getByRole('option', { name: 'vllm/custom-values-small.yaml' }).click();
+    await page.getByTestId('form-preview').click();
+    await page.getByTestId('placement-preview').waitFor();
+    // the values file's resources, as the service read them
+    expect(await page.getByTestId('preview-resources').textContent()).toBe(`Needs ${MIG}=1`);
+    const expected = await api('/api/vllm/placement/preview', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ custom_values_content: values }) });
+    expect(await page.getByTestId('preview-reason').textContent()).toBe(expected.decision.reason);
+    await page.getByTestId('form-deploy').click();
+    await page.getByTestId('deploy-result').waitFor();
+    await waitFor(async () => ((await api('/v1/models')).data.some((x: any) => x.id === 'values-model') ? true : undefined), 180_000, 'values-model in /v1/models');
+    const dep = (await deployments()).find((d) => d.served_model_name === 'values-model');
+    expect(dep.config).toMatchObject({ model_name: 'Qwen/Qwen3-0.6B', max_model_len: 1024, gpu_resource_type: MIG, gpu_resource_count: 1, has_custom_values: true });
+    await page.locator('[data-testid="deployment-row"][data-served="values-model"]').getByTestId('deployment-stop').click();
+    await waitFor(async () => ((await api('/v1/models')).data.some((x: any) => x.id === 'values-model') ? undefined : true), 60_000, 'values-model stopped');
+  }, 240_000);
 
   it('had no console errors beyond the refusal the test provoked', () => {
     expectNoConsoleErrors(b);

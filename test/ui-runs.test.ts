@@ -176,6 +176,19 @@ describe('web UI: runs, live logs, terminal, /deploy (browser)', () => {
     await page.keyboard.type('echo again-$((2+3))');
     await page.keyboard.press('Enter');
     await untilScreen(/again-5/);
+
+    // the server drops every session of the job: the page reconnects by itself (a new session: the old one ended)
+    const ids = (await api(`/api/deployer/terminal/sessions?job_name=${JOB}`)).sessions.filter((x: any) => x.is_active).map((x: any) => x.session_id);
+    expect((await fetch(`${g}/api/deployer/terminal/job/${JOB}`, { method: 'DELETE' })).status).toBe(200);
+    await waitFor(async () => {
+      const now = (await api(`/api/deployer/terminal/sessions?job_name=${JOB}`)).sessions.filter((x: any) => x.is_active).map((x: any) => x.session_id);
+      return now.length && now.every((id: string) => !ids.includes(id)) ? true : undefined;
+    }, 60_000, 'a new session opened by the page');
+    await state.filter({ hasText: 'connected' }).waitFor({ timeout: 60_000 });
+    await page.getByTestId('terminal').click();
+    await page.keyboard.type('echo back-$((9+1))');
+    await page.keyboard.press('Enter');
+    await untilScreen(/back-10/);
     const sessions = await api(`/api/deployer/terminal/sessions?job_name=${JOB}`);
     expect(sessions.total_sessions).toBeGreaterThanOrEqual(1);
   }, 120_000);

@@ -127,6 +127,7 @@ export function DeployForm({ onDeployed }: { onDeployed: (d: DeployAnswer) => vo
             { label: 'Settings', value: 'form' },
             { label: 'Values file from a vLLM project', value: 'values' },
           ]}
+          data-testid="form-source"
         />
       </Group>
       {source === 'form' ? (
@@ -150,8 +151,8 @@ export function DeployForm({ onDeployed }: { onDeployed: (d: DeployAnswer) => vo
         </SimpleGrid>
       ) : (
         <Group grow>
-          <Select label="vLLM project" data={(projects.data ?? []).map((p) => ({ value: p.project_id, label: p.name }))} value={projectId} onChange={(v) => (setProjectId(v), setFileId(null))} placeholder={projects.data?.length === 0 ? 'no vLLM project yet' : 'Pick a project'} />
-          <Select label="Values file" data={valuesFiles.map((f) => ({ value: f.file_id, label: `${f.file_path}${f.source === 'modified' ? ' (modified)' : ''}` }))} value={fileId} onChange={setFileId} error={fe('values_file_id')} disabled={!projectId} />
+          <Select label="vLLM project" data={(projects.data ?? []).map((p) => ({ value: p.project_id, label: p.name }))} value={projectId} onChange={(v) => (setProjectId(v), setFileId(null))} placeholder={projects.data?.length === 0 ? 'no vLLM project yet' : 'Pick a project'} data-testid="form-values-project" />
+          <Select label="Values file" data={valuesFiles.map((f) => ({ value: f.file_id, label: `${f.file_path}${f.source === 'modified' ? ' (modified)' : ''}` }))} value={fileId} onChange={setFileId} error={fe('values_file_id')} disabled={!projectId} data-testid="form-values-file" />
         </Group>
       )}
       <Group>
