@@ -7,8 +7,8 @@
  * `vllm_eval_*` gauge on the results service's `/metrics`. The wall time from "version registered" to "score on
  * /metrics" is printed. A second version, deployed from a values template the team changed in Git (a context length
  * too small for part of the task), scores lower through the same real path; both real scores through promtool fire the
- * regression alert, and a 5 % dip does not. Then the same version polled again: nothing processed twice, no second
- * commit.
+ * regression alert, and a 5 % dip does not. Then the same version polled again, and two more replicas on one
+ * PostgreSQL polling at once: nothing processed twice, no second commit.
  *
  * The emulated engine cannot answer questions, so the task scores whether each question was answered: its output filter
  * never matches and falls back to the target ("answered"), and a request the engine refuses (prompt over the context
@@ -21,6 +21,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MlflowModule } from '../src/services/mlflow/index.ts';
+import { createPgDatabase } from './helpers/db.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
 import { call } from './helpers/http.ts';
 import { MlflowDouble } from './helpers/mlflow-double.ts';
@@ -253,5 +254,36 @@ ${series(MODEL, before, regressed)}${series('dip-model', before, dip)}    alert_
     const evs = (await call(urls.eval, 'GET', `/evaluations?model_name=${MODEL}`)).body;
     expect(evs).toHaveLength(2);
     expect((await call(urls.mlflow, 'GET', `/events?model_name=${MODEL}`)).body).toHaveLength(2);
+  });
+
+  it('two MLflow replicas on one PostgreSQL (cluster mode) polling at once: each version once, no second commit', async () => {
+    // a fresh pair of replicas reading the same registry, template (the embedded manager over HTTP) and repository
+    const env = {
+      DATABASE_URL: await createPgDatabase(),
+      BENCHOPS_SECRET_KEY: 'd'.repeat(64),
+      BENCHOPS_MLFLOW_TRACKING_URI: mlflow.url,
+      BENCHOPS_MLFLOW_GIT_URL: values.url,
+      BENCHOPS_MLFLOW_ARGOCD: '1',
+      BENCHOPS_MLFLOW_TEMPLATE: templateProject,
+      BENCHOPS_MANAGER_URL: urls.manager,
+      BENCHOPS_MLFLOW_EVALUATE: '0',
+    };
+    const a = await startTestPlatform({ kind: 'postgres', services: ['mlflow'], background: false, env });
+    const b = await startTestPlatform({ kind: 'postgres', services: ['mlflow'], background: false, env });
+    try {
+      const commits = commitsOn(values.bareDir).length;
+      const [ra, rb] = await Promise.all([call(a.urls.mlflow!, 'POST', '/poll'), call(b.urls.mlflow!, 'POST', '/poll')]);
+      expect(ra.body.errors, JSON.stringify(ra.body)).toEqual([]);
+      expect(rb.body.errors, JSON.stringify(rb.body)).toEqual([]);
+      expect(ra.body.processed_models + rb.body.processed_models).toBe(1);
+      const [ev] = (await call(a.urls.mlflow!, 'GET', `/events?model_name=${MODEL}`)).body;
+      expect(ev).toMatchObject({ version: '2', status: 'completed', event_type: 'model_version_unchanged', attempts: 1 });
+      // the same version renders the same bytes: nothing was rewritten
+      expect(ev.outcome.git.unchanged).toEqual(expect.arrayContaining([ev.outcome.git.values_path, 'argocd/applications/vllm-qwen3-8b.yaml']));
+      expect(commitsOn(values.bareDir)).toHaveLength(commits);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 });
