@@ -2,7 +2,7 @@
  * Accuracy table: load generator measured − emulator ground truth for TTFT and ITL (mean and p99) at concurrency
  * 1, 16, 64, 256 and 512, against `benchops sim serve --profile fixed --ttft-ms 50 --itl-ms 10 --jitter 0.1` in a child
  * process. TTFT is vLLM's (clock started before connection acquisition); the truth is the server's arrival → first
- * chunk written. Run: npx tsx bench/loadgen-accuracy.ts [workers]
+ * chunk written. Run: npx tsx bench/loadgen-accuracy.ts [workers] [concurrencies, e.g. 1,16]
  */
 import { percentileSorted, runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator, type RequestRecord } from '../src/simulator/index.ts';
@@ -15,13 +15,15 @@ try {
   console.log('fixed profile TTFT 50 ms, ITL 10 ms, jitter 10 %; 32 input / 40 output tokens; ms');
   console.log('conc | reqs | TTFT mean truth  meas   Δ    | TTFT p99 truth  meas   Δ    | ITL mean truth  meas   Δ   | ITL p99 truth  meas   Δ   | srv lag p99 | client self-check');
   const workers = Number(process.argv[2] ?? 1);
-  for (const [conc, n] of [
+  const only = process.argv[3]?.split(',').map(Number);
+  const rows = [
     [1, 20],
     [16, 160],
     [64, 512],
     [256, 1024],
     [512, 2048],
-  ]) {
+  ].filter(([c]) => !only || only.includes(c));
+  for (const [conc, n] of rows) {
     await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
     const r = await runBenchmark({
       base_url: emu.url,

@@ -44,10 +44,18 @@ export interface LoadShare {
   limits: SelfCheckLimits;
 }
 
-/** One request's record: the metric inputs and its chunk times (seconds from start_time). */
+/** One request's record: the metric inputs (chunk times are rebuilt from TTFT and ITL when records are written). */
 export interface LoadRecord {
   out: RequestOutput;
-  chunk_times: number[];
+}
+
+/** Chunk read times relative to start_time: TTFT, then the cumulative ITL gaps. */
+export function chunkTimes(o: RequestOutput): number[] {
+  if (!o.success && o.itl.length === 0 && o.ttft === 0) return [];
+  const t = new Array<number>(o.itl.length + 1);
+  t[0] = o.ttft;
+  for (let i = 0; i < o.itl.length; i++) t[i + 1] = t[i] + o.itl[i];
+  return t;
 }
 
 /** What a share measured. */
@@ -88,7 +96,7 @@ export function outputOf(raw: RawResult, sample: Sample, scheduled: number, inde
     latency: last - raw.start,
     role_chunk: raw.roleChunk !== undefined ? raw.roleChunk - raw.start : undefined,
   };
-  return { out, chunk_times: c.map((t) => t - raw.start) };
+  return { out };
 }
 
 /** Live counters of a share (read by the progress reporting). */

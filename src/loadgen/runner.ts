@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { closeTarget, sendRequest } from './client.ts';
 import { bundledCounter, loadSamples, type DatasetOptions, type Sample, type TokenCounter } from './dataset.ts';
-import { runLoad, targetOf, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare, type TargetSpec } from './load.ts';
+import { chunkTimes, runLoad, targetOf, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare, type TargetSpec } from './load.ts';
 import { mergeParts } from './merge.ts';
 import { distribution, METRIC_NAMES, parseGoodput, VLLM_DEFINITIONS, type GoodputSlos, type MetricName, type RequestOutput } from './metrics.ts';
 import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport, type RequestRecordOut } from './report.ts';
@@ -434,7 +434,7 @@ function recordOf(r: LoadRecord): RequestRecordOut {
     output_token_source: !out.success ? 'none' : out.output_tokens ? 'usage' : 'tokenizer',
     ttft: out.ttft,
     latency: out.latency,
-    chunk_times: r.chunk_times,
+    chunk_times: chunkTimes(out),
     role_chunk_time: out.role_chunk,
   };
 }
