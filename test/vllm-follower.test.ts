@@ -115,6 +115,18 @@ describe.each(DB_KINDS)('Git follower (%s)', (kind) => {
     expect((await call(`${urls.vllm}/follow`)).body).toEqual([]);
   });
 
+  it('a configured follow list is followed at start; a project it cannot read is an error on its row, nothing else', async () => {
+    const follower = (p.modules.get('vllm') as any).follower;
+    await follower.ensureFollows([{ projectId: 'gone-project', clusterId: 'local' }]);
+    const r = await call(`${urls.vllm}/follow/gone-project/sync`, { method: 'POST' });
+    expect(r.status).toBe(200);
+    expect(r.body.result).toMatchObject({ deployed: 0, stopped: 0 });
+    expect(r.body.result.error).toMatch(/cannot list the project's values files.*not found/i);
+    expect(r.body.follow.last_error).toBe(r.body.result.error);
+    expect((await call(`${urls.vllm}/follow/gone-project`, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(`${urls.vllm}/follow`)).body).toEqual([]);
+  });
+
   let first: any;
   let manual: string;
   it('deploys every values file: the deployment answers /v1/models; a bad file is an error on that file only', async () => {

@@ -83,6 +83,22 @@ function reason(e: unknown): string {
   return describe(e);
 }
 
+/**
+ * Parses a follow list from the configuration: `<project_id>[@<cluster_id>]`, comma-separated (e.g.
+ * `p1,p2@lab`); throws an Error naming the bad entry.
+ */
+export function parseFollowList(spec: string): Array<{ projectId: string; clusterId: string }> {
+  const out: Array<{ projectId: string; clusterId: string }> = [];
+  for (const raw of spec.split(',')) {
+    const entry = raw.trim();
+    if (!entry) continue;
+    const m = /^([A-Za-z0-9][A-Za-z0-9._-]{0,199})(?:@([a-z0-9]([-a-z0-9]*[a-z0-9])?))?$/.exec(entry);
+    if (!m) throw new Error(`follow list: "${entry.slice(0, 60)}" is not <project_id> or <project_id>@<cluster_id>`);
+    if (!out.some((x) => x.projectId === m[1])) out.push({ projectId: m[1], clusterId: m[2] ?? 'local' });
+  }
+  return out;
+}
+
 export class GitFollower {
   readonly store: FollowStore;
   private timer: NodeJS.Timeout | null = null;
@@ -161,6 +177,20 @@ export class GitFollower {
     this.d.log.info({ project_id: projectId, cluster: clusterId }, 'Git follower: project followed');
     void this.tick();
     return row;
+  }
+
+  /**
+   * Follows the projects of a configured list (start-up): missing ones are added, listed ones keep the settings a
+   * route gave them except the cluster. Not checked against the manager here (it may not be up yet): a pass that
+   * cannot read a project says so on its row.
+   */
+  async ensureFollows(list: Array<{ projectId: string; clusterId: string }>): Promise<void> {
+    const existing = new Map((await this.store.follows()).map((f) => [f.projectId, f]));
+    for (const { projectId, clusterId } of list) {
+      const cur = existing.get(projectId);
+      if (cur && cur.clusterId === clusterId) continue;
+      await this.store.upsertFollow({ projectId, clusterId, priority: cur?.priority ?? 'medium', prune: cur?.prune ?? true, selfHeal: cur?.selfHeal ?? true });
+    }
   }
 
   /** Stops following; with `prune`, stops every deployment the follower created for the project. */

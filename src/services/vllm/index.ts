@@ -14,7 +14,7 @@ import type { VllmApi } from './api.ts';
 import { deployerApi, resultPksFor } from './clients.ts';
 import { ClusterRegistry } from './clusters.ts';
 import { DeploymentService } from './deployments.ts';
-import { GitFollower } from './follower.ts';
+import { GitFollower, parseFollowList } from './follower.ts';
 import { registerFollowerRoutes } from './follower/routes.ts';
 import { parseLocalDevices } from './devices.ts';
 import { sealLegacyRows } from './legacy-secrets.ts';
@@ -53,6 +53,8 @@ export interface VllmModuleOptions {
   autoStart?: boolean;
   /** How often the Git follower looks at followed projects (ms; default the poll tick). */
   followMs?: number;
+  /** Projects to follow from the start, `<project_id>[@<cluster_id>]` comma-separated (see parseFollowList). */
+  follow?: string;
 }
 
 export interface VllmModule extends ServiceModule {
@@ -114,6 +116,8 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
     concurrency: o.concurrency ?? 2,
     maxAttempts: o.maxAttempts ?? 3,
   });
+  // a bad list stops the service at creation, like any invalid setting
+  const followList = o.follow ? parseFollowList(o.follow) : [];
   const core: VllmCore = { db: ctx.db, log, queue, deployments, clusters, scheduler, pipeline, manager, secrets: ctx.secrets };
   const svc = new VllmService(core);
   // Git as the source of truth (follower.ts): idle until a vLLM project is followed (PUT /follow/{project_id})
@@ -212,6 +216,7 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
           if (r.checked) log.info(r, 'vLLM deployments reconciled');
         })
         .catch((e) => log.warn({ err: e.message }, 'vLLM reconciliation failed'));
+      if (followList.length) await follower.ensureFollows(followList);
       if (o.autoStart !== false) {
         scheduler.start();
         follower.start();
