@@ -29,6 +29,8 @@ const { values: a } = parseArgs({
     'client-core': { type: 'string', default: '1' },
     'server-workers': { type: 'string', default: '1' },
     nice: { type: 'string' },
+    /** only the non-streaming comparison with wrk */
+    'non-streaming-only': { type: 'boolean', default: false },
     /** internal: run the benchops client in this (pinned) process and print its figures */
     'as-client': { type: 'string' },
   },
@@ -85,8 +87,9 @@ if (a['as-client']) {
     reliable: r.benchops?.reliable,
     reasons: r.benchops?.self_check?.reasons,
   };
-  console.log(JSON.stringify(figures));
-  process.exit(0);
+  // a pipe's writes are asynchronous: exit once the (large) line is out
+  process.stdout.write(JSON.stringify(figures) + '\n', () => process.exit(0));
+  await new Promise(() => {});
 }
 
 const CONCS = a.conc!.split(',').map(Number);
@@ -99,20 +102,22 @@ const PY = '/usr/bin/python3';
 
 const emuArgs = ['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--served-model-name', 'm'];
 if (Number(a['server-workers']) > 1) emuArgs.push('--workers', a['server-workers']!);
-const emu = await spawnEmulator(emuArgs, { timeoutMs: 60_000 });
-const emuPids = () => {
-  const own = [emu.child.pid!];
+/** Starts an emulator pinned to the server core (with its worker processes, if any). */
+async function pinnedEmulator(args: string[]) {
+  const e = await spawnEmulator(args, { timeoutMs: 60_000 });
+  const own = [e.child.pid!];
   try {
-    own.push(...execFileSync('pgrep', ['-P', String(emu.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number));
+    own.push(...execFileSync('pgrep', ['-P', String(e.child.pid)], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number));
   } catch {
     /* no children */
   }
-  return own;
-};
-for (const p of emuPids()) {
-  execFileSync('taskset', ['-a', '-p', '-c', a['server-core']!, String(p)], { stdio: 'ignore' });
-  if (a.nice !== undefined) execFileSync('renice', ['-n', a.nice, '-p', String(p)], { stdio: 'ignore' });
+  for (const p of own) {
+    execFileSync('taskset', ['-a', '-p', '-c', a['server-core']!, String(p)], { stdio: 'ignore' });
+    if (a.nice !== undefined) execFileSync('renice', ['-n', a.nice, '-p', String(p)], { stdio: 'ignore' });
+  }
+  return e;
 }
+let emu = await pinnedEmulator(emuArgs);
 
 /** Runs a command pinned to the client core and returns its stdout. */
 function pinned(cmd: string, args: string[]): Promise<string> {
@@ -134,8 +139,9 @@ async function serverTtfts(): Promise<number[]> {
 }
 const clearServer = () => fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 
-async function benchops(o: { n: number; c: number; stream: boolean; duration?: number }): Promise<ClientFigures> {
+async function benchops(o: { n: number; c: number; stream: boolean; duration?: number; len?: number }): Promise<ClientFigures> {
   const out = await pinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, ...o })]);
+  // (o.len overrides LEN: the non-streaming comparison sends one token, like wrk's body)
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 async function vllmPeer(o: { n: number; c: number }): Promise<ClientFigures> {
@@ -145,7 +151,7 @@ async function vllmPeer(o: { n: number; c: number }): Promise<ClientFigures> {
 
 type Row = { client: string; c: number; meanErr: number; p99Err: number; cpuPerK: number; reliable?: boolean; reasons?: string[] };
 const rows: Row[] = [];
-for (let rep = 0; rep < REPS; rep++) {
+for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
   for (const c of CONCS) {
     const n = Math.max(50, c * WAVES);
     // interleaved: the two clients alternate at each concurrency, the order flips every repetition
@@ -168,9 +174,11 @@ for (let rep = 0; rep < REPS; rep++) {
   }
 }
 
-// non-streaming: CPU per request, benchops vs wrk, 64 connections, 5 s each
+// non-streaming: CPU per request, benchops vs wrk, 64 connections, 5 s each, one token per request from a server with
+// no modelled latency (the clients, not the profile, set the pace)
+await emu.stop();
+emu = await pinnedEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '0', '--itl-ms', '0', '--no-records', '--served-model-name', 'm']);
 const body = JSON.stringify({ model: 'm', prompt: ' ba be bi', max_tokens: 1, ignore_eos: true, stream: false });
-await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 const dir = mkdtempSync(path.join(tmpdir(), 'wrk-'));
 const lua = path.join(dir, 'post.lua');
 writeFileSync(lua, `wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = ${JSON.stringify(body)}\n`);
@@ -190,7 +198,7 @@ try {
   console.error(`wrk not run: ${(e as Error).message.split('\n')[0]}`);
 }
 // with a duration the prompts are cycled: a few thousand are enough
-const ns = await benchops({ n: 2000, c: 64, stream: false, duration: 5 });
+const ns = await benchops({ n: 2000, c: 64, stream: false, duration: 5, len: 1 });
 const oursPerReq = (ns.cpu_s / Math.max(1, ns.completed)) * 1e6;
 await emu.stop();
 
@@ -202,7 +210,8 @@ console.log(`\n| | ${CONCS.map((c) => `c=${c}`).join(' | ')} |`);
 console.log(`|---|${CONCS.map(() => '---').join('|')}|`);
 console.log(`| mean TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'meanErr'))} / ${f(avg('vllm', c, 'meanErr'))}`).join(' | ')} |`);
 console.log(`| p99 TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'p99Err'))} / ${f(avg('vllm', c, 'p99Err'))}`).join(' | ')} |`);
-console.log(`| benchops self-check | ${CONCS.map((c) => rows.filter((r) => r.client === 'benchops' && r.c === c).map((r) => (r.reliable ? 'green' : `red (${(r.reasons ?? []).join('; ')})`)).join(', ')).join(' | ')} |`);
+console.log(`| benchops self-check | ${CONCS.map((c) => rows.filter((r) => r.client === 'benchops' && r.c === c).map((r) => (r.reliable ? 'green' : 'red')).join(', ')).join(' | ')} |`);
 console.log(`| client CPU ms per 1,000 chunks, benchops / vLLM client | ${CONCS.map((c) => `${avg('benchops', c, 'cpuPerK').toFixed(1)} / ${avg('vllm', c, 'cpuPerK').toFixed(1)}`).join(' | ')} |`);
 console.log(`| chunks per client CPU-second, benchops ÷ vLLM client | ${CONCS.map((c) => (avg('vllm', c, 'cpuPerK') / avg('benchops', c, 'cpuPerK')).toFixed(2) + '×').join(' | ')} |`);
+for (const r of rows.filter((x) => x.client === 'benchops' && !x.reliable)) console.log(`self-check c=${r.c}: ${(r.reasons ?? []).join('; ')}`);
 console.log(`\nnon-streaming, 64 connections, 5 s: benchops ${(ns.completed / ns.wall_s).toFixed(0)} req/s at ${oursPerReq.toFixed(1)} µs CPU/request; wrk ${wrkRps.toFixed(0)} req/s at ${wrkPerReq.toFixed(1)} µs CPU/request → benchops/wrk CPU per request ${(oursPerReq / wrkPerReq).toFixed(2)}×`);
