@@ -4,6 +4,7 @@
  * kept. Pure: hand-built distributions, no timing.
  */
 import { describe, expect, it } from 'vitest';
+import { clientWord } from '../src/cli/bench.ts';
 import type { Distribution } from '../src/loadgen/metrics.ts';
 import { DEFAULT_LIMITS, judge, type SelfCheckReport } from '../src/loadgen/selfcheck.ts';
 
@@ -59,5 +60,13 @@ describe('judge', () => {
     const loose = { ...sc(), limits: { ...DEFAULT_LIMITS, dispatch_mean_of_ttft: 0.5, dispatch_p99_of_ttft: 0.5 } };
     judge(loose, { ttft: dist(58.5, 110), itl: dist(10, 12), client_dispatch: dist(8.5, 46), stream: true });
     expect(loose.reliable).toBe(true);
+  });
+});
+
+describe('the progress bar\'s client word', () => {
+  it('says CLIENT-BOUND when the client\'s loop is busy 90 % or more, with its share', () => {
+    expect(clientWord(undefined)).toBe('-');
+    expect(clientWord(0.42)).toBe('42 % busy');
+    expect(clientWord(0.97)).toBe('97 % busy CLIENT-BOUND (add --workers)');
   });
 });
