@@ -75,6 +75,12 @@ describe('GitHub contents API writer', () => {
     expect(gh.files('mlflow/m-v4').get('vllm/m.yaml')).toBe('v: 4\n');
     expect(gh.files('mlflow/m-v4').get('README.md')).toBe('hi\n');
     expect(gh.files().get('vllm/m.yaml')).toBe('v: 3\n');
+    // the reviewable change: a pull request from the version's branch to main, opened once
+    expect(r.pull_request).toEqual({ number: 1, url: 'https://github.com/team/values/pull/1' });
+    expect(gh.pulls).toEqual([expect.objectContaining({ head: 'mlflow/m-v4', base: 'main', title: 'v4' })]);
+    const again = await writer.write([{ path: 'vllm/m.yaml', content: 'v: 4b\n' }], { message: 'v4b', branch: 'mlflow/m-v4', base: 'main' });
+    expect(again.pull_request).toEqual({ number: 1, url: 'https://github.com/team/values/pull/1' });
+    expect(gh.pulls).toHaveLength(1);
   });
 
   it('says why a write failed without the token', async () => {

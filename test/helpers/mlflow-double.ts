@@ -7,7 +7,8 @@
  * registered-models/alias, runs/get; aliases and tags; a `down` switch (connections are dropped) and a bearer token.
  *
  * GithubWriteDouble — the writes of the GitHub contents API over the read-only GithubDouble: PUT contents (sha required
- * to update, 409 on a stale sha, 422 when an existing file is written without one), git/ref lookups and POST git/refs.
+ * to update, 409 on a stale sha, 422 when an existing file is written without one), git/ref lookups, POST git/refs,
+ * and pull requests (POST, 422 when one is already open for the branch; GET by head).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -189,6 +190,7 @@ export class GithubWriteDouble {
   readonly gh: GithubDouble;
   readonly commits: DoubleCommit[] = [];
   readonly puts: { path: string; sha: string | undefined; status: number }[] = [];
+  readonly pulls: { number: number; title: string; head: string; base: string; state: 'open' }[] = [];
   /** Branch → head commit sha. */
   private readonly heads = new Map<string, string>();
   private server: Server | null = null;
@@ -246,6 +248,17 @@ export class GithubWriteDouble {
       this.heads.set(name, body.sha);
       this.gh.branches.set(name, new Map(this.gh.branches.get(from)));
       return send(201, { ref, object: { sha: body.sha } });
+    }
+    if (req.method === 'POST' && p === `${base}/pulls`) {
+      if (!this.heads.has(body?.head) || !this.heads.has(body?.base)) return send(422, { message: 'Validation Failed' });
+      if (this.pulls.some((x) => x.head === body.head && x.base === body.base)) return send(422, { message: 'A pull request already exists' });
+      const pr = { number: this.pulls.length + 1, title: String(body.title), head: body.head, base: body.base, state: 'open' as const };
+      this.pulls.push(pr);
+      return send(201, { ...pr, html_url: `https://github.com/${this.gh.owner}/${this.gh.repo}/pull/${pr.number}` });
+    }
+    if (req.method === 'GET' && p === `${base}/pulls`) {
+      const head = (u.searchParams.get('head') ?? '').split(':').pop();
+      return send(200, this.pulls.filter((x) => !head || x.head === head).map((x) => ({ ...x, html_url: `https://github.com/${this.gh.owner}/${this.gh.repo}/pull/${x.number}` })));
     }
     if (req.method === 'PUT' && (m = new RegExp(`^${base}/contents/(.+)$`).exec(p))) {
       const path = m[1];

@@ -25,6 +25,8 @@ export interface WriteResult {
   unchanged: string[];
   /** Pushes that were rejected and retried on a newer tip. */
   retries: number;
+  /** GitHub, branch per version: the pull request opened for the branch (or the one already open). */
+  pull_request?: { number: number; url: string | null };
 }
 
 export interface GitWriter {
@@ -152,7 +154,20 @@ export class GithubContentsWriter implements GitWriter {
         this.fail(`write of ${p}`, r);
       }
     }
+    if (o.branch !== o.base && out.written.length) out.pull_request = await this.openPull(o.branch, o.base, o.message);
     return out;
+  }
+
+  /** Opens the pull request of a per-version branch (the reviewable change); an already open one is kept. */
+  private async openPull(branch: string, base: string, title: string): Promise<{ number: number; url: string | null }> {
+    const r = await this.call('POST', '/pulls', { title, head: branch, base, body: 'Written by the BenchOps MLflow integration for a new model version.' });
+    if (r.status === 201) return { number: Number(r.json?.number), url: r.json?.html_url ?? null };
+    if (r.status === 422) {
+      const open = await this.call('GET', `/pulls?state=open&head=${encodeURIComponent(`${this.o.owner}:${branch}`)}&base=${encodeURIComponent(base)}`);
+      const pr = Array.isArray(open.json) ? open.json[0] : undefined;
+      if (open.status === 200 && pr) return { number: Number(pr.number), url: pr.html_url ?? null };
+    }
+    this.fail(`pull request for ${branch}`, r);
   }
 }
 
