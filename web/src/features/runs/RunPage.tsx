@@ -4,16 +4,19 @@
  */
 import { Anchor, Badge, Button, Card, Group, Loader, SimpleGrid, Stack, Tabs, Text, Timeline, Title } from '@mantine/core';
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { lazy, Suspense } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { deployer, results, unwrapAs, unwrapPage, unwrapPageAs } from '../../api/client';
 import { ErrorAlert } from '../../shell/ErrorDisplay';
 import { Guarded } from '../../shell/Guarded';
 import { PageLoader } from '../../shell/PageLoader';
 import { relativeTime } from '../../shell/format';
-import { CodeEditor } from '../projects/editor/CodeEditor';
 import { LiveLogs } from './LiveLogs';
 import { isFinal, statusColor, timeline, type DeploymentRecord, type JobStatusView } from './status';
-import { RunTerminal } from './Terminal';
+
+// CodeMirror and xterm.js load with their tabs: the status and the logs come first
+const CodeEditor = lazy(() => import('../projects/editor/CodeEditor').then((m) => ({ default: m.CodeEditor })));
+const RunTerminal = lazy(() => import('./Terminal').then((m) => ({ default: m.RunTerminal })));
 
 export function RunPage() {
   const { name = '' } = useParams();
@@ -140,11 +143,19 @@ export function RunPage() {
           {s && <LiveLogs job={name} namespace={namespace} running={!done} />}
         </Tabs.Panel>
         <Tabs.Panel value="manifest" pt="sm">
-          {rec?.yaml_content ? <CodeEditor filePath={`${name}.yaml`} value={rec.yaml_content} readOnly /> : <Text c="dimmed">{record.isLoading ? 'Loading…' : 'No stored manifest.'}</Text>}
+          {rec?.yaml_content ? (
+            <Suspense fallback={<Loader size="sm" />}>
+              <CodeEditor filePath={`${name}.yaml`} value={rec.yaml_content} readOnly />
+            </Suspense>
+          ) : (
+            <Text c="dimmed">{record.isLoading ? 'Loading…' : 'No stored manifest.'}</Text>
+          )}
           <ErrorAlert error={record.error} />
         </Tabs.Panel>
         <Tabs.Panel value="terminal" pt="sm">
-          <RunTerminal job={name} namespace={namespace} lineMode={(rec?.executor ?? 'local') === 'local'} />
+          <Suspense fallback={<Loader size="sm" />}>
+            <RunTerminal job={name} namespace={namespace} lineMode={(rec?.executor ?? 'local') === 'local'} />
+          </Suspense>
         </Tabs.Panel>
       </Tabs>
     </Stack>
