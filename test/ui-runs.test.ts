@@ -4,7 +4,7 @@
  * logs stream into its page while it runs (how long from the job printing a line to the page showing it is measured
  * and printed), auto-scroll follows at the bottom, stops when scrolled up and resumes; search counts matches; the
  * manifest shows read-only; the terminal (xterm.js over the deployer's WebSocket) runs a typed command and echoes it,
- * and reconnects; the runs list shows the run with its executor, filters it, and deletes it. No console errors.
+ * sends its size when the window changes, and reconnects (by hand, and by itself when the server drops it); the runs list shows the run with its executor, filters it, and deletes it. No console errors.
  * Screenshots: docs/screenshots/deploy-preview.png, run-live-logs.png, run-terminal.png, run-manifest.png, runs-list.png.
  */
 import type { Page } from 'playwright-core';
@@ -152,6 +152,9 @@ describe('web UI: runs, live logs, terminal, /deploy (browser)', () => {
   });
 
   it('runs a command typed into the terminal, echoes it, and reconnects', async () => {
+    // what the page sends on the terminal's WebSocket
+    const sent: any[] = [];
+    page.on('websocket', (ws) => ws.on('framesent', (f) => sent.push(JSON.parse(String(f.payload)))));
     await page.getByTestId('tab-terminal').click();
     await page.getByTestId('terminal-open').click();
     const state = page.getByTestId('terminal-state');
@@ -169,6 +172,16 @@ describe('web UI: runs, live logs, terminal, /deploy (browser)', () => {
     expect(screen).toContain('echo term-$((6*7)) in $(basename "$PWD")');
     expect(screen.indexOf('term-42 in ')).toBeGreaterThan(screen.indexOf('echo term-'));
     await screenshot(page, 'run-terminal');
+
+    // the terminal fits its box and tells the shell its size, again when the window narrows
+    const resizes = () => sent.filter((m) => m.type === 'resize');
+    expect(resizes().length).toBeGreaterThanOrEqual(1);
+    const first = resizes()[0];
+    expect(first.cols).toBeGreaterThan(20);
+    expect(first.rows).toBeGreaterThan(5);
+    await page.setViewportSize({ width: 1000, height: 860 });
+    await waitFor(async () => (resizes().some((m) => m.cols < first.cols) ? true : undefined), 30_000, 'a smaller resize sent');
+    await page.setViewportSize({ width: 1360, height: 860 });
 
     await page.getByTestId('terminal-reconnect').click();
     await state.filter({ hasText: 'connected' }).waitFor({ timeout: 60_000 });
