@@ -50,9 +50,9 @@ describe('emulator --workers', () => {
     started.push(emu);
     const n = 8;
     const answers = await Promise.all(
-      Array.from({ length: n }, (_, i) => post(emu.url, { prompt: `q ${i}`, max_tokens: 40, ignore_eos: true }).then((r) => r.json())),
+      Array.from({ length: n }, (_, i) => post(emu.url, { prompt: `q ${i}`, max_tokens: 160, ignore_eos: true }).then((r) => r.json())),
     );
-    for (const a of answers) expect(a.usage.completion_tokens).toBe(40);
+    for (const a of answers) expect(a.usage.completion_tokens).toBe(160);
     const recs = (await (await fetch(emu.url + '/benchops/records')).json()) as RequestRecord[];
     expect(recs).toHaveLength(n);
     expect(new Set(recs.map((r) => /-(w\d+)$/.exec(r.id)?.[1])).size).toBe(2);

@@ -84,6 +84,7 @@ export class RealtimeEngine {
   private inflight: ScheduledItem[] | null = null;
   private stepEnd = 0;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private active = false;
   private closed = false;
   /** Steps run so far. */
@@ -114,15 +115,28 @@ export class RealtimeEngine {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+  }
+
+  /**
+   * Waits for the step's end: a timer to about a millisecond before it (node timers have millisecond granularity and
+   * may fire up to a millisecond early or late), then polling with setImmediate, so a step's tokens leave within a
+   * fraction of a millisecond of its modelled end.
+   */
+  private wakeAt(endMs: number): void {
+    const wait = endMs - performance.now();
+    if (wait < 1.2) this.immediate = setImmediate(() => this.tick());
+    else this.timer = setTimeout(() => this.tick(), Math.max(1, Math.floor(wait - 1)));
   }
 
   private tick(): void {
     this.timer = null;
+    this.immediate = null;
     if (this.closed) return;
     let now = performance.now();
     if (this.inflight) {
       if (now < this.stepEnd - 0.05) {
-        this.timer = setTimeout(() => this.tick(), this.stepEnd - now);
+        this.wakeAt(this.stepEnd);
         return;
       }
       const items = this.inflight;
@@ -140,6 +154,6 @@ export class RealtimeEngine {
     const start = now - this.stepEnd > 20 ? now : this.stepEnd;
     this.stepEnd = start + this.perf.stepTime(items) * 1000;
     this.inflight = items;
-    this.timer = setTimeout(() => this.tick(), Math.max(0, this.stepEnd - performance.now()));
+    this.wakeAt(this.stepEnd);
   }
 }
