@@ -180,7 +180,9 @@ describe('web UI: the seed 003 wizard (browser)', () => {
     expect(w.comparison.measured_pk).toBe(run.result_pk);
     await page.getByTestId('side-by-side').getByTestId('chart-percentiles-ttft_ms').locator('svg').first().waitFor();
     await page.getByTestId('wf-status').filter({ hasText: 'completed' }).waitFor();
+    // its title just below the shell's fixed header
     await page.getByTestId('side-by-side').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    await page.evaluate('window.scrollBy(0, -70)');
     await screenshot(page, 'wizard-side-by-side');
     await page.getByTestId('run-result-link').click();
     await page.getByTestId('result-title').waitFor();

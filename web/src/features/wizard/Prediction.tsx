@@ -67,7 +67,7 @@ export function SideBySide({ comparison }: { comparison: Comparison }) {
         <Title order={4}>Predicted vs measured</Title>
         {comparison.mean_abs_error !== null && (
           <Text size="sm" data-testid="mean-abs-error">
-            mean |error| {fmtPct(comparison.mean_abs_error)}
+            mean |error| {(comparison.mean_abs_error * 100).toFixed(1)} %
           </Text>
         )}
       </Group>
