@@ -4,7 +4,7 @@
  * the merge must give exactly what one computation over the union gives. Real emulated server, real threads.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calculateMetrics, mergeParts, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
+import { calculateMetrics, distribution, mergeParts, mergeReports, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
 import os from 'node:os';
 import { normaliseOptions } from '../src/loadgen/runner.ts';
 import { defaultWorkers, splitSlots } from '../src/loadgen/workers.ts';
@@ -117,5 +117,32 @@ describe('worker threads', () => {
     expect(r.max_concurrent_requests).toBeLessThanOrEqual(4);
     await expect(runBenchmark({ base_url: emu.url, model: 'm', workers: 0 })).rejects.toThrow(/workers/);
     await expect(runBenchmark({ base_url: emu.url, model: 'm', workers: 8, max_concurrency: 4 })).rejects.toThrow(/workers.*max_concurrency/);
+  }, 120_000);
+});
+
+describe('mergeReports (pods of an Indexed Job)', () => {
+  it('merges two runs\' reports into one with exact percentiles, the parts\' self-checks kept', async () => {
+    const base = { base_url: emu.url, model: 'm', max_concurrency: 3, request_rate: 100, random_input_len: 8, random_output_len: 5, tokenizer: 'bundled' as const };
+    const [a, b] = await Promise.all([runBenchmark({ ...base, num_prompts: 20, seed: 1 }), runBenchmark({ ...base, num_prompts: 25, seed: 2 })]);
+    const m = mergeReports([a, b], ['pod 0', 'pod 1']);
+    expect(m.completed).toBe(a.completed + b.completed);
+    expect(m.num_prompts).toBe(45);
+    expect(m.total_output_tokens).toBe(a.total_output_tokens + b.total_output_tokens);
+    expect(m.requests!.map((q) => q.index)).toEqual(Array.from({ length: 45 }, (_, i) => i));
+    // one time axis: scheduled times in order; the duration covers both parts
+    for (let i = 1; i < 45; i++) expect(m.requests![i].scheduled_time).toBeGreaterThanOrEqual(m.requests![i - 1].scheduled_time);
+    expect(m.duration).toBeGreaterThanOrEqual(Math.max(a.duration, b.duration) - 1e-9);
+    // exact: TTFT and ITL percentiles are those of the union of the parts' samples
+    const ttft = distribution([...a.ttfts, ...b.ttfts], [50, 90, 95, 99]);
+    const itl = distribution([...a.itls.flat(), ...b.itls.flat()], [50, 90, 95, 99]);
+    expect(m.p99_ttft_ms as number).toBeCloseTo(ttft.percentiles[3][1], 9);
+    expect(m.median_itl_ms as number).toBeCloseTo(itl.median, 9);
+    expect(m.mean_ttft_ms as number).toBeCloseTo(ttft.mean, 9);
+    expect(m.max_concurrency).toBe(6);
+    expect(m.max_concurrent_requests).toBeLessThanOrEqual(6);
+    expect(m.benchops.parts).toBe(2);
+    expect(m.benchops.self_checks!.map((s) => s.label)).toEqual(['pod 0', 'pod 1']);
+    expect(m.benchops.reliable).toBe(a.benchops.reliable && b.benchops.reliable);
+    expect(() => mergeReports([{ ...a, requests: undefined }])).toThrow(/per-request records/);
   }, 120_000);
 });

@@ -8,6 +8,7 @@ export { summaryTable, requestsCsv, summaryCsv } from './report.ts';
 export type { BenchmarkReport, BenchopsExtras, RequestRecordOut } from './report.ts';
 export { calculateMetrics, parseGoodput, distribution, percentileSorted, peakConcurrency, METRIC_NAMES, VLLM_DEFINITIONS } from './metrics.ts';
 export { mergeParts } from './merge.ts';
+export { mergeReports, partOf } from './merge-reports.ts';
 export type { RunPart, MergedRun, MergeOptions } from './merge.ts';
 export type { RequestOutput, BenchmarkMetrics, GoodputSlos, MetricName, Distribution } from './metrics.ts';
 export { loadSamples, exactPrompt, bundledCounter } from './dataset.ts';

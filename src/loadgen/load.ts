@@ -65,6 +65,8 @@ export interface LoadResult {
   endS: number;
   selfCheck: SelfCheckReport;
   chunks: number;
+  /** The run's time zero as Unix milliseconds (performance.timeOrigin + the share's origin). */
+  originEpochMs: number;
 }
 
 /** Builds the endpoint target of a spec (one keep-alive agent per share). */
@@ -169,5 +171,5 @@ export async function runLoad(
     closeTarget(target);
   }
   const selfCheck = check.stop(c.chunks);
-  return { records, endS, selfCheck, chunks: c.chunks };
+  return { records, endS, selfCheck, chunks: c.chunks, originEpochMs: performance.timeOrigin + share.originMs };
 }

@@ -50,13 +50,17 @@ export interface BenchopsExtras {
   /** The run's self-check (several workers: worst lag, summed CPU, every worker's reasons). */
   self_check: SelfCheckReport;
   /** Each worker's own self-check (several workers only). */
-  self_checks?: Array<SelfCheckReport & { worker: number }>;
+  self_checks?: Array<SelfCheckReport & { worker: number; label?: string }>;
   /** What share of the figures the client itself made, and whether it limited the run. */
   client_share?: ClientShare;
   /** Worker threads the load ran on. */
   workers?: number;
   /** Chunks read in the run. */
   chunks?: number;
+  /** The run's time zero (the origin of start_time and scheduled_time) as Unix seconds: merges align parts by it. */
+  origin_unix_s?: number;
+  /** Set by mergeReports: how many parts (pods) the run was merged from. */
+  parts?: number;
   /** False when the client itself was saturated: its timestamps are late and latencies overstated. */
   reliable: boolean;
   warmup_requests: number;

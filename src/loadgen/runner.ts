@@ -11,7 +11,7 @@ import { mergeParts } from './merge.ts';
 import { distribution, METRIC_NAMES, parseGoodput, VLLM_DEFINITIONS, type GoodputSlos, type MetricName, type RequestOutput } from './metrics.ts';
 import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport, type RequestRecordOut } from './report.ts';
 import { arrivalTimes, checkSchedule, type ScheduleOptions } from './schedule.ts';
-import { DEFAULT_LIMITS, judge, type ClientShare, type SelfCheckLimits, type SelfCheckReport } from './selfcheck.ts';
+import { combineChecks, DEFAULT_LIMITS, judge, type ClientShare, type SelfCheckLimits } from './selfcheck.ts';
 import { tokenCounterFor } from './tokenizer.ts';
 import { defaultWorkers, runOnWorkers, splitSlots } from './workers.ts';
 
@@ -218,23 +218,6 @@ async function pickCounter(mode: BenchmarkOptions['tokenizer'], root: string, mo
   return tokenCounterFor(family);
 }
 
-/** Combines the shares' self-checks into the run's (worst lag, summed CPU, every reason). */
-function combineChecks(parts: SelfCheckReport[], reasons: string[]): SelfCheckReport {
-  if (parts.length === 1) return { ...parts[0], reasons: [...parts[0].reasons], reliable: parts[0].reliable };
-  const max = (f: (p: SelfCheckReport) => number) => Math.max(...parts.map(f));
-  const sum = (f: (p: SelfCheckReport) => number) => parts.reduce((a, p) => a + f(p), 0);
-  return {
-    event_loop_lag_ms: { mean: max((p) => p.event_loop_lag_ms.mean), p50: max((p) => p.event_loop_lag_ms.p50), p99: max((p) => p.event_loop_lag_ms.p99), max: max((p) => p.event_loop_lag_ms.max) },
-    cpu_mean: sum((p) => p.cpu_mean),
-    cpu_peak: sum((p) => p.cpu_peak),
-    samples: max((p) => p.samples),
-    chunks_per_cpu_s: sum((p) => p.cpu_mean) > 0 ? sum((p) => (p.chunks_per_cpu_s ?? 0) * p.cpu_mean) / sum((p) => p.cpu_mean) : 0,
-    reliable: reasons.length === 0,
-    reasons,
-    limits: parts[0].limits,
-  };
-}
-
 /** Runs one benchmark and returns its report. Failures are counted in the report, never dropped. */
 export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHooks = {}): Promise<BenchmarkReport> {
   const n = normaliseOptions(options);
@@ -394,6 +377,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       client_share: clientShare,
       workers: n.workers,
       chunks: results.reduce((a, r) => a + r.chunks, 0),
+      origin_unix_s: results[0].originEpochMs / 1000,
       reliable: selfCheck.reliable,
       warmup_requests: n.warm,
       started_at: startedAt.toISOString(),

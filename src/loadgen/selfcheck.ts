@@ -172,3 +172,21 @@ export function judge(sc: SelfCheckReport, scale: RunScale): ClientShare {
   share.client_bound = !sc.reliable;
   return share;
 }
+
+/** Combines the shares' self-checks into the run's (worst lag, summed CPU, every reason). */
+export function combineChecks(parts: SelfCheckReport[], reasons: string[]): SelfCheckReport {
+  if (parts.length === 1) return { ...parts[0], reasons: [...parts[0].reasons], reliable: parts[0].reliable };
+  const max = (f: (p: SelfCheckReport) => number) => Math.max(...parts.map(f));
+  const sum = (f: (p: SelfCheckReport) => number) => parts.reduce((a, p) => a + f(p), 0);
+  return {
+    event_loop_lag_ms: { mean: max((p) => p.event_loop_lag_ms.mean), p50: max((p) => p.event_loop_lag_ms.p50), p99: max((p) => p.event_loop_lag_ms.p99), max: max((p) => p.event_loop_lag_ms.max) },
+    cpu_mean: sum((p) => p.cpu_mean),
+    cpu_peak: sum((p) => p.cpu_peak),
+    samples: max((p) => p.samples),
+    chunks_per_cpu_s: sum((p) => p.cpu_mean) > 0 ? sum((p) => (p.chunks_per_cpu_s ?? 0) * p.cpu_mean) / sum((p) => p.cpu_mean) : 0,
+    reliable: reasons.length === 0,
+    reasons,
+    limits: parts[0].limits,
+  };
+}
+
