@@ -97,6 +97,9 @@ describe.each(DB_KINDS)('MLflow poll (%s)', (kind) => {
 
   it('polled again: nothing new, no commit, no evaluation', async () => {
     const before = commitsOn(repo.bareDir).length;
+    // wait=false answers at once; a waiting poll right after joins the same run
+    const started = await call(base, 'POST', '/poll?wait=false');
+    expect(started.status).toBe(202);
     const r = await call(base, 'POST', '/poll');
     expect(r.body).toMatchObject({ new_events: 0, processed_models: 0, errors: [] });
     expect(commitsOn(repo.bareDir)).toHaveLength(before);
@@ -128,6 +131,7 @@ describe.each(DB_KINDS)('MLflow poll (%s)', (kind) => {
     expect(b.status).toBe(422);
     expect(b.body.detail[0].loc[0]).toBe('body');
     // without a webhook secret there is no receiver: nothing unsigned is acted on
+    expect((await call(base, 'POST', '/poll?wait=maybe')).body.detail[0].loc).toEqual(['query', 'wait']);
     const w = await call(base, 'POST', '/webhooks/mlflow', { entity: 'model_version', action: 'created', data: { name: 'x', version: '1' } });
     expect(w.status).toBe(404);
   });

@@ -52,8 +52,27 @@ export async function registerMlflowRoutes(app: App, d: MlflowRouteDeps): Promis
 
   app.post(
     '/poll',
-    { schema: { summary: 'Poll the MLflow registry now; joins a poll this replica is already running and returns its result', tags, body: noBody } },
-    async () => d.integration.poll('manual'),
+    {
+      schema: {
+        summary: 'Poll the MLflow registry now; joins a poll this replica is already running and returns its result (wait=false: 202 at once, the poll runs on)',
+        tags,
+        body: noBody,
+        querystring: z
+          .object({
+            wait: z
+              .enum(['true', 'false', '1', '0'])
+              .optional()
+              .transform((v) => v !== 'false' && v !== '0'),
+          })
+          .strict(),
+      },
+    },
+    async (req, reply) => {
+      const running = d.integration.poll('manual');
+      if (req.query.wait) return running;
+      running.catch(() => {}); // its outcome is on GET /connections (last_poll) and in GET /events
+      return reply.code(202).send({ status: 'started', polling: true, timestamp: new Date().toISOString() });
+    },
   );
 
   app.get(

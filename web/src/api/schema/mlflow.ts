@@ -225,10 +225,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Poll the MLflow registry now; joins a poll this replica is already running and returns its result */
+        /** Poll the MLflow registry now; joins a poll this replica is already running and returns its result (wait=false: 202 at once, the poll runs on) */
         post: {
             parameters: {
-                query?: never;
+                query?: {
+                    wait?: "0" | "1" | "true" | "false";
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
