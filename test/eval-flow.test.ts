@@ -90,6 +90,9 @@ describe.each(DB_KINDS)('evaluation service end to end (%s)', (kind) => {
     expect(res.map((x: any) => x.pk).sort()).toEqual(done.result_pks.filter((pk: string) => res.some((x: any) => x.pk === pk)).sort());
     expect(res.every((x: any) => x.model_id === model)).toBe(true);
 
+    // counted on /metrics by status
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/benchops_evaluations\{status="completed"\} 1\b/);
     // listed, filterable
     const list = await call(base, 'GET', `/evaluations?model_name=${encodeURIComponent(model)}&status=completed`);
     expect(list.body.map((e: any) => e.id)).toEqual([id]);

@@ -7,6 +7,7 @@ import { pageQuery, setTotal, type App } from '../../core/http.ts';
 import type { ScheduleService } from './schedules.ts';
 import { scheduleBodySchema } from './schedules.ts';
 import { evaluateBodySchema, type EvalService } from './service.ts';
+import { evaluateResponseSchema, evaluationViewSchema, messageSchema, scheduleViewSchema } from './view-schemas.ts';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const STATUSES = ['waiting', 'submitted', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -25,6 +26,7 @@ export async function registerEvalRoutes(app: App, d: { service: EvalService; sc
           'overrides fill {name} placeholders. 429 when BENCHOPS_EVAL_MAX_WAITING evaluations already wait.',
         tags: etags,
         body: evaluateBodySchema,
+        response: { 200: evaluateResponseSchema },
       },
     },
     async (req) => {
@@ -55,6 +57,7 @@ export async function registerEvalRoutes(app: App, d: { service: EvalService; sc
           inference_engine_url: z.string().min(1).max(2048).optional(),
           schedule_id: z.string().min(1).max(100).optional(),
         }),
+        response: { 200: z.array(evaluationViewSchema) },
       },
     },
     async (req, reply) => {
@@ -67,13 +70,13 @@ export async function registerEvalRoutes(app: App, d: { service: EvalService; sc
 
   app.get(
     '/evaluations/:id',
-    { schema: { summary: 'One evaluation: status history (waiting → submitted → running → completed/failed), readiness probes, the deployer run, result pks', tags: etags, params: idParam } },
+    { schema: { summary: 'One evaluation: status history (waiting → submitted → running → completed/failed), readiness probes, the deployer run, result pks', tags: etags, params: idParam, response: { 200: evaluationViewSchema } } },
     async (req) => d.service.getEvaluation(req.params.id),
   );
 
   app.post(
     '/evaluations/:id/cancel',
-    { schema: { summary: 'Cancels a waiting or running evaluation (a submitted job is deleted); 409 once it has finished', tags: etags, params: idParam } },
+    { schema: { summary: 'Cancels a waiting or running evaluation (a submitted job is deleted); 409 once it has finished', tags: etags, params: idParam, response: { 200: evaluationViewSchema } } },
     async (req) => d.service.cancel(req.params.id),
   );
 
@@ -84,6 +87,7 @@ export async function registerEvalRoutes(app: App, d: { service: EvalService; sc
         summary: 'A recurring evaluation: cron (5 or 6 fields) in a time zone, a model and optionally its endpoint (else the vLLM deployment serving it at each tick). Missed ticks fire once.',
         tags: stags,
         body: scheduleBodySchema,
+        response: { 201: scheduleViewSchema },
       },
     },
     async (req, reply) => {
@@ -99,6 +103,7 @@ export async function registerEvalRoutes(app: App, d: { service: EvalService; sc
         summary: 'Schedules, newest first (filters: paused, model_name; total in X-Total-Count)',
         tags: stags,
         querystring: pageQuery.extend({ paused: z.enum(['true', 'false']).optional(), model_name: z.string().min(1).max(256).optional() }),
+        response: { 200: z.array(scheduleViewSchema) },
       },
     },
     async (req, reply) => {
@@ -109,19 +114,19 @@ export async function registerEvalRoutes(app: App, d: { service: EvalService; sc
     },
   );
 
-  app.get('/schedules/:id', { schema: { summary: 'One schedule (its evaluations: GET /evaluations?schedule_id=)', tags: stags, params: idParam } }, async (req) =>
+  app.get('/schedules/:id', { schema: { summary: 'One schedule (its evaluations: GET /evaluations?schedule_id=)', tags: stags, params: idParam, response: { 200: scheduleViewSchema } } }, async (req) =>
     d.schedules.get(req.params.id),
   );
 
-  app.post('/schedules/:id/pause', { schema: { summary: 'Pauses a schedule (no ticks until resumed)', tags: stags, params: idParam } }, async (req) =>
+  app.post('/schedules/:id/pause', { schema: { summary: 'Pauses a schedule (no ticks until resumed)', tags: stags, params: idParam, response: { 200: scheduleViewSchema } } }, async (req) =>
     d.schedules.setPaused(req.params.id, true),
   );
 
-  app.post('/schedules/:id/resume', { schema: { summary: 'Resumes a schedule from now (ticks missed while paused are not fired)', tags: stags, params: idParam } }, async (req) =>
+  app.post('/schedules/:id/resume', { schema: { summary: 'Resumes a schedule from now (ticks missed while paused are not fired)', tags: stags, params: idParam, response: { 200: scheduleViewSchema } } }, async (req) =>
     d.schedules.setPaused(req.params.id, false),
   );
 
-  app.delete('/schedules/:id', { schema: { summary: 'Deletes a schedule (its evaluations stay)', tags: stags, params: idParam } }, async (req) => {
+  app.delete('/schedules/:id', { schema: { summary: 'Deletes a schedule (its evaluations stay)', tags: stags, params: idParam, response: { 200: messageSchema } } }, async (req) => {
     await d.schedules.remove(req.params.id);
     return { message: `Schedule ${req.params.id} deleted` };
   });

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { conflict, notFound, unprocessable } from '../../core/errors.ts';
 import { iso } from '../../core/http.ts';
+import type { TemplateRef } from './api.ts';
 import type { EvalPorts } from './ports.ts';
 import type { EvalRepository } from './repository.ts';
 import type { ScheduleRow } from './schema.ts';
@@ -38,7 +39,7 @@ export interface ScheduleView {
   timezone: string;
   model_name: string;
   inference_engine_url: string | null;
-  template: unknown;
+  template: TemplateRef | null;
   overrides: Record<string, unknown>;
   paused: boolean;
   next_run_at: string | null;
@@ -58,7 +59,7 @@ export function scheduleView(s: ScheduleRow): ScheduleView {
     timezone: s.timezone,
     model_name: s.modelName,
     inference_engine_url: s.engineUrl,
-    template: s.template,
+    template: (s.template ?? null) as TemplateRef | null,
     overrides: (s.overrides ?? {}) as Record<string, unknown>,
     paused: s.paused,
     next_run_at: iso(s.nextRunAt),

@@ -53,7 +53,68 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            deployment_response: {
+                                status: string;
+                            };
+                            evaluation: {
+                                created_at: string;
+                                deployment: {
+                                    deployment_id: string;
+                                    namespace: string | null;
+                                    resource_name: string | null;
+                                } | null;
+                                error: string | null;
+                                finished_at: string | null;
+                                history: {
+                                    at: string;
+                                    detail?: string;
+                                    /** @enum {string} */
+                                    status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                                }[];
+                                id: string;
+                                inference_engine_url: string;
+                                model_name: string;
+                                overrides: {
+                                    [key: string]: unknown;
+                                };
+                                readiness: {
+                                    attempts: number;
+                                    deadline: string;
+                                    last_probe: string | null;
+                                    next_check_at: string | null;
+                                };
+                                result_pks: string[];
+                                retries: {
+                                    allowed: number;
+                                    used: number;
+                                };
+                                schedule_id: string | null;
+                                scheduled_for: string | null;
+                                source: {
+                                    [key: string]: unknown;
+                                } | null;
+                                /** @enum {string} */
+                                status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                                template: {
+                                    benchmark_type?: string;
+                                    config_file?: string;
+                                    job_file: string;
+                                    project_id: string;
+                                };
+                                updated_at: string;
+                                warnings: string[];
+                            };
+                            id: string;
+                            inference_engine_url: string;
+                            message: string;
+                            model_name: string;
+                            /** @enum {string} */
+                            status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            warnings: string[];
+                        };
+                    };
                 };
             };
         };
@@ -92,7 +153,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            deployment: {
+                                deployment_id: string;
+                                namespace: string | null;
+                                resource_name: string | null;
+                            } | null;
+                            error: string | null;
+                            finished_at: string | null;
+                            history: {
+                                at: string;
+                                detail?: string;
+                                /** @enum {string} */
+                                status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            }[];
+                            id: string;
+                            inference_engine_url: string;
+                            model_name: string;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            readiness: {
+                                attempts: number;
+                                deadline: string;
+                                last_probe: string | null;
+                                next_check_at: string | null;
+                            };
+                            result_pks: string[];
+                            retries: {
+                                allowed: number;
+                                used: number;
+                            };
+                            schedule_id: string | null;
+                            scheduled_for: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            };
+                            updated_at: string;
+                            warnings: string[];
+                        }[];
+                    };
                 };
             };
         };
@@ -128,7 +238,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            deployment: {
+                                deployment_id: string;
+                                namespace: string | null;
+                                resource_name: string | null;
+                            } | null;
+                            error: string | null;
+                            finished_at: string | null;
+                            history: {
+                                at: string;
+                                detail?: string;
+                                /** @enum {string} */
+                                status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            }[];
+                            id: string;
+                            inference_engine_url: string;
+                            model_name: string;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            readiness: {
+                                attempts: number;
+                                deadline: string;
+                                last_probe: string | null;
+                                next_check_at: string | null;
+                            };
+                            result_pks: string[];
+                            retries: {
+                                allowed: number;
+                                used: number;
+                            };
+                            schedule_id: string | null;
+                            scheduled_for: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            };
+                            updated_at: string;
+                            warnings: string[];
+                        };
+                    };
                 };
             };
         };
@@ -166,7 +325,56 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            deployment: {
+                                deployment_id: string;
+                                namespace: string | null;
+                                resource_name: string | null;
+                            } | null;
+                            error: string | null;
+                            finished_at: string | null;
+                            history: {
+                                at: string;
+                                detail?: string;
+                                /** @enum {string} */
+                                status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            }[];
+                            id: string;
+                            inference_engine_url: string;
+                            model_name: string;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            readiness: {
+                                attempts: number;
+                                deadline: string;
+                                last_probe: string | null;
+                                next_check_at: string | null;
+                            };
+                            result_pks: string[];
+                            retries: {
+                                allowed: number;
+                                used: number;
+                            };
+                            schedule_id: string | null;
+                            scheduled_for: string | null;
+                            source: {
+                                [key: string]: unknown;
+                            } | null;
+                            /** @enum {string} */
+                            status: "waiting" | "submitted" | "running" | "completed" | "failed" | "cancelled";
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            };
+                            updated_at: string;
+                            warnings: string[];
+                        };
+                    };
                 };
             };
         };
@@ -262,7 +470,33 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            cron: string;
+                            fired: number;
+                            id: string;
+                            inference_engine_url: string | null;
+                            last_error: string | null;
+                            last_evaluation_id: string | null;
+                            last_run_at: string | null;
+                            model_name: string;
+                            name: string;
+                            next_run_at: string | null;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            paused: boolean;
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            } | null;
+                            timezone: string;
+                            updated_at: string;
+                        }[];
+                    };
                 };
             };
         };
@@ -301,11 +535,37 @@ export interface paths {
             };
             responses: {
                 /** @description Default Response */
-                200: {
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            cron: string;
+                            fired: number;
+                            id: string;
+                            inference_engine_url: string | null;
+                            last_error: string | null;
+                            last_evaluation_id: string | null;
+                            last_run_at: string | null;
+                            model_name: string;
+                            name: string;
+                            next_run_at: string | null;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            paused: boolean;
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            } | null;
+                            timezone: string;
+                            updated_at: string;
+                        };
+                    };
                 };
             };
         };
@@ -339,7 +599,33 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            cron: string;
+                            fired: number;
+                            id: string;
+                            inference_engine_url: string | null;
+                            last_error: string | null;
+                            last_evaluation_id: string | null;
+                            last_run_at: string | null;
+                            model_name: string;
+                            name: string;
+                            next_run_at: string | null;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            paused: boolean;
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            } | null;
+                            timezone: string;
+                            updated_at: string;
+                        };
+                    };
                 };
             };
         };
@@ -362,7 +648,11 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            message: string;
+                        };
+                    };
                 };
             };
         };
@@ -397,7 +687,33 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            cron: string;
+                            fired: number;
+                            id: string;
+                            inference_engine_url: string | null;
+                            last_error: string | null;
+                            last_evaluation_id: string | null;
+                            last_run_at: string | null;
+                            model_name: string;
+                            name: string;
+                            next_run_at: string | null;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            paused: boolean;
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            } | null;
+                            timezone: string;
+                            updated_at: string;
+                        };
+                    };
                 };
             };
         };
@@ -433,7 +749,33 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            created_at: string;
+                            cron: string;
+                            fired: number;
+                            id: string;
+                            inference_engine_url: string | null;
+                            last_error: string | null;
+                            last_evaluation_id: string | null;
+                            last_run_at: string | null;
+                            model_name: string;
+                            name: string;
+                            next_run_at: string | null;
+                            overrides: {
+                                [key: string]: unknown;
+                            };
+                            paused: boolean;
+                            template: {
+                                benchmark_type?: string;
+                                config_file?: string;
+                                job_file: string;
+                                project_id: string;
+                            } | null;
+                            timezone: string;
+                            updated_at: string;
+                        };
+                    };
                 };
             };
         };
