@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 /**
- * Seed 004's manifest bump: sets the git-commit annotation (`benchops.io/commit` by default) of every pod template
+ * Seed 004's manifest bump: sets the `git-commit` annotation (seed 004's name; `--annotation` for another) of every pod template
  * under a folder of manifests to a commit sha, so that Argo CD rolls pods onto the new `:latest` image.
  *
- *   node scripts/bump-git-commit.mjs --dir deploy --commit <sha> [--annotation benchops.io/commit]
+ *   node scripts/bump-git-commit.mjs --dir deploy --commit <sha> [--annotation git-commit]
  *
  * Only the annotation's value changes, byte for byte everything else stays (the value's source range is replaced,
  * the YAML is never re-serialised, so comments and flow maps survive); only annotations that already exist are
@@ -18,7 +18,7 @@ import { isMap, isPair, isScalar, parseAllDocuments, visit } from 'yaml';
 
 /** Parses `--name value` flags. */
 function args(argv) {
-  const out = { dir: 'deploy', annotation: 'benchops.io/commit', commit: '' };
+  const out = { dir: 'deploy', annotation: 'git-commit', commit: '' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];

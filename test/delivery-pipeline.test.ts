@@ -18,7 +18,7 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 const WORKFLOW = path.join(ROOT, '.github/workflows/image-build.yml');
 const SCRIPT = path.join(ROOT, 'scripts/bump-git-commit.mjs');
 const COMPOSE = path.join(ROOT, 'deploy/compose.yaml');
-const KEY = 'benchops.io/commit';
+const KEY = 'git-commit';
 
 /** GitHub's parser (in a Node process of its own, see the helper): the errors it reports for a workflow text. */
 function workflowErrors(content: string): string[] {

@@ -4,6 +4,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS, SERVICE_NAMES, type ServiceName } from '../src/core/config.ts';
+import { availableServices } from '../src/platform/start.ts';
 
 const KINDS: Record<string, () => Promise<any>> = {
   'v1/Namespace': async () => (await import('kubernetes-models/v1/Namespace')).Namespace,
@@ -78,6 +80,24 @@ describe('deploy/base manifests', () => {
         if (/TOKENS|DATABASE_URL|SECRET/.test(e.name) && !/_SECRET$/.test(e.name)) expect(e.valueFrom, e.name).toBeDefined();
       }
     }
+  });
+
+  it('each BENCHOPS_<SERVICE>_URL names that service at its seed port, and the web gateway can reach every service', () => {
+    const deployments = all.filter((x) => x.d.kind === 'Deployment').map((x) => x.d);
+    const services = new Set(all.filter((x) => x.d.kind === 'Service').map((x) => x.d.metadata.name));
+    for (const d of deployments) {
+      for (const e of d.spec.template.spec.containers[0].env) {
+        const m = /^BENCHOPS_([A-Z]+)_URL$/.exec(e.name);
+        const svc = m?.[1].toLowerCase() as ServiceName | undefined;
+        if (!svc || !(SERVICE_NAMES as readonly string[]).includes(svc)) continue;
+        expect(e.value, `${d.metadata.name}: ${e.name}`).toBe(`http://benchops-${svc}.benchops.svc:${DEFAULT_PORTS[svc]}`);
+        expect(services, `${d.metadata.name}: ${e.name} names a Service that exists`).toContain(`benchops-${svc}`);
+      }
+    }
+    // the gateway forwards /api/<service> to the service's URL: one for every service this build has
+    const web = deployments.find((d) => d.metadata.name === 'benchops-web');
+    const webEnv = web.spec.template.spec.containers[0].env.map((e: any) => e.name);
+    for (const svc of availableServices()) expect(webEnv, `benchops-web forwards /api/${svc}`).toContain(`BENCHOPS_${svc.toUpperCase()}_URL`);
   });
 
   it('RBAC is namespaced for writes; cluster-wide access is read-only', () => {

@@ -86,6 +86,8 @@ const schema = z.object({
   orphanGraceSeconds: z.coerce.number().positive().optional(),
   /** Devices of the built-in `local` cluster's node (vLLM service), e.g. `H100-80G:2`; default one CPU. */
   localDevices: z.string().optional(),
+  /** vLLM projects the Git follower follows from the start: `<project_id>[@<cluster_id>]`, comma-separated. */
+  vllmFollow: z.string().optional(),
 });
 
 export type Config = Omit<z.infer<typeof schema>, 'ports'> & {
@@ -141,6 +143,7 @@ export const ENV_KEYS: Record<string, string> = {
   BENCHOPS_WORKFLOWS_URL: 'workflowsUrl',
   BENCHOPS_ORPHAN_GRACE_SECONDS: 'orphanGraceSeconds',
   BENCHOPS_LOCAL_DEVICES: 'localDevices',
+  BENCHOPS_VLLM_FOLLOW: 'vllmFollow',
 };
 
 /** Reads and validates the configuration; throws an Error listing every bad variable. */

@@ -237,5 +237,5 @@ export function createVllmModule(ctx: PlatformContext, o: VllmModuleOptions = {}
 
 /** The platform's factory (registered in src/services/index.ts). */
 export function createVllmService(ctx: PlatformContext): ServiceModule {
-  return createVllmModule(ctx);
+  return createVllmModule(ctx, { follow: ctx.config.vllmFollow });
 }
