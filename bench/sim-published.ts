@@ -28,6 +28,8 @@ for (const r of res) {
 
 const subsets: Array<[string, (r: RowResult) => boolean]> = [
   ['all', () => true],
+  ['TP table', (r) => r.row.source === 'lambda-tp'],
+  ['versions', (r) => r.row.source === 'lambda-versions'],
   ['H100', (r) => r.row.gpu.startsWith('H100')],
   ['A100', (r) => r.row.gpu.startsWith('A100')],
   ['vLLM 0.5.4', (r) => r.row.vllm_version.startsWith('0.5')],

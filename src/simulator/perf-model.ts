@@ -48,13 +48,13 @@ export interface EfficiencyFactors extends CpuFactors {
 
 /** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
 export const GPU_FACTORS: Omit<EfficiencyFactors, keyof CpuFactors> = {
-  mfu: 0.5,
-  bandwidth_efficiency: 0.95,
+  mfu: 0.65,
+  bandwidth_efficiency: 0.81,
   comm_efficiency: 0.7,
-  allreduce_latency_us: 8.4,
+  allreduce_latency_us: 12.2,
   layer_floor_us: 23,
-  roofline_blend: 0.3,
-  dequant_mfu_scale: 0.7,
+  roofline_blend: 0.11,
+  dequant_mfu_scale: 0.8,
 };
 
 /** Defaults for CPU inference (AMX/AVX-512 kernels reach far less of the peak). */

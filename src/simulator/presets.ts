@@ -42,8 +42,8 @@ export interface EnginePreset {
 }
 
 const PRESETS: Record<string, EnginePreset> = {
-  '0.5': { name: '0.5', step_cpu_ms: 6.8, per_waiting_cpu_us: 12.8, eager_layer_us: 84, per_seq_cpu_us: 73, per_worker_ms: 0.95, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
-  '0.6': { name: '0.6', step_cpu_ms: 1.4, per_waiting_cpu_us: 14.8, eager_layer_us: 84, per_seq_cpu_us: 64, per_worker_ms: 0.6, overlap: 0.95, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  '0.5': { name: '0.5', step_cpu_ms: 8.7, per_waiting_cpu_us: 12.8, eager_layer_us: 122, per_seq_cpu_us: 63, per_worker_ms: 0.81, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 3.05, per_waiting_cpu_us: 21.7, eager_layer_us: 122, per_seq_cpu_us: 203, per_worker_ms: 0.6, overlap: 0.95, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
   v1: { name: 'v1', step_cpu_ms: 0.6, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
 };
 

@@ -1,0 +1,39 @@
+/**
+ * The published-table check (bench/published-measurements.json): the simulator's defaults predict the held-out rows
+ * (never used to fit them) within a tolerance a few points above what the model reaches, and a model that lost its
+ * tensor-parallel cost structure (no per-layer floor, free all-reduces, free extra workers) — the error the issue
+ * found — misses that tolerance. bench/sim-published.ts prints the same rows in full.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadPublished, mape, predictAll } from '../bench/published.ts';
+
+// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 23.2 %, 35.0 %, 25.5 %) plus a few points for
+// deliberate model changes; the issue's goal is 15 % (not reached: see the README's accuracy note)
+const TOLERANCE = { output_throughput: 0.27, median_tpot_ms: 0.4, median_itl_ms: 0.3 };
+
+describe('published vLLM measurements', () => {
+  const table = loadPublished();
+  const heldOut = table.rows.filter((r) => r.split === 'held-out');
+
+  it('the table states its sources and every row says version, GPU, TP, model, dtype and workload', () => {
+    expect(heldOut.length).toBeGreaterThanOrEqual(10);
+    for (const r of table.rows) {
+      expect(table.sources[r.source]?.url).toMatch(/^https:\/\//);
+      expect(r.vllm_version).toMatch(/^\d+\.\d+\.\d+$/);
+      expect(r.tensor_parallel).toBeGreaterThanOrEqual(1);
+      expect(table.workloads[r.workload.lengths].input_lens.length).toBeGreaterThan(0);
+      expect(r.dtype).toMatch(/^(fp8|bf16)$/);
+    }
+    const tps = new Set(heldOut.map((r) => r.tensor_parallel));
+    expect([...tps].sort()).toEqual([1, 2, 4, 8].filter((t) => tps.has(t)));
+    expect(new Set(heldOut.map((r) => r.gpu))).toEqual(new Set(['A100-80G', 'H100-80G']));
+  });
+
+  it('held-out rows are predicted within the tolerance, and a TP-optimistic model is not', async () => {
+    const res = await predictAll(table, heldOut);
+    for (const [m, tol] of Object.entries(TOLERANCE) as Array<[keyof typeof TOLERANCE, number]>) expect(mape(res, m), m).toBeLessThan(tol);
+    const optimistic = await predictAll(table, heldOut, { factors: () => ({ layer_floor_us: 0, allreduce_latency_us: 0.5, per_worker_ms: 0, roofline_blend: 0 }) });
+    const worst = Math.max(...(Object.keys(TOLERANCE) as Array<keyof typeof TOLERANCE>).map((m) => mape(optimistic, m) / TOLERANCE[m]));
+    expect(worst).toBeGreaterThan(1);
+  }, 240_000);
+});
