@@ -185,7 +185,8 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
         const records = (report.requests ?? []).slice(0, MAX_PART_RECORDS).map(compactRecord);
         part = {
           name: s.name,
-          origin_s: Number.isFinite(originS) ? originS : Date.parse(report.date) / 1000,
+          // the load generator's own time zero when it reports one; else the estimate from finished requests
+          origin_s: report.benchops?.origin_unix_s ?? (Number.isFinite(originS) ? originS : Date.parse(report.date) / 1000),
           duration_s: report.duration,
           percentiles,
           percentile_metrics: metrics as PartScenario['percentile_metrics'],
