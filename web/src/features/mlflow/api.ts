@@ -95,7 +95,7 @@ export interface MlflowEvent {
 
 export const mlflowApi = {
   connections: () => unwrapAs<Connections>(mlflowClient.GET('/connections')),
-  poll: () => unwrapAs<PollResult>(mlflowClient.POST('/poll')),
+  poll: () => unwrapAs<PollResult>(mlflowClient.POST('/poll', { body: {} })),
   events: (q: { limit: number; offset: number; status?: MlflowEvent['status']; model_name?: string }) => unwrapPageAs<MlflowEvent>(mlflowClient.GET('/events', { params: { query: q } })),
-  retry: (id: string) => unwrapAs<MlflowEvent>(mlflowClient.POST('/events/{id}/retry', { params: { path: { id } } })),
+  retry: (id: string) => unwrapAs<MlflowEvent>(mlflowClient.POST('/events/{id}/retry', { params: { path: { id } }, body: {} })),
 };
