@@ -184,6 +184,26 @@ describe('faults, webhooks and settings (PGlite)', () => {
     for (const s of ['mlf-token-SECRET-1', 'git-token-SECRET-2', SECRET]) expect(p.logs()).not.toContain(s);
   });
 
+  it('alias selection: the version the alias names counts, and moving the alias processes the new one', async () => {
+    expect((await call(base, 'PUT', '/settings', { select: 'alias:champion' })).status).toBe(200);
+    try {
+      mlflow.addVersion('aliased');
+      mlflow.addVersion('aliased');
+      mlflow.addVersion('aliased');
+      mlflow.setAlias('aliased', 'champion', '2');
+      const r = await call(base, 'POST', '/poll');
+      // only the aliased model has a champion; its version 2, not the newest 3
+      expect(r.body.events.map((e: any) => `${e.model_name}@${e.version}`)).toEqual(['aliased@2']);
+      mlflow.setAlias('aliased', 'champion', '3');
+      const r2 = await call(base, 'POST', '/poll');
+      expect(r2.body.events.map((e: any) => `${e.model_name}@${e.version}`)).toEqual(['aliased@3']);
+      const ev = (await call(base, 'GET', '/events?model_name=aliased&version=3')).body[0];
+      expect(ev).toMatchObject({ selection: 'alias:champion', event_type: 'model_version_updated', status: 'completed' });
+    } finally {
+      await call(base, 'PUT', '/settings', { select: 'latest' });
+    }
+  });
+
   it('webhooks: a signed delivery is processed once; bad signatures, stale deliveries and bad bodies are refused', async () => {
     const v = mlflow.addVersion('hooked');
     const send = (body: string, o: { sig?: string; ts?: number; id?: string } = {}) => {
