@@ -35,7 +35,9 @@ for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
   p0[`${k}.per_waiting_us`] = c.per_waiting_us;
   if (k === 'v06') p0[`${k}.cpu_overlap`] = c.cpu_overlap;
 }
-const BOUNDS: Record<string, [number, number]> = { roofline_blend: [0, 1], dequant_mfu_scale: [0.2, 1], mfu: [0.1, 0.9], bandwidth_efficiency: [0.3, 0.95], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
+// physical ranges: vLLM's GEMMs reach 30–65 % of the tensor peak and its decode 60–90 % of HBM bandwidth in published
+// kernel benchmarks; without these bounds the search trades realism on some rows for the fit rows' error (overfitting)
+const BOUNDS: Record<string, [number, number]> = { roofline_blend: [0, 1], dequant_mfu_scale: [0.3, 1], mfu: [0.3, 0.65], bandwidth_efficiency: [0.6, 0.9], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
 
 function overrides(p: Params) {
   return {
@@ -72,6 +74,7 @@ const show = (label: string, res: RowResult[]) =>
   console.log(`${label}: ${METRICS.map((m) => `${m} ${(mape(res, m) * 100).toFixed(1)} %`).join(', ')}`);
 
 const rounds = Number(process.argv[2] ?? 4);
+for (const [k, [lo, hi]] of Object.entries(BOUNDS)) p0[k] = Math.min(hi, Math.max(lo, p0[k]));
 let best = { ...p0 };
 let bestLoss = loss(await predictAll(t, fitRows, overrides(best)));
 console.log(`start loss ${bestLoss.toFixed(4)}`);
@@ -81,6 +84,7 @@ for (let round = 0; round < rounds; round++) {
     for (const mul of [scale, 1 / scale]) {
       const [lo, hi] = BOUNDS[k] ?? [1e-4, 1e4];
       const cand = { ...best, [k]: Math.min(hi, Math.max(lo, best[k] === 0 ? 0.01 : best[k] * mul)) };
+      if (cand[k] === best[k]) continue;
       const l = loss(await predictAll(t, fitRows, overrides(cand)));
       if (l < bestLoss) {
         best = cand;
