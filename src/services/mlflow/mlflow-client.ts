@@ -58,8 +58,17 @@ export class MlflowClient {
   /** Requests made (the bench and tests read it). */
   requests = 0;
 
+  private readonly basic?: string;
+
   constructor(private readonly o: MlflowClientOptions) {
-    this.base = o.baseUrl.replace(/\/+$/, '');
+    // fetch refuses URLs with user info: `user:password@` becomes MLflow's basic auth (its auth app) instead
+    const u = new URL(o.baseUrl);
+    if (u.username || u.password) {
+      this.basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+      u.username = '';
+      u.password = '';
+    }
+    this.base = u.toString().replace(/\/+$/, '');
   }
 
   private async get<T>(path: string, query: Record<string, string | number | undefined>): Promise<T> {
@@ -70,7 +79,10 @@ export class MlflowClient {
     let res: Response;
     try {
       res = await fetch(url, {
-        headers: { accept: 'application/json', ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...(this.o.token ? { authorization: `Bearer ${this.o.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {}),
+        },
         signal: AbortSignal.timeout(this.o.timeoutMs ?? 30_000),
       });
     } catch (e: any) {

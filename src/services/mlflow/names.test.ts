@@ -30,3 +30,24 @@ describe('Kubernetes names for MLflow names', () => {
     expect(enginesOf('bogus')).toEqual(['vllm']);
   });
 });
+
+describe('MLflow client', () => {
+  it('sends user info of the tracking URI as basic auth and never shows it in errors', async () => {
+    const { MlflowClient } = await import('./mlflow-client.ts');
+    const c = new MlflowClient({ baseUrl: 'http://user:hunter2-secret@127.0.0.1:9', timeoutMs: 2000 });
+    const e = await c.ping().catch((x) => x);
+    expect(String(e.message)).toMatch(/MLflow unreachable at http:\/\/127\.0\.0\.1:9/);
+    expect(String(e.message)).not.toContain('hunter2');
+    const { createServer } = await import('node:http');
+    let seen = '';
+    const srv = createServer((req, res) => {
+      seen = String(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"registered_models": []}');
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as any).port;
+    await new MlflowClient({ baseUrl: `http://ml%40user:p%3Ass@127.0.0.1:${port}/` }).searchRegisteredModels();
+    srv.close();
+    expect(seen).toBe(`Basic ${Buffer.from('ml@user:p:ss').toString('base64')}`);
+  });
+});

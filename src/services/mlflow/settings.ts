@@ -166,7 +166,7 @@ export function publicSettings(s: Settings): Record<string, unknown> {
   return {
     ...rest,
     git_url: rest.git_url ? rest.git_url.replace(/\/\/[^/@\s]*@/g, '//') : null,
-    tracking_uri: rest.tracking_uri ?? null,
+    tracking_uri: rest.tracking_uri ? rest.tracking_uri.replace(/\/\/[^/@\s]*@/g, '//') : null,
     secrets: { mlflow_token: !!mlflow_token, git_token: !!git_token, webhook_secret: !!webhook_secret },
   };
 }
