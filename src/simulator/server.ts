@@ -312,6 +312,31 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     return `data: {"id":"${job.id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
   }
 
+  // sockets written to in this tick: corked at their first chunk, uncorked together once the tick's work is done
+  const corked = new Set<import('node:net').Socket>();
+  const uncorkAll = () => {
+    for (const sock of corked) sock.uncork();
+    corked.clear();
+  };
+
+  /**
+   * One HTTP/1.1 chunk straight to the socket (the headers went out with flushHeaders, so the response has nothing
+   * buffered before it, and res.end's last chunk and terminator follow in order on the same socket). The socket is
+   * corked at its first chunk of the tick and uncorked with all others after it: one syscall per socket per tick,
+   * without the response's per-write bookkeeping (stream state, a nextTick per socket), since the syscall should be
+   * most of a token's cost.
+   */
+  function writeChunk(job: Job, chunk: string): void {
+    const sock = job.res.socket;
+    if (!sock || sock.destroyed) return;
+    if (!corked.has(sock)) {
+      if (!corked.size) process.nextTick(uncorkAll);
+      sock.cork();
+      corked.add(sock);
+    }
+    sock.write(`${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`);
+  }
+
   function emitToken(job: Job, index: number): void {
     if (job.done) return;
     const id = job.tokens[index];
@@ -325,7 +350,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       }
       // the last chunk leaves with the usage chunk and [DONE] in one write (finish)
       if (last) job.tail = chunk;
-      else job.res.write(chunk);
+      else writeChunk(job, chunk);
     } else job.text.push(tok.tokenText(id));
     const rec = job.rec;
     if (recordOn) rec.chunk_ms.push(now);
