@@ -162,7 +162,10 @@ class Conn {
           this.text(b.subarray(i, i + n), now);
           i += n;
           this.left -= n;
-          if (this.left === 0) return this.finish();
+          if (this.left === 0) {
+            if (i < b.length) this.close = true; // bytes beyond the response: do not reuse this socket
+            return this.finish();
+          }
           break;
         }
         case St.UntilClose:
