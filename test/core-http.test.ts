@@ -4,7 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { z } from 'zod';
+import { socketProtocols } from '../web/src/features/runs/terminal-protocol.ts';
 import { Authenticator, loadTokens } from '../src/core/auth.ts';
 import { openDatabase } from '../src/core/db/client.ts';
 import { notFound, unprocessable } from '../src/core/errors.ts';
@@ -43,6 +45,9 @@ async function makeApp(opts: { tokens?: string; health?: () => Promise<Record<st
     throw new Error('secret internal detail');
   });
   app.delete('/admin-only', { config: { role: 'admin' } }, async () => ({ ok: true }));
+  app.get('/ws-echo', { websocket: true, config: { role: 'operator' } }, (socket) => {
+    socket.on('message', (m: Buffer) => socket.send(`echo ${m.toString()}`));
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as any).port}`;
   return { app: app as App, base, logs: () => logs };
@@ -159,6 +164,30 @@ describe('bearer auth with roles', () => {
     expect((await call('/admin-only', 'DELETE', 'operator-token-abc')).status).toBe(403);
     expect((await call('/admin-only', 'DELETE', 'admin-token-abcd')).status).toBe(200);
     expect((await call('/things', 'GET', 'wrong-token-xyz')).status).toBe(401);
+  });
+
+  it('a browser WebSocket authenticates with its token as a subprotocol, which is never echoed', async () => {
+    const wsUrl = `${t.base.replace('http', 'ws')}/ws-echo`;
+    // what the web UI's terminal offers (web/src/features/runs/terminal-protocol.ts)
+    const open = (protocols?: string[]) =>
+      new Promise<{ ok: true; ws: WebSocket } | { ok: false; status: number }>((resolve) => {
+        const ws = new WebSocket(wsUrl, protocols);
+        ws.once('open', () => resolve({ ok: true, ws }));
+        ws.once('unexpected-response', (_req, res) => resolve({ ok: false, status: res.statusCode ?? 0 }));
+        ws.once('error', () => resolve({ ok: false, status: -1 }));
+      });
+    expect(await open()).toEqual({ ok: false, status: 401 });
+    expect(await open(socketProtocols('wrong-token-xyz'))).toEqual({ ok: false, status: 401 });
+    expect(await open(socketProtocols('viewer-token-abc'))).toEqual({ ok: false, status: 403 });
+    const r = await open(socketProtocols('operator-token-abc'));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.ws.protocol).toBe('benchops');
+    const reply = new Promise<string>((resolve) => r.ws.once('message', (m) => resolve(m.toString())));
+    r.ws.send('hi');
+    expect(await reply).toBe('echo hi');
+    r.ws.close();
+    expect(t.logs()).not.toContain(socketProtocols('operator-token-abc')![1]);
   });
 
   it('never logs the bearer token', async () => {

@@ -81,6 +81,20 @@ export function errorToResponse(err: any): { status: number; body: unknown } {
 const SECRET_QUERY_WORDS = new Set(['token', 'secret', 'secrets', 'password', 'passwd', 'pwd', 'passphrase', 'key', 'keys', 'apikey', 'auth', 'authorization', 'credential', 'credentials', 'kubeconfig', 'config', 'content', 'values', 'signature', 'sig', 'cookie', 'session', 'jwt', 'bearer']);
 const secretQueryKey = (k: string) => nameWords(k).some((w) => SECRET_QUERY_WORDS.has(w));
 
+/** The subprotocol a WebSocket client offers beside `benchops.bearer.<base64url token>` (the web UI's terminal). */
+export const WS_PROTOCOL = 'benchops';
+const WS_BEARER_PREFIX = 'benchops.bearer.';
+
+/** The bearer token a WebSocket upgrade offers as a subprotocol, as an Authorization value; undefined otherwise. */
+export function wsBearer(req: FastifyRequest): string | undefined {
+  if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return undefined;
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  const item = offered.find((p) => p.startsWith(WS_BEARER_PREFIX));
+  if (!item) return undefined;
+  const token = Buffer.from(item.slice(WS_BEARER_PREFIX.length), 'base64url').toString('utf8');
+  return token ? `Bearer ${token}` : undefined;
+}
+
 /** A request URL for the logs: query values whose names suggest secrets or documents become `[redacted]`. */
 export function loggableUrl(url: string): string {
   const q = url.indexOf('?');
@@ -218,14 +232,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   // Once per server, at the root, before auth: any service scope may declare `{ websocket: true }` routes; auth runs on
   // the upgrade request, and a refused upgrade's socket is closed (the plugin's hooks must see it first).
-  await app.register(fastifyWebsocket);
+  // A browser cannot set Authorization on a WebSocket: it offers the token as a subprotocol (wsBearer), and the server
+  // answers with `benchops` alone, so the token is never echoed.
+  await app.register(fastifyWebsocket, { options: { handleProtocols: (offered: Set<string>) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false) } });
 
   app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
     const cfg = req.routeOptions.config ?? {};
     const url = req.url;
     if (cfg.public || url.startsWith('/docs') || url === '/openapi.json') return;
     if (!req.routeOptions.url) return; // 404s answer without auth details
-    req.role = opts.auth.check(req.headers.authorization, cfg.role ?? defaultRole(req.method));
+    req.role = opts.auth.check(req.headers.authorization ?? wsBearer(req), cfg.role ?? defaultRole(req.method));
   });
 
   // One place for every service: text that PostgreSQL cannot store, or that would not round-trip, is refused here.

@@ -10,10 +10,11 @@ import { Terminal as XTerm } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
 import { useEffect, useRef, useState } from 'react';
 import { deployer, unwrapAs } from '../../api/client';
-import { useDenied, useSession } from '../../auth/session';
+import { useDenied } from '../../auth/session';
 import { ApiError } from '../../api/errors';
 import { ErrorAlert } from '../../shell/ErrorDisplay';
-import { LineEditor, parseServerMessage, type ClientMessage } from './terminal-protocol';
+import { LineEditor, parseServerMessage, socketProtocols, type ClientMessage } from './terminal-protocol';
+import { getToken } from '../../auth/token';
 
 type State = 'idle' | 'opening' | 'connected' | 'reconnecting' | 'closed';
 const MAX_RECONNECTS = 5;
@@ -27,8 +28,6 @@ export function RunTerminal({ job, namespace, lineMode: lineModeDefault }: { job
   const [shell, setShell] = useState<string | null>(null);
   const [generation, setGeneration] = useState(0);
   const denied = useDenied('operator');
-  // a browser cannot put a bearer token on a WebSocket upgrade, and the deployer reads only that header
-  const noSocketAuth = useSession().authRequired ? 'With tokens configured the browser cannot authenticate the terminal WebSocket yet (it sends no Authorization header on an upgrade)' : null;
 
   useEffect(() => {
     if (!open) return;
@@ -68,7 +67,8 @@ export function RunTerminal({ job, namespace, lineMode: lineModeDefault }: { job
       // the session's URL names the host the API was reached at; the page's own origin is what the browser can reach
       const u = new URL(sessionUrl);
       const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${u.pathname}`;
-      ws = new WebSocket(url);
+      // a browser cannot put a bearer token on a WebSocket upgrade: it goes as a subprotocol the server never echoes
+      ws = new WebSocket(url, socketProtocols(getToken()));
       ws.onmessage = (ev) => {
         const m = parseServerMessage(String(ev.data));
         if (!m) return;
@@ -128,12 +128,12 @@ export function RunTerminal({ job, namespace, lineMode: lineModeDefault }: { job
         <Text size="sm" c="dimmed">
           A shell in the run&apos;s pod (the operator role; on the local executor, a shell on this host: admin).
         </Text>
-        <Button onClick={() => setOpen(true)} data-testid="terminal-open" disabled={!!(denied ?? noSocketAuth)} title={denied ?? noSocketAuth ?? undefined}>
+        <Button onClick={() => setOpen(true)} data-testid="terminal-open" disabled={!!denied} title={denied ?? undefined}>
           Open a terminal
         </Button>
-        {(denied ?? noSocketAuth) && (
+        {denied && (
           <Text size="xs" c="orange">
-            {denied ?? noSocketAuth}
+            {denied}
           </Text>
         )}
       </Stack>

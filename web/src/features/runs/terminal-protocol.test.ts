@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LineEditor, parseServerMessage } from './terminal-protocol';
+import { LineEditor, parseServerMessage, socketProtocols } from './terminal-protocol';
 
 describe('terminal protocol', () => {
   it('reads the server frames and rejects what is not one', () => {
@@ -29,5 +29,13 @@ describe('line mode', () => {
     expect(e.pending).toBe('');
     expect(e.feed('\x7f').echo).toBe('');
     expect(e.feed('\x04').send).toEqual(['exit\n']);
+  });
+
+  it('offers the token as a base64url subprotocol (any characters; none without a token)', () => {
+    expect(socketProtocols(null)).toBeUndefined();
+    const [main, bearer] = socketProtocols('tok/en+=ü')!;
+    expect(main).toBe('benchops');
+    expect(bearer).toMatch(/^benchops\.bearer\.[A-Za-z0-9_-]+$/);
+    expect(Buffer.from(bearer.slice('benchops.bearer.'.length), 'base64url').toString('utf8')).toBe('tok/en+=ü');
   });
 });

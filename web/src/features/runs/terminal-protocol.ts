@@ -70,3 +70,13 @@ export class LineEditor {
     return { echo, send };
   }
 }
+
+/** The subprotocols a terminal WebSocket offers: `benchops`, and the bearer token as `benchops.bearer.<base64url>`. */
+export function socketProtocols(token: string | null): string[] | undefined {
+  if (!token) return undefined;
+  const bytes = new TextEncoder().encode(token);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  const b64url = btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return ['benchops', `benchops.bearer.${b64url}`];
+}
