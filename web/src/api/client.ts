@@ -7,8 +7,10 @@ import createClient, { type Middleware } from 'openapi-fetch';
 import { getToken, reportUnauthorized } from '../auth/token';
 import { ApiError, apiErrorFrom } from './errors';
 import type { paths as DeployerPaths } from './schema/deployer';
+import type { paths as EvalPaths } from './schema/eval';
 import type { paths as GatewayPaths } from './schema/gateway';
 import type { paths as ManagerPaths } from './schema/manager';
+import type { paths as MlflowPaths } from './schema/mlflow';
 import type { paths as ResultsPaths } from './schema/results';
 import type { paths as VllmPaths } from './schema/vllm';
 import type { paths as WorkflowsPaths } from './schema/workflows';
@@ -43,6 +45,10 @@ export const deployer = client<DeployerPaths>('/api/deployer');
 export const vllm = client<VllmPaths>('/api/vllm');
 /** The performance-benchmark workflow (seed 003: steps, Simulate, runs; /api/workflows). */
 export const workflows = client<WorkflowsPaths>('/api/workflows');
+/** Evaluations and their cron schedules (seed 002; /api/eval). */
+export const evaluations = client<EvalPaths>('/api/eval');
+/** The MLflow integration: connections, polls, processed model versions (/api/mlflow). */
+export const mlflow = client<MlflowPaths>('/api/mlflow');
 /** The gateway's own routes: `/v1/models`, `/api/session`. */
 export const gateway = client<GatewayPaths>('');
 

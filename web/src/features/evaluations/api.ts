@@ -1,27 +1,6 @@
-/**
- * The evaluation service's calls (/api/eval), typed from its OpenAPI document (api/schema/eval.ts). The shared
- * api/client.ts has no eval client yet, so this one is made here the same way (bearer token, 401 → token prompt);
- * once client.ts exports `evaluations`, use it instead.
- */
-import createClient from 'openapi-fetch';
-import { unwrapAs, unwrapPageAs } from '../../api/client';
-import type { paths as EvalPaths } from '../../api/schema/eval';
-import { getToken, reportUnauthorized } from '../../auth/token';
+/** The evaluation service's calls (/api/eval), typed from its OpenAPI document (api/schema/eval.ts). */
+import { evaluations as evalClient, unwrapAs, unwrapPageAs } from '../../api/client';
 import type { EvaluationStatus, EvaluationView, ScheduleView, TemplateRef } from './model';
-
-const origin = typeof window !== 'undefined' ? window.location.origin : 'http://127.0.0.1:8080';
-const evalClient = createClient<EvalPaths>({ baseUrl: `${origin}/api/eval` });
-evalClient.use({
-  onRequest({ request }) {
-    const token = getToken();
-    if (token) request.headers.set('authorization', `Bearer ${token}`);
-    return request;
-  },
-  onResponse({ response }) {
-    if (response.status === 401) reportUnauthorized();
-    return response;
-  },
-});
 
 const byId = (id: string) => ({ params: { path: { id } } });
 

@@ -1,26 +1,8 @@
 /**
  * The MLflow integration's calls (/api/mlflow), typed from its OpenAPI document (api/schema/mlflow.ts), and its
- * shapes (mirroring src/services/mlflow routes: its responses declare no schema yet). The shared api/client.ts has no
- * mlflow client yet, so this one is made here the same way; once client.ts exports one, use it instead.
+ * shapes (mirroring src/services/mlflow routes: its responses declare no schema yet).
  */
-import createClient from 'openapi-fetch';
-import { unwrapAs, unwrapPageAs } from '../../api/client';
-import type { paths as MlflowPaths } from '../../api/schema/mlflow';
-import { getToken, reportUnauthorized } from '../../auth/token';
-
-const origin = typeof window !== 'undefined' ? window.location.origin : 'http://127.0.0.1:8080';
-const mlflowClient = createClient<MlflowPaths>({ baseUrl: `${origin}/api/mlflow` });
-mlflowClient.use({
-  onRequest({ request }) {
-    const token = getToken();
-    if (token) request.headers.set('authorization', `Bearer ${token}`);
-    return request;
-  },
-  onResponse({ response }) {
-    if (response.status === 401) reportUnauthorized();
-    return response;
-  },
-});
+import { mlflow as mlflowClient, unwrapAs, unwrapPageAs } from '../../api/client';
 
 export interface Reachability {
   configured: boolean;
