@@ -57,8 +57,21 @@ class Conn {
     host: string,
     port: number,
   ) {
-    this.sock = net.connect({ host, port, noDelay: true });
-    this.sock.on('data', (b: Buffer) => this.onData(b));
+    // `onread`: reads land in one buffer per connection and come straight here — no Readable stream push, no Buffer
+    // per read, no nextTick per read (the parser copies out what it keeps)
+    const buffer = Buffer.allocUnsafe(65536);
+    this.sock = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer,
+        callback: (n: number, buf: Uint8Array) => {
+          this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+          return true;
+        },
+      },
+    });
     this.sock.on('error', (e) => this.fail(e.message || String(e)));
     this.sock.on('close', () => {
       // a body without length or chunking ends with the connection
