@@ -143,6 +143,20 @@ describe.each(DB_KINDS)('performance workflow steps (%s)', (kind) => {
     const g = await get(`/workflows/performance/${id}`);
     expect(g.body).toMatchObject({ status: 'simulated', latest_simulation: { run_id: run.run_id, status: 'completed' } });
     expect(g.body.state).toMatchObject({ concurrent_requests: 50, eval_with: 'configuration', max_input_tokens: 50, max_output_tokens: 100, cluster_id: lab, model_id: modelId, user_confirmation: true, run_as_simulation: true });
+
+    // step 5's engine arguments (vllm serve's flags): a bad one is a 422 at its field, a good one shapes the simulation
+    const bad = await post({ ...SEED.step5(id, modelId), engine: { quantization: 'fp3' } });
+    expect(bad.status).toBe(422);
+    expect(bad.body.detail[0].loc).toEqual(['body', 'engine', 'quantization']);
+    const s5e = await post({ ...SEED.step5(id, modelId), engine: { max_num_seqs: 4 } });
+    expect(s5e.status).toBe(200);
+    expect(s5e.body.state.engine).toEqual({ max_num_seqs: 4 });
+    await post(SEED.step7(id));
+    const few = (await post(SEED.step8(id, true))).body.run;
+    expect(few.plan.simulator.engine).toEqual({ max_num_seqs: 4 });
+    // 4 seats for 50 concurrent requests: the rest wait for one, so the first token comes later
+    expect(few.metrics.mean_ttft_ms).toBeGreaterThan(run.metrics.mean_ttft_ms);
+    expect(few.metrics.completed).toBe(1000);
   });
 
   it('dataset: the seed bodies with datset_ids; the simulator reads the dataset\'s own lengths; tensor parallel from the GPUs', async () => {

@@ -7,6 +7,9 @@
 import { unprocessable } from '../../core/errors.ts';
 import { slug } from '../../runner/values.ts';
 import { findHardware, hardwareForResource, PerformanceModel, resolveDeployment, type EfficiencyFactors } from '../../simulator/index.ts';
+import type { EngineOptions } from '../../simulator/engine.ts';
+import { engineOptionsFromFields, type EngineFields } from '../../simulator/engine-fields.ts';
+import { formatFromName } from '../../simulator/quantization.ts';
 import { DEFAULT_DATASET_OUTPUT_LEN, type DatasetStats } from './datasets.ts';
 import type { ModelRecord, SimulatorShape } from './models.ts';
 import type { NodeChoice, WorkflowState } from './steps.ts';
@@ -38,6 +41,8 @@ export interface SimulatorPlan {
   max_model_len: number | null;
   factors: Partial<EfficiencyFactors> | null;
   calibration: { model: string; hardware: string; run_id: string; updated_at: string } | null;
+  /** Step 5's engine arguments (simulate.ts applies them; a …-FP8 checkpoint name gives the format when none is set). */
+  engine?: EngineFields | null;
 }
 
 export interface DeploymentPlan {
@@ -97,11 +102,18 @@ function hardwareOf(device: NonNullable<ExecutionPlan['device']>, warnings: stri
 }
 
 /** The smallest tensor-parallel degree ≤ count that divides the heads and fits the longest request; or why none does. */
-export function chooseTensorParallel(model: string, hardware: string, count: number, longest: number, maxModelLen: number | null): { tp: number } | { error: string } {
+export function chooseTensorParallel(
+  model: string,
+  hardware: string,
+  count: number,
+  longest: number,
+  maxModelLen: number | null,
+  engine: Partial<EngineOptions> = {},
+): { tp: number } | { error: string } {
   const tried: string[] = [];
   for (let tp = 1; tp <= Math.max(1, count); tp *= 2) {
     try {
-      const perf = new PerformanceModel(resolveDeployment({ model, hardware, tensor_parallel: tp }));
+      const perf = new PerformanceModel(resolveDeployment({ ...engine, model, hardware, tensor_parallel: tp }));
       const room = perf.kvCapacityTokens();
       if (room >= Math.max(longest, 1)) return { tp };
       tried.push(`tp ${tp}: KV cache holds ${room} tokens, the longest request needs ${longest}`);
@@ -153,11 +165,15 @@ export function buildPlan(inp: PlanInputs): ExecutionPlan {
   if (!shape.known) simError = shape.reason ?? `${m.modelName} cannot be simulated`;
   if (shape.known && hardware && !simError) {
     const count = cloud ? tp : device!.type === 'gpu' ? device!.count : 1;
-    const fit = cloud ? { tp } : chooseTensorParallel(shape.model!, hardware, count, longest, m.maxModelLen);
+    // sized in the checkpoint's own format: a 70B-FP8 fits where its BF16 original needs two devices
+    const engine = engineOptionsFromFields(st.engine);
+    const named = formatFromName(m.modelName);
+    if (engine.quantization === undefined && named) engine.quantization = named.method;
+    const fit = cloud ? { tp } : chooseTensorParallel(shape.model!, hardware, count, longest, m.maxModelLen, engine);
     if ('error' in fit) simError = fit.error;
     else {
       tp = fit.tp;
-      simulator = { model: shape.model!, hardware, tensor_parallel: tp, device_count: count, max_model_len: m.maxModelLen, factors: null, calibration: null };
+      simulator = { model: shape.model!, hardware, tensor_parallel: tp, device_count: count, max_model_len: m.maxModelLen, factors: null, calibration: null, engine: st.engine ?? null };
       if (!cloud && device!.type === 'gpu' && count > tp) warnings.push(`${count} × ${device!.name} available; tensor parallel ${tp} uses ${tp} of them (the smallest degree that fits)`);
     }
   }

@@ -7,7 +7,7 @@
 import type { Sample } from '../../loadgen/dataset.ts';
 import { blockFromBenchJson } from '../../runner/perf.ts';
 import type { PerformanceBlock } from '../../runner/report.ts';
-import { engineOptionsFromFields, type EngineFields } from '../../simulator/engine-fields.ts';
+import { engineOptionsFromFields } from '../../simulator/engine-fields.ts';
 import { predict, type Workload } from '../../simulator/index.ts';
 import { formatFromName } from '../../simulator/quantization.ts';
 import { DEFAULT_DATASET_OUTPUT_LEN } from './datasets.ts';
@@ -80,7 +80,7 @@ export async function simulate(plan: ExecutionPlan, rows: RowSelection | null, i
   const t0 = performance.now();
   // the Simulate step's vLLM engine fields (engine-fields.ts) when the plan carries them; a checkpoint named …-FP8
   // (-AWQ, -GPTQ…) is simulated in that format even though the simulator's shape is the catalogue model's
-  const engine = engineOptionsFromFields((sim as { engine?: EngineFields | null }).engine);
+  const engine = engineOptionsFromFields(sim.engine);
   const named = formatFromName(plan.model.model_name);
   const report = await predict({
     ...engine,

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { AppError, unprocessable, type ValidationIssue } from '../../core/errors.ts';
 import { findHardware } from '../../simulator/index.ts';
+import { engineFieldsSchema, type EngineFields } from '../../simulator/engine-fields.ts';
 import type { ModelRecord, SimulatorShape } from './models.ts';
 import type { ClusterInfo, LiveNode } from './ports.ts';
 
@@ -67,6 +68,8 @@ export const stepBodySchema = z
     cluster_id: z.string().min(1).max(100).optional(),
     nodes: z.array(nodeSchema).min(1).max(64).optional(),
     model_id: z.string().min(1).max(100).optional(),
+    /** vLLM engine arguments the model is served (and simulated) with (BenchOps addition; `vllm serve`'s flags in snake case). */
+    engine: engineFieldsSchema.optional(),
     credential_id: z.string().min(1).max(100).optional(),
     user_confirmation: z.boolean().optional(),
     run_as_simulation: z.boolean().optional(),
@@ -104,6 +107,7 @@ export interface WorkflowState {
   cluster_id?: string | null;
   nodes?: NodeChoice[] | null;
   model_id?: string | null;
+  engine?: EngineFields | null;
   credential_id?: string | null;
   user_confirmation?: boolean | null;
   run_as_simulation?: boolean | null;
@@ -123,7 +127,7 @@ const OWNED: Record<number, string[]> = {
   2: ['max_input_tokens', 'max_output_tokens', 'datset_ids', 'dataset_ids'],
   3: ['cluster_id'],
   4: ['nodes'],
-  5: ['model_id'],
+  5: ['model_id', 'engine'],
   6: ['credential_id'],
   7: ['user_confirmation'],
   8: ['run_as_simulation'],
@@ -250,7 +254,7 @@ export async function validateStep(body: StepBody, current: WorkflowState | null
       if (ctxLen !== null && st.eval_with === 'configuration' && st.max_input_tokens && st.max_output_tokens && st.max_input_tokens + st.max_output_tokens > ctxLen) {
         throw unprocessable(loc('model_id'), `model ${m.name} has a context of ${ctxLen} tokens: step 2's max_input_tokens ${st.max_input_tokens} + max_output_tokens ${st.max_output_tokens} do not fit (change step 2 or the model)`);
       }
-      return { patch: { model_id: m.id }, warnings };
+      return { patch: { model_id: m.id, engine: body.engine ?? null }, warnings };
     }
     case 6: {
       required(body, 'credential_id', 'step 6 chooses the cloud model\'s credential');

@@ -598,6 +598,22 @@ export interface paths {
                         dataset_ids?: string[];
                         datset_ids?: string[];
                         description?: string;
+                        engine?: {
+                            block_size?: (1 | 8 | 16 | 32 | 64 | 128) | null;
+                            enable_chunked_prefill?: boolean | null;
+                            enable_expert_parallel?: boolean | null;
+                            enable_prefix_caching?: boolean | null;
+                            gpu_memory_utilization?: number | null;
+                            /** @enum {string|null} */
+                            kv_cache_dtype?: "auto" | "bfloat16" | "float16" | "fp8" | "fp8_e4m3" | "fp8_e5m2" | null;
+                            max_num_batched_tokens?: number | null;
+                            max_num_seqs?: number | null;
+                            num_scheduler_steps?: number | null;
+                            pipeline_parallel_size?: number | null;
+                            /** @enum {string|null} */
+                            quantization?: "none" | "fp8" | "fbgemm_fp8" | "modelopt" | "compressed-tensors" | "int8" | "w8a8" | "experts_int8" | "int4" | "w4a16" | "awq" | "awq_marlin" | "gptq" | "gptq_marlin" | "marlin" | "bitsandbytes" | null;
+                            vllm_version?: string | null;
+                        };
                         /** @enum {string} */
                         eval_with?: "configuration" | "dataset";
                         goodput?: {
