@@ -135,6 +135,19 @@ describe('health reports the failing dependency', () => {
     expect((await json(r)).checks.kubernetes).toMatch(/refused/);
     await t.app.close();
   });
+
+  it('answers 200 degraded when only an outside system it works around is missing, and 503 when anything is down', async () => {
+    const t = await makeApp({ health: async () => ({ database: 'ok', mlflow: 'degraded: MLflow unreachable' }) });
+    const r = await fetch(`${t.base}/health`);
+    expect(r.status).toBe(200);
+    expect(await json(r)).toMatchObject({ status: 'degraded', checks: { mlflow: 'degraded: MLflow unreachable' } });
+    await t.app.close();
+    const both = await makeApp({ health: async () => ({ database: 'down: gone', mlflow: 'degraded: MLflow unreachable' }) });
+    const b = await fetch(`${both.base}/health`);
+    expect(b.status).toBe(503);
+    expect((await json(b)).status).toBe('unhealthy');
+    await both.app.close();
+  });
 });
 
 describe('bearer auth with roles', () => {

@@ -59,7 +59,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Health: checks the service dependencies and says which is down */
+        /** Health: checks the service dependencies and says which is down (503) or degraded (200, status degraded) */
         get: {
             parameters: {
                 query?: never;
@@ -80,7 +80,7 @@ export interface paths {
                                 [key: string]: string;
                             };
                             /** @enum {string} */
-                            status: "healthy";
+                            status: "healthy" | "degraded";
                             timestamp: string;
                         };
                     };
