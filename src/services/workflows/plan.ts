@@ -6,10 +6,17 @@
  */
 import { unprocessable } from '../../core/errors.ts';
 import { slug } from '../../runner/values.ts';
-import { findHardware, hardwareForResource, PerformanceModel, resolveDeployment, type EfficiencyFactors } from '../../simulator/index.ts';
-import type { EngineOptions } from '../../simulator/engine.ts';
-import { engineOptionsFromFields, type EngineFields } from '../../simulator/engine-fields.ts';
-import { formatFromName } from '../../simulator/quantization.ts';
+import {
+  engineOptionsFromFields,
+  findHardware,
+  formatFromName,
+  hardwareForResource,
+  PerformanceModel,
+  resolveDeployment,
+  type EfficiencyFactors,
+  type EngineFields,
+  type EngineOptions,
+} from '../../simulator/index.ts';
 import { DEFAULT_DATASET_OUTPUT_LEN, type DatasetStats } from './datasets.ts';
 import type { ModelRecord, SimulatorShape } from './models.ts';
 import type { NodeChoice, WorkflowState } from './steps.ts';

@@ -7,9 +7,7 @@
 import type { Sample } from '../../loadgen/dataset.ts';
 import { blockFromBenchJson } from '../../runner/perf.ts';
 import type { PerformanceBlock } from '../../runner/report.ts';
-import { engineOptionsFromFields } from '../../simulator/engine-fields.ts';
-import { predict, type Workload } from '../../simulator/index.ts';
-import { formatFromName } from '../../simulator/quantization.ts';
+import { engineOptionsFromFields, formatFromName, predict, type Workload } from '../../simulator/index.ts';
 import { DEFAULT_DATASET_OUTPUT_LEN } from './datasets.ts';
 import { MAX_JOB_DATASET_BYTES, type ExecutionPlan } from './plan.ts';
 

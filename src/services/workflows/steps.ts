@@ -6,8 +6,7 @@
  */
 import { z } from 'zod';
 import { AppError, unprocessable, type ValidationIssue } from '../../core/errors.ts';
-import { findHardware } from '../../simulator/index.ts';
-import { engineFieldsSchema, type EngineFields } from '../../simulator/engine-fields.ts';
+import { engineFieldsSchema, findHardware, type EngineFields } from '../../simulator/index.ts';
 import type { ModelRecord, SimulatorShape } from './models.ts';
 import type { ClusterInfo, LiveNode } from './ports.ts';
 

@@ -15,7 +15,7 @@ import { localNode, type ClusterNode, type LocalDevice } from '../devices.ts';
 import { servedName } from '../models.ts';
 import type { DeploymentRef, LiveState, ServingBackend, StartResult } from './types.ts';
 import type { ManifestInput } from '../manifests.ts';
-import { KV_CACHE_DTYPES, QUANTIZATION_METHODS } from '../../../simulator/quantization.ts';
+import { KV_CACHE_DTYPES, QUANTIZATION_METHODS } from '../../../simulator/index.ts';
 
 /** vLLM flags the emulator models, passed on from a deployment's additional_args as they are. */
 const EMULATED_FLAGS = new Set([
