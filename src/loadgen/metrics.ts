@@ -90,7 +90,7 @@ export interface BenchmarkMetrics {
 }
 
 /** numpy.percentile with linear interpolation, on an ascending-sorted array. */
-export function percentileSorted(sorted: readonly number[], p: number): number {
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
@@ -101,7 +101,8 @@ export function percentileSorted(sorted: readonly number[], p: number): number {
 /** mean/median/std (population, like numpy)/percentiles of seconds, returned in ms; an empty sample gives zeros. */
 export function distribution(valuesS: readonly number[], percentiles: readonly number[]): Distribution {
   const v = valuesS.length ? valuesS : [0];
-  const sorted = [...v].sort((a, b) => a - b);
+  // a typed array sorts numerically without a comparator call per pair (a 10,000-request prediction has ~1.5M ITLs)
+  const sorted = Float64Array.from(v).sort();
   let sum = 0;
   for (const x of v) sum += x;
   const mean = sum / v.length;
