@@ -132,7 +132,7 @@ describe.each(DB_KINDS)('a 3-part local run stores one result (%s)', (kind) => {
     // one pod per index, named like the Job controller names them
     expect(pods.map((p) => p.name.replace(/-[0-9a-f]{5}$/, '').slice(name.length + 1)).sort()).toEqual(['0', '1', '2']);
     const logs = await Promise.all(pods.map((p) => exec.readLogs('benchmark', p.name, 'runner', {})));
-    for (const [i, l] of logs.entries()) expect(l, l).toMatch(new RegExp(`pod ${pods[i].name.slice(name.length + 1, name.length + 2)} of 3: this pod's share is 10 prompts, concurrency 2`));
+    for (const [i, l] of logs.entries()) expect(l, l).toMatch(new RegExp(`pod ${pods[i].name.slice(name.length + 1, name.length + 2)} of 3: requests \\d, \\d, \\d, … of the run's schedule: 10 prompts, concurrency 2`));
 
     const parts = (await results.listRaw({ source: PART_SOURCE, limit: 10 })).items.filter((x) => x.run_id.startsWith(runId));
     expect(parts.map((x) => x.run_id).sort()).toEqual([0, 1, 2].map((i) => `${runId}-part-${i}`));

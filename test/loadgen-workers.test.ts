@@ -120,6 +120,30 @@ describe('worker threads', () => {
   }, 120_000);
 });
 
+describe('parts (pods of an Indexed Job)', () => {
+  it('three parts send the whole run\'s one schedule between them: every third request from their index, at the run\'s arrival times', async () => {
+    const opts = { base_url: emu.url, model: 'm', num_prompts: 40, max_concurrency: 6, request_rate: 150, seed: 5, random_input_len: 12, random_output_len: 4, tokenizer: 'bundled' as const };
+    const whole = await runBenchmark(opts);
+    const parts = [];
+    for (let index = 0; index < 3; index++) parts.push(await runBenchmark({ ...opts, part: { index, count: 3 } }));
+    const byIndex = new Map(whole.requests!.map((q) => [q.index, q]));
+    for (const [k, r] of parts.entries()) {
+      const want = Array.from({ length: 40 }, (_, i) => i).filter((i) => i % 3 === k);
+      expect(r.completed).toBe(want.length);
+      expect(r.benchops.part).toEqual({ index: k, count: 3, requests: want.length });
+      // the run's request indexes, arrival times and prompts, not a schedule of the part's own
+      expect(r.requests!.map((q) => q.index)).toEqual(want);
+      expect(r.requests!.map((q) => q.scheduled_time)).toEqual(want.map((i) => byIndex.get(i)!.scheduled_time));
+      expect(r.requests!.map((q) => q.prompt_len)).toEqual(want.map((i) => byIndex.get(i)!.prompt_len));
+      // its share of the concurrency (6 over 3 parts)
+      expect(r.max_concurrent_requests).toBeLessThanOrEqual(2);
+    }
+    await expect(runBenchmark({ ...opts, part: { index: 3, count: 3 } })).rejects.toThrow(/part\.index/);
+    await expect(runBenchmark({ ...opts, part: { index: 0, count: 7 } })).rejects.toThrow(/part\.count.*max_concurrency/);
+    await expect(runBenchmark({ ...opts, duration: 1, part: { index: 0, count: 2 } })).rejects.toThrow(/duration/);
+  }, 120_000);
+});
+
 describe('mergeReports (pods of an Indexed Job)', () => {
   it('merges two runs\' reports into one with exact percentiles, the parts\' self-checks kept', async () => {
     const base = { base_url: emu.url, model: 'm', max_concurrency: 3, request_rate: 100, random_input_len: 8, random_output_len: 5, tokenizer: 'bundled' as const };

@@ -61,6 +61,8 @@ export interface BenchopsExtras {
   origin_unix_s?: number;
   /** Set by mergeReports: how many parts (pods) the run was merged from. */
   parts?: number;
+  /** This report is one part of a run split over pods: every `count`-th request of its schedule from `index`. */
+  part?: { index: number; count: number; requests: number };
   /** False when the client itself was saturated: its timestamps are late and latencies overstated. */
   reliable: boolean;
   warmup_requests: number;

@@ -67,6 +67,12 @@ export interface BenchmarkOptions extends Omit<DatasetOptions, 'num_prompts' | '
   self_check_limits?: Partial<SelfCheckLimits>;
   /** Fixed samples instead of a dataset (library use). */
   samples?: Sample[];
+  /**
+   * This process's share of a run split over pods (an Indexed Job's JOB_COMPLETION_INDEX of N): of the whole run's one
+   * arrival schedule and dataset it sends every `count`-th request from `index`, at the run's own arrival times, with
+   * its share of the concurrency; records keep the run's request indexes, so the parts merge into the run exactly.
+   */
+  part?: { index: number; count: number };
 }
 
 /** Progress notifications. */
@@ -132,6 +138,14 @@ export function normaliseOptions(o: BenchmarkOptions) {
   const timeout = o.request_timeout ?? 600;
   if (!(timeout > 0)) throw new RangeError('request_timeout must be > 0');
   checkSchedule(o);
+  const part = o.part;
+  if (part) {
+    if (!Number.isInteger(part.count) || part.count < 1 || part.count > 1024) throw new RangeError('part.count must be an integer in 1..1024');
+    if (!Number.isInteger(part.index) || part.index < 0 || part.index >= part.count) throw new RangeError(`part.index must be an integer in 0..${part.count - 1}`);
+    if (o.duration !== undefined) throw new RangeError('part: a run split over pods sends num_prompts requests (not a duration)');
+    if (part.count > numPrompts) throw new RangeError(`part.count (${part.count}) must not exceed num_prompts (${numPrompts})`);
+    if (conc !== null && part.count > conc) throw new RangeError(`part.count (${part.count}) must not exceed max_concurrency (${conc}): each part needs a slot`);
+  }
   return {
     root,
     url: new URL(root + (endpoint.startsWith('/') ? endpoint : '/' + endpoint)),
@@ -170,6 +184,13 @@ export async function serverCounter(root: string, model: string, headers: Record
     return undefined;
   }
   return { id: `${model} (server /tokenize)`, source: 'server', count: post };
+}
+
+/** Times in a buffer the worker threads can share when there are several. */
+function sharedTimes(list: number[], shared: boolean): Float64Array {
+  const times = new Float64Array(shared ? new SharedArrayBuffer(list.length * 8) : new ArrayBuffer(list.length * 8));
+  times.set(list);
+  return times;
 }
 
 /** Arrival times of the whole run (one schedule for every share); null when all requests go at once. */
@@ -275,13 +296,20 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
 
   const total = options.duration ? null : n.numPrompts;
   const multi = n.workers > 1;
-  const sched = scheduleOf(options, n.seed, total, multi);
+  const whole = scheduleOf(options, n.seed, total, multi);
+  // a part's share: every count-th request of the whole run's schedule and samples, at the run's own arrival times
+  const part = options.part;
+  const globalIndex = part ? Array.from({ length: Math.ceil((n.numPrompts - part.index) / part.count) }, (_, k) => part.index + k * part.count) : null;
+  const sched = globalIndex ? { times: whole.times ? sharedTimes(globalIndex.map((i) => whole.times![i]), multi) : null, total: globalIndex.length } : whole;
+  const runSamples = globalIndex ? globalIndex.map((i) => samples[i % samples.length]) : samples;
+  const conc = part && n.conc !== null ? splitSlots(n.conc, part.count)[part.index] : n.conc;
+  if (conc !== null && n.workers > conc) throw new RangeError(`workers (${n.workers}) must not exceed this part's concurrency (${conc})`);
   const counterBuf = new Int32Array(multi ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
-  const slots = splitSlots(n.conc ?? Infinity, n.workers);
+  const slots = splitSlots(conc ?? Infinity, n.workers);
   const limits: SelfCheckLimits = { ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) };
   const shares: Array<Omit<LoadShare, 'originMs'>> = slots.map((sl) => ({
     target: { ...spec, maxSockets: sl === Infinity ? 1024 : sl },
-    samples,
+    samples: runSamples,
     times: sched.times,
     total: sched.total,
     duration: options.duration,
@@ -301,7 +329,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       c.busy = performance.eventLoopUtilization(e, elu).utilization;
       elu = e;
     }
-    progress('running', c.completed, c.failed, total, c.inflight, { chunks: c.chunks, client_busy: c.busy });
+    progress('running', c.completed, c.failed, globalIndex ? globalIndex.length : total, c.inflight, { chunks: c.chunks, client_busy: c.busy });
   };
   const onRecord = hooks.onRequest ? (r: LoadRecord) => hooks.onRequest!(recordOf(r)) : undefined;
   let results: LoadResult[];
@@ -317,7 +345,9 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     results = await runOnWorkers(shares, { signal: hooks.signal, onProgress: (c) => onCounters(c), onRecord });
   }
   const all = results.flatMap((r) => r.records);
-  progress('done', all.filter((r) => r.out.success).length, all.filter((r) => !r.out.success).length, total, 0);
+  // a part's records carry the whole run's request indexes
+  if (globalIndex) for (const r of all) r.out.index = globalIndex[r.out.index ?? 0];
+  progress('done', all.filter((r) => r.out.success).length, all.filter((r) => !r.out.success).length, globalIndex ? globalIndex.length : total, 0);
 
   const outCounter = counter.source === 'server' ? counter : await tokenCounterFor(modelId);
   await countMissingOutputs(all.map((r) => r.out), outCounter);
@@ -376,6 +406,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
       self_checks: multi ? results.map((r, i) => ({ worker: i, ...r.selfCheck })) : undefined,
       client_share: clientShare,
       workers: n.workers,
+      part: part && globalIndex ? { index: part.index, count: part.count, requests: globalIndex.length } : undefined,
       chunks: results.reduce((a, r) => a + r.chunks, 0),
       origin_unix_s: results[0].originEpochMs / 1000,
       reliable: selfCheck.reliable,

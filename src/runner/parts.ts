@@ -37,16 +37,13 @@ export function shareCount(total: number, part: PartInfo): number {
 }
 
 /**
- * A pod's share of a scenario's load: its requests and concurrency slots (every pod gets at least one), the rate
- * divided by the pods (the union of N independent Poisson processes of rate λ/N is a Poisson process of rate λ), and
- * its own seed so pods do not send identical prompts (a real server would serve the copies from its prefix cache).
+ * How many requests and concurrency slots a pod's share of a scenario has: every `count`-th request of the run's one
+ * arrival schedule from its index (the load generator's `part`), and its slots of the run's concurrency.
  */
-export function shareOf(s: { numPrompts: number; maxConcurrency?: number | null; requestRate: number; seed?: number }, part: PartInfo) {
+export function shareOf(s: { numPrompts: number; maxConcurrency?: number | null }, part: PartInfo) {
   return {
-    numPrompts: Math.max(1, shareCount(s.numPrompts, part)),
-    maxConcurrency: s.maxConcurrency == null ? null : Math.max(1, shareCount(s.maxConcurrency, part)),
-    requestRate: Number.isFinite(s.requestRate) ? s.requestRate / part.count : s.requestRate,
-    seed: (s.seed ?? 0) + part.index * 7919,
+    numPrompts: shareCount(s.numPrompts, part),
+    maxConcurrency: s.maxConcurrency == null ? null : shareCount(s.maxConcurrency, part),
   };
 }
 

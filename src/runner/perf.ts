@@ -105,8 +105,9 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
     const { percentiles, metrics } = neededPercentiles(plan, s);
     const thresholds = [...plan.thresholds, ...(plan.scenarioThresholds[s.name] ?? [])];
     // a pod of an Indexed Job runs its share of the scenario; the whole run's figures come from the merge
-    const share = ctx.part ? shareOf({ numPrompts: s.numPrompts, maxConcurrency: s.maxConcurrency, requestRate: s.requestRate, seed: s.seed }, ctx.part) : undefined;
-    const load = share ?? { numPrompts: s.numPrompts, maxConcurrency: s.maxConcurrency ?? null, requestRate: s.requestRate, seed: s.seed ?? 0 };
+    const share = ctx.part ? shareOf({ numPrompts: s.numPrompts, maxConcurrency: s.maxConcurrency }, ctx.part) : undefined;
+    // a pod sends its share of the run's ONE schedule (the load generator's `part`), so the whole run's load is passed
+    const load = { numPrompts: s.numPrompts, maxConcurrency: s.maxConcurrency ?? null, requestRate: s.requestRate, seed: s.seed ?? 0 };
     const config: Record<string, unknown> = {
       backend,
       endpoint: endpointPath,
@@ -120,7 +121,10 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
       percentile_metrics: metrics,
     };
     if (ctx.part) {
-      ctx.log(`pod ${ctx.part.index} of ${ctx.part.count}: this pod's share is ${load.numPrompts} prompts, concurrency ${load.maxConcurrency ?? 'unlimited'}, rate ${Number.isFinite(load.requestRate) ? `${load.requestRate.toFixed(3)}/s` : 'inf'}`);
+      ctx.log(
+        `pod ${ctx.part.index} of ${ctx.part.count}: requests ${[0, 1, 2].map((k) => ctx.part!.index + k * ctx.part!.count).join(', ')}, … of the run's schedule: ` +
+          `${share!.numPrompts} prompts, concurrency ${share!.maxConcurrency ?? 'unlimited'}`,
+      );
     }
     ctx.log(
       `scenario ${i + 1}/${plan.scenarios.length} "${s.name}": ${s.numPrompts} prompts, input ${s.randomInputLen} / output ${s.randomOutputLen} tokens, ` +
@@ -160,6 +164,7 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
           goodput: s.goodput,
           api_key: ctx.env.OPENAI_API_KEY ?? ctx.env.VLLM_API_KEY,
           label: s.name,
+          ...(ctx.part ? { part: ctx.part } : {}),
         },
         {
           onRequest: ctx.part ? (r) => (originS = Math.min(originS, Date.now() / 1000 - (r.start_time + r.latency))) : undefined,
@@ -222,7 +227,7 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
         reliability: { reliable: false, reasons: [`the scenario failed in this pod: ${String(result.error ?? 'no result')}`] }, records: [], records_dropped: 0,
       };
     }
-    const { block, flat } = blockFromBenchJson(result, load.numPrompts);
+    const { block, flat } = blockFromBenchJson(result, share?.numPrompts ?? load.numPrompts);
     scenarios.push({ name: s.name, backend, endpointPath, config, block, flat, reliable, ...(reliability ? { reliability } : {}), ...(part ? { part } : {}) });
     // a pod's share is not the run: its thresholds are checked on the merged result (Results service)
     if (!ctx.part) checks.push(...checkPerf(s.name, flat, thresholds));
