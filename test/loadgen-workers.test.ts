@@ -52,6 +52,11 @@ describe('mergeParts', () => {
     expect(normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 'auto', num_prompts: 10 }).workers).toBe(1);
     expect(normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 'auto', num_prompts: 100_000 }).workers).toBe(cores);
     expect(normaliseOptions({ base_url: 'http://vllm.example.invalid' }).workers).toBe(1);
+    // a pod's part: capped by its own share of the slots (3 of concurrency 4 over 3 parts: 2, 1, 1)
+    const part = (index: number) => normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 'auto', num_prompts: 100_000, max_concurrency: 4, part: { index, count: 3 } }).workers;
+    expect(part(0)).toBe(Math.min(cores, 2));
+    expect(part(2)).toBe(1);
+    expect(() => normaliseOptions({ base_url: 'http://vllm.example.invalid', workers: 2, max_concurrency: 4, part: { index: 2, count: 3 } })).toThrow(/this part's share/);
   });
 
   it('splits concurrency slots evenly and exactly', () => {

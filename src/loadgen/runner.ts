@@ -127,14 +127,17 @@ export function normaliseOptions(o: BenchmarkOptions) {
   if (o.duration !== undefined && !(o.duration > 0)) throw new RangeError('duration must be > 0 seconds');
   const warm = o.num_warmups ?? 0;
   if (!Number.isInteger(warm) || warm < 0) throw new RangeError('num_warmups must be an integer ≥ 0');
+  // what this process sends: the run, or a part's share of it (every count-th request, its slots of the concurrency)
+  const ownConc = o.part && conc !== null ? splitSlots(conc, o.part.count)[o.part.index] ?? conc : conc;
+  const ownPrompts = o.part ? Math.ceil((numPrompts - o.part.index) / o.part.count) : numPrompts;
   // auto: the machine's cores (one kept for a local server), but never more than the run can use — one slot each
   // (max_concurrency) and at least 16 requests each (a worker thread takes ~0.5 s to start)
   const workers =
     o.workers === 'auto'
-      ? Math.max(1, Math.min(defaultWorkers(base.href), conc ?? Infinity, o.duration ? Infinity : Math.floor(numPrompts / 16)))
+      ? Math.max(1, Math.min(defaultWorkers(base.href), ownConc ?? Infinity, o.duration ? Infinity : Math.floor(ownPrompts / 16)))
       : (o.workers ?? 1);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new RangeError('workers must be an integer in 1..256 (or auto)');
-  if (conc !== null && workers > conc) throw new RangeError(`workers (${workers}) must not exceed max_concurrency (${conc}): each worker needs a slot`);
+  if (ownConc !== null && workers > ownConc) throw new RangeError(`workers (${workers}) must not exceed max_concurrency (${ownConc}${o.part ? ', this part\'s share' : ''}): each worker needs a slot`);
   const timeout = o.request_timeout ?? 600;
   if (!(timeout > 0)) throw new RangeError('request_timeout must be > 0');
   checkSchedule(o);
@@ -303,7 +306,6 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
   const sched = globalIndex ? { times: whole.times ? sharedTimes(globalIndex.map((i) => whole.times![i]), multi) : null, total: globalIndex.length } : whole;
   const runSamples = globalIndex ? globalIndex.map((i) => samples[i % samples.length]) : samples;
   const conc = part && n.conc !== null ? splitSlots(n.conc, part.count)[part.index] : n.conc;
-  if (conc !== null && n.workers > conc) throw new RangeError(`workers (${n.workers}) must not exceed this part's concurrency (${conc})`);
   const counterBuf = new Int32Array(multi ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
   const slots = splitSlots(conc ?? Infinity, n.workers);
   const limits: SelfCheckLimits = { ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) };

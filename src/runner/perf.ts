@@ -145,6 +145,8 @@ export async function runPerformance(plan: PerfPlan, ctx: PerfContext): Promise<
           backend: api,
           model: ctx.model,
           tokenizer: 'auto',
+          // the pod's cores (one kept when the server is on this machine), never more than the load can use
+          workers: 'auto',
           dataset_name: s.datasetName === 'shared_prefix' ? 'prefix_repetition' : (s.datasetName as loadgen.DatasetOptions['dataset_name']),
           dataset_path: s.datasetPath,
           num_prompts: load.numPrompts,
