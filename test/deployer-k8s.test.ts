@@ -339,6 +339,16 @@ describe.each(DB_KINDS)('deployer on Kubernetes (%s)', (kind) => {
     const first = await new Promise<any>((res) => again.on('message', (d) => res(JSON.parse(d.toString()))));
     expect(first).toMatchObject({ type: 'error' });
     again.close();
+    // behind the cluster gateway the URL points back through it; a prefix that is not /api/<service> is ignored
+    for (const [prefix, want] of [['/api/deployer', 'ws://gw.example:8080/api/deployer/terminal/'], ['/evil/../x', 'ws://gw.example:8080/terminal/']]) {
+      const viaGw = await fetch(`${base}/jobs/${name}/terminal?shell=/bin/sh`, {
+        method: 'POST',
+        headers: { 'x-forwarded-host': 'gw.example:8080', 'x-forwarded-proto': 'http', 'x-forwarded-prefix': prefix },
+      });
+      const v = await viaGw.json();
+      expect(v.websocket_url).toBe(`${want}${v.session_id}`);
+      expect((await call(base, 'DELETE', `/terminal/${v.session_id}`)).status).toBe(200);
+    }
   });
 
   it('deletes a job with its owned ConfigMap and marks the record', async () => {

@@ -7,6 +7,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { Authenticator, loadTokens } from '../src/core/auth.ts';
+import { createApp } from '../src/core/http.ts';
+import { socketProtocols } from '../web/src/features/runs/terminal-protocol.ts';
+import { until } from './helpers/deployer-setup.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
 function fakeUi(): string {
@@ -130,6 +135,44 @@ describe('cluster mode: benchops serve web forwards to the services', () => {
     } finally {
       await gw.close();
       await v.close();
+    }
+  });
+
+  it('joins a WebSocket (a run\'s terminal) to the service with the caller\'s token; the service\'s refusal closes it with 4000 + status', async () => {
+    // a service with a WebSocket route, behind BenchOps' own HTTP app (auth, subprotocol bearer) on a real port
+    const svcApp = await createApp({ title: 'ws-service', auth: new Authenticator(loadTokens({ tokens })) });
+    svcApp.get('/ws/echo', { websocket: true, config: { role: 'operator' } }, (socket) => {
+      socket.on('message', (m: Buffer) => socket.send(`echo ${m.toString()}`));
+    });
+    await svcApp.listen({ host: '127.0.0.1', port: 0 });
+    const gw = await startTestPlatform({
+      kind: 'pglite', services: [], gateway: true, remotes: { deployer: `http://127.0.0.1:${(svcApp.server.address() as any).port}` },
+      env: { BENCHOPS_TOKENS: tokens }, webDir: fakeUi(), background: false,
+    });
+    const url = `${gw.urls.gateway!.replace('http', 'ws')}/api/deployer/ws/echo`;
+    const connect = (protocols?: string[]) =>
+      new Promise<{ ws: WebSocket; replies: string[]; closed: Promise<number> }>((resolve, reject) => {
+        const ws = new WebSocket(url, protocols);
+        const replies: string[] = [];
+        ws.on('message', (m) => replies.push(m.toString()));
+        const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+        ws.once('open', () => resolve({ ws, replies, closed }));
+        ws.once('error', reject);
+      });
+    try {
+      // the UI's way: the token as a subprotocol; a message sent at once waits for the service's side to open
+      const c = await connect(socketProtocols('operator-token-1'));
+      expect(c.ws.protocol).toBe('benchops');
+      c.ws.send('hello');
+      await until(async () => c.replies.length > 0, 30_000, 'the echo through the gateway');
+      expect(c.replies).toEqual(['echo hello']);
+      c.ws.close();
+      // the service refuses a viewer (operator route) and a missing token: the caller's socket closes with 4403 / 4401
+      expect(await (await connect(socketProtocols('viewer-token-1'))).closed).toBe(4403);
+      expect(await (await connect()).closed).toBe(4401);
+    } finally {
+      await gw.close();
+      await svcApp.close();
     }
   });
 

@@ -92,7 +92,10 @@ export interface RouteDeps {
 /** `<prefix>` under which these routes are mounted (the gateway adds `/api/deployer`). */
 function prefixOf(req: FastifyRequest, routePath: string): string {
   const url = req.routeOptions.url ?? routePath;
-  return url.endsWith(routePath) ? url.slice(0, url.length - routePath.length) : '';
+  const own = url.endsWith(routePath) ? url.slice(0, url.length - routePath.length) : '';
+  // behind the cluster gateway (`benchops serve web` forwards /api/deployer/*): the path the caller reached us by
+  const fwd = req.headers['x-forwarded-prefix'];
+  return typeof fwd === 'string' && /^\/api\/[a-z]+$/.test(fwd) ? fwd + own : own;
 }
 
 function wsUrl(req: FastifyRequest, prefix: string, id: string): string {
