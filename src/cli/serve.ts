@@ -3,7 +3,8 @@
  * mode). `web` names the gateway with the UI; services not running in the same process are forwarded to their URLs.
  */
 import type { Command } from 'commander';
-import { DEFAULT_PORTS, loadConfig, type Config, type ServiceName } from '../core/config.ts';
+import { DEFAULT_PORTS, loadConfig, SERVICE_NAMES, type Config, type ServiceName } from '../core/config.ts';
+import { configuredUrl } from '../core/service.ts';
 import { logFormatFromEnv, logStreamFor } from '../platform/logging.ts';
 import { availableServices, startPlatform } from '../platform/start.ts';
 import { ensureDemoModel, withDemoDevices } from '../services/vllm/demo-model.ts';
@@ -13,15 +14,7 @@ const AVAILABLE = availableServices();
 
 /** Where each service runs when it is not in this process (cluster mode), from the configuration. */
 function remoteUrls(config: Config, local: ServiceName[]): Partial<Record<ServiceName, string>> {
-  const urls: Partial<Record<ServiceName, string | undefined>> = {
-    manager: config.managerUrl,
-    results: config.resultsUrl,
-    deployer: config.deployerUrl,
-    vllm: config.vllmUrl,
-    mlflow: config.mlflowUrl,
-    eval: config.evalUrl,
-    workflows: config.workflowsUrl,
-  };
+  const urls = Object.fromEntries(SERVICE_NAMES.map((s) => [s, configuredUrl(config, s)]));
   return Object.fromEntries(Object.entries(urls).filter(([k, v]) => v && !local.includes(k as ServiceName))) as Partial<Record<ServiceName, string>>;
 }
 

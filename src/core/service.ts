@@ -41,3 +41,39 @@ export interface ServiceModule {
 }
 
 export type ServiceFactory = (ctx: PlatformContext) => ServiceModule | Promise<ServiceModule>;
+
+/** Where another service runs when it is not in this process (cluster mode): its BENCHOPS_<SERVICE>_URL. */
+export function configuredUrl(config: Config, svc: ServiceName): string | undefined {
+  const urls: Record<ServiceName, string | undefined> = {
+    results: config.resultsUrl,
+    manager: config.managerUrl,
+    deployer: config.deployerUrl,
+    mlflow: config.mlflowUrl,
+    eval: config.evalUrl,
+    vllm: config.vllmUrl,
+    workflows: config.workflowsUrl,
+  };
+  return urls[svc];
+}
+
+/**
+ * The health of the services a service works with: `ok` when one runs in this process, else its `/health` over HTTP
+ * (3 s), or why it cannot be reached.
+ */
+export async function collaboratorHealth(ctx: PlatformContext, services: readonly ServiceName[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const svc of services) {
+    const url = configuredUrl(ctx.config, svc);
+    if (ctx.local.has(svc)) out[svc] = 'ok';
+    else if (!url) out[svc] = `down: not running in this process and BENCHOPS_${svc.toUpperCase()}_URL is not set`;
+    else {
+      try {
+        const r = await fetch(`${url.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(3000) });
+        out[svc] = r.ok ? 'ok' : `down: HTTP ${r.status}`;
+      } catch (e: any) {
+        out[svc] = `down: ${e?.cause?.code ?? e?.message ?? e}`;
+      }
+    }
+  }
+  return out;
+}

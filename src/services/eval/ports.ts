@@ -6,7 +6,7 @@
  */
 import { serviceToken } from '../../core/auth.ts';
 import { AppError } from '../../core/errors.ts';
-import type { PlatformContext } from '../../core/service.ts';
+import { collaboratorHealth, type PlatformContext } from '../../core/service.ts';
 import type { DeployerApi } from '../deployer/api.ts';
 import type { ManagerApi } from '../manager/api.ts';
 import { managerApi } from '../manager/client.ts';
@@ -28,11 +28,6 @@ export interface EvalPorts {
 
 /** The ports of a platform process. */
 export function platformPorts(ctx: PlatformContext): EvalPorts {
-  const urls: Record<string, string | undefined> = {
-    manager: ctx.config.managerUrl,
-    deployer: ctx.config.deployerUrl,
-    results: ctx.config.resultsUrl,
-  };
   return {
     manager: () => managerApi(ctx),
     deployer: () => deployerApi(ctx),
@@ -64,21 +59,6 @@ export function platformPorts(ctx: PlatformContext): EvalPorts {
       const list = (await res.json()) as Array<{ project_id?: string; id?: string; name?: string }>;
       return list.filter((x) => x.name === name).map((x) => String(x.project_id ?? x.id));
     },
-    async health() {
-      const out: Record<string, string> = {};
-      for (const svc of ['manager', 'deployer', 'results'] as const) {
-        if (ctx.local.has(svc)) out[svc] = 'ok';
-        else if (!urls[svc]) out[svc] = `down: not running in this process and BENCHOPS_${svc.toUpperCase()}_URL is not set`;
-        else {
-          try {
-            const r = await fetch(`${urls[svc]!.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(3000) });
-            out[svc] = r.ok ? 'ok' : `down: HTTP ${r.status}`;
-          } catch (e: any) {
-            out[svc] = `down: ${e?.cause?.code ?? e?.message ?? e}`;
-          }
-        }
-      }
-      return out;
-    },
+    health: () => collaboratorHealth(ctx, ['manager', 'deployer', 'results']),
   };
 }

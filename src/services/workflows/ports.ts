@@ -7,7 +7,7 @@
  */
 import { serviceToken as sharedServiceToken } from '../../core/auth.ts';
 import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
-import type { PlatformContext } from '../../core/service.ts';
+import { collaboratorHealth, type PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord } from '../deployer/api.ts';
 import type { FullResultsApi } from '../results/api.ts';
 import { resultsApi } from '../results/client.ts';
@@ -149,22 +149,6 @@ export function platformPorts(ctx: PlatformContext): WorkflowPorts {
       }
     },
     results: () => resultsApi(ctx, { token }),
-    async health() {
-      const urls: Record<string, string | undefined> = { vllm: ctx.config.vllmUrl, deployer: ctx.config.deployerUrl, results: ctx.config.resultsUrl };
-      const out: Record<string, string> = {};
-      for (const svc of ['vllm', 'deployer', 'results'] as const) {
-        if (ctx.local.has(svc)) out[svc] = 'ok';
-        else if (!urls[svc]) out[svc] = `down: not running in this process and BENCHOPS_${svc.toUpperCase()}_URL is not set`;
-        else {
-          try {
-            const r = await fetch(`${urls[svc]!.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(3000) });
-            out[svc] = r.ok ? 'ok' : `down: HTTP ${r.status}`;
-          } catch (e: any) {
-            out[svc] = `down: ${e?.cause?.code ?? e?.message ?? e}`;
-          }
-        }
-      }
-      return out;
-    },
+    health: () => collaboratorHealth(ctx, ['vllm', 'deployer', 'results']),
   };
 }
