@@ -120,7 +120,7 @@ export class EvalDriver {
 
   private release = { leaseOwner: null, leaseUntil: null };
 
-  private async move(r: EvaluationRow, expect: EvaluationStatus[], patch: Parameters<EvalRepository['transition']>[2], e?: HistoryEntry) {
+  private async move(r: EvaluationRow, expect: EvaluationStatus[], patch: Parameters<EvalRepository['transition']>[2], e?: HistoryEntry | HistoryEntry[]) {
     return this.o.repo.transition(r.id, expect, { ...this.release, ...patch }, e, this.o.owner);
   }
 
@@ -260,7 +260,11 @@ export class EvalDriver {
         r,
         [r.status as EvaluationStatus],
         { status: 'completed', resultPks: pks, warnings, nextCheckAt: null, finishedAt: new Date() },
-        entry('completed', `${pks.length} result(s) stored`),
+        [
+          // a job that started and finished between two checks still ran: the history says so rather than skip the stage
+          ...(r.status === 'submitted' ? [entry('running', `job ${rec.resource_name} started and finished between two checks`)] : []),
+          entry('completed', `${pks.length} result(s) stored`),
+        ],
       );
       return;
     }

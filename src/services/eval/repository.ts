@@ -85,7 +85,8 @@ export class EvalRepository {
    * Changes an evaluation that is still in one of `expect` (and, with `owner`, still leased by it); appends `entry` to
    * its history. Returns the new row, or undefined when the row moved on meanwhile (cancelled, or claimed elsewhere).
    */
-  async transition(id: string, expect: EvaluationStatus[], patch: EvaluationPatch, entry?: HistoryEntry, owner?: string): Promise<EvaluationRow | undefined> {
+  async transition(id: string, expect: EvaluationStatus[], patch: EvaluationPatch, entry?: HistoryEntry | HistoryEntry[], owner?: string): Promise<EvaluationRow | undefined> {
+    const entries = entry === undefined ? [] : Array.isArray(entry) ? entry : [entry];
     const conds = [eq(evaluations.id, id), inArray(evaluations.status, expect)];
     if (owner) conds.push(eq(evaluations.leaseOwner, owner));
     const [r] = await this.db
@@ -93,7 +94,7 @@ export class EvalRepository {
       .set({
         ...patch,
         updatedAt: new Date(),
-        ...(entry ? { history: sql`${evaluations.history} || ${JSON.stringify([entry])}::jsonb` } : {}),
+        ...(entries.length ? { history: sql`${evaluations.history} || ${JSON.stringify(entries)}::jsonb` } : {}),
       })
       .where(and(...conds))
       .returning();

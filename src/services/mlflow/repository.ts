@@ -40,7 +40,7 @@ export class MlflowRepository {
   async insertIfNew(e: NewEvent): Promise<boolean> {
     const rows = await this.db
       .insert(mlflowEvents)
-      .values({ id: randomUUID(), ...e, status: 'pending' })
+      .values({ id: randomUUID(), ...e, status: 'pending', nextAttemptAt: new Date() })
       .onConflictDoNothing({ target: [mlflowEvents.modelName, mlflowEvents.version, mlflowEvents.engine] })
       .returning({ id: mlflowEvents.id });
     return rows.length > 0;
@@ -50,7 +50,10 @@ export class MlflowRepository {
   async insertManyIfNew(events: NewEvent[]): Promise<number> {
     let created = 0;
     for (let i = 0; i < events.length; i += 500) {
-      const chunk = events.slice(i, i + 500).map((e) => ({ id: randomUUID(), ...e, status: 'pending' }));
+      // due from this process's clock, the one claimDue compares with: the column's default (the database's now(),
+      // microseconds) could be later than a claim made in the same millisecond, and the new event would wait a poll
+      const now = new Date();
+      const chunk = events.slice(i, i + 500).map((e) => ({ id: randomUUID(), ...e, status: 'pending', nextAttemptAt: now }));
       const rows = await this.db
         .insert(mlflowEvents)
         .values(chunk)
