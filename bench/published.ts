@@ -20,14 +20,18 @@ export interface PublishedRow {
   dtype: string;
   workload: { lengths: string; num_prompts: number; request_rate: 'inf' | number };
   engine: { max_num_seqs: number; max_model_len: number; chunked_prefill: boolean; num_scheduler_steps?: number };
-  published: { output_throughput: number; median_itl_ms?: number; median_tpot_ms?: number };
+  published: { output_throughput?: number; median_itl_ms?: number; median_tpot_ms?: number };
   split: 'fit' | 'held-out';
+  /** What of the workload is not from the row's source (the stand-in used instead). */
+  workload_assumed?: string;
+  /** Published figures left out of the error (printed, never fitted or scored) and why: the file's consistency rule. */
+  excluded?: { metrics: Metric[]; reason: string };
 }
 
 /** The file's contents. */
 export interface PublishedTable {
   sources: Record<string, { url: string; section: string; publisher: string; note: string }>;
-  workloads: Record<string, { source: string; note: string; input_lens: number[]; output_lens: number[] }>;
+  workloads: Record<string, { source: string; note: string; input_lens: number[]; output_lens: number[]; zero_outputs?: 'unreceived' | 'eos' }>;
   rows: PublishedRow[];
 }
 
@@ -48,15 +52,16 @@ export function loadPublished(): PublishedTable {
 }
 
 /**
- * The row's requests: the workload's lengths, repeated to num_prompts. An output length of 0 is a request whose text
- * the legacy benchmark never received (it counted tokens of the received text; ttft 0), not a 0-token generation: it
- * takes the length of the next request with a known output, in order.
+ * The row's requests: the workload's lengths, repeated to num_prompts. An output length of 0 is a request of which the
+ * legacy benchmark received no text (ttft 0). By default (`zero_outputs: 'unreceived'`) that is a request whose text
+ * never reached the client: it takes the length of the next request with a known output, in order. With
+ * `zero_outputs: 'eos'` (a run without ignore_eos whose model ended some requests at once) it generated one token.
  */
 function samplesOf(t: PublishedTable, row: PublishedRow): Sample[] {
   const w = t.workloads[row.workload.lengths];
   const known = w.output_lens.filter((x) => x > 0);
   let k = 0;
-  const outs = w.output_lens.map((x) => (x > 0 ? x : known[k++ % known.length]));
+  const outs = w.output_lens.map((x) => (x > 0 ? x : w.zero_outputs === 'eos' ? 1 : known[k++ % known.length]));
   const out: Sample[] = [];
   for (let i = 0; i < row.workload.num_prompts; i++) {
     const j = i % w.input_lens.length;
@@ -102,6 +107,7 @@ export async function predictRow(t: PublishedTable, row: PublishedRow, over: Fit
     if (pub === undefined) continue;
     const p = rep[m] as number;
     predicted[m] = p;
+    if (row.excluded?.metrics.includes(m)) continue;
     error[m] = p / pub - 1;
   }
   return { row, predicted, error };

@@ -171,6 +171,7 @@ export const MODEL_CATALOGUE: readonly ModelSpec[] = [
   llama('Qwen/Qwen3-0.6B', ['qwen3-0.6b', 'Qwen3-0.6B'], 0.6e9, 28, 1024, 16, 8, 3072, 151936, 40960, 128),
   llama('Qwen/Qwen2.5-7B-Instruct', ['Qwen2.5-7B'], 7.62e9, 28, 3584, 28, 4, 18944, 152064, 32768),
   llama('mistralai/Mistral-7B-Instruct-v0.3', ['Mistral-7B'], 7.25e9, 32, 4096, 32, 8, 14336, 32768, 32768),
+  llama('mistralai/Mistral-Large-Instruct-2407', ['Mistral-Large-2407', 'Mistral-Large-Instruct-2407'], 122.6e9, 88, 12288, 96, 8, 28672, 32768, 131072),
   llama('facebook/opt-125m', ['opt-125m'], 125e6, 12, 768, 12, 12, 3072, 50272, 2048),
   // mixture of experts: totals and shapes from each model's config.json and model card (active: 3.3B, 22B, 12.9B, 39B, 2.7B, 2.4B)
   moe(llama('Qwen/Qwen3-30B-A3B', ['Qwen3-30B-A3B', 'qwen3-30b-a3b'], 30.5e9, 48, 2048, 32, 4, 6144, 151936, 40960, 128), { num_experts: 128, experts_per_token: 8, expert_intermediate_size: 768 }),
