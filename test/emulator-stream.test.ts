@@ -163,7 +163,8 @@ describe('the tick clock', () => {
       for (let i = 0; i < tokens; i++) {
         // the schedule is anchored at arrival: token i is due at arrival + TTFT + i·ITL
         expect(r.chunk_ms[i]).toBeGreaterThanOrEqual(r.arrival_ms + TTFT + i * ITL - EARLY_MS - 0.01);
-        if (i) expect(r.chunk_ms[i]).toBeGreaterThan(r.chunk_ms[i - 1]);
+        // in order; a server that fell behind catches up with several due tokens in one write (one send time)
+        if (i) expect(r.chunk_ms[i]).toBeGreaterThanOrEqual(r.chunk_ms[i - 1]);
       }
     }
   });

@@ -34,7 +34,7 @@ type ToPrimary =
   | { t: 'records'; q: number; records: RequestRecord[] };
 
 type ToWorker =
-  | { t: 'step'; emitted: Array<[string, number, number | null, number]>; finished: string[] }
+  | { t: 'step'; emitted: Array<[string, number, number | null, number]>; finished: string[]; round_end: boolean }
   | { t: 'collect'; q: number }
   | { t: 'gathered'; q: number; records: RequestRecord[] }
   | { t: 'clear' };
@@ -50,12 +50,15 @@ export async function startEmulatorCluster(opts: Omit<EmulatedServerOptions, 're
   // fails here (bad model, bad limits) rather than in every worker
   const setup = buildEngine({ ...opts, model: opts.model ?? 'meta-llama/Llama-3.1-8B-Instruct' });
   const byWorker = new Map<Worker, Map<string, SimRequest>>();
-  const engine = opts.profile
+  // workers with tokens of the current multi-step round: told when it ends even if its last step gives them nothing
+  const inRound = new Set<Worker>();
+  const engine: RealtimeEngine | undefined = opts.profile
     ? undefined
     : new RealtimeEngine(setup, (r: StepResult) => {
+        const roundEnd = engine!.scheduler.roundEnd;
         // one message per worker per step, like the local engine's one callback per step
         const out = new Map<Worker, ToWorker & { t: 'step' }>();
-        const msg = (w: Worker) => out.get(w) ?? (out.set(w, { t: 'step', emitted: [], finished: [] }), out.get(w)!);
+        const msg = (w: Worker) => out.get(w) ?? (out.set(w, { t: 'step', emitted: [], finished: [], round_end: roundEnd }), out.get(w)!);
         for (const sim of r.emitted) {
           const w = sim.owner as Worker;
           msg(w).emitted.push([sim.id, sim.output, sim.first_scheduled === undefined ? null : performance.timeOrigin + sim.first_scheduled, sim.preemptions]);
@@ -65,6 +68,10 @@ export async function startEmulatorCluster(opts: Omit<EmulatedServerOptions, 're
           msg(w).finished.push(sim.id);
           byWorker.get(w)?.delete(sim.id);
         }
+        if (roundEnd) {
+          for (const w of inRound) msg(w);
+          inRound.clear();
+        } else for (const w of out.keys()) inRound.add(w);
         for (const [w, m] of out) if (w.isConnected()) w.send(m);
       });
   cluster.setupPrimary({ silent: false });
@@ -139,9 +146,9 @@ export async function startEmulatorCluster(opts: Omit<EmulatedServerOptions, 're
 export async function runEmulatorWorker(): Promise<EmulatedServer> {
   const opts = JSON.parse(process.env[OPTS_ENV]!) as EmulatedServerOptions;
   const send = (m: ToPrimary) => process.send?.(m);
-  let onStep: ((r: StepResult) => void) | undefined;
+  let onStep: ((r: StepResult, roundEnd: boolean) => void) | undefined;
   const mine = new Map<string, SimRequest>();
-  const link = (cb: (r: StepResult) => void): EngineLink => {
+  const link = (cb: (r: StepResult, roundEnd: boolean) => void): EngineLink => {
     onStep = cb;
     return {
       submit(sim) {
@@ -191,7 +198,7 @@ export async function runEmulatorWorker(): Promise<EmulatedServer> {
         mine.delete(id);
         finished.push(sim);
       }
-      onStep?.({ emitted, finished });
+      onStep?.({ emitted, finished }, m.round_end);
     } else if (m.t === 'collect') send({ t: 'records', q: m.q, records: server.records() });
     else if (m.t === 'gathered') {
       waiting.get(m.q)?.(m.records);

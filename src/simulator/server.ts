@@ -44,8 +44,11 @@ export interface EmulatedServerOptions extends Omit<EngineOptions, 'model'> {
   max_records?: number;
   /** Appended to request ids (a cluster worker's number: ids stay unique across the workers of one port). */
   id_tag?: string;
-  /** A worker of an emulator cluster: the engine is the primary's one, reached through this link (cluster.ts). */
-  engineLink?: (onStep: (r: StepResult) => void) => EngineLink;
+  /**
+   * A worker of an emulator cluster: the engine is the primary's one, reached through this link (cluster.ts). `roundEnd`:
+   * the step ended a multi-step round (always true with one step per round), when held tokens reach clients.
+   */
+  engineLink?: (onStep: (r: StepResult, roundEnd: boolean) => void) => EngineLink;
   /** A worker of an emulator cluster: /benchops/records answers (and clears) every worker's records. */
   gather?: { records(): Promise<RequestRecord[]>; clear(): Promise<void> };
 }
@@ -109,12 +112,19 @@ interface Job {
   timer?: NodeJS.Timeout;
   done: boolean;
   text: string[];
-  /** The chunk's bytes up to the token's JSON string (made once per request: no per-token JSON building). */
+  /** The chunk's bytes up to the token's JSON string (made once per request: no per-token JSON building; ASCII). */
   prefix: string;
-  /** The last token's chunk, written together with the usage chunk and [DONE] in one write. */
+  /** What follows a token's JSON string in a chunk that does not finish the request. */
+  end: string;
+  /** The last write's SSE events (the last token's among them), written with the usage chunk and [DONE] by finish. */
   tail?: string;
-  /** Fixed profile: the next token's index and its due time (performance.now() ms, anchored to the schedule). */
+  /** The next token to write (tokens before it were written or, without streaming, collected). */
   next: number;
+  /** Tokens whose send time is recorded (behind `next` only while the tail waits for finish's write). */
+  stamped: number;
+  /** The last recorded send time (epoch ms), for the ITL histogram. */
+  lastMs: number;
+  /** Fixed profile: the next token's due time (performance.now() ms, anchored to the schedule). */
   due: number;
 }
 
@@ -147,6 +157,11 @@ function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
   return h;
+}
+
+/** JSON of a string with every non-ASCII character escaped (the same value for any JSON reader; a chunk's length is then its size). */
+function asciiJson(s: string): string {
+  return JSON.stringify(s).replace(/[\u007f-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
 /** Renders chat messages the way the emulated model's template does (role markers + content). */
@@ -187,26 +202,26 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
   lag.enable();
   let counter = 0;
   const jitterRng = new Rng(seed ^ 0x5bd1e995);
-  const modelJson = JSON.stringify(served);
-  // a token's text as a JSON string, made once per token id (the per-token write is then two concatenations)
+  const modelJson = asciiJson(served);
+  // a token's text as an (ASCII) JSON string, made once per token id (the per-token write is then two concatenations)
   const tokenJson = new Map<number, string>();
   const jsonOf = (id: number): string => {
     let j = tokenJson.get(id);
-    if (j === undefined) tokenJson.set(id, (j = JSON.stringify(tok.tokenText(id))));
+    if (j === undefined) tokenJson.set(id, (j = asciiJson(tok.tokenText(id))));
     return j;
   };
   // the fixed profile's one clock: every due chunk of every stream in one batch per wake-up, no per-token timers
-  const clock = new TickClock<Job>((due) => {
-    for (const job of due) fireFixed(job);
+  const clock = new TickClock<Job>((due, nowMs) => {
+    for (const job of due) fireFixed(job, nowMs);
   });
 
-  const engine: EngineLink | undefined = profile
-    ? undefined
-    : opts.engineLink
-      ? opts.engineLink((r) => onEngineStep(r))
-      : new RealtimeEngine(engineSetup, (r: StepResult) => onEngineStep(r));
+  const local = !profile && !opts.engineLink ? new RealtimeEngine(engineSetup, (r: StepResult) => onEngineStep(r, local!.scheduler.roundEnd)) : undefined;
+  const engine: EngineLink | undefined = profile ? undefined : opts.engineLink ? opts.engineLink((r, roundEnd) => onEngineStep(r, roundEnd)) : local;
+  // streams whose sampled tokens wait for the end of their multi-step round (vLLM 0.6–0.7 sends a round's tokens when
+  // the round's last step is over; with one step per round every step ends one)
+  const held = new Set<Job>();
 
-  function onEngineStep(r: StepResult): void {
+  function onEngineStep(r: StepResult, roundEnd: boolean): void {
     for (const sim of r.emitted) {
       if (sim.pooling) {
         embedPartDone(sim.owner as EmbedJob);
@@ -217,7 +232,18 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
         job.rec.first_scheduled_ms = performance.timeOrigin + sim.first_scheduled;
         job.rec.preemptions = sim.preemptions;
       }
-      emitToken(job, sim.output - 1);
+      held.add(job);
+    }
+    // as the model's prediction has it (predict.ts): a round's tokens leave at its end, a finished request's at its finish
+    if (roundEnd) {
+      for (const job of held) sendTokens(job, job.sim!.output);
+      held.clear();
+    } else {
+      for (const sim of r.finished) {
+        const job = sim.owner as Job;
+        if (sim.pooling || !held.delete(job)) continue;
+        sendTokens(job, sim.output);
+      }
     }
     for (const sim of r.finished) if (!sim.pooling) finish(sim.owner as Job, finishReason(sim.owner as Job));
   }
@@ -298,8 +324,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       : `data: {"id":"${job.id}","object":"text_completion","created":${job.created},"model":${modelJson},"choices":[{"index":0,"text":`;
   }
 
-  function chunkEnd(job: Job, finish: string | null): string {
-    if (finish === null) return job.chat ? '}' + CHUNK_END : CHUNK_END_COMPLETION;
+  function chunkEnd(job: Job, finish: string): string {
     return job.chat ? `},"logprobs":null,"finish_reason":"${finish}"}]}\n\n` : `,"logprobs":null,"finish_reason":"${finish}","stop_reason":null}]}\n\n`;
   }
 
@@ -312,68 +337,68 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     return `data: {"id":"${job.id}","object":"chat.completion.chunk","created":${job.created},"model":${modelJson},"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`;
   }
 
-  // sockets written to in this tick: corked at their first chunk, uncorked together once the tick's work is done
-  const corked = new Set<import('node:net').Socket>();
-  const uncorkAll = () => {
-    for (const sock of corked) sock.uncork();
-    corked.clear();
-  };
-
   /**
-   * One HTTP/1.1 chunk straight to the socket (the headers went out with flushHeaders, so the response has nothing
-   * buffered before it, and res.end's last chunk and terminator follow in order on the same socket). The socket is
-   * corked at its first chunk of the tick and uncorked with all others after it: one syscall per socket per tick,
-   * without the response's per-write bookkeeping (stream state, a nextTick per socket), since the syscall should be
-   * most of a token's cost.
+   * Writes the stream's tokens `job.next` .. `upto − 1` (those due, or a multi-step round's) in ONE write straight to
+   * the socket as one HTTP/1.1 chunk (the headers went out with flushHeaders, so the response has nothing buffered
+   * before it, and res.end's last chunk follows in order on the same socket): no cork, no per-write stream bookkeeping
+   * of the response, no byteLength (the chunk is ASCII: its length is its size), latin1 (no UTF-8 pass). The syscall is
+   * most of a token's cost. Send times are recorded after the write returned, when the bytes are the kernel's: what a
+   * client could see at the earliest. The last token's events wait for finish, which writes them with the usage chunk
+   * and [DONE] in one write.
    */
-  function writeChunk(job: Job, chunk: string): void {
-    const sock = job.res.socket;
-    if (!sock || sock.destroyed) return;
-    if (!corked.has(sock)) {
-      if (!corked.size) process.nextTick(uncorkAll);
-      sock.cork();
-      corked.add(sock);
+  function sendTokens(job: Job, upto: number): void {
+    if (job.done) return;
+    const from = job.next;
+    if (upto <= from) return;
+    const count = job.tokens.length;
+    if (!job.stream) {
+      for (let i = from; i < upto; i++) job.text.push(tok.tokenText(job.tokens[i]));
+      job.next = upto;
+      return stamp(job, upto, epochNow());
     }
-    sock.write(`${Buffer.byteLength(chunk).toString(16)}\r\n${chunk}\r\n`);
+    let out = from === 0 && job.chat ? roleChunk(job) : '';
+    for (let i = from; i < upto; i++) out += job.prefix + jsonOf(job.tokens[i]) + (i === count - 1 ? chunkEnd(job, finishReason(job)) : job.end);
+    job.next = upto;
+    if (upto === count) {
+      job.tail = out;
+      return;
+    }
+    const sock = job.res.socket;
+    if (sock && !sock.destroyed) sock.write(`${out.length.toString(16)}\r\n${out}\r\n`, 'latin1');
+    stamp(job, upto, epochNow());
   }
 
-  function emitToken(job: Job, index: number): void {
-    if (job.done) return;
-    const id = job.tokens[index];
-    const last = index === job.tokens.length - 1;
-    const now = epochNow();
-    if (job.stream) {
-      let chunk = job.prefix + jsonOf(id) + chunkEnd(job, last ? finishReason(job) : null);
-      if (index === 0 && job.chat) {
-        chunk = roleChunk(job) + chunk;
-        job.rec.role_chunk_ms = now;
-      }
-      // the last chunk leaves with the usage chunk and [DONE] in one write (finish)
-      if (last) job.tail = chunk;
-      else writeChunk(job, chunk);
-    } else job.text.push(tok.tokenText(id));
+  /** Records the send time of tokens `job.stamped` .. `upto − 1` (one write's) and observes the vLLM histograms. */
+  function stamp(job: Job, upto: number, now: number): void {
     const rec = job.rec;
-    if (recordOn) rec.chunk_ms.push(now);
-    const prev = rec.chunk_ms.length > 1 ? rec.chunk_ms[rec.chunk_ms.length - 2] : undefined;
-    if (index === 0) metrics.ttft.observe((now - rec.arrival_ms) / 1000);
-    else if (prev !== undefined) metrics.itl.observe((now - prev) / 1000);
-    rec.output_tokens = index + 1;
-    metrics.generationTokens++;
+    for (let i = job.stamped; i < upto; i++) {
+      if (recordOn) rec.chunk_ms.push(now);
+      if (i === 0) {
+        metrics.ttft.observe((now - rec.arrival_ms) / 1000);
+        if (job.chat && job.stream) rec.role_chunk_ms = now;
+      } else metrics.itl.observe((now - job.lastMs) / 1000);
+      job.lastMs = now;
+    }
+    metrics.generationTokens += upto - job.stamped;
+    rec.output_tokens = upto;
+    job.stamped = upto;
   }
 
   function finish(job: Job, reason: 'stop' | 'length' | 'abort'): void {
     if (job.done) return;
     job.done = true;
     jobs.delete(job);
+    held.delete(job);
     if (job.timer) clearTimeout(job.timer);
     const rec = job.rec;
-    rec.finished_ms = epochNow();
     rec.finish_reason = reason;
     metrics.success[reason]++;
-    if (reason === 'abort') return;
-    metrics.e2e.observe((rec.finished_ms - rec.arrival_ms) / 1000);
-    if (rec.first_scheduled_ms !== undefined) metrics.queue.observe((rec.first_scheduled_ms - rec.arrival_ms) / 1000);
-    metrics.genHist.observe(rec.output_tokens);
+    if (reason === 'abort') {
+      rec.finished_ms = epochNow();
+      return;
+    }
+    // the tail's tokens are counted (their send time is recorded once the write is made)
+    rec.output_tokens = job.next;
     const usage = { prompt_tokens: rec.prompt_tokens, total_tokens: rec.prompt_tokens + rec.output_tokens, completion_tokens: rec.output_tokens, prompt_tokens_details: null };
     if (job.stream) {
       let out = job.tail ?? '';
@@ -383,8 +408,14 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
         out += `data: {"id":"${job.id}","object":"${obj}","created":${job.created},"model":${modelJson},"choices":[],"usage":${JSON.stringify(usage)}}\n\n`;
       }
       job.res.end(out + 'data: [DONE]\n\n');
-      return;
-    }
+      const now = epochNow();
+      stamp(job, job.next, now);
+      rec.finished_ms = now;
+    } else rec.finished_ms = epochNow();
+    metrics.e2e.observe((rec.finished_ms - rec.arrival_ms) / 1000);
+    if (rec.first_scheduled_ms !== undefined) metrics.queue.observe((rec.first_scheduled_ms - rec.arrival_ms) / 1000);
+    metrics.genHist.observe(rec.output_tokens);
+    if (job.stream) return;
     const text = job.text.join('');
     const body = job.chat
       ? {
@@ -413,26 +444,26 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
 
   /** Fixed profile: the first token at arrival + TTFT, then one every ITL, anchored to that schedule (no drift). */
   function scheduleFixed(job: Job): void {
-    job.next = 0;
     job.due = job.rec.arrival_ms - performance.timeOrigin + jitterOf(profile!.ttft_ms);
     clock.add(job.due, job);
   }
 
   /**
-   * Sends every token of the stream that is due by now: normally one, several when the server fell behind (or the ITL
-   * is below the clock's resolution). Writes of one tick to one socket are corked into one syscall by node, and the
-   * syscall, not the JSON, is most of a token's cost: a late server catches up in fewer, larger writes, as a real one
-   * would flush what its engine produced meanwhile.
+   * Sends every token of the stream that is due by the tick's time: normally one, several when the server fell behind
+   * (or the ITL is below the clock's resolution), in one write: a late server catches up in fewer, larger writes, as a
+   * real one would flush what its engine produced meanwhile.
    */
-  function fireFixed(job: Job): void {
-    const limit = performance.now() + EARLY_MS;
+  function fireFixed(job: Job, nowMs: number): void {
+    if (job.done) return;
+    const limit = nowMs + EARLY_MS;
+    let upto = job.next;
     do {
-      if (job.done) return;
-      emitToken(job, job.next);
-      job.next++;
-      if (job.next >= job.tokens.length) return finish(job, finishReason(job));
+      upto++;
+      if (upto >= job.tokens.length) break;
       job.due += jitterOf(profile!.itl_ms);
     } while (job.due <= limit);
+    sendTokens(job, upto);
+    if (upto >= job.tokens.length) return finish(job, finishReason(job));
     clock.add(job.due, job);
   }
 
@@ -561,7 +592,10 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       done: false,
       text: [],
       prefix: '',
+      end: chat ? '}' + CHUNK_END : CHUNK_END_COMPLETION,
       next: 0,
+      stamped: 0,
+      lastMs: 0,
       due: 0,
     };
     job.prefix = chunkPrefix(job);
