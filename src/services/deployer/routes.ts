@@ -7,6 +7,7 @@ import type { Role } from '../../core/auth.ts';
 import { pageQuery, setTotal, type App } from '../../core/http.ts';
 import { parseJsonSafe } from '../../core/parse.ts';
 import type { RunOptions } from './api.ts';
+import { RUN_OPTIONS_HEADER } from './client.ts';
 import { runRequestSchema, statusLines, type DeployerService } from './service.ts';
 import { sessionInfo, type TerminalManager } from './terminal.ts';
 import { TERMINAL_PHASES } from './executors/types.ts';
@@ -58,8 +59,6 @@ const sessionBody = z
   })
   .strict();
 
-/** Internal callers' RunOptions over HTTP travel in this header (JSON), outside seed 000's strict body. */
-export const RUN_OPTIONS_HEADER = 'x-benchops-run-options';
 const strMap = z.record(z.string().max(253), z.string().max(4096));
 const modelName = z.string().min(1).max(512);
 const runOptionsSchema = z

@@ -4,46 +4,20 @@
  * in no database code.
  */
 import { serviceToken } from '../../core/auth.ts';
-import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
+import { AppError } from '../../core/errors.ts';
+import { jsonClient, type JsonClient } from '../../core/http-client.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { EvalApi, EvaluateRequest, EvaluationView } from './api.ts';
 
 export class EvalHttpClient implements EvalApi {
-  private readonly base: string;
+  private readonly http: JsonClient;
 
-  constructor(
-    baseUrl: string,
-    private readonly token?: string,
-    private readonly timeoutMs = 30_000,
-  ) {
-    this.base = baseUrl.replace(/\/+$/, '');
+  constructor(baseUrl: string, token?: string, timeoutMs = 30_000) {
+    this.http = jsonClient({ base: baseUrl, token, timeoutMs, service: 'Evaluation service' });
   }
 
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, {
-        method,
-        headers: {
-          accept: 'application/json',
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e: any) {
-      throw new AppError(503, `Evaluation service unreachable at ${this.base}: ${e?.cause?.code ?? e?.message ?? e}`, 'unavailable');
-    }
-    const { text, json } = await readJsonBody(res);
-    if (!res.ok) {
-      // a 422 keeps its field locations, so the caller can say which of its fields was wrong
-      const invalid = remoteValidationError(res.status, json);
-      if (invalid) throw invalid;
-      const detail = typeof json?.detail === 'string' ? json.detail : text.slice(0, 300);
-      throw new AppError(res.status >= 500 ? 502 : res.status, detail);
-    }
-    return json as T;
+    return (await this.http.request<T>(method, path, body)).body;
   }
 
   async evaluate(req: EvaluateRequest): Promise<{ id: string; status: string; warnings?: string[] }> {

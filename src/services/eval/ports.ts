@@ -6,13 +6,15 @@
  */
 import { serviceToken } from '../../core/auth.ts';
 import { AppError } from '../../core/errors.ts';
+import { jsonClient, RemoteServiceError } from '../../core/http-client.ts';
 import { collaboratorHealth, type PlatformContext } from '../../core/service.ts';
 import type { DeployerApi } from '../deployer/api.ts';
 import type { ManagerApi } from '../manager/api.ts';
 import { managerApi } from '../manager/client.ts';
 import type { ServedModel } from '../vllm/api.ts';
 import { resultsApi } from '../results/client.ts';
-import { deployerApi, vllmApi } from '../vllm/clients.ts';
+import { deployerApi } from '../deployer/client.ts';
+import { vllmApi } from '../vllm/clients.ts';
 
 export interface EvalPorts {
   manager(): ManagerApi;
@@ -45,18 +47,16 @@ export function platformPorts(ctx: PlatformContext): EvalPorts {
       // embedded mode, BENCHOPS_MANAGER_URL in a cluster)
       const base = ctx.urls?.manager ?? ctx.config.managerUrl;
       if (!base) throw new AppError(503, 'The manager is not reachable (not in this process and BENCHOPS_MANAGER_URL is not set)', 'unavailable');
-      const token = serviceToken(ctx.config, ['viewer', 'operator', 'admin']);
-      let res: Response;
+      const http = jsonClient({ base, token: serviceToken(ctx.config, ['viewer', 'operator', 'admin']), timeoutMs: 15_000, service: 'Benchmark manager' });
+      let list: Array<{ project_id?: string; id?: string; name?: string }>;
       try {
-        res = await fetch(`${base.replace(/\/+$/, '')}/projects?name=${encodeURIComponent(name)}&limit=10`, {
-          headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          signal: AbortSignal.timeout(15_000),
-        });
-      } catch (e: any) {
-        throw new AppError(503, `The manager is unreachable at ${base}: ${e?.cause?.code ?? e?.message ?? e}`, 'unavailable');
+        list = (await http.get<typeof list>('/projects', { query: { name, limit: 10 } })).body;
+      } catch (e) {
+        // any answer but a list is the manager's fault here (not the caller's: the name came from a template)
+        if (e instanceof RemoteServiceError) throw new AppError(502, `The manager answered ${e.remoteStatus} to a project lookup`);
+        throw e;
       }
-      if (!res.ok) throw new AppError(502, `The manager answered ${res.status} to a project lookup`);
-      const list = (await res.json()) as Array<{ project_id?: string; id?: string; name?: string }>;
+      if (!Array.isArray(list)) throw new AppError(502, 'The manager answered a project lookup without a list');
       return list.filter((x) => x.name === name).map((x) => String(x.project_id ?? x.id));
     },
     health: () => collaboratorHealth(ctx, ['manager', 'deployer', 'results']),

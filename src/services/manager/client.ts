@@ -3,37 +3,20 @@
  * in this process, else an HTTP client to BENCHOPS_MANAGER_URL.
  */
 import { serviceToken } from '../../core/auth.ts';
-import { AppError, readJsonBody } from '../../core/errors.ts';
+import { AppError } from '../../core/errors.ts';
+import { jsonClient, type JsonClient } from '../../core/http-client.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type { FileType, ManagerApi, ProjectFile, ProjectSummary } from './api.ts';
 
 export class ManagerHttpClient implements ManagerApi {
-  private readonly base: string;
+  private readonly http: JsonClient;
 
-  constructor(
-    baseUrl: string,
-    private readonly token?: string,
-    private readonly timeoutMs = 30_000,
-  ) {
-    this.base = baseUrl.replace(/\/+$/, '');
+  constructor(baseUrl: string, token?: string, timeoutMs = 30_000) {
+    this.http = jsonClient({ base: baseUrl, token, timeoutMs, service: 'Benchmark manager' });
   }
 
   private async get<T>(path: string): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, {
-        headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e: any) {
-      throw new AppError(503, `Benchmark manager unreachable at ${this.base}: ${e?.message ?? e}`, 'unavailable');
-    }
-    const { json: body } = await readJsonBody(res);
-    if (!res.ok) {
-      const detail = typeof body?.detail === 'string' ? body.detail : `manager answered ${res.status}`;
-      throw new AppError(res.status === 404 ? 404 : res.status >= 500 ? 502 : res.status, detail);
-    }
-    return body as T;
+    return (await this.http.get<T>(path)).body;
   }
 
   async getProject(projectId: string): Promise<ProjectSummary> {

@@ -4,7 +4,8 @@
  * BENCHOPS_RESULTS_URL. Importing this file pulls in no database code.
  */
 import { serviceToken } from '../../core/auth.ts';
-import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
+import { AppError } from '../../core/errors.ts';
+import { jsonClient, type JsonClient } from '../../core/http-client.ts';
 import type { PlatformContext } from '../../core/service.ts';
 import type {
   CompareResult,
@@ -28,54 +29,25 @@ export interface ResultsClientOptions {
 }
 
 export class ResultsClient implements FullResultsApi {
-  private readonly base: string;
-  private readonly token?: string;
-  private readonly timeoutMs: number;
-  private readonly retries: number;
+  private readonly http: JsonClient;
 
   constructor(baseUrl: string, opts: ResultsClientOptions = {}) {
-    this.base = baseUrl.replace(/\/+$/, '');
-    this.token = opts.token;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.retries = opts.retries ?? 2;
+    // the results service's own 5xx statuses pass through (the runner tells a 503 from a 500)
+    this.http = jsonClient({
+      base: baseUrl,
+      token: opts.token,
+      timeoutMs: opts.timeoutMs ?? 30_000,
+      service: 'Results service',
+      serverErrors: 'pass',
+      retries: opts.retries ?? 2,
+      retryMethods: ['POST'],
+    });
   }
 
   private async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ body: T; total?: number }> {
-    const attempts = method === 'POST' ? this.retries + 1 : 1;
-    for (let attempt = 1; ; attempt++) {
-      let res: Response;
-      try {
-        res = await fetch(this.base + path, {
-          method,
-          headers: {
-            accept: 'application/json',
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          },
-          body: body !== undefined ? JSON.stringify(body) : undefined,
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-      } catch (e: any) {
-        if (attempt < attempts) {
-          await new Promise((r) => setTimeout(r, 200 * attempt));
-          continue;
-        }
-        throw new AppError(503, `Results service unreachable at ${this.base}: ${e?.message ?? e}`, 'unavailable');
-      }
-      if ([502, 503, 504].includes(res.status) && attempt < attempts) {
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-        continue;
-      }
-      const { json: parsed } = await readJsonBody(res);
-      if (!res.ok) {
-        const detail = parsed?.detail;
-        const invalid = remoteValidationError(res.status, parsed);
-        if (invalid) throw invalid;
-        throw new AppError(res.status, typeof detail === 'string' ? detail : `results service answered ${res.status}`);
-      }
-      const total = res.headers.get('x-total-count');
-      return { body: parsed as T, total: total === null ? undefined : Number(total) };
-    }
+    const res = await this.http.request<T>(method, path, body);
+    const total = res.headers.get('x-total-count');
+    return { body: res.body, total: total === null ? undefined : Number(total) };
   }
 
   async postRaw(body: ResultPost, opts: { standardize?: boolean } = {}): Promise<SaveResult> {

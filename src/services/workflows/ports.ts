@@ -6,9 +6,11 @@
  * this process's own listeners (`ctx.urls`); in cluster mode to BENCHOPS_VLLM_URL / BENCHOPS_DEPLOYER_URL.
  */
 import { serviceToken as sharedServiceToken } from '../../core/auth.ts';
-import { AppError, readJsonBody, remoteValidationError } from '../../core/errors.ts';
+import { AppError } from '../../core/errors.ts';
+import { jsonClient } from '../../core/http-client.ts';
 import { collaboratorHealth, type PlatformContext } from '../../core/service.ts';
 import type { DeployerApi, DeploymentRecord } from '../deployer/api.ts';
+import { DeployerHttpClient, type AppliedObjects } from '../deployer/client.ts';
 import type { FullResultsApi } from '../results/api.ts';
 import { resultsApi } from '../results/client.ts';
 import { vllmApi, type VllmApi } from '../vllm/index.ts';
@@ -37,11 +39,7 @@ export interface ClusterInfo {
   namespace: string;
 }
 
-export interface AppliedObjects {
-  deployment_id: string;
-  resource_name: string;
-  namespace: string;
-}
+export type { AppliedObjects };
 
 /** The collaborators of the workflows service (tests and the bench script use the real ones). */
 export interface WorkflowPorts {
@@ -69,32 +67,6 @@ function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined 
   return sharedServiceToken(ctx.config, ['operator', 'admin', 'viewer']);
 }
 
-async function call<T>(base: string, token: string | undefined, method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<{ status: number; body: T; text: string }> {
-  let res: Response;
-  try {
-    res = await fetch(base.replace(/\/+$/, '') + path, {
-      method,
-      headers: {
-        accept: 'application/json',
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (e: any) {
-    throw new AppError(503, `${base} unreachable: ${e?.cause?.code ?? e?.message ?? e}`, 'unavailable');
-  }
-  const { text, json } = await readJsonBody(res);
-  if (!res.ok) {
-    const invalid = remoteValidationError(res.status, json);
-    if (invalid) throw invalid;
-    const detail = typeof json?.detail === 'string' ? json.detail : text.slice(0, 300);
-    throw new AppError(res.status >= 500 ? 502 : res.status, detail);
-  }
-  return { status: res.status, body: json as T, text };
-}
-
 /** The ports of a platform process. */
 export function platformPorts(ctx: PlatformContext): WorkflowPorts {
   const token = serviceToken(ctx);
@@ -103,47 +75,45 @@ export function platformPorts(ctx: PlatformContext): WorkflowPorts {
     if (!url) throw new AppError(503, `The ${svc} service is not running in this process and BENCHOPS_${svc.toUpperCase()}_URL is not set`, 'unavailable');
     return url;
   };
+  // VllmApi has no cluster or deployment methods: those routes are called directly
+  const vllmHttp = () => jsonClient({ base: base('vllm'), token, timeoutMs: 60_000, service: 'vLLM service' });
+  const deployerHttp = () => new DeployerHttpClient(base('deployer'), token);
   const deployer = () => ctx.local.get('deployer')?.api as DeployerApi | undefined;
   const enc = encodeURIComponent;
   return {
     async cluster(id) {
       try {
-        return (await call<ClusterInfo>(base('vllm'), token, 'GET', `/clusters/${enc(id)}`)).body;
+        return (await vllmHttp().get<ClusterInfo>(`/clusters/${enc(id)}`)).body;
       } catch (e) {
         if (e instanceof AppError && e.status === 404) return null;
         throw e;
       }
     },
     async nodes(clusterId) {
-      return (await call<LiveNode[]>(base('vllm'), token, 'GET', `/clusters/${enc(clusterId)}/nodes`)).body;
+      return (await vllmHttp().get<LiveNode[]>(`/clusters/${enc(clusterId)}/nodes`)).body;
     },
     vllm: () => vllmApi(ctx),
     queueItem: (id) => vllmApi(ctx).getQueueItem(id),
     async deployment(id) {
-      return (await call<{ status: string; endpoint: string | null; node_name?: string | null }>(base('vllm'), token, 'GET', `/deployments/${enc(id)}/status`)).body;
+      return (await vllmHttp().get<{ status: string; endpoint: string | null; node_name?: string | null }>(`/deployments/${enc(id)}/status`)).body;
     },
     async deleteDeployment(id) {
       try {
-        await call(base('vllm'), token, 'DELETE', `/deployments/${enc(id)}`);
+        await vllmHttp().delete(`/deployments/${enc(id)}`);
       } catch (e) {
         if (!(e instanceof AppError && e.status === 404)) throw e;
       }
     },
-    async apply(yaml, namespace) {
-      return (await call<AppliedObjects>(base('deployer'), token, 'POST', '/deploy', { yaml_content: yaml, ...(namespace ? { namespace } : {}) })).body;
-    },
-    async deleteObjects(yaml, namespace) {
-      await call(base('deployer'), token, 'POST', '/delete', { yaml_content: yaml, ...(namespace ? { namespace } : {}) });
-    },
+    apply: (yaml, namespace) => deployerHttp().apply(yaml, namespace),
+    deleteObjects: (yaml, namespace) => deployerHttp().deleteYaml(yaml, namespace),
     async jobRecord(id) {
       const local = deployer();
       if (local) return local.getDeployment(id);
-      return (await call<DeploymentRecord>(base('deployer'), token, 'GET', `/deployments/${enc(id)}`)).body;
+      return deployerHttp().getDeployment(id);
     },
     async jobLogTail(name, namespace, lines) {
       try {
-        const r = await call<{ logs?: string[] }>(base('deployer'), token, 'GET', `/jobs/${enc(name)}/logs?namespace=${enc(namespace)}&tail_lines=${lines}`, undefined, 15_000);
-        return Array.isArray(r.body?.logs) ? r.body.logs.join('\n') : '';
+        return (await deployerHttp().jobLogs(name, namespace, lines, 15_000)).join('\n');
       } catch {
         return '';
       }
