@@ -7,8 +7,10 @@
  *
  * Prints the issue's table: mean/p99 TTFT error at each concurrency, self-check verdicts, client CPU per 1,000 streamed
  * chunks (process CPU over the load only) and the ratio vLLM/benchops, non-streaming client CPU per request vs wrk.
+ * Each client first runs one unmeasured wave of at least 256 streams (JIT, lazy imports, first sockets; `--no-warm` measures cold starts), its
+ * records cleared from the server; the measured run then connects anew.
  * Run: npx tsx bench/loadgen-vs-vllm.ts [--conc 1,64,256,512] [--reps 1] [--output-len 64] [--waves 3]
- *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1]
+ *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const { values: a } = parseArgs({
     'client-core': { type: 'string', default: '1' },
     'server-workers': { type: 'string', default: '1' },
     nice: { type: 'string' },
+    /** measure from a cold start (by default each client first runs one unmeasured wave: JIT, imports, first sockets) */
+    'no-warm': { type: 'boolean', default: false },
     /** only the non-streaming comparison with wrk */
     'non-streaming-only': { type: 'boolean', default: false },
     /** internal: run the benchops client in this (pinned) process and print its figures */
@@ -51,6 +55,8 @@ interface ClientFigures {
   ttfts: number[];
   chunks: number;
   cpu_s: number;
+  /** of cpu_s, in the kernel (system time) */
+  sys_s?: number;
   wall_s: number;
   reliable?: boolean;
   reasons?: string[];
@@ -58,13 +64,11 @@ interface ClientFigures {
 
 if (a['as-client']) {
   // the benchops client in its own pinned process: CPU is measured around the run only (not tsx's start-up)
-  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; stream: boolean; duration?: number };
-  const c0 = process.cpuUsage();
-  const t0 = performance.now();
-  const r = await runBenchmark({
+  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; stream: boolean; duration?: number; warm?: boolean };
+  const opts = {
     base_url: o.url,
     model: 'm',
-    tokenizer: 'bundled',
+    tokenizer: 'bundled' as const,
     workers: 1,
     num_prompts: o.n,
     duration: o.duration,
@@ -73,7 +77,18 @@ if (a['as-client']) {
     random_output_len: o.len,
     stream: o.stream,
     save_detailed: true,
-  });
+  };
+  if (o.warm) {
+    // one wave first, not measured (JIT, lazy imports, first sockets); its records are cleared from the server, and
+    // the measured run connects anew, like the peer's measured run
+    // (at least 256 streams' worth, so that the hot path is optimised before a small concurrency's short measured run)
+    const w = Math.max(256, o.c);
+    await runBenchmark({ ...opts, num_prompts: w, max_concurrency: w, duration: undefined });
+    await fetch(`${o.url}/benchops/records`, { method: 'DELETE' }).catch(() => undefined);
+  }
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const r = await runBenchmark(opts);
   const cu = process.cpuUsage(c0);
   const reqs = r.requests ?? [];
   const ok = reqs.filter((x) => x.success);
@@ -83,6 +98,7 @@ if (a['as-client']) {
     ttfts: ok.map((x) => x.ttft),
     chunks: ok.reduce((n, x) => n + (x.chunk_times?.length ?? x.output_tokens), 0),
     cpu_s: (cu.user + cu.system) / 1e6,
+    sys_s: cu.system / 1e6,
     wall_s: (performance.now() - t0) / 1000,
     reliable: r.benchops?.reliable,
     reasons: r.benchops?.self_check?.reasons,
@@ -140,16 +156,16 @@ async function serverTtfts(): Promise<number[]> {
 const clearServer = () => fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 
 async function benchops(o: { n: number; c: number; stream: boolean; duration?: number; len?: number }): Promise<ClientFigures> {
-  const out = await pinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, ...o })]);
+  const out = await pinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, warm: !a['no-warm'], ...o })]);
   // (o.len overrides LEN: the non-streaming comparison sends one token, like wrk's body)
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 async function vllmPeer(o: { n: number; c: number }): Promise<ClientFigures> {
-  const out = await pinned(PY, [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(o.n), String(o.c), String(LEN)]);
+  const out = await pinned(PY, [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(o.n), String(o.c), String(LEN), ...(a['no-warm'] ? [] : ['--warmup'])]);
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-type Row = { client: string; c: number; meanErr: number; p99Err: number; cpuPerK: number; reliable?: boolean; reasons?: string[] };
+type Row = { client: string; c: number; meanErr: number; p99Err: number; cpuPerK: number; sysPerK: number; reliable?: boolean; reasons?: string[] };
 const rows: Row[] = [];
 for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
   for (const c of CONCS) {
@@ -166,10 +182,11 @@ for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
         meanErr: (mean(f.ttfts) - mean(truth)) * 1000,
         p99Err: (pct(f.ttfts, 99) - pct(truth, 99)) * 1000,
         cpuPerK: (f.cpu_s / Math.max(1, f.chunks)) * 1e6,
+        sysPerK: ((f.sys_s ?? NaN) / Math.max(1, f.chunks)) * 1e6,
         reliable: f.reliable,
         reasons: f.reasons,
       });
-      console.error(`rep ${rep} c=${c} ${who}: ${f.completed} ok / ${f.failed} failed, ${f.chunks} chunks, CPU ${f.cpu_s.toFixed(2)} s over ${f.wall_s.toFixed(1)} s`);
+      console.error(`rep ${rep} c=${c} ${who}: ${f.completed} ok / ${f.failed} failed, ${f.chunks} chunks, CPU ${f.cpu_s.toFixed(2)} s (kernel ${(f.sys_s ?? NaN).toFixed(2)} s) over ${f.wall_s.toFixed(1)} s`);
     }
   }
 }
@@ -203,7 +220,7 @@ const oursPerReq = (ns.cpu_s / Math.max(1, ns.completed)) * 1e6;
 await emu.stop();
 
 const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(1) : '—');
-const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'cpuPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
+const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'cpuPerK' | 'sysPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
 console.log(`\nloadgen vs vLLM's request function vs wrk — emulator fixed TTFT 50 ms / ITL 10 ms, output ${LEN} tokens, ${WAVES} waves per concurrency, ${REPS} repetition(s)`);
 console.log(`server on core ${a['server-core']} (${a['server-workers']} worker process(es)), clients on core ${clientCore}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(`\n| | ${CONCS.map((c) => `c=${c}`).join(' | ')} |`);
@@ -212,6 +229,7 @@ console.log(`| mean TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `
 console.log(`| p99 TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'p99Err'))} / ${f(avg('vllm', c, 'p99Err'))}`).join(' | ')} |`);
 console.log(`| benchops self-check | ${CONCS.map((c) => rows.filter((r) => r.client === 'benchops' && r.c === c).map((r) => (r.reliable ? 'green' : 'red')).join(', ')).join(' | ')} |`);
 console.log(`| client CPU ms per 1,000 chunks, benchops / vLLM client | ${CONCS.map((c) => `${avg('benchops', c, 'cpuPerK').toFixed(1)} / ${avg('vllm', c, 'cpuPerK').toFixed(1)}`).join(' | ')} |`);
+console.log(`| of which kernel (system time), benchops / vLLM client | ${CONCS.map((c) => `${avg('benchops', c, 'sysPerK').toFixed(1)} / ${avg('vllm', c, 'sysPerK').toFixed(1)}`).join(' | ')} |`);
 console.log(`| chunks per client CPU-second, benchops ÷ vLLM client | ${CONCS.map((c) => (avg('vllm', c, 'cpuPerK') / avg('benchops', c, 'cpuPerK')).toFixed(2) + '×').join(' | ')} |`);
 for (const r of rows.filter((x) => x.client === 'benchops' && !x.reliable)) console.log(`self-check c=${r.c}: ${(r.reasons ?? []).join('; ')}`);
 console.log(`\nnon-streaming, 64 connections, 5 s: benchops ${(ns.completed / ns.wall_s).toFixed(0)} req/s at ${oursPerReq.toFixed(1)} µs CPU/request; wrk ${wrkRps.toFixed(0)} req/s at ${wrkPerReq.toFixed(1)} µs CPU/request → benchops/wrk CPU per request ${(oursPerReq / wrkPerReq).toFixed(2)}×`);

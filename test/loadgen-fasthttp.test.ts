@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FastPool, type FastHandlers } from '../src/loadgen/fasthttp.ts';
 
@@ -54,11 +55,13 @@ function exchange(pool: FastPool): Promise<{ status: number; text: string; reads
     let text = '';
     let reads = 0;
     let sent = false;
+    const dec = new StringDecoder('utf8');
     const h: FastHandlers = {
       onSent: () => (sent = true),
       onHead: (s) => (status = s),
-      onText: (t) => {
-        text += t;
+      onBody: (buf, start, end) => {
+        // the transport hands on bytes of its read buffer; a character may be split across reads
+        text += dec.write(buf.subarray(start, end));
         reads++;
       },
       onEnd: () => resolve({ status, text, reads, sent }),

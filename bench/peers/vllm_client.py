@@ -11,11 +11,13 @@ function does (vllm/benchmarks/lib/endpoint_request_func.py, async_request_opena
   every request scheduled at once (request rate inf).
 
 Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time.
-Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream]
+Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream] [--warmup]
+(--warmup: one unmeasured wave of max(256, CONCURRENCY) requests at once first, in its own session, then DELETE /benchops/records)
 """
 import asyncio
 import codecs
 import json
+import os
 import sys
 import time
 
@@ -97,6 +99,18 @@ async def one(session, url, model, prompt, output_len, stream):
 async def main():
     url, model, n, conc, out_len = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     stream = "--no-stream" not in sys.argv
+    if "--warmup" in sys.argv:
+        # one unmeasured wave in its own session (the measured run connects anew), its records cleared from the server
+        async with aiohttp.ClientSession() as warm:
+            wsem = asyncio.Semaphore(max(256, conc))
+
+            async def wlimited(i):
+                async with wsem:
+                    return await one(warm, url, model, f" ba be bi {i}", out_len, stream)
+
+            await asyncio.gather(*[wlimited(i) for i in range(max(256, conc))])
+            async with warm.delete(url.split("/v1/")[0] + "/benchops/records"):
+                pass
     sem = asyncio.Semaphore(conc)
     # vLLM's client: one session, a connector without a per-host limit beyond the concurrency
     conn = aiohttp.TCPConnector(limit=conc, limit_per_host=conc, ttl_dns_cache=300, keepalive_timeout=60)
@@ -106,10 +120,12 @@ async def main():
                 return await one(session, url, model, f" ba be bi {i}", out_len, stream)
 
         c0 = time.process_time()
+        s0 = os.times().system
         w0 = time.perf_counter()
         results = await asyncio.gather(*[limited(i) for i in range(n)])
         wall = time.perf_counter() - w0
         cpu = time.process_time() - c0
+        sys_cpu = os.times().system - s0
     ok = [r for r in results if r["ok"]]
     print(json.dumps({
         "completed": len(ok),
@@ -119,6 +135,7 @@ async def main():
         "itls": [x for r in ok for x in r["itl"]],
         "chunks": sum(r["chunks"] for r in ok),
         "cpu_s": cpu,
+        "sys_s": sys_cpu,
         "wall_s": wall,
     }))
 

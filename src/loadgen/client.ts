@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { FastPool } from './fasthttp.ts';
-import { classifyMessage, newMessage } from './sse.ts';
+import { classifyMessage, newByteMessage, newMessage, scanMessage } from './sse.ts';
 
 /** How to reach the endpoint. */
 export interface EndpointTarget {
@@ -82,73 +82,150 @@ export function makeAgent(url: URL, maxSockets: number): http.Agent {
   return url.protocol === 'https:' ? new https.Agent(o) : new http.Agent(o);
 }
 
-/** Response handling shared by both transports: status, body text per read, end. */
-interface Reader {
-  head(status: number): void;
-  text(s: string, nowMs: number): void;
-  end(): void;
+/** A growable byte store: a request's body, or its chunks' text as the server escaped it (decoded once, at the end). */
+class Bytes {
+  b: Buffer | null = null;
+  n = 0;
+
+  add(src: Uint8Array, s: number, e: number): void {
+    const len = e - s;
+    if (len <= 0) return;
+    if (!this.b) this.b = Buffer.allocUnsafe(Math.max(256, len));
+    else if (this.n + len > this.b.length) {
+      const nb = Buffer.allocUnsafe(Math.max(this.b.length * 2, this.n + len));
+      this.b.copy(nb, 0, 0, this.n);
+      this.b = nb;
+    }
+    const d = this.b;
+    if (len < 64) {
+      // a token's few bytes: a loop is cheaper than a native copy's call
+      let k = this.n;
+      for (let i = s; i < e; i++) d[k++] = src[i];
+    } else d.set(src.subarray(s, e), this.n);
+    this.n += len;
+  }
+
+  toString(): string {
+    return this.b ? this.b.toString('utf8', 0, this.n) : '';
+  }
 }
 
-function readerFor(t: EndpointTarget, r: RawResult, textParts: string[], perfOrigin: number, done: (err?: string) => void): Reader {
-  let errBody = '';
-  let body = '';
-  let buf = '';
+/** Response handling shared by both transports: status, body bytes per read, end; the text once it is complete. */
+interface Reader {
+  head(status: number): void;
+  body(buf: Buffer, s: number, e: number, nowMs: number): void;
+  end(): void;
+  /** The generated text (chunks' texts joined, or the non-streaming answer's). */
+  text(): string;
+}
+
+function readerFor(t: EndpointTarget, r: RawResult, perfOrigin: number, done: (err?: string) => void): Reader {
   let sawDone = false;
-  const m = newMessage();
-  const stream = (c: string, nowMs: number) => {
-    const now = nowMs / 1000 - perfOrigin;
-    buf = buf.length ? buf + c : c;
-    let from = 0;
-    let nl: number;
-    while ((nl = buf.indexOf('\n\n', from)) >= 0) {
+  /** non-200 answers and non-streaming bodies */
+  const raw = new Bytes();
+  /** streams: the chunks' texts, still JSON-escaped (`escaped`: a backslash occurs) */
+  const txt = new Bytes();
+  let escaped = false;
+  let answer = '';
+  /** an SSE message split over reads (rare: servers write whole messages) */
+  let carry: Bytes | null = null;
+  const m = newByteMessage();
+  const sm = newMessage();
+  const addDecoded = (s: string) => {
+    // a text the string path decoded joins the escaped bytes in escaped form
+    const j = JSON.stringify(s);
+    if (j.includes('\\')) escaped = true;
+    const b = Buffer.from(j.slice(1, -1));
+    txt.add(b, 0, b.length);
+  };
+  /** Handles the complete messages in buf[s, e); returns where the unfinished rest begins. */
+  const messages = (buf: Buffer, s: number, e: number, now: number): number => {
+    let from = s;
+    for (;;) {
+      let nl = -1;
+      for (let j = from; j + 1 < e; j++) {
+        if (buf[j] === 10 && buf[j + 1] === 10) {
+          nl = j;
+          break;
+        }
+      }
+      if (nl < 0) return from;
       // one SSE message: vLLM strips it, skips comments (":…") and removes the "data: " prefix
       let a = from;
       let b = nl;
       from = nl + 2;
-      while (a < b && buf.charCodeAt(a) <= 32) a++;
-      while (b > a && buf.charCodeAt(b - 1) <= 32) b--;
-      if (a === b || buf.charCodeAt(a) === 58 /* : */) continue;
-      if (buf.startsWith('data:', a)) a += buf.charCodeAt(a + 5) === 32 ? 6 : 5;
-      const data = buf.slice(a, b);
-      if (data === '[DONE]') {
+      while (a < b && buf[a] <= 32) a++;
+      while (b > a && buf[b - 1] <= 32) b--;
+      if (a === b || buf[a] === 58 /* : */) continue;
+      if (b - a >= 5 && buf[a] === 100 && buf[a + 1] === 97 && buf[a + 2] === 116 && buf[a + 3] === 97 && buf[a + 4] === 58 /* data: */) a += buf[a + 5] === 32 ? 6 : 5;
+      if (b - a === 6 && buf[a] === 91 && buf[a + 1] === 68 && buf[a + 2] === 79 && buf[a + 3] === 78 && buf[a + 4] === 69 && buf[a + 5] === 93 /* [DONE] */) {
         sawDone = true;
         continue;
       }
-      classifyMessage(data, t.chat, m);
-      if (m.error !== null) {
-        r.error = m.error;
-        continue;
+      scanMessage(buf, a, b, t.chat, m);
+      let chunk = m.chunk;
+      let roleOnly = m.roleOnly;
+      let completion = m.completionTokens;
+      let prompt = m.promptTokens;
+      if (m.slow) {
+        classifyMessage(buf.toString('utf8', a, b), t.chat, sm);
+        if (sm.error !== null) {
+          r.error = sm.error;
+          continue;
+        }
+        chunk = sm.chunk;
+        roleOnly = sm.roleOnly;
+        completion = sm.completionTokens;
+        prompt = sm.promptTokens;
+        if (chunk && sm.text) addDecoded(sm.text);
+      } else if (chunk && m.textEnd > m.textStart) {
+        txt.add(buf, m.textStart, m.textEnd);
+        if (m.escaped) escaped = true;
       }
-      if (m.chunk) {
-        if (m.text) textParts.push(m.text);
-        else if (m.roleOnly && r.roleChunk === undefined) r.roleChunk = now;
+      if (chunk) {
+        if (roleOnly && r.roleChunk === undefined) r.roleChunk = now;
         r.chunks.push(now);
         r.end = now;
       }
-      if (m.completionTokens !== null) r.usageOutput = m.completionTokens;
-      if (m.promptTokens !== null) r.usagePrompt = m.promptTokens;
+      if (completion !== null) r.usageOutput = completion;
+      if (prompt !== null) r.usagePrompt = prompt;
     }
-    buf = from === 0 ? buf : buf.slice(from);
+  };
+  const stream = (buf: Buffer, s: number, e: number, nowMs: number) => {
+    const now = nowMs / 1000 - perfOrigin;
+    if (carry === null) {
+      const rest = messages(buf, s, e, now);
+      if (rest < e) (carry = new Bytes()).add(buf, rest, e);
+      return;
+    }
+    carry.add(buf, s, e);
+    const c = carry;
+    const rest = messages(c.b!, 0, c.n, now);
+    if (rest >= c.n) carry = null;
+    else if (rest > 0) {
+      const left = new Bytes();
+      left.add(c.b!, rest, c.n);
+      carry = left;
+    }
   };
   return {
     head(status) {
       r.status = status;
     },
-    text(c, nowMs) {
+    body(buf, s, e, nowMs) {
       if (r.status !== 200) {
-        if (errBody.length < 4096) errBody += c;
-      } else if (!t.stream) body += c;
-      else stream(c, nowMs);
+        if (raw.n < 4096) raw.add(buf, s, Math.min(e, s + 4096 - raw.n));
+      } else if (!t.stream) raw.add(buf, s, e);
+      else stream(buf, s, e, nowMs);
     },
     end() {
-      if (r.status !== 200) return done(`HTTP ${r.status}: ${errBody.slice(0, 500)}`);
+      if (r.status !== 200) return done(`HTTP ${r.status}: ${raw.toString().slice(0, 500)}`);
       if (!t.stream) {
         const now = performance.now() / 1000 - perfOrigin;
         try {
-          const j = JSON.parse(body);
+          const j = JSON.parse(raw.toString());
           const c = j.choices?.[0];
-          const text: string = (t.chat ? c?.message?.content : c?.text) ?? '';
-          textParts.push(text);
+          answer = (t.chat ? c?.message?.content : c?.text) ?? '';
           r.usageOutput = j.usage?.completion_tokens ?? null;
           r.usagePrompt = j.usage?.prompt_tokens ?? null;
           // non-streaming: the whole answer is the first (and only) chunk
@@ -165,6 +242,16 @@ function readerFor(t: EndpointTarget, r: RawResult, textParts: string[], perfOri
       if (r.chunks.length === 0) return done(sawDone ? 'no chunk with choices received' : 'stream ended without chunks or [DONE]');
       r.success = true;
       done();
+    },
+    text() {
+      if (!t.stream) return answer;
+      const s = txt.toString();
+      if (!escaped) return s;
+      try {
+        return JSON.parse('"' + s + '"') as string;
+      } catch {
+        return s;
+      }
     },
   };
 }
@@ -220,14 +307,15 @@ export function sendRequest(
       usagePrompt: null,
     };
     let settled = false;
-    const textParts: string[] = [];
+    // (the reader reports through `done`, declared below: called only once the exchange runs)
+    const rd: Reader = readerFor(t, r, perfOrigin, (err) => done(err));
     let cancel: () => void = () => {};
     const done = (err?: string) => {
       if (settled) return;
       settled = true;
       unwatch();
       signal?.removeEventListener('abort', onAbort);
-      r.text = textParts.join('');
+      r.text = rd.text();
       if (!r.sent) r.sent = r.start;
       if (err) {
         r.success = false;
@@ -248,7 +336,6 @@ export function sendRequest(
       done('aborted');
     };
     signal?.addEventListener('abort', onAbort);
-    const rd = readerFor(t, r, textParts, perfOrigin, done);
     const pool = poolOf(t);
     if (pool) {
       const raw = (t as EndpointTarget & { _head: string })._head + Buffer.byteLength(payload) + '\r\n\r\n' + payload;
@@ -258,7 +345,7 @@ export function sendRequest(
             if (!r.sent) r.sent = ms / 1000 - perfOrigin;
           },
           onHead: (status) => rd.head(status),
-          onText: (text, ms) => rd.text(text, ms),
+          onBody: (buf, s, e, ms) => rd.body(buf, s, e, ms),
           onEnd: () => rd.end(),
           onError: (msg) => done(msg),
         });
@@ -283,10 +370,10 @@ export function sendRequest(
     cancel = () => req.destroy();
     req.on('error', (e) => done(e.message || String(e)));
     req.on('response', (res) => {
-      rd.head(res.statusCode ?? 0);
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => rd.text(c, performance.now()));
-      res.on('end', () => rd.end());
+      const x = rd;
+      x.head(res.statusCode ?? 0);
+      res.on('data', (c: Buffer) => x.body(c, 0, c.length, performance.now()));
+      res.on('end', () => x.end());
       res.on('error', (e) => done(e.message));
       res.on('aborted', () => done('response aborted'));
     });

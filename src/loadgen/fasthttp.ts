@@ -1,13 +1,13 @@
 /**
  * A lean HTTP/1.1 client for plain-http endpoints: keep-alive sockets from a small pool, the request written as one
- * string, the response parsed in place (status line, headers, Content-Length or chunked body) and handed on as text.
+ * string or buffer, the response parsed in place (status line, headers, Content-Length or chunked body) and its body
+ * bytes handed on where they lie in the connection's one read buffer (no string, Buffer or stream object per read).
  * node:http builds a ClientRequest, an IncomingMessage and a Readable stream per request and runs every chunk through
  * them; for a load generator that is most of its CPU per request (issue 16: 11.5× wrk's CPU per request). HTTPS and
  * anything unusual (1xx answers, upgrades) stay with node:http.
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { StringDecoder } from 'node:string_decoder';
 
 /** What a response delivers to its request. */
 export interface FastHandlers {
@@ -15,8 +15,11 @@ export interface FastHandlers {
   onSent(nowMs: number): void;
   /** Headers parsed; `status` is the HTTP status. */
   onHead(status: number): void;
-  /** Body text of one socket read (decoded UTF-8; chunked framing removed), with that read's timestamp. */
-  onText(text: string, nowMs: number): void;
+  /**
+   * Body bytes buf[start, end) of one socket read (chunked framing removed), with that read's timestamp. `buf` is the
+   * connection's read buffer: valid during the call only (copy what you keep); a multi-byte character may be split.
+   */
+  onBody(buf: Buffer, start: number, end: number, nowMs: number): void;
   /** The body is complete. */
   onEnd(): void;
   /** The connection failed before the body was complete. */
@@ -49,7 +52,6 @@ class Conn {
   private head: Buffer | null = null;
   private left = 0;
   private close = false;
-  private dec = new StringDecoder('utf8');
   reused = false;
 
   constructor(
@@ -66,8 +68,8 @@ class Conn {
       noDelay: true,
       onread: {
         buffer,
-        callback: (n: number, buf: Uint8Array) => {
-          this.onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+        callback: (n: number) => {
+          this.onData(buffer, n);
           return true;
         },
       },
@@ -81,12 +83,11 @@ class Conn {
   }
 
   /** Sends one request on this connection. */
-  send(ex: Exchange, raw: string): void {
+  send(ex: Exchange, raw: string | Buffer): void {
     this.ex = ex;
     this.st = St.Head;
     this.head = null;
     this.close = false;
-    this.dec = new StringDecoder('utf8');
     if (this.sock.connecting) this.sock.once('connect', () => ex.h.onSent(performance.now()));
     else ex.h.onSent(performance.now());
     this.sock.write(raw);
@@ -111,12 +112,8 @@ class Conn {
     } else this.pool.release(this);
   }
 
-  private text(b: Buffer, now: number): void {
-    const s = this.dec.write(b);
-    if (s) this.ex!.h.onText(s, now);
-  }
-
-  private onData(b: Buffer): void {
+  /** Parses the first `len` bytes of the read buffer `b`. */
+  private onData(b: Buffer, len: number): void {
     const ex = this.ex;
     if (!ex) {
       // bytes with no request in flight: the connection is out of step; drop it
@@ -127,10 +124,10 @@ class Conn {
     ex.seen = true;
     const now = performance.now();
     let i = 0;
-    while (i < b.length && this.ex) {
+    while (i < len && this.ex) {
       switch (this.st) {
         case St.Head: {
-          const buf = this.head ? Buffer.concat([this.head, b.subarray(i)]) : b.subarray(i);
+          const buf = this.head ? Buffer.concat([this.head, b.subarray(i, len)]) : b.subarray(i, len);
           const end = buf.indexOf('\r\n\r\n');
           if (end < 0) {
             if (buf.length > 65536) return this.abort('response headers too large');
@@ -156,7 +153,7 @@ class Conn {
             else if (name === 'connection') this.close = value.includes('close') ? true : value.includes('keep-alive') ? false : this.close;
           }
           // continue in `b` after the head (the head may have begun in an earlier read)
-          i = b.length - (buf.length - end - 4);
+          i = len - (buf.length - end - 4);
           ex.h.onHead(status);
           if (!this.ex) return;
           if (chunked) this.st = St.ChunkSize;
@@ -171,21 +168,41 @@ class Conn {
           break;
         }
         case St.Length: {
-          const n = Math.min(this.left, b.length - i);
-          this.text(b.subarray(i, i + n), now);
+          const n = Math.min(this.left, len - i);
+          if (n > 0) ex.h.onBody(b, i, i + n, now);
           i += n;
           this.left -= n;
           if (this.left === 0) {
-            if (i < b.length) this.close = true; // bytes beyond the response: do not reuse this socket
+            if (i < len) this.close = true; // bytes beyond the response: do not reuse this socket
             return this.finish();
           }
           break;
         }
         case St.UntilClose:
-          this.text(b.subarray(i), now);
+          ex.h.onBody(b, i, len, now);
           return;
         case St.ChunkSize: {
-          const buf = this.head ? Buffer.concat([this.head, b.subarray(i)]) : b.subarray(i);
+          // fast path: the size line is complete in this read (hex digits, CRLF), parsed from the bytes
+          if (!this.head) {
+            let size = 0;
+            let k = i;
+            for (; k < len; k++) {
+              const c = b[k];
+              const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+              if (d < 0) break;
+              size = size * 16 + d;
+            }
+            if (k > i && k + 1 < len && b[k] === 13 && b[k + 1] === 10) {
+              i = k + 2;
+              if (size === 0) this.st = St.Trailer;
+              else {
+                this.st = St.ChunkData;
+                this.left = size;
+              }
+              break;
+            }
+          }
+          const buf = this.head ? Buffer.concat([this.head, b.subarray(i, len)]) : b.subarray(i, len);
           const nl = buf.indexOf('\r\n');
           if (nl < 0) {
             if (buf.length > 1024) return this.abort('malformed chunk size');
@@ -195,7 +212,7 @@ class Conn {
           this.head = null;
           const size = parseInt(buf.toString('latin1', 0, nl).split(';')[0], 16);
           if (!Number.isFinite(size) || size < 0) return this.abort('malformed chunk size');
-          i = b.length - (buf.length - nl - 2);
+          i = len - (buf.length - nl - 2);
           if (size === 0) this.st = St.Trailer;
           else {
             this.st = St.ChunkData;
@@ -204,8 +221,8 @@ class Conn {
           break;
         }
         case St.ChunkData: {
-          const n = Math.min(this.left, b.length - i);
-          this.text(b.subarray(i, i + n), now);
+          const n = Math.min(this.left, len - i);
+          ex.h.onBody(b, i, i + n, now);
           i += n;
           this.left -= n;
           if (this.left === 0) {
@@ -215,7 +232,7 @@ class Conn {
           break;
         }
         case St.ChunkCrlf: {
-          const n = Math.min(this.left, b.length - i);
+          const n = Math.min(this.left, len - i);
           i += n;
           this.left -= n;
           if (this.left === 0) this.st = St.ChunkSize;
@@ -223,7 +240,7 @@ class Conn {
         }
         case St.Trailer: {
           // trailers end with an empty line; without trailers that is the CRLF right here
-          const buf = this.head ? Buffer.concat([this.head, b.subarray(i)]) : b.subarray(i);
+          const buf = this.head ? Buffer.concat([this.head, b.subarray(i, len)]) : b.subarray(i, len);
           const atStart = buf.length >= 2 && buf[0] === 13 && buf[1] === 10;
           const end = atStart ? 0 : buf.indexOf('\r\n\r\n');
           if (end < 0) {
@@ -262,7 +279,7 @@ export class FastPool {
   ) {}
 
   /** Runs one exchange: `raw` is the whole request (head and body). Returns a function that cancels it. */
-  request(raw: string, h: FastHandlers): () => void {
+  request(raw: string | Buffer, h: FastHandlers): () => void {
     let conn: Conn | null = null;
     let cancelled = false;
     const ex: Exchange = { h, seen: false };

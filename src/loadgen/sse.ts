@@ -126,3 +126,137 @@ function slowPath(d: string, chat: boolean, out: SseMessage): SseMessage {
 export function newMessage(): SseMessage {
   return { chunk: false, text: '', roleOnly: false, completionTokens: null, promptTokens: null, error: null };
 }
+
+/**
+ * The same rule over the bytes of one message (no string per chunk): where the chunk's text lies in `buf` (still
+ * JSON-escaped; `escaped` says a backslash occurs in it) so the caller can copy the bytes and decode the request's
+ * whole text once at its end. Shapes the byte scanner does not expect set `slow`: the caller decodes the message and
+ * uses `classifyMessage`, so both paths give the same answer.
+ */
+export interface ByteMessage {
+  slow: boolean;
+  chunk: boolean;
+  textStart: number;
+  textEnd: number;
+  escaped: boolean;
+  roleOnly: boolean;
+  completionTokens: number | null;
+  promptTokens: number | null;
+}
+
+const bytesOf = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
+const B_CHOICES = bytesOf(KEY_CHOICES);
+const B_TEXT = bytesOf(KEY_TEXT);
+const B_CONTENT = bytesOf(KEY_CONTENT);
+const B_REASONING = bytesOf(KEY_REASONING);
+const B_REASONING2 = bytesOf(KEY_REASONING2);
+const B_ROLE = bytesOf('"role":');
+const B_USAGE = bytesOf('"usage":');
+const B_COMPLETION = bytesOf('"completion_tokens":');
+const B_PROMPT = bytesOf('"prompt_tokens":');
+
+/** Index of `key` in buf[from, to), or -1 (keys start with a quote: the loop looks for quotes only). */
+function findKey(buf: Uint8Array, key: Uint8Array, from: number, to: number): number {
+  const k0 = key[0];
+  const last = to - key.length;
+  outer: for (let i = from; i <= last; i++) {
+    if (buf[i] !== k0) continue;
+    for (let j = 1; j < key.length; j++) if (buf[i + j] !== key[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+function skipWsB(buf: Uint8Array, i: number, to: number): number {
+  while (i < to) {
+    const c = buf[i];
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) break;
+    i++;
+  }
+  return i;
+}
+
+/** The string value after `key` in buf[from, to): sets out.textStart/End/escaped; false when absent, null or not a string. */
+function stringAfterB(buf: Uint8Array, key: Uint8Array, from: number, to: number, out: ByteMessage): boolean {
+  const k = findKey(buf, key, from, to);
+  if (k < 0) return false;
+  let i = skipWsB(buf, k + key.length, to);
+  if (buf[i] !== 34) return false;
+  const begin = ++i;
+  let escaped = false;
+  for (; i < to; i++) {
+    const c = buf[i];
+    if (c === 92) {
+      escaped = true;
+      i++;
+    } else if (c === 34) break;
+  }
+  out.textStart = begin;
+  out.textEnd = i;
+  out.escaped = escaped;
+  return i > begin;
+}
+
+function intAfterB(buf: Uint8Array, key: Uint8Array, from: number, to: number): number | null {
+  const k = findKey(buf, key, from, to);
+  if (k < 0) return null;
+  let i = skipWsB(buf, k + key.length, to);
+  const start = i;
+  let n = 0;
+  for (; i < to; i++) {
+    const c = buf[i];
+    if (c < 48 || c > 57) break;
+    n = n * 10 + (c - 48);
+  }
+  return i > start ? n : null;
+}
+
+/** Classifies the `data:` payload buf[a, b) (not `[DONE]`) into `out` (reused by the caller). */
+export function scanMessage(buf: Uint8Array, a: number, b: number, chat: boolean, out: ByteMessage): ByteMessage {
+  out.slow = false;
+  out.chunk = false;
+  out.textStart = out.textEnd = 0;
+  out.escaped = false;
+  out.roleOnly = false;
+  out.completionTokens = null;
+  out.promptTokens = null;
+  const ci = findKey(buf, B_CHOICES, a, b);
+  // no choices at all (an error object, a usage-only message of another server): the string path decides
+  if (ci < 0) {
+    out.slow = true;
+    return out;
+  }
+  let i = skipWsB(buf, ci + B_CHOICES.length, b);
+  if (buf[i] === 91 /* [ */) {
+    i = skipWsB(buf, i + 1, b);
+    out.chunk = buf[i] !== 93 /* ] */;
+  } else if (buf[i] !== 110 /* null */) {
+    out.slow = true;
+    return out;
+  }
+  let after = i;
+  if (out.chunk) {
+    const has = chat
+      ? stringAfterB(buf, B_CONTENT, i, b, out) || stringAfterB(buf, B_REASONING, i, b, out) || stringAfterB(buf, B_REASONING2, i, b, out)
+      : stringAfterB(buf, B_TEXT, i, b, out);
+    if (has) after = out.textEnd;
+    else {
+      out.textStart = out.textEnd = 0;
+      out.escaped = false;
+      out.roleOnly = chat && findKey(buf, B_ROLE, i, b) >= 0;
+    }
+  }
+  // usage follows choices in vLLM's messages; an object there gives the counts (null: none)
+  let ui = findKey(buf, B_USAGE, after, b);
+  if (ui < 0) ui = findKey(buf, B_USAGE, a, ci);
+  if (ui >= 0 && buf[skipWsB(buf, ui + B_USAGE.length, b)] === 123 /* { */) {
+    out.completionTokens = intAfterB(buf, B_COMPLETION, ui, b);
+    out.promptTokens = intAfterB(buf, B_PROMPT, ui, b);
+  }
+  return out;
+}
+
+/** A fresh reusable byte-message record. */
+export function newByteMessage(): ByteMessage {
+  return { slow: false, chunk: false, textStart: 0, textEnd: 0, escaped: false, roleOnly: false, completionTokens: null, promptTokens: null };
+}
