@@ -1,7 +1,12 @@
-/** Deployer storage: deployment records (with the status-watch lease) and terminal sessions. */
+/**
+ * Deployer storage: deployment records (with the status-watch lease) and terminal sessions. List pages are cached
+ * under the records' write version (`deployer_list_versions`, bumped by triggers: migration 0003), so a list nothing
+ * changed since costs one primary-key read, and is never stale, whichever replica wrote.
+ */
 import { and, count, desc, eq, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
-import { deployments, terminalSessions, type DeploymentRow, type TerminalSessionRow } from './schema.ts';
+import { VersionedCache } from '../../core/list-cache.ts';
+import { deployments, listVersions, terminalSessions, type DeploymentRow, type TerminalSessionRow } from './schema.ts';
 import type { JobStatus } from './executors/types.ts';
 
 export type NewDeployment = typeof deployments.$inferInsert;
@@ -18,8 +23,33 @@ export interface DeploymentFilter {
 
 const ACTIVE = ['pending', 'running'];
 
+/** A list page: its records (shared with the cache: read, never modify) and the filter's total. */
+export interface DeploymentPage {
+  rows: DeploymentRow[];
+  total: number;
+}
+
+/** A page's size as the cache counts it: its text fields twice (UTF-16) plus a bound for the rest of each row. */
+function pageBytes(p: DeploymentPage): number {
+  let n = 64;
+  for (const r of p.rows) n += 2 * (r.yamlContent.length + r.message.length) + 2048;
+  return n;
+}
+
+function listKey(f: DeploymentFilter, limit: number, offset: number): string {
+  return JSON.stringify([f.status, f.resource_type, f.namespace, f.project_id, f.benchmark_type, f.resource_name, !!f.include_deleted, limit, offset]);
+}
+
 export class DeployerRepository {
-  constructor(private readonly db: Db) {}
+  /** List pages by list version. */
+  private readonly lists: VersionedCache<DeploymentPage>;
+
+  constructor(
+    private readonly db: Db,
+    cache: { maxEntries?: number; maxBytes?: number } = {},
+  ) {
+    this.lists = new VersionedCache({ maxEntries: cache.maxEntries ?? 128, maxBytes: cache.maxBytes ?? 16 * 1024 * 1024, sizeOf: pageBytes });
+  }
 
   async insert(row: NewDeployment): Promise<DeploymentRow> {
     const [r] = await this.db.insert(deployments).values(row).returning();
@@ -55,7 +85,23 @@ export class DeployerRepository {
     return r;
   }
 
-  async list(f: DeploymentFilter, limit: number, offset: number): Promise<{ rows: DeploymentRow[]; total: number }> {
+  /** The records' write version; null when its counter row is missing (then nothing is cached). */
+  async listVersion(): Promise<number | null> {
+    const [r] = await this.db.select({ v: listVersions.version }).from(listVersions).where(eq(listVersions.name, 'deployer_deployments'));
+    return r ? Number(r.v) : null;
+  }
+
+  /**
+   * A page of records, newest first, and the filter's total: from the cache when nothing changed since it was read.
+   * The version is read before the rows, so a page is never filed under a version newer than what it shows.
+   */
+  async list(f: DeploymentFilter, limit: number, offset: number): Promise<DeploymentPage> {
+    const version = await this.listVersion();
+    if (version === null) return this.readPage(f, limit, offset);
+    return this.lists.get(listKey(f, limit, offset), version, () => this.readPage(f, limit, offset));
+  }
+
+  private async readPage(f: DeploymentFilter, limit: number, offset: number): Promise<DeploymentPage> {
     const conds: SQL[] = [];
     if (!f.include_deleted && f.status !== 'deleted') conds.push(isNull(deployments.deletedAt));
     if (f.status) conds.push(eq(deployments.status, f.status));
@@ -74,6 +120,11 @@ export class DeployerRepository {
       .offset(offset);
     const [{ n }] = await this.db.select({ n: count() }).from(deployments).where(where);
     return { rows, total: Number(n) };
+  }
+
+  /** List pages kept (tests). */
+  get cachedPages(): number {
+    return this.lists.size;
   }
 
   async counts(): Promise<Record<string, number>> {

@@ -2,7 +2,7 @@
  * Deployer tables: one row per deployment (a `/run` benchmark job or a `/deploy` apply) with its status tracked to
  * completion by a lease-holding watcher, and terminal sessions (so any replica can serve a session's WebSocket).
  */
-import { boolean, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 import type { RunNotes } from './api.ts';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -64,6 +64,16 @@ export const terminalSessions = pgTable(
   },
   (t) => [index('deployer_terminal_sessions_job_idx').on(t.jobName)],
 );
+
+/**
+ * Write versions of the deployer's lists: triggers bump `deployer_deployments`' row with every statement that changed
+ * a record (migration 0003; lease-only updates excepted), so a cached `GET /deployments` page is never stale,
+ * whichever replica wrote.
+ */
+export const listVersions = pgTable('deployer_list_versions', {
+  name: text('name').primaryKey(),
+  version: bigint('version', { mode: 'number' }).notNull().default(0),
+});
 
 export type DeploymentRow = typeof deployments.$inferSelect;
 export type TerminalSessionRow = typeof terminalSessions.$inferSelect;
