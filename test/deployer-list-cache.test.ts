@@ -89,6 +89,12 @@ describe.each(DB_KINDS)('deployer list cache (%s)', (kind) => {
     expect((await statuses(a))['job-2']).toBe('failed');
     expect((await statuses(b))['job-2']).toBe('failed');
 
+    // concurrent lists after a change share one read of it
+    await b.update(first.deploymentId, { message: 'read once' });
+    const pages = await Promise.all(Array.from({ length: 8 }, () => list(a)));
+    expect(new Set(pages).size).toBe(1);
+    expect(pages[0].rows.find((r) => r.resourceName === 'job-1')!.message).toBe('read once');
+
     const gone = (await list(a)).rows.find((r) => r.resourceName === 'job-2')!;
     await b.remove(gone.deploymentId);
     expect(Object.keys(await statuses(a))).toEqual(['job-1']);

@@ -43,6 +43,8 @@ function listKey(f: DeploymentFilter, limit: number, offset: number): string {
 export class DeployerRepository {
   /** List pages by list version. */
   private readonly lists: VersionedCache<DeploymentPage>;
+  /** Pages being read, by key and version: concurrent misses after a change share one read. */
+  private readonly reading = new Map<string, Promise<DeploymentPage>>();
 
   constructor(
     private readonly db: Db,
@@ -98,7 +100,17 @@ export class DeployerRepository {
   async list(f: DeploymentFilter, limit: number, offset: number): Promise<DeploymentPage> {
     const version = await this.listVersion();
     if (version === null) return this.readPage(f, limit, offset);
-    return this.lists.get(listKey(f, limit, offset), version, () => this.readPage(f, limit, offset));
+    const key = listKey(f, limit, offset);
+    return this.lists.get(key, version, () => {
+      // a read begun under this same version (after the version was read) answers for it too
+      const flight = `${version} ${key}`;
+      let p = this.reading.get(flight);
+      if (!p) {
+        p = this.readPage(f, limit, offset).finally(() => this.reading.delete(flight));
+        this.reading.set(flight, p);
+      }
+      return p;
+    });
   }
 
   private async readPage(f: DeploymentFilter, limit: number, offset: number): Promise<DeploymentPage> {
