@@ -4,6 +4,7 @@
  * `EvalApi` (src/services/eval/api.ts) this service uses, declared here so that neither service reaches into the other.
  */
 import { serviceToken } from '../../core/auth.ts';
+import { jsonClient, RemoteServiceError, type JsonClient } from '../../core/http-client.ts';
 import type { PlatformContext } from '../../core/service.ts';
 
 export interface EvaluateCall {
@@ -32,35 +33,23 @@ export class EvalCallError extends Error {
 
 /** EvalPort over HTTP. */
 export class EvalHttpPort implements EvalPort {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token?: string,
-    private readonly timeoutMs = 30_000,
-  ) {}
+  private readonly http: JsonClient;
+
+  constructor(baseUrl: string, token?: string, timeoutMs = 30_000) {
+    this.http = jsonClient({ base: baseUrl, token, timeoutMs, service: 'Evaluation service' });
+  }
 
   async evaluate(req: EvaluateCall): Promise<{ id: string; status: string }> {
-    const url = `${this.baseUrl.replace(/\/+$/, '')}/evaluate`;
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) },
-        body: JSON.stringify(req),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e: any) {
-      throw new EvalCallError(`evaluation service unreachable at ${this.baseUrl}: ${e?.cause?.code ?? e?.name ?? 'connection failed'}`, false);
-    }
-    const text = await res.text();
     let body: any;
     try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      body = undefined;
-    }
-    if (!res.ok) {
-      const detail = typeof body?.detail === 'string' ? body.detail : Array.isArray(body?.detail) ? body.detail.map((d: any) => `${(d.loc ?? []).join('.')}: ${d.msg}`).join('; ') : `HTTP ${res.status}`;
-      throw new EvalCallError(`evaluation service answered ${res.status}: ${String(detail).slice(0, 300)}`, res.status >= 400 && res.status < 500 && res.status !== 429 && res.status !== 408);
+      body = (await this.http.post('/evaluate', req)).body;
+    } catch (e) {
+      if (e instanceof RemoteServiceError) {
+        const s = e.remoteStatus;
+        throw new EvalCallError(`evaluation service answered ${s}: ${e.detail.slice(0, 300)}`, s >= 400 && s < 500 && s !== 429 && s !== 408);
+      }
+      // no answer: worth another try
+      throw new EvalCallError(e instanceof Error ? e.message : String(e), false);
     }
     if (typeof body?.id !== 'string') throw new EvalCallError('evaluation service answered without an evaluation id', false);
     return { id: body.id, status: String(body.status ?? 'waiting') };

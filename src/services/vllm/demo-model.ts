@@ -5,7 +5,8 @@
  * deployment like any other: stopping it is final, a restart does not bring it back.
  */
 import type { Config } from '../../core/config.ts';
-import { loadTokens } from '../../core/auth.ts';
+import { serviceToken } from '../../core/auth.ts';
+import { jsonClient, RemoteServiceError } from '../../core/http-client.ts';
 import type { Logger } from 'pino';
 
 /** What the demo deploys: a catalogue model small enough that the emulated server answers at once. */
@@ -30,32 +31,25 @@ export interface DemoModelOutcome {
  * the service's business: the deployment shows `deploying`, then `running`).
  */
 export async function ensureDemoModel(vllmUrl: string, config: Config, log?: Logger): Promise<DemoModelOutcome> {
-  const token = [...loadTokens(config)].sort((a, b) => rank(a.role) - rank(b.role))[0]?.token;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
-  const list = await fetch(`${vllmUrl}/deployments?limit=1`, { headers, signal: AbortSignal.timeout(30_000) });
-  if (!list.ok) throw new Error(`listing deployments failed: HTTP ${list.status}`);
-  const existing = Object.values((await list.json()) as Record<string, { deployment_id: string }>);
+  const http = jsonClient({ base: vllmUrl, token: serviceToken(config, ['operator', 'admin', 'viewer']), timeoutMs: 60_000, service: 'vLLM service' });
+  const list = await http.get<Record<string, { deployment_id: string }>>('/deployments', { query: { limit: 1 }, timeoutMs: 30_000 });
+  const existing = Object.values(list.body ?? {});
   if (existing.length) return { action: 'exists', deployment_id: existing[0].deployment_id, reason: 'a deployment already exists (not a first start)' };
-  const res = await fetch(`${vllmUrl}/deploy`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({
-      deployment_name: DEMO_DEPLOYMENT_NAME,
-      priority: 'low',
-      config: { model_name: DEMO_MODEL, gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 4096 },
-    }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const body: any = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    const reason = typeof body?.detail === 'string' ? body.detail : JSON.stringify(body?.detail ?? res.status);
-    log?.warn({ status: res.status, reason }, 'demo model not deployed');
-    return { action: 'skipped', reason };
+  let created: { deployment_id: string };
+  try {
+    created = (
+      await http.post<{ deployment_id: string }>('/deploy', {
+        deployment_name: DEMO_DEPLOYMENT_NAME,
+        priority: 'low',
+        config: { model_name: DEMO_MODEL, gpu_resource_type: 'nvidia.com/gpu', gpu_resource_count: 1, max_model_len: 4096 },
+      })
+    ).body;
+  } catch (e) {
+    // the service said no (no capacity, a refused config): the demo is skipped, said why; no answer is an error
+    if (!(e instanceof RemoteServiceError)) throw e;
+    log?.warn({ status: e.remoteStatus, reason: e.detail }, 'demo model not deployed');
+    return { action: 'skipped', reason: e.detail };
   }
-  log?.info({ deployment_id: body.deployment_id, model: DEMO_MODEL }, 'demo model deploying on the emulated GPU');
-  return { action: 'created', deployment_id: body.deployment_id };
-}
-
-function rank(role: string): number {
-  return ['operator', 'admin', 'viewer'].indexOf(role);
+  log?.info({ deployment_id: created.deployment_id, model: DEMO_MODEL }, 'demo model deploying on the emulated GPU');
+  return { action: 'created', deployment_id: created.deployment_id };
 }
