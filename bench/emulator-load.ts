@@ -2,7 +2,8 @@
  * The emulator's own timing under load (issue 16): the emulated server (fixed profile) pinned to one core, a lean raw
  * client (keep-alive sockets, chunks counted by their SSE separators, no JSON parsing) pinned to another; then the
  * server's own per-chunk records against its profile give its timing error (TTFT = first chunk − arrival − profile
- * TTFT; ITL = gap − profile ITL), and /proc gives its CPU.
+ * TTFT; ITL = gap − profile ITL; a chunk's time is recorded when the write that carries it returned), and /proc gives
+ * its CPU (also per token: what load on a shared machine changes least).
  *
  * Run: npx tsx bench/emulator-load.ts [--streams 1000] [--ttft 50] [--itl 10] [--tokens 100] [--seconds 8]
  *      [--server-core 0] [--client-core 1] [--workers 1] [--no-records] [--chat] [--nice -10]
@@ -49,11 +50,11 @@ const pin = (pid: number, core: string) => {
     return false;
   }
 };
-/** CPU seconds (user + system) of a process and its threads, from /proc. */
-const cpuOf = (pid: number): number => {
+/** CPU seconds (user + system) of a process and its threads, from /proc; `sys` only the kernel's share. */
+const cpuOf = (pid: number, sys = false): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return ((sys ? 0 : Number(fields[11])) + Number(fields[12])) / 100;
 };
 const childPids = (pid: number): number[] => {
   try {
@@ -121,11 +122,13 @@ function stream(): Promise<void> {
   });
 }
 
+const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 const all = Array.from({ length: STREAMS }, (_, i) => new Promise<void>((r) => setTimeout(() => stream().then(r), (i * 500) / STREAMS)));
 // ramp (open connections over 0.5 s), then warm up for 1 s before the measured window
 await new Promise((r) => setTimeout(r, 1500));
 await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 const cpu0 = pids().reduce((s, p) => s + cpuOf(p), 0);
+const sys0 = pids().reduce((s, p) => s + cpuOf(p, true), 0);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const wall0 = performance.timeOrigin + t0;
@@ -135,6 +138,7 @@ measuring = false;
 const wall1 = performance.timeOrigin + performance.now();
 const elapsed = (performance.now() - t0) / 1000;
 const cpu1 = pids().reduce((s, p) => s + cpuOf(p), 0);
+const sys1 = pids().reduce((s, p) => s + cpuOf(p, true), 0);
 const cc = process.cpuUsage(c0);
 stopping = true;
 let recs: RequestRecord[] = [];
@@ -152,8 +156,8 @@ const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.le
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 console.log(`emulator fixed profile TTFT ${TTFT} ms / ITL ${ITL} ms, ${STREAMS} streams × ${TOKENS} tokens, ${SECONDS} s measured, workers ${a.workers}, records ${records ? 'on' : 'off'}`);
-console.log(`pinned: server → core ${a['server-core']} ${pinnedServer ? 'yes' : 'NO'}, client → core ${a['client-core']} ${pinnedClient ? 'yes' : 'NO'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-console.log(`tokens/s (client-counted chunks): ${(chunks / elapsed).toFixed(0)}; completed requests ${completed}; server CPU ${((cpu1 - cpu0) / elapsed).toFixed(2)} core(s); client CPU ${((cc.user + cc.system) / 1e6 / elapsed).toFixed(2)} core(s)`);
+console.log(`pinned: server → core ${a['server-core']} ${pinnedServer ? 'yes' : 'NO'}, client → core ${a['client-core']} ${pinnedClient ? 'yes' : 'NO'}${a.nice !== undefined ? `, server nice ${a.nice}` : ''}; load average ${load0} before, ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after`);
+console.log(`tokens/s (client-counted chunks): ${(chunks / elapsed).toFixed(0)}; completed requests ${completed}; server CPU ${((cpu1 - cpu0) / elapsed).toFixed(2)} core(s) (${((sys1 - sys0) / elapsed).toFixed(2)} in the kernel), ${chunks ? (((cpu1 - cpu0) * 1e6) / chunks).toFixed(2) : '—'} µs per token; client CPU ${((cc.user + cc.system) / 1e6 / elapsed).toFixed(2)} core(s)`);
 if (records) {
   // only requests that started and ended inside the window: full TTFT and ITL sequences
   const inside = recs.filter((r) => r.arrival_ms >= wall0 && r.chunk_ms.length && r.chunk_ms[r.chunk_ms.length - 1] <= wall1);
