@@ -9,7 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { FastPool } from './fasthttp.ts';
+import { FastPool, type FastExchange, type FastHandlers } from './fasthttp.ts';
 import { classifyMessage, newByteMessage, newMessage, scanMessage } from './sse.ts';
 
 /** How to reach the endpoint. */
@@ -51,17 +51,16 @@ export interface RawResult {
 
 interface Inflight {
   deadline: number;
-  kill: () => void;
+  kill(): void;
 }
 
 /** One timeout sweep per target (every 250 ms, unref'd) instead of a timer per request. */
 const sweeps = new WeakMap<EndpointTarget, { set: Set<Inflight>; timer: NodeJS.Timeout | null }>();
 
-function watch(t: EndpointTarget, f: Inflight): () => void {
+function sweepOf(t: EndpointTarget): Set<Inflight> {
   let w = sweeps.get(t);
   if (!w) sweeps.set(t, (w = { set: new Set(), timer: null }));
   const ww = w;
-  ww.set.add(f);
   if (!ww.timer) {
     ww.timer = setInterval(() => {
       const now = performance.now();
@@ -73,7 +72,7 @@ function watch(t: EndpointTarget, f: Inflight): () => void {
     }, 250);
     ww.timer.unref();
   }
-  return () => ww.set.delete(f);
+  return ww.set;
 }
 
 /** Makes a keep-alive agent sized for the concurrency. */
@@ -110,152 +109,6 @@ class Bytes {
   }
 }
 
-/** Response handling shared by both transports: status, body bytes per read, end; the text once it is complete. */
-interface Reader {
-  head(status: number): void;
-  body(buf: Buffer, s: number, e: number, nowMs: number): void;
-  end(): void;
-  /** The generated text (chunks' texts joined, or the non-streaming answer's). */
-  text(): string;
-}
-
-function readerFor(t: EndpointTarget, r: RawResult, perfOrigin: number, done: (err?: string) => void): Reader {
-  let sawDone = false;
-  /** non-200 answers and non-streaming bodies */
-  const raw = new Bytes();
-  /** streams: the chunks' texts, still JSON-escaped (`escaped`: a backslash occurs) */
-  const txt = new Bytes();
-  let escaped = false;
-  let answer = '';
-  /** an SSE message split over reads (rare: servers write whole messages) */
-  let carry: Bytes | null = null;
-  const m = newByteMessage();
-  const sm = newMessage();
-  const addDecoded = (s: string) => {
-    // a text the string path decoded joins the escaped bytes in escaped form
-    const j = JSON.stringify(s);
-    if (j.includes('\\')) escaped = true;
-    const b = Buffer.from(j.slice(1, -1));
-    txt.add(b, 0, b.length);
-  };
-  /** Handles the complete messages in buf[s, e); returns where the unfinished rest begins. */
-  const messages = (buf: Buffer, s: number, e: number, now: number): number => {
-    let from = s;
-    for (;;) {
-      let nl = -1;
-      for (let j = from; j + 1 < e; j++) {
-        if (buf[j] === 10 && buf[j + 1] === 10) {
-          nl = j;
-          break;
-        }
-      }
-      if (nl < 0) return from;
-      // one SSE message: vLLM strips it, skips comments (":…") and removes the "data: " prefix
-      let a = from;
-      let b = nl;
-      from = nl + 2;
-      while (a < b && buf[a] <= 32) a++;
-      while (b > a && buf[b - 1] <= 32) b--;
-      if (a === b || buf[a] === 58 /* : */) continue;
-      if (b - a >= 5 && buf[a] === 100 && buf[a + 1] === 97 && buf[a + 2] === 116 && buf[a + 3] === 97 && buf[a + 4] === 58 /* data: */) a += buf[a + 5] === 32 ? 6 : 5;
-      if (b - a === 6 && buf[a] === 91 && buf[a + 1] === 68 && buf[a + 2] === 79 && buf[a + 3] === 78 && buf[a + 4] === 69 && buf[a + 5] === 93 /* [DONE] */) {
-        sawDone = true;
-        continue;
-      }
-      scanMessage(buf, a, b, t.chat, m);
-      let chunk = m.chunk;
-      let roleOnly = m.roleOnly;
-      let completion = m.completionTokens;
-      let prompt = m.promptTokens;
-      if (m.slow) {
-        classifyMessage(buf.toString('utf8', a, b), t.chat, sm);
-        if (sm.error !== null) {
-          r.error = sm.error;
-          continue;
-        }
-        chunk = sm.chunk;
-        roleOnly = sm.roleOnly;
-        completion = sm.completionTokens;
-        prompt = sm.promptTokens;
-        if (chunk && sm.text) addDecoded(sm.text);
-      } else if (chunk && m.textEnd > m.textStart) {
-        txt.add(buf, m.textStart, m.textEnd);
-        if (m.escaped) escaped = true;
-      }
-      if (chunk) {
-        if (roleOnly && r.roleChunk === undefined) r.roleChunk = now;
-        r.chunks.push(now);
-        r.end = now;
-      }
-      if (completion !== null) r.usageOutput = completion;
-      if (prompt !== null) r.usagePrompt = prompt;
-    }
-  };
-  const stream = (buf: Buffer, s: number, e: number, nowMs: number) => {
-    const now = nowMs / 1000 - perfOrigin;
-    if (carry === null) {
-      const rest = messages(buf, s, e, now);
-      if (rest < e) (carry = new Bytes()).add(buf, rest, e);
-      return;
-    }
-    carry.add(buf, s, e);
-    const c = carry;
-    const rest = messages(c.b!, 0, c.n, now);
-    if (rest >= c.n) carry = null;
-    else if (rest > 0) {
-      const left = new Bytes();
-      left.add(c.b!, rest, c.n);
-      carry = left;
-    }
-  };
-  return {
-    head(status) {
-      r.status = status;
-    },
-    body(buf, s, e, nowMs) {
-      if (r.status !== 200) {
-        if (raw.n < 4096) raw.add(buf, s, Math.min(e, s + 4096 - raw.n));
-      } else if (!t.stream) raw.add(buf, s, e);
-      else stream(buf, s, e, nowMs);
-    },
-    end() {
-      if (r.status !== 200) return done(`HTTP ${r.status}: ${raw.toString().slice(0, 500)}`);
-      if (!t.stream) {
-        const now = performance.now() / 1000 - perfOrigin;
-        try {
-          const j = JSON.parse(raw.toString());
-          const c = j.choices?.[0];
-          answer = (t.chat ? c?.message?.content : c?.text) ?? '';
-          r.usageOutput = j.usage?.completion_tokens ?? null;
-          r.usagePrompt = j.usage?.prompt_tokens ?? null;
-          // non-streaming: the whole answer is the first (and only) chunk
-          r.chunks.push(now);
-          r.end = now;
-          r.success = true;
-          return done();
-        } catch (e) {
-          return done(`invalid JSON response: ${(e as Error).message}`);
-        }
-      }
-      if (r.error) return done(r.error);
-      // vLLM: "Never received a valid chunk to calculate TTFT"
-      if (r.chunks.length === 0) return done(sawDone ? 'no chunk with choices received' : 'stream ended without chunks or [DONE]');
-      r.success = true;
-      done();
-    },
-    text() {
-      if (!t.stream) return answer;
-      const s = txt.toString();
-      if (!escaped) return s;
-      try {
-        return JSON.parse('"' + s + '"') as string;
-      } catch {
-        return s;
-      }
-    },
-  };
-}
-
 /** The lean transport's pool of a plain-http target (created on first use), or null when node:http must serve it. */
 function poolOf(t: EndpointTarget): FastPool | null {
   const x = t as EndpointTarget & { _pool?: FastPool | null; _head?: string };
@@ -278,115 +131,305 @@ export function closeTarget(t: EndpointTarget): void {
   (t as EndpointTarget & { _pool?: FastPool | null })._pool?.destroy();
 }
 
-/** Sends one request and measures it. Never throws: failures come back with success false and the error. */
-export function sendRequest(
-  t: EndpointTarget,
-  prompt: string,
-  maxTokens: number,
-  perfOrigin: number,
-  signal?: AbortSignal,
-): Promise<RawResult> {
-  // vLLM starts its clock before building the request too (st = time.perf_counter() precedes session.post)
-  const t0 = performance.now();
-  const body: Record<string, unknown> = { model: t.model, max_tokens: maxTokens, stream: t.stream, ...t.extraBody };
-  if (t.chat) body.messages = [{ role: 'user', content: prompt }];
-  else body.prompt = prompt;
-  if (t.stream) body.stream_options = { include_usage: true };
-  const payload = JSON.stringify(body);
-  return new Promise<RawResult>((resolve) => {
-    const r: RawResult = {
-      success: false,
-      error: '',
-      status: 0,
-      start: t0 / 1000 - perfOrigin,
-      sent: 0,
-      chunks: [],
-      end: 0,
-      text: '',
-      usageOutput: null,
-      usagePrompt: null,
-    };
-    let settled = false;
-    // (the reader reports through `done`, declared below: called only once the exchange runs)
-    const rd: Reader = readerFor(t, r, perfOrigin, (err) => done(err));
-    let cancel: () => void = () => {};
-    const done = (err?: string) => {
-      if (settled) return;
-      settled = true;
-      unwatch();
-      signal?.removeEventListener('abort', onAbort);
-      r.text = rd.text();
-      if (!r.sent) r.sent = r.start;
-      if (err) {
-        r.success = false;
-        r.error = err;
-        r.end = r.end || performance.now() / 1000 - perfOrigin;
-      }
-      resolve(r);
-    };
-    const unwatch = watch(t, {
-      deadline: t0 + t.timeoutMs,
-      kill: () => {
-        cancel();
-        done(`timeout after ${t.timeoutMs} ms`);
-      },
-    });
-    const onAbort = () => {
-      cancel();
-      done('aborted');
-    };
-    signal?.addEventListener('abort', onAbort);
-    const pool = poolOf(t);
-    if (pool) {
-      const raw = (t as EndpointTarget & { _head: string })._head + Buffer.byteLength(payload) + '\r\n\r\n' + payload;
+/** Reused per thread: the scanners' answers are read before the next message is scanned. */
+const BM = newByteMessage();
+const SM = newMessage();
+
+/**
+ * One request in flight: its timing record, the response reader (status, body bytes per read, end) and its text.
+ * A class rather than closures: a request allocates this object and its record, not a dozen functions (each of which
+ * tsx's keepNames would also name with a defineProperty), and nothing per chunk.
+ */
+class Exchange implements FastHandlers, Inflight {
+  readonly r: RawResult;
+  deadline: number;
+  settled = false;
+  private sawDone = false;
+  /** non-200 answers and non-streaming bodies */
+  private raw = new Bytes();
+  /** streams: the chunks' texts, still JSON-escaped (`escaped`: a backslash occurs) */
+  private txt = new Bytes();
+  private escaped = false;
+  private answer = '';
+  /** an SSE message split over reads (rare: servers write whole messages) */
+  private carry: Bytes | null = null;
+  fast: FastExchange | null = null;
+  req: http.ClientRequest | null = null;
+
+  constructor(
+    private readonly t: EndpointTarget,
+    t0: number,
+    private readonly perfOrigin: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly cb: (r: RawResult) => void,
+  ) {
+    this.r = { success: false, error: '', status: 0, start: t0 / 1000 - perfOrigin, sent: 0, chunks: [], end: 0, text: '', usageOutput: null, usagePrompt: null };
+    this.deadline = t0 + t.timeoutMs;
+  }
+
+  /** The timeout sweep's call. */
+  kill(): void {
+    this.cancel();
+    this.done(`timeout after ${this.t.timeoutMs} ms`);
+  }
+
+  /** The abort signal's listener (an EventTarget calls an object's handleEvent). */
+  handleEvent(): void {
+    this.cancel();
+    this.done('aborted');
+  }
+
+  private cancel(): void {
+    this.fast?.cancel();
+    this.req?.destroy();
+  }
+
+  done(err?: string): void {
+    if (this.settled) return;
+    this.settled = true;
+    sweeps.get(this.t)?.set.delete(this);
+    this.signal?.removeEventListener('abort', this);
+    const r = this.r;
+    r.text = this.text();
+    if (!r.sent) r.sent = r.start;
+    if (err) {
+      r.success = false;
+      r.error = err;
+      r.end = r.end || performance.now() / 1000 - this.perfOrigin;
+    }
+    this.cb(r);
+  }
+
+  onSent(ms: number): void {
+    if (!this.r.sent) this.r.sent = ms / 1000 - this.perfOrigin;
+  }
+
+  onHead(status: number): void {
+    this.r.status = status;
+  }
+
+  onBody(buf: Buffer, s: number, e: number, nowMs: number): void {
+    if (this.r.status !== 200) {
+      if (this.raw.n < 4096) this.raw.add(buf, s, Math.min(e, s + 4096 - this.raw.n));
+    } else if (!this.t.stream) this.raw.add(buf, s, e);
+    else this.stream(buf, s, e, nowMs / 1000 - this.perfOrigin);
+  }
+
+  onError(msg: string): void {
+    this.done(msg);
+  }
+
+  onEnd(): void {
+    const r = this.r;
+    if (r.status !== 200) return this.done(`HTTP ${r.status}: ${this.raw.toString().slice(0, 500)}`);
+    if (!this.t.stream) return this.whole();
+    if (r.error) return this.done(r.error);
+    // vLLM: "Never received a valid chunk to calculate TTFT"
+    if (r.chunks.length === 0) return this.done(this.sawDone ? 'no chunk with choices received' : 'stream ended without chunks or [DONE]');
+    r.success = true;
+    this.done();
+  }
+
+  /** A non-streaming answer: the whole answer is the first (and only) chunk. */
+  private whole(): void {
+    const r = this.r;
+    const now = performance.now() / 1000 - this.perfOrigin;
+    const raw = this.raw;
+    const b = raw.b;
+    // a complete JSON object is read with the byte scanner (text, usage) as a stream message is; anything else parsed
+    let lo = 0;
+    let hi = raw.n;
+    while (b && lo < hi && b[lo] <= 32) lo++;
+    while (b && hi > lo && b[hi - 1] <= 32) hi--;
+    const m = b && hi - lo > 1 && b[lo] === 123 && b[hi - 1] === 125 ? scanMessage(b, lo, hi, this.t.chat, BM) : null;
+    if (m && !m.slow) {
+      const tx = m.chunk && m.textEnd > m.textStart ? b!.toString('utf8', m.textStart, m.textEnd) : '';
+      this.answer = m.escaped ? (JSON.parse('"' + tx + '"') as string) : tx;
+      r.usageOutput = m.completionTokens;
+      r.usagePrompt = m.promptTokens;
+    } else {
       try {
-        cancel = pool.request(raw, {
-          onSent: (ms) => {
-            if (!r.sent) r.sent = ms / 1000 - perfOrigin;
-          },
-          onHead: (status) => rd.head(status),
-          onBody: (buf, s, e, ms) => rd.body(buf, s, e, ms),
-          onEnd: () => rd.end(),
-          onError: (msg) => done(msg),
-        });
+        const j = JSON.parse(raw.toString());
+        const c = j.choices?.[0];
+        this.answer = (this.t.chat ? c?.message?.content : c?.text) ?? '';
+        r.usageOutput = j.usage?.completion_tokens ?? null;
+        r.usagePrompt = j.usage?.prompt_tokens ?? null;
       } catch (e) {
-        done((e as Error).message);
+        return this.done(`invalid JSON response: ${(e as Error).message}`);
       }
+    }
+    r.chunks.push(now);
+    r.end = now;
+    r.success = true;
+    this.done();
+  }
+
+  private stream(buf: Buffer, s: number, e: number, now: number): void {
+    if (this.carry === null) {
+      const rest = this.messages(buf, s, e, now);
+      if (rest < e) (this.carry = new Bytes()).add(buf, rest, e);
       return;
     }
-    const mod = t.url.protocol === 'https:' ? https : http;
-    const base = (t as EndpointTarget & { _opts?: http.RequestOptions })._opts ??= {
-      protocol: t.url.protocol,
-      hostname: t.url.hostname.replace(/^\[|\]$/g, ''),
-      port: t.url.port || (t.url.protocol === 'https:' ? 443 : 80),
-      path: t.url.pathname + t.url.search,
-      method: 'POST',
-      agent: t.agent,
-    };
-    const req = mod.request({
-      ...base,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream', ...t.headers },
-    });
-    cancel = () => req.destroy();
-    req.on('error', (e) => done(e.message || String(e)));
-    req.on('response', (res) => {
-      const x = rd;
-      x.head(res.statusCode ?? 0);
-      res.on('data', (c: Buffer) => x.body(c, 0, c.length, performance.now()));
-      res.on('end', () => x.end());
-      res.on('error', (e) => done(e.message));
-      res.on('aborted', () => done('response aborted'));
-    });
-    // The body is written once a connected socket is assigned; that instant is kept for the dispatch-excluded view
-    // (vLLM's clock, above, includes the wait for the socket and the connect).
-    req.once('socket', (sock) => {
-      const go = () => {
-        if (settled) return;
-        r.sent = performance.now() / 1000 - perfOrigin;
-        req.end(payload);
-      };
-      if ((sock as import('node:net').Socket).connecting) sock.once('connect', go);
-      else go();
-    });
+    const c = this.carry;
+    c.add(buf, s, e);
+    const rest = this.messages(c.b!, 0, c.n, now);
+    if (rest >= c.n) this.carry = null;
+    else if (rest > 0) {
+      const left = new Bytes();
+      left.add(c.b!, rest, c.n);
+      this.carry = left;
+    }
+  }
+
+  /** Handles the complete messages in buf[s, e); returns where the unfinished rest begins. */
+  private messages(buf: Buffer, s: number, e: number, now: number): number {
+    const r = this.r;
+    let from = s;
+    for (;;) {
+      let nl = -1;
+      for (let j = from; j + 1 < e; j++) {
+        if (buf[j] === 10 && buf[j + 1] === 10) {
+          nl = j;
+          break;
+        }
+      }
+      if (nl < 0) return from;
+      // one SSE message: vLLM strips it, skips comments (":…") and removes the "data: " prefix
+      let a = from;
+      let b = nl;
+      from = nl + 2;
+      while (a < b && buf[a] <= 32) a++;
+      while (b > a && buf[b - 1] <= 32) b--;
+      if (a === b || buf[a] === 58 /* : */) continue;
+      if (b - a >= 5 && buf[a] === 100 && buf[a + 1] === 97 && buf[a + 2] === 116 && buf[a + 3] === 97 && buf[a + 4] === 58 /* data: */) a += buf[a + 5] === 32 ? 6 : 5;
+      if (b - a === 6 && buf[a] === 91 && buf[a + 1] === 68 && buf[a + 2] === 79 && buf[a + 3] === 78 && buf[a + 4] === 69 && buf[a + 5] === 93 /* [DONE] */) {
+        this.sawDone = true;
+        continue;
+      }
+      const m = scanMessage(buf, a, b, this.t.chat, BM);
+      let chunk = m.chunk;
+      let roleOnly = m.roleOnly;
+      let completion = m.completionTokens;
+      let prompt = m.promptTokens;
+      if (m.slow) {
+        const sm = classifyMessage(buf.toString('utf8', a, b), this.t.chat, SM);
+        if (sm.error !== null) {
+          r.error = sm.error;
+          continue;
+        }
+        chunk = sm.chunk;
+        roleOnly = sm.roleOnly;
+        completion = sm.completionTokens;
+        prompt = sm.promptTokens;
+        if (chunk && sm.text) this.addDecoded(sm.text);
+      } else if (chunk && m.textEnd > m.textStart) {
+        this.txt.add(buf, m.textStart, m.textEnd);
+        if (m.escaped) this.escaped = true;
+      }
+      if (chunk) {
+        if (roleOnly && r.roleChunk === undefined) r.roleChunk = now;
+        r.chunks.push(now);
+        r.end = now;
+      }
+      if (completion !== null) r.usageOutput = completion;
+      if (prompt !== null) r.usagePrompt = prompt;
+    }
+  }
+
+  /** A text the string path decoded joins the escaped bytes in escaped form. */
+  private addDecoded(s: string): void {
+    const j = JSON.stringify(s);
+    if (j.includes('\\')) this.escaped = true;
+    const b = Buffer.from(j.slice(1, -1));
+    this.txt.add(b, 0, b.length);
+  }
+
+  /** The generated text (chunks' texts joined, or the non-streaming answer's). */
+  private text(): string {
+    if (!this.t.stream) return this.answer;
+    const s = this.txt.toString();
+    if (!this.escaped) return s;
+    try {
+      return JSON.parse('"' + s + '"') as string;
+    } catch {
+      return s;
+    }
+  }
+}
+
+/** The request body's JSON: the fixed fields built once per target (split around max_tokens), then the prompt. */
+function payloadOf(t: EndpointTarget, prompt: string, maxTokens: number): string {
+  const x = t as EndpointTarget & { _body?: [string, string] | [string] };
+  if (!x._body) {
+    // key order as before: model, max_tokens, stream, extra fields (which may override), prompt/messages, stream_options
+    const MARK = -7.25e-300;
+    const j = JSON.stringify({ model: t.model, max_tokens: MARK, stream: t.stream, ...t.extraBody }).slice(0, -1);
+    const k = j.indexOf(`"max_tokens":${MARK}`);
+    x._body = k < 0 ? [j] : [j.slice(0, k + 13), j.slice(k + 13 + String(MARK).length)];
+  }
+  const b = x._body;
+  const fixed = b.length === 2 ? b[0] + JSON.stringify(maxTokens) + b[1] : b[0];
+  const p = t.chat ? `"messages":[{"role":"user","content":${JSON.stringify(prompt)}}]` : `"prompt":${JSON.stringify(prompt)}`;
+  return `${fixed},${p}${t.stream ? ',"stream_options":{"include_usage":true}' : ''}}`;
+}
+
+/**
+ * Sends one request and calls `cb` with its measurement once (never throws: failures come back with success false and
+ * the error). The callback form of `sendRequest`, without a promise per request.
+ */
+export function startRequest(t: EndpointTarget, prompt: string, maxTokens: number, perfOrigin: number, signal: AbortSignal | undefined, cb: (r: RawResult) => void): void {
+  // vLLM starts its clock before building the request too (st = time.perf_counter() precedes session.post)
+  const t0 = performance.now();
+  const payload = payloadOf(t, prompt, maxTokens);
+  const x = new Exchange(t, t0, perfOrigin, signal, cb);
+  sweepOf(t).add(x);
+  signal?.addEventListener('abort', x);
+  const pool = poolOf(t);
+  if (pool) {
+    const raw = (t as EndpointTarget & { _head: string })._head + Buffer.byteLength(payload) + '\r\n\r\n' + payload;
+    try {
+      x.fast = pool.request(raw, x);
+    } catch (e) {
+      x.done((e as Error).message);
+    }
+    return;
+  }
+  const mod = t.url.protocol === 'https:' ? https : http;
+  const base = (t as EndpointTarget & { _opts?: http.RequestOptions })._opts ??= {
+    protocol: t.url.protocol,
+    hostname: t.url.hostname.replace(/^\[|\]$/g, ''),
+    port: t.url.port || (t.url.protocol === 'https:' ? 443 : 80),
+    path: t.url.pathname + t.url.search,
+    method: 'POST',
+    agent: t.agent,
+  };
+  const req = mod.request({
+    ...base,
+    headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), accept: 'text/event-stream', ...t.headers },
   });
+  x.req = req;
+  req.on('error', (e) => x.done(e.message || String(e)));
+  req.on('response', (res) => {
+    x.onHead(res.statusCode ?? 0);
+    res.on('data', (c: Buffer) => x.onBody(c, 0, c.length, performance.now()));
+    res.on('end', () => x.onEnd());
+    res.on('error', (e) => x.done(e.message));
+    res.on('aborted', () => x.done('response aborted'));
+  });
+  // The body is written once a connected socket is assigned; that instant is kept for the dispatch-excluded view
+  // (vLLM's clock, above, includes the wait for the socket and the connect).
+  req.once('socket', (sock) => {
+    const go = () => {
+      if (x.settled) return;
+      x.onSent(performance.now());
+      req.end(payload);
+    };
+    if ((sock as import('node:net').Socket).connecting) sock.once('connect', go);
+    else go();
+  });
+}
+
+/** Sends one request and measures it. Never throws: failures come back with success false and the error. */
+export function sendRequest(t: EndpointTarget, prompt: string, maxTokens: number, perfOrigin: number, signal?: AbortSignal): Promise<RawResult> {
+  return new Promise<RawResult>((resolve) => startRequest(t, prompt, maxTokens, perfOrigin, signal, resolve));
 }

@@ -26,12 +26,50 @@ export interface FastHandlers {
   onError(message: string): void;
 }
 
-/** An in-flight exchange on a connection. */
-interface Exchange {
-  h: FastHandlers;
+/** An in-flight exchange: its handlers, where it runs, and how to cancel it (a class: no closures per request). */
+class Exchange {
   /** Response bytes have been seen (a reused socket that closes before any is retried once). */
-  seen: boolean;
-  retry?: () => void;
+  seen = false;
+  retried = false;
+  cancelled = false;
+  conn: Conn | null = null;
+
+  constructor(
+    readonly pool: FastPool,
+    readonly raw: string | Buffer,
+    readonly h: FastHandlers,
+  ) {}
+
+  /** A connection is ours: send (or give it back when cancelled meanwhile). */
+  go(c: Conn): void {
+    if (this.cancelled) return this.pool.release(c);
+    this.conn = c;
+    c.send(this, this.raw);
+  }
+
+  /** The server closed an idle keep-alive socket under us: try once more on a fresh one. */
+  retry(): boolean {
+    if (this.retried) return false;
+    this.retried = true;
+    this.pool.acquire(this, true);
+    return true;
+  }
+
+  /** Cancels the exchange (its connection, if it has one, is closed). */
+  cancel(): void {
+    this.cancelled = true;
+    const c = this.conn;
+    if (c && c.ex === this) {
+      c.ex = null;
+      this.pool.drop(c);
+      c.sock.destroy();
+    }
+  }
+}
+
+/** What `FastPool.request` returns. */
+export interface FastExchange {
+  cancel(): void;
 }
 
 const enum St {
@@ -98,8 +136,8 @@ class Conn {
     this.ex = null;
     this.pool.drop(this);
     if (!ex) return;
-    if (!ex.seen && this.reused && ex.retry) ex.retry(); // the server closed an idle keep-alive socket: try a fresh one
-    else ex.h.onError(msg);
+    // the server closed an idle keep-alive socket: try a fresh one
+    if (ex.seen || !this.reused || !ex.retry()) ex.h.onError(msg);
   }
 
   private finish(): void {
@@ -269,7 +307,7 @@ class Conn {
 export class FastPool {
   private idle: Conn[] = [];
   private all = new Set<Conn>();
-  private waiting: Array<(c: Conn) => void> = [];
+  private waiting: Exchange[] = [];
   private closed = false;
 
   constructor(
@@ -278,48 +316,31 @@ export class FastPool {
     private readonly max: number,
   ) {}
 
-  /** Runs one exchange: `raw` is the whole request (head and body). Returns a function that cancels it. */
-  request(raw: string | Buffer, h: FastHandlers): () => void {
-    let conn: Conn | null = null;
-    let cancelled = false;
-    const ex: Exchange = { h, seen: false };
-    const go = (c: Conn) => {
-      if (cancelled) return this.release(c);
-      conn = c;
-      c.send(ex, raw);
-    };
-    ex.retry = () => {
-      ex.retry = undefined;
-      this.acquire(go, true);
-    };
-    this.acquire(go, false);
-    return () => {
-      cancelled = true;
-      if (conn && conn.ex === ex) {
-        conn.ex = null;
-        this.drop(conn);
-        conn.sock.destroy();
-      }
-    };
+  /** Runs one exchange: `raw` is the whole request (head and body). Returns a handle that cancels it. */
+  request(raw: string | Buffer, h: FastHandlers): FastExchange {
+    const ex = new Exchange(this, raw, h);
+    this.acquire(ex, false);
+    return ex;
   }
 
-  private acquire(cb: (c: Conn) => void, fresh: boolean): void {
+  /** Gives `ex` a connection: an idle one (unless `fresh`), a new one below the limit, else the next one released. */
+  acquire(ex: Exchange, fresh: boolean): void {
     if (this.closed) throw new Error('connection pool closed');
     const c = fresh ? undefined : this.idle.pop();
-    if (c) return cb(c);
+    if (c) return ex.go(c);
     if (this.all.size < this.max) {
       const n = new Conn(this, this.host, this.port);
       this.all.add(n);
-      return cb(n);
+      return ex.go(n);
     }
-    this.waiting.push(cb);
+    this.waiting.push(ex);
   }
 
   /** A connection finished its exchange and can take the next one. */
   release(c: Conn): void {
     c.reused = true;
     const w = this.waiting.shift();
-    if (w) w(c);
+    if (w) w.go(c);
     else this.idle.push(c);
   }
 
@@ -333,7 +354,7 @@ export class FastPool {
     if (w && !this.closed) {
       const n = new Conn(this, this.host, this.port);
       this.all.add(n);
-      w(n);
+      w.go(n);
     }
   }
 

@@ -7,7 +7,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { closeTarget, makeAgent, sendRequest, type EndpointTarget, type RawResult } from './client.ts';
+import { closeTarget, makeAgent, startRequest, type EndpointTarget, type RawResult } from './client.ts';
 import type { Sample } from './dataset.ts';
 import type { RequestOutput } from './metrics.ts';
 import { startSelfCheck, type SelfCheckLimits, type SelfCheckReport } from './selfcheck.ts';
@@ -121,7 +121,8 @@ export async function runLoad(
   const c: LoadCounters = hooks.counters ?? { completed: 0, failed: 0, inflight: 0, chunks: 0 };
   const records: LoadRecord[] = [];
   const waiters: Array<() => void> = [];
-  const pending = new Set<Promise<void>>();
+  let outstanding = 0;
+  let allDone: (() => void) | null = null;
   const signal = hooks.signal;
   // every in-flight request listens for the abort: as many listeners as slots, by design
   if (signal) setMaxListeners(0, signal);
@@ -151,10 +152,12 @@ export async function runLoad(
       if (share.duration !== undefined && performance.now() / 1000 - origin >= share.duration) break;
       if (signal?.aborted) break;
       c.inflight++;
+      outstanding++;
       const sample = share.samples[i % share.samples.length];
-      const p: Promise<void> = sendRequest(target, sample.prompt, sample.expected_output_len, origin, signal).then((raw) => {
+      // a callback, not a promise per request; it may run before startRequest returns (a refused connection)
+      startRequest(target, sample.prompt, sample.expected_output_len, origin, signal, (raw) => {
         c.inflight--;
-        pending.delete(p);
+        outstanding--;
         const rec = outputOf(raw, sample, at, i);
         records.push(rec);
         c.chunks += raw.chunks.length;
@@ -162,10 +165,10 @@ export async function runLoad(
         else c.failed++;
         waiters.shift()?.();
         hooks.onRecord?.(rec);
+        if (outstanding === 0) allDone?.();
       });
-      pending.add(p);
     }
-    await Promise.all([...pending]);
+    if (outstanding > 0) await new Promise<void>((r) => (allDone = r));
     endS = performance.now() / 1000 - origin;
   } finally {
     closeTarget(target);

@@ -334,6 +334,8 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     progress('running', c.completed, c.failed, globalIndex ? globalIndex.length : total, c.inflight, { chunks: c.chunks, client_busy: c.busy });
   };
   const onRecord = hooks.onRequest ? (r: LoadRecord) => hooks.onRequest!(recordOf(r)) : undefined;
+  // the load begins (a caller measuring the client's own cost counts from here to 'done')
+  progress('running', 0, 0, globalIndex ? globalIndex.length : total, 0, { chunks: 0 });
   let results: LoadResult[];
   if (!multi) {
     const counters: LoadCounters = { completed: 0, failed: 0, inflight: 0, chunks: 0 };

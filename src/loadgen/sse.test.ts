@@ -55,9 +55,10 @@ describe('scanMessage', () => {
 });
 
 /** A raw HTTP server writing one chunked SSE response in the given pieces (each its own write, a pause between). */
-async function rawServer(pieces: Buffer[]): Promise<{ url: string; close(): Promise<void> }> {
+async function rawServer(pieces: Buffer[], seen: string[] = []): Promise<{ url: string; close(): Promise<void> }> {
   const server = net.createServer((sock) => {
-    sock.once('data', async () => {
+    sock.once('data', async (d) => {
+      seen.push(d.toString());
       for (const p of pieces) {
         sock.write(p);
         await new Promise((r) => setTimeout(r, 3));
@@ -71,9 +72,9 @@ async function rawServer(pieces: Buffer[]): Promise<{ url: string; close(): Prom
   return { url: `http://127.0.0.1:${port}/v1/completions`, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-function target(url: string, chat: boolean): EndpointTarget {
+function target(url: string, chat: boolean, extraBody: Record<string, unknown> = {}): EndpointTarget {
   const u = new URL(url);
-  return { url: u, chat, model: 'm', headers: {}, agent: makeAgent(u, 4), stream: true, timeoutMs: 10_000, extraBody: {} };
+  return { url: u, chat, model: 'm', headers: {}, agent: makeAgent(u, 4), stream: true, timeoutMs: 10_000, extraBody };
 }
 
 describe('streaming client over the lean transport', () => {
@@ -137,6 +138,34 @@ describe('streaming client over the lean transport', () => {
       expect(r.error).toBe('overloaded');
     } finally {
       await srv2.close();
+    }
+  });
+});
+
+describe('request body', () => {
+  it('is the JSON vLLM\'s request function sends: model, max_tokens, stream, the extra fields, prompt or messages, include_usage', async () => {
+    const head = 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 0\r\n\r\n';
+    for (const chat of [false, true]) {
+      const seen: string[] = [];
+      const srv = await rawServer([Buffer.from(head)], seen);
+      try {
+        const prompt = 'say "hi" \\ ünï';
+        await sendRequest(target(srv.url, chat, { temperature: 0, ignore_eos: true }), prompt, 17, 0);
+        const req = seen.join('');
+        const body = req.slice(req.indexOf('\r\n\r\n') + 4);
+        expect(Number(/content-length: (\d+)/.exec(req)![1])).toBe(Buffer.byteLength(body));
+        expect(JSON.parse(body)).toEqual({
+          model: 'm',
+          max_tokens: 17,
+          stream: true,
+          temperature: 0,
+          ignore_eos: true,
+          ...(chat ? { messages: [{ role: 'user', content: prompt }] } : { prompt }),
+          stream_options: { include_usage: true },
+        });
+      } finally {
+        await srv.close();
+      }
     }
   });
 });
