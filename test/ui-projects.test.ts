@@ -182,7 +182,8 @@ describe('web UI: projects, files and a run (browser)', () => {
     expect(await page.getByTestId('run-pods').textContent()).toBe(`${job.active_pods} / ${job.succeeded_pods} / ${job.failed_pods}`);
     const apiLogs = (await api(`/api/deployer/jobs/${name}/logs?namespace=${url.searchParams.get('ns')}&tail_lines=500`)).body.logs;
     expect(apiLogs.length).toBeGreaterThan(0);
-    expect(logs).toContain(apiLogs[apiLogs.length - 1]);
+    // once the run ended the page reads the deployer's log record (it may still be on its way as the status flips)
+    await page.getByTestId('run-logs').filter({ hasText: apiLogs[apiLogs.length - 1] }).waitFor({ timeout: 30_000 });
     // the result it posted, under the run's id, linked from the run page
     const posted = await waitFor(async () => {
       const r = (await api(`/api/results/standardized_output?run_id=${encodeURIComponent(runId)}`)).body;
