@@ -10,7 +10,7 @@
  * Saturation (tokens/s on one core): npx tsx bench/emulator-load.ts --streams 1000 --itl 1 --no-records
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -55,6 +55,16 @@ const cpuOf = (pid: number, sys = false): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return ((sys ? 0 : Number(fields[11])) + Number(fields[12])) / 100;
+};
+/** Seconds a process's threads were runnable but waited for a core (/proc/<pid>/task/<tid>/schedstat): the machine's share of the lateness. */
+const runqWaitOf = (pid: number): number => {
+  let ns = 0;
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, 'utf8').split(' ')[1]);
+  } catch {
+    return 0;
+  }
+  return ns / 1e9;
 };
 const childPids = (pid: number): number[] => {
   try {
@@ -129,6 +139,7 @@ await new Promise((r) => setTimeout(r, 1500));
 await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 const cpu0 = pids().reduce((s, p) => s + cpuOf(p), 0);
 const sys0 = pids().reduce((s, p) => s + cpuOf(p, true), 0);
+const wait0 = pids().reduce((s, p) => s + runqWaitOf(p), 0);
 const c0 = process.cpuUsage();
 const t0 = performance.now();
 const wall0 = performance.timeOrigin + t0;
@@ -139,6 +150,7 @@ const wall1 = performance.timeOrigin + performance.now();
 const elapsed = (performance.now() - t0) / 1000;
 const cpu1 = pids().reduce((s, p) => s + cpuOf(p), 0);
 const sys1 = pids().reduce((s, p) => s + cpuOf(p, true), 0);
+const wait1 = pids().reduce((s, p) => s + runqWaitOf(p), 0);
 const cc = process.cpuUsage(c0);
 stopping = true;
 let recs: RequestRecord[] = [];
@@ -157,7 +169,7 @@ const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '—');
 
 console.log(`emulator fixed profile TTFT ${TTFT} ms / ITL ${ITL} ms, ${STREAMS} streams × ${TOKENS} tokens, ${SECONDS} s measured, workers ${a.workers}, records ${records ? 'on' : 'off'}`);
 console.log(`pinned: server → core ${a['server-core']} ${pinnedServer ? 'yes' : 'NO'}, client → core ${a['client-core']} ${pinnedClient ? 'yes' : 'NO'}${a.nice !== undefined ? `, server nice ${a.nice}` : ''}; load average ${load0} before, ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} after`);
-console.log(`tokens/s (client-counted chunks): ${(chunks / elapsed).toFixed(0)}; completed requests ${completed}; server CPU ${((cpu1 - cpu0) / elapsed).toFixed(2)} core(s) (${((sys1 - sys0) / elapsed).toFixed(2)} in the kernel), ${chunks ? (((cpu1 - cpu0) * 1e6) / chunks).toFixed(2) : '—'} µs per token; client CPU ${((cc.user + cc.system) / 1e6 / elapsed).toFixed(2)} core(s)`);
+console.log(`tokens/s (client-counted chunks): ${(chunks / elapsed).toFixed(0)}; completed requests ${completed}; server CPU ${((cpu1 - cpu0) / elapsed).toFixed(2)} core(s) (${((sys1 - sys0) / elapsed).toFixed(2)} in the kernel), ${chunks ? (((cpu1 - cpu0) * 1e6) / chunks).toFixed(2) : '—'} µs per token, waited for a core ${(((wait1 - wait0) * 1000) / elapsed).toFixed(0)} ms/s; client CPU ${((cc.user + cc.system) / 1e6 / elapsed).toFixed(2)} core(s)`);
 if (records) {
   // only requests that started and ended inside the window: full TTFT and ITL sequences
   const inside = recs.filter((r) => r.arrival_ms >= wall0 && r.chunk_ms.length && r.chunk_ms[r.chunk_ms.length - 1] <= wall1);
@@ -169,6 +181,12 @@ if (records) {
   for (const r of inside) for (let i = 0; i < r.chunk_ms.length; i++) late.push(r.chunk_ms[i] - (r.arrival_ms + TTFT + i * ITL));
   const serverTokens = recs.reduce((n, r) => n + r.chunk_ms.filter((t) => t >= wall0 && t <= wall1).length, 0);
   console.log(`server-recorded tokens/s: ${(serverTokens / elapsed).toFixed(0)}; requests inside the window: ${inside.length}`);
+  // phase alignment: where in the ITL cycle the streams' chunks are due (uniform: each 1 ms slot holds 1 ms / ITL of them)
+  if (ITL >= 2) {
+    const slots = new Array<number>(Math.floor(ITL)).fill(0);
+    for (const r of inside) slots[Math.floor(((r.arrival_ms + TTFT) % ITL) / (ITL / slots.length))]++;
+    console.log(`phase alignment: the busiest 1 ms of the ${ITL} ms cycle holds ${((100 * Math.max(...slots)) / Math.max(1, inside.length)).toFixed(1)} % of the streams' due times (uniform ${(100 / slots.length).toFixed(1)} %)`);
+  }
   console.log('| emulator timing error (ms) | mean | p50 | p99 | max |');
   console.log('|---|---|---|---|---|');
   console.log(`| TTFT | ${f(mean(ttftErr))} | ${f(pct(ttftErr, 50))} | ${f(pct(ttftErr, 99))} | ${f(Math.max(...ttftErr))} |`);
