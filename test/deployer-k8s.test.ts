@@ -13,7 +13,7 @@ import { DB_KINDS } from './helpers/db.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import { call, fixture, startDeployer, until, type DeployerEnv } from './helpers/deployer-setup.ts';
 import { startTestPlatform } from './helpers/platform.ts';
-import { DeployerHttpClient } from '../src/services/vllm/clients.ts';
+import { DeployerHttpClient } from '../src/services/deployer/client.ts';
 
 const JOB_FILES = ['job/vllm-eval/evalchemy-job.yaml', 'job/vllm-eval/vllm-benchmark-job.yaml'];
 const FILES = {

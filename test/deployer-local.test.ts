@@ -223,6 +223,62 @@ describe.each(DB_KINDS)('deployer with the local executor (%s)', (kind) => {
     expect((await record(r.body.deployment_id)).status).toBe('deleted');
   });
 
+  it('gives bash a real terminal: Enter as the browser sends it, the window size, Ctrl-C interrupting the foreground job', async () => {
+    const r = await run('job/local/long.yaml');
+    const name = r.body.resource_name;
+    await until(async () => (await record(r.body.deployment_id)).status === 'running', 10_000, 'running');
+    const s = await call(base, 'POST', `/jobs/${name}/terminal`, { shell: '/bin/bash' });
+    expect(s.status).toBe(200);
+    const ws = new WebSocket(`${base.replace('http', 'ws')}/terminal/${s.body.session_id}`);
+    const msgs: any[] = [];
+    ws.on('message', (d) => msgs.push(JSON.parse(d.toString())));
+    const connected = await until(async () => msgs.find((m) => m.type === 'connected'), 10_000, 'connected');
+    expect(connected).toMatchObject({ shell: '/bin/bash', tty: true });
+    const screen = () => msgs.filter((m) => m.type === 'output' || m.type === 'error_output').map((m) => m.data).join('');
+    const input = (data: string) => ws.send(JSON.stringify({ type: 'input', data }));
+    const shows = (re: RegExp, what: string) => until(async () => re.test(screen()), 15_000, what);
+    // the size is set on the pty as the shell comes up (asynchronously): asked again until the shell reports it
+    const sizeIs = async (rows: number, cols: number) => {
+      const re = new RegExp(`size ${rows} ${cols} tty /dev/pts/\\d+`);
+      for (let i = 0; i < 40 && !re.test(screen()); i++) {
+        // xterm.js sends \r for Enter: on a pipe that is no line end and bash waited for ever
+        input('echo "size $(stty size) tty $(tty)"\r');
+        await new Promise((res) => setTimeout(res, 250));
+      }
+      expect(screen(), JSON.stringify(screen().slice(-600))).toMatch(re);
+    };
+    ws.send(JSON.stringify({ type: 'resize', rows: 33, cols: 101 }));
+    await sizeIs(33, 101);
+    // a pod's shell: the prompt names the pod (no rc file of this host's user replaced it)
+    expect(screen()).toContain(`${connected.pod_name}$ `);
+    input('sleep 300; echo not-interrupted\r');
+    // the pty echoes what bash read: the sleep runs in the foreground
+    await shows(/sleep 300; echo not-interrupted\r?\n/, 'the sleep started');
+    input('\x03');
+    input('echo after-$((40+2))\r');
+    await shows(/after-42/, 'a prompt again after Ctrl-C');
+    // only the echoed command line says it: the list was interrupted with its sleep
+    expect(screen().split('not-interrupted').length - 1).toBe(1);
+    // a new size reaches the running shell
+    ws.send(JSON.stringify({ type: 'resize', rows: 20, cols: 70 }));
+    await sizeIs(20, 70);
+    input('echo "pid-$$-"\r');
+    await shows(/pid-\d+-/, 'the shell pid');
+    const pid = Number(/pid-(\d+)-/.exec(screen().replace('pid-$$-', ''))![1]);
+    ws.close();
+    // closing the socket ends the shell with its terminal
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await until(async () => !alive(), 10_000, 'the shell to end');
+    expect((await call(base, 'DELETE', `/jobs/${name}/delete`)).status).toBe(200);
+  });
+
   it('a clean restart stops a running attempt, which counts as failed: the restarted platform retries it (backoffLimit)', async () => {
     const r = await run('job/local/once.yaml', { name: 'survivor' });
     // the attempt is under way (its first line is written), not merely spawned

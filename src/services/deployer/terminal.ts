@@ -175,7 +175,7 @@ export class TerminalManager {
       exec.close();
       return;
     }
-    send({ type: 'connected', session_id: s.sessionId, pod_name: s.podName, container_name: s.containerName, shell: s.shell });
+    send({ type: 'connected', session_id: s.sessionId, pod_name: s.podName, container_name: s.containerName, shell: s.shell, tty: exec.tty ?? true });
     touch();
     for (const b of buffered.splice(0)) handle(String(b));
   }

@@ -11,9 +11,6 @@ import type { ResultSummary } from '../results/api.ts';
 import type { QueueCounts, QueueItemView, SchedulerState, ServedModel, VllmApi } from './api.ts';
 import type { QueueRequestInput } from './models.ts';
 
-// moved to the deployer (deployer/client.ts); re-exported until test/deployer-k8s.test.ts imports it from there
-export { DeployerHttpClient } from '../deployer/client.ts';
-
 function serviceToken(ctx: Pick<PlatformContext, 'config'>): string | undefined {
   return sharedServiceToken(ctx.config, ['operator', 'admin', 'viewer']);
 }

@@ -79,6 +79,8 @@ export interface ExecHandlers {
 }
 
 export interface ExecSession {
+  /** Whether the shell has a terminal (echo, line editing, Ctrl-C as an interrupt); true when not said. */
+  tty?: boolean;
   write(data: string): void;
   resize(rows: number, cols: number): void;
   close(): void;

@@ -154,7 +154,7 @@ export function RunPage() {
         </Tabs.Panel>
         <Tabs.Panel value="terminal" pt="sm">
           <Suspense fallback={<Loader size="sm" />}>
-            <RunTerminal job={name} namespace={namespace} lineMode={(rec?.executor ?? 'local') === 'local'} />
+            <RunTerminal job={name} namespace={namespace} lineMode={false} />
           </Suspense>
         </Tabs.Panel>
       </Tabs>

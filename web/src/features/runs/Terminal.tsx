@@ -47,7 +47,7 @@ export function RunTerminal({ job, namespace, lineMode: lineModeDefault }: { job
       if (ws?.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
     };
 
-    // without a TTY a plain POSIX shell: bash's interactive start-up expects a terminal (and user rc files)
+    // line mode: a plain POSIX shell (bash's interactive start-up expects a terminal)
     const newSession = async () => {
       const s = await unwrapAs<{ websocket_url: string }>(
         deployer.POST('/jobs/{job_name}/terminal', { params: { path: { job_name: job } }, body: { ...(namespace ? { namespace } : {}), ...(lineMode ? { shell: '/bin/sh' } : {}) } }),
@@ -77,6 +77,11 @@ export function RunTerminal({ job, namespace, lineMode: lineModeDefault }: { job
           setError(null);
           setShell(`${m.shell} in ${m.pod_name}/${m.container_name}`);
           setState('connected');
+          // a shell without a terminal: the page edits lines itself (this makes a new terminal and session)
+          if (m.tty === false && !lineMode) {
+            setLineMode(true);
+            return;
+          }
           send({ type: 'resize', rows: term.rows, cols: term.cols });
         } else if (m.type === 'output' || m.type === 'error_output') term.write(m.data);
         else if (m.type === 'error') {

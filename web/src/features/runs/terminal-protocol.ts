@@ -1,11 +1,12 @@
 /**
  * The deployer's terminal WebSocket protocol (src/services/deployer/terminal.ts) as the browser speaks it, and the
- * line mode used when the shell has no TTY (the local executor's shell reads plain pipes: nothing echoes what is
- * typed, so the page echoes it and sends whole lines, as a terminal's cooked mode would).
+ * line mode used when the shell has no TTY (`connected` says `tty: false`: a local executor on a host without
+ * util-linux `script` reads plain pipes, nothing echoes what is typed, so the page echoes it and sends whole lines, as
+ * a terminal's cooked mode would).
  */
 
 export type ServerMessage =
-  | { type: 'connected'; session_id: string; pod_name: string; container_name: string; shell: string }
+  | { type: 'connected'; session_id: string; pod_name: string; container_name: string; shell: string; tty?: boolean }
   | { type: 'output' | 'error_output'; data: string }
   | { type: 'error'; message: string }
   | { type: 'pong' };
