@@ -9,7 +9,7 @@
  * chunks and the ratio vLLM/benchops (process CPU, user + kernel, median over repetitions) — over the load alone, as the
  * peer measures its request function's gather (benchops: from the load's first request to its last response), and for
  * benchops' whole run beside it — and non-streaming client CPU per request vs wrk.
- * Each client first runs one unmeasured wave of at least 256 streams (JIT, lazy imports, first sockets; `--no-warm` measures cold starts), its
+ * Each client first runs unmeasured requests (at least 1,024, 256 or more at once: JIT, lazy imports, first sockets; `--no-warm` measures cold starts), its
  * records cleared from the server; the measured run then connects anew.
  * Run: npx tsx bench/loadgen-vs-vllm.ts [--conc 1,64,256,512] [--reps 1] [--output-len 64] [--waves 3]
  *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm]
@@ -86,9 +86,10 @@ if (a['as-client']) {
   if (o.warm) {
     // one wave first, not measured (JIT, lazy imports, first sockets); its records are cleared from the server, and
     // the measured run connects anew, like the peer's measured run
-    // (at least 256 streams' worth, so that the hot path is optimised before a small concurrency's short measured run)
+    // (at least 1,024 requests at 256 streams or more: the per-chunk code and the per-request code are optimised
+    // before a small concurrency's short measured run, whose CPU would otherwise be the JIT's)
     const w = Math.max(256, o.c);
-    await runBenchmark({ ...opts, num_prompts: w, max_concurrency: w, duration: undefined });
+    await runBenchmark({ ...opts, num_prompts: Math.max(1024, w), max_concurrency: w, duration: undefined });
     await fetch(`${o.url}/benchops/records`, { method: 'DELETE' }).catch(() => undefined);
   }
   const c0 = process.cpuUsage();

@@ -106,6 +106,20 @@ describe('FastPool', () => {
     pool.destroy();
   });
 
+  it('reads the framing headers whatever their case and spacing, and ignores look-alike names', async () => {
+    const pool = new FastPool('127.0.0.1', port, 1);
+    const head = 'HTTP/1.1 201 Created\r\nX-Content-Length: 99\r\nContent-Lengthy: 98\r\nCONTENT-LENGTH :  5\r\nConnection: Keep-Alive\r\n\r\n';
+    respond = () => ({ pieces: [Buffer.from(head + 'hello')] });
+    expect(await exchange(pool)).toMatchObject({ status: 201, text: 'hello' });
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n')] });
+    expect(await exchange(pool)).toMatchObject({ status: 200, text: 'abc' });
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.0 200 OK\r\ncontent-length: 2\r\n\r\nok')] });
+    expect(await exchange(pool)).toMatchObject({ status: 200, text: 'ok' });
+    respond = () => ({ pieces: [Buffer.from('HTTX/1.1 200 OK\r\n\r\n')] });
+    expect((await exchange(pool)).error).toMatch(/malformed HTTP status line/);
+    pool.destroy();
+  });
+
   it('retries once on a fresh socket when the server closed an idle keep-alive one; reports a cut body as an error', async () => {
     const pool = new FastPool('127.0.0.1', port, 1);
     connections = 0;

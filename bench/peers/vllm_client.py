@@ -12,7 +12,7 @@ function does (vllm/benchmarks/lib/endpoint_request_func.py, async_request_opena
 
 Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time.
 Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream] [--warmup]
-(--warmup: one unmeasured wave of max(256, CONCURRENCY) requests at once first, in its own session, then DELETE /benchops/records)
+(--warmup: max(1024, CONCURRENCY) unmeasured requests first, max(256, CONCURRENCY) at once, in its own session, then DELETE /benchops/records)
 """
 import asyncio
 import codecs
@@ -108,7 +108,7 @@ async def main():
                 async with wsem:
                     return await one(warm, url, model, f" ba be bi {i}", out_len, stream)
 
-            await asyncio.gather(*[wlimited(i) for i in range(max(256, conc))])
+            await asyncio.gather(*[wlimited(i) for i in range(max(1024, conc))])
             async with warm.delete(url.split("/v1/")[0] + "/benchops/records"):
                 pass
     sem = asyncio.Semaphore(conc)

@@ -82,6 +82,31 @@ const enum St {
   UntilClose,
 }
 
+const CRLF = Buffer.from('\r\n');
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const H_LENGTH = Buffer.from('content-length');
+const H_TE = Buffer.from('transfer-encoding');
+const H_CONN = Buffer.from('connection');
+
+/** Whether the header line buf[p, q) is a name compared case-insensitively (and spaces around it ignored). */
+function nameIs(buf: Buffer, p: number, q: number, name: Buffer): boolean {
+  while (p < q && (buf[p] === 32 || buf[p] === 9)) p++;
+  if (p + name.length > q) return false;
+  for (let k = 0; k < name.length; k++) if ((buf[p + k] | 0x20) !== name[k] && !(name[k] === 45 && buf[p + k] === 45)) return false;
+  let r = p + name.length;
+  while (r < q && (buf[r] === 32 || buf[r] === 9)) r++;
+  return buf[r] === 58;
+}
+
+/** Which framing header the line buf[p, q) is: 1 Content-Length, 2 Transfer-Encoding, 3 Connection, 0 another. */
+function headerOf(buf: Buffer, p: number, q: number): number {
+  while (p < q && (buf[p] === 32 || buf[p] === 9)) p++;
+  const c = buf[p] | 0x20;
+  if (c === 99 /* c */) return nameIs(buf, p, q, H_LENGTH) ? 1 : nameIs(buf, p, q, H_CONN) ? 3 : 0;
+  if (c === 116 /* t */) return nameIs(buf, p, q, H_TE) ? 2 : 0;
+  return 0;
+}
+
 /** One keep-alive connection and its response parser. */
 class Conn {
   readonly sock: net.Socket;
@@ -173,22 +198,26 @@ class Conn {
             return;
           }
           this.head = null;
-          const lines = buf.toString('latin1', 0, end).split('\r\n');
-          const m = /^HTTP\/1\.([01]) (\d{3})/.exec(lines[0]);
-          if (!m) return this.abort('malformed HTTP status line');
-          const status = Number(m[2]);
+          // status line and the three headers that frame the body, read from the bytes (no string per header)
+          if (!(end >= 12 && buf[0] === 72 && buf[1] === 84 && buf[2] === 84 && buf[3] === 80 && buf[4] === 47 && buf[5] === 49 && buf[6] === 46 && (buf[7] === 48 || buf[7] === 49) && buf[8] === 32 && isDigit(buf[9]) && isDigit(buf[10]) && isDigit(buf[11])))
+            return this.abort('malformed HTTP status line');
+          const status = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48);
           if (status < 200) return this.abort(`HTTP ${status} (informational answers are not supported)`);
           let length = -1;
           let chunked = false;
-          this.close = m[1] === '0';
-          for (let k = 1; k < lines.length; k++) {
-            const c = lines[k].indexOf(':');
-            if (c < 0) continue;
-            const name = lines[k].slice(0, c).trim().toLowerCase();
-            const value = lines[k].slice(c + 1).trim().toLowerCase();
-            if (name === 'content-length') length = Number(value);
-            else if (name === 'transfer-encoding') chunked = value.split(',').some((x) => x.trim() === 'chunked');
-            else if (name === 'connection') this.close = value.includes('close') ? true : value.includes('keep-alive') ? false : this.close;
+          this.close = buf[7] === 48;
+          for (let p = buf.indexOf(CRLF, 0) + 2; p > 1 && p < end; ) {
+            let q = buf.indexOf(CRLF, p);
+            if (q < 0 || q > end) q = end;
+            const h = headerOf(buf, p, q);
+            if (h !== 0) {
+              const c = buf.indexOf(58, p);
+              const value = buf.toString('latin1', c + 1, q).trim().toLowerCase();
+              if (h === 1) length = Number(value);
+              else if (h === 2) chunked = value.split(',').some((x) => x.trim() === 'chunked');
+              else this.close = value.includes('close') ? true : value.includes('keep-alive') ? false : this.close;
+            }
+            p = q + 2;
           }
           // continue in `b` after the head (the head may have begun in an earlier read)
           i = len - (buf.length - end - 4);

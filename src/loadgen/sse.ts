@@ -167,6 +167,13 @@ function findKey(buf: Uint8Array, key: Uint8Array, from: number, to: number): nu
   return -1;
 }
 
+/** Whether `key` is at buf[i] (within buf[.., to)). */
+function matchAt(buf: Uint8Array, key: Uint8Array, i: number, to: number): boolean {
+  if (i + key.length > to) return false;
+  for (let j = 1; j < key.length; j++) if (buf[i + j] !== key[j]) return false;
+  return true;
+}
+
 function skipWsB(buf: Uint8Array, i: number, to: number): number {
   while (i < to) {
     const c = buf[i];
@@ -220,7 +227,18 @@ export function scanMessage(buf: Uint8Array, a: number, b: number, chat: boolean
   out.roleOnly = false;
   out.completionTokens = null;
   out.promptTokens = null;
-  const ci = findKey(buf, B_CHOICES, a, b);
+  // one pass finds `"choices":` and notes a `"usage":` before it (vLLM puts usage after choices; others may not)
+  let ci = -1;
+  let before = -1;
+  for (let q = a; q < b; q++) {
+    if (buf[q] !== 34) continue;
+    const n = buf[q + 1];
+    if (n === 99 /* c */ && matchAt(buf, B_CHOICES, q, b)) {
+      ci = q;
+      break;
+    }
+    if (n === 117 /* u */ && before < 0 && matchAt(buf, B_USAGE, q, b)) before = q;
+  }
   // no choices at all (an error object, a usage-only message of another server): the string path decides
   if (ci < 0) {
     out.slow = true;
@@ -248,7 +266,7 @@ export function scanMessage(buf: Uint8Array, a: number, b: number, chat: boolean
   }
   // usage follows choices in vLLM's messages; an object there gives the counts (null: none)
   let ui = findKey(buf, B_USAGE, after, b);
-  if (ui < 0) ui = findKey(buf, B_USAGE, a, ci);
+  if (ui < 0) ui = before;
   if (ui >= 0 && buf[skipWsB(buf, ui + B_USAGE.length, b)] === 123 /* { */) {
     out.completionTokens = intAfterB(buf, B_COMPLETION, ui, b);
     out.promptTokens = intAfterB(buf, B_PROMPT, ui, b);
