@@ -15,7 +15,7 @@
  * lives in the database, so a restart resumes where it stopped. Off unless a project is followed (PUT /follow/{id}):
  * on a cluster with Argo CD the same files are Argo CD's to apply, and nothing here should follow them.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Database } from '../../core/db/client.ts';
 import { AppError, unprocessable } from '../../core/errors.ts';
@@ -24,7 +24,7 @@ import type { ClusterRegistry } from './clusters.ts';
 import { ACTIVE, describe, toRef, type DeploymentService } from './deployments.ts';
 import { FollowStore, type FileRow, type FollowRow } from './follower/store.ts';
 import { PRIORITIES } from './models.ts';
-import type { QueueRepository } from './queue.ts';
+import { withQueueItemId, type QueueRepository } from './queue.ts';
 import type { VllmService } from './service.ts';
 
 export interface FollowerDeps {
@@ -305,7 +305,8 @@ export class GitFollower {
   private async followUp(f: FollowRow, st: FileRow): Promise<void> {
     const item = st.queueItemId ? await orNull(this.d.queue.get(st.queueItemId)) : null;
     if (!item) {
-      await this.store.putFile({ ...st, status: 'error', error: 'its queue item was deleted', retryAt: new Date() });
+      // deleted, or never added (the process stopped between writing this state and adding the item): deployed again
+      await this.store.putFile({ ...st, status: 'error', error: 'its queue item is gone (deleted, or never added because the service stopped); deployed again', retryAt: new Date() });
       return;
     }
     if (item.status === 'completed' && item.deploymentId) {
@@ -367,31 +368,30 @@ export class GitFollower {
       }
       if (r === 'stopped') out.stopped++;
     }
+    // the item's id is written into the file's state before the item exists: a process that dies between the two
+    // writes leaves a state naming an item the next pass finds (and follows up, never enqueuing the file again), or
+    // one naming an item that was never added (taken for gone and retried) — never an item the follower does not know
+    const itemId = randomUUID();
+    const attempts = o.retry ? (st.attempts ?? 0) : 0;
+    await this.store.putFile({ ...row, contentHash: hash, status: 'deploying', queueItemId: itemId, deploymentId: null, error: null, warnings: [], attempts, retryAt: null });
     let item;
     try {
-      item = await this.d.svc.enqueue(
-        { vllm_config: values, benchmark_configs: [], cluster_id: f.clusterId, priority: f.priority as (typeof PRIORITIES)[number], keep_deployment: true },
-        { role: 'operator' },
+      item = await withQueueItemId(itemId, () =>
+        this.d.svc.enqueue(
+          { vllm_config: values, benchmark_configs: [], cluster_id: f.clusterId, priority: f.priority as (typeof PRIORITIES)[number], keep_deployment: true },
+          { role: 'operator' },
+        ),
       );
     } catch (e) {
       if (!(e instanceof AppError) || e.status >= 500) throw e;
       // the file reads well but the queue refused it (e.g. the followed cluster was removed): retried with backoff
-      const attempts = (st.attempts ?? 0) + 1;
-      const wait = Math.min(600_000, (this.d.retryBaseMs ?? 5000) * 2 ** (attempts - 1));
-      await this.store.putFile({ ...row, contentHash: hash, status: 'error', error: reason(e), warnings: [], deploymentId: null, queueItemId: null, attempts, retryAt: new Date(Date.now() + wait) });
+      const failed = (st.attempts ?? 0) + 1;
+      const wait = Math.min(600_000, (this.d.retryBaseMs ?? 5000) * 2 ** (failed - 1));
+      await this.store.putFile({ ...row, contentHash: hash, status: 'error', error: reason(e), warnings: [], deploymentId: null, queueItemId: null, attempts: failed, retryAt: new Date(Date.now() + wait) });
       return 1;
     }
-    await this.store.putFile({
-      ...row,
-      contentHash: hash,
-      status: 'deploying',
-      queueItemId: item.queue_request_id,
-      deploymentId: null,
-      error: null,
-      warnings: item.warnings,
-      attempts: o.retry ? (st.attempts ?? 0) : 0,
-      retryAt: null,
-    });
+    // only the warnings are new here: the state was complete before the item was added
+    if (item.warnings.length) await this.store.putFile({ ...row, contentHash: hash, status: 'deploying', queueItemId: item.queue_request_id, deploymentId: null, error: null, warnings: item.warnings, attempts, retryAt: null });
     if (o.heal) out.healed++;
     else out.deployed++;
     this.d.log.info({ project_id: f.projectId, path: file.file_path, item: item.queue_request_id, heal: o.heal || undefined }, 'Git follower: deploy queued');

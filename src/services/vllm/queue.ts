@@ -3,6 +3,7 @@
  * ordered by priority then age, and carry a lease (`claimed_by`, `lease_until`) that the worker renews; every later
  * write of a worker is conditional on still holding the claim, so a cancelled or re-claimed item is never overwritten.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
@@ -83,6 +84,19 @@ export async function queueCounts(db: Db) {
   };
 }
 
+/** An id chosen by the caller for the next item added in its async context (one-shot: nested work never reuses it). */
+const presetId = new AsyncLocalStorage<{ id: string | null }>();
+
+/**
+ * Runs `fn` (which adds one queue item, e.g. the service's enqueue) so that the item gets `id`. A caller that must
+ * know the item before it exists (the Git follower writes the id into its own state first, so a process that dies
+ * right after the insert leaves an item it can find, not an unknown one) chooses the id; adding under an id that is
+ * taken returns that item instead of a second one.
+ */
+export function withQueueItemId<T>(id: string, fn: () => Promise<T>): Promise<T> {
+  return presetId.run({ id }, fn);
+}
+
 export class QueueRepository {
   constructor(private readonly db: Db) {}
 
@@ -95,10 +109,13 @@ export class QueueRepository {
     const start = notBefore ?? now;
     const deadline = sched.max_wait_time > 0 ? new Date(start.getTime() + sched.max_wait_time * 1000) : null;
     const total = (req.skip_vllm_creation ? 0 : 1) + req.benchmark_configs.length;
+    const preset = presetId.getStore();
+    const id = preset?.id ?? randomUUID();
+    if (preset) preset.id = null;
     const [row] = await this.db
       .insert(vllmQueue)
       .values({
-        id: randomUUID(),
+        id,
         priority: req.priority,
         priorityRank: priorityRank(req.priority),
         status: 'pending',
@@ -120,8 +137,10 @@ export class QueueRepository {
         createdAt: now,
         updatedAt: now,
       })
+      .onConflictDoNothing({ target: vllmQueue.id })
       .returning();
-    return row;
+    // only a caller-chosen id can be taken: the request was added already, and that item is the answer
+    return row ?? this.get(id);
   }
 
   async get(id: string): Promise<QueueRow> {
