@@ -23,11 +23,8 @@ import { vllmDeployments } from '../src/services/vllm/schema.ts';
 import { spawnPlatform, type PlatformProcess } from '../test/helpers/audit-process.ts';
 import { makeRepo } from '../test/helpers/git.ts';
 import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
+import { arg, percentile as pct } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const CLIENTS = Number(arg('clients', '50'));
 const SECONDS = Number(arg('seconds', '10'));
 const ONLY = arg('only', '');
@@ -74,7 +71,6 @@ async function pool<T>(items: T[], n: number, fn: (x: T) => Promise<unknown>): P
   }));
 }
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
 
 interface Row {
   endpoint: string;

@@ -12,17 +12,14 @@
  * `--root` serves another tree (e.g. an earlier commit's `git archive` with node_modules linked) for a before/after.
  * PostgreSQL: a temporary server started like the test setup does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
+import { arg, percentile as pct, startServe } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const DEPLOYMENTS = Number(arg('deployments', '200'));
 const REQUESTS = Number(arg('requests', '300'));
 const CLIENTS = Number(arg('clients', '50'));
@@ -33,9 +30,6 @@ const TICK_MS = 1000 / 100; // USER_HZ on Linux
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENTS + 4 });
 
-function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
-}
 
 /** CPU ms the process has used (user + system). */
 function cpuMs(pid: number): number {
@@ -60,22 +54,8 @@ function request(url: string, method = 'GET', body?: unknown): Promise<{ status:
 }
 
 async function startServer(env: Record<string, string>): Promise<{ base: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/benchops.js'), 'serve', 'deployer'], {
-    cwd: ROOT,
-    env: { ...process.env, BENCHOPS_DEMO: '0', BENCHOPS_LOG_LEVEL: 'warn', BENCHOPS_DEPLOYER_PORT: '0', BENCHOPS_EXECUTOR: 'local', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const end = Date.now() + 120_000;
-  while (Date.now() < end) {
-    const m = /BENCHOPS_READY (\{.*\})/.exec(out);
-    if (m) return { base: JSON.parse(m[1]).deployer, child };
-    if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not start: ${out}`);
+  const { urls, child } = await startServe({ services: ['deployer'], root: ROOT, env: { BENCHOPS_EXECUTOR: 'local', ...env }, timeoutMs: 120_000 });
+  return { base: urls.deployer, child };
 }
 
 const configMap = (name: string, value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "${value}"\n`;

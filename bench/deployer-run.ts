@@ -15,15 +15,11 @@ import { loadConfig } from '../src/core/config.ts';
 import { startPlatform } from '../src/platform/start.ts';
 import { makeRepo } from '../test/helpers/git.ts';
 import { K8sDouble } from '../test/helpers/k8s-double.ts';
+import { arg, percentile as pct } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const RUNS = Number(arg('runs', '40'));
 const CONC = Number(arg('concurrency', '4'));
 const EXECUTOR = arg('executor', 'local');
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 const fmt = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return `p50 ${pct(s, 50).toFixed(1)} ms, p95 ${pct(s, 95).toFixed(1)} ms, max ${s.at(-1)!.toFixed(1)} ms`;

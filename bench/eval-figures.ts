@@ -16,11 +16,8 @@ import { PassThrough } from 'node:stream';
 import { DEFAULT_PORTS, loadConfig } from '../src/core/config.ts';
 import { startPlatform } from '../src/platform/start.ts';
 import { startEmulatedServer } from '../src/simulator/server.ts';
+import { arg, percentileOf as pct } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const POSTS = Number(arg('posts', '200'));
 const CONCURRENCY = arg('concurrency', '16');
 
@@ -57,7 +54,6 @@ async function json(method: string, url: string, body?: unknown): Promise<any> {
   return t ? JSON.parse(t) : undefined;
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function main() {
   const root = mkdtempSync(path.join(os.tmpdir(), 'benchops-eval-bench-'));

@@ -14,11 +14,8 @@ import { PassThrough } from 'node:stream';
 import { DEFAULT_PORTS, loadConfig } from '../src/core/config.ts';
 import { startPlatform } from '../src/platform/start.ts';
 import { makeRepo } from '../test/helpers/git.ts';
+import { arg, percentileOf as pct } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const FILES = Number(arg('files', '200'));
 const DEPLOYED = Number(arg('deployed', '3'));
 const PASSES = Number(arg('passes', '30'));
@@ -42,7 +39,6 @@ async function until<T>(fn: () => Promise<T | null>, timeoutMs = 180_000): Promi
   }
 }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 async function main() {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-follow-bench-'));

@@ -10,17 +10,14 @@
  *
  * PostgreSQL: a temporary server started like the test setup does.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makeRepo } from '../test/helpers/git.ts';
 import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
+import { arg, percentile as pct, startServe } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const REQUESTS = Number(arg('requests', '200'));
 const FILES = Number(arg('files', '1000'));
 const PROJECTS = Number(arg('projects', '100'));
@@ -28,26 +25,10 @@ const CLIENTS = Number(arg('clients', '50'));
 const SECONDS = Number(arg('seconds', '10'));
 const ONLY = arg('only', '');
 
-function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN;
-}
 
 async function startServer(env: Record<string, string>): Promise<{ base: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [path.resolve('bin/benchops.js'), 'serve', 'manager'], {
-    env: { ...process.env, BENCHOPS_DEMO: '0', BENCHOPS_LOG_LEVEL: 'warn', BENCHOPS_MANAGER_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const end = Date.now() + 120_000;
-  while (Date.now() < end) {
-    const m = /BENCHOPS_READY (\{.*\})/.exec(out);
-    if (m) return { base: JSON.parse(m[1]).manager, child };
-    if (child.exitCode !== null) throw new Error(`server exited: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server did not start: ${out}`);
+  const { urls, child } = await startServe({ services: ['manager'], env, timeoutMs: 120_000 });
+  return { base: urls.manager, child };
 }
 
 async function post(url: string, body?: unknown): Promise<any> {

@@ -21,11 +21,8 @@ import { GitCliWriter, type GitWriter, type WriteResult } from '../src/services/
 import { createMlflowModule } from '../src/services/mlflow/index.ts';
 import { makeRepo } from '../test/helpers/git.ts';
 import { MlflowDouble } from '../test/helpers/mlflow-double.ts';
+import { arg } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const MODELS = Number(arg('models', '1000'));
 const VERSIONS = Number(arg('versions', '5'));
 const GIT = Number(arg('git', '50'));

@@ -15,16 +15,12 @@ import { queueRequestSchema, vllmConfigSchema } from '../src/services/vllm/model
 import { QueueRepository } from '../src/services/vllm/queue.ts';
 import { createDatabase, startPostgresServer } from '../test/setup/postgres-admin.ts';
 import { FakeDeployer, fakeModule } from '../test/vllm-fakes.ts';
+import { arg, percentile as pct } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const ITEMS = Number(arg('items', '2000'));
 const LANES = Number(arg('lanes', '4'));
 const SCHED_ITEMS = Number(arg('scheduler-items', '200'));
 
-const pct = (s: number[], p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
 
 async function rawClaims(url: string): Promise<void> {
   const a = await openDatabase({ databaseUrl: url, poolSize: LANES + 1 });

@@ -8,36 +8,19 @@
  *
  *   npx tsx bench/workflow-figures.ts [--requests 1000] [--repeat 5] [--model Qwen/Qwen3-0.6B]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { arg, startServe } from './common.ts';
 
-const arg = (name: string, def: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : def;
-};
 const REQUESTS = Number(arg('requests', '1000'));
 const REPEAT = Number(arg('repeat', '5'));
 const MODEL = arg('model', 'Qwen/Qwen3-0.6B');
 
 async function startEmbedded(dataDir: string): Promise<{ gateway: string; child: ChildProcess }> {
-  const ports = Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'WORKFLOWS', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0']));
-  const child = spawn(process.execPath, [path.resolve('bin/benchops.js'), 'serve'], {
-    env: { ...process.env, ...ports, BENCHOPS_DATA_DIR: dataDir, BENCHOPS_DEMO: '0', BENCHOPS_LOG_LEVEL: 'warn', BENCHOPS_LOCAL_DEVICES: 'L4:1', BENCHOPS_POLL_TICK_SECONDS: '0.2' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const end = Date.now() + 180_000;
-  while (Date.now() < end) {
-    const m = /BENCHOPS_READY (\{.*\})/.exec(out);
-    if (m) return { gateway: JSON.parse(m[1]).gateway, child };
-    if (child.exitCode !== null) throw new Error(`benchops serve exited: ${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`benchops serve did not start: ${out.slice(-2000)}`);
+  const { urls, child } = await startServe({ env: { BENCHOPS_DATA_DIR: dataDir, BENCHOPS_LOCAL_DEVICES: 'L4:1', BENCHOPS_POLL_TICK_SECONDS: '0.2' } });
+  return { gateway: urls.gateway, child };
 }
 
 async function call(method: string, url: string, body?: unknown): Promise<any> {

@@ -1,0 +1,58 @@
+/**
+ * What the bench scripts share: a `benchops serve` child started and waited for (its BENCHOPS_READY line), the
+ * nearest-rank percentile they print, and `--name value` arguments.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** `--name value` from the command line, or `def`. */
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
+}
+
+/** Nearest-rank percentile of an ascending array (NaN when empty). */
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** The same of an unsorted array (sorted on a copy). */
+export function percentileOf(xs: number[], p: number): number {
+  return percentile([...xs].sort((a, b) => a - b), p);
+}
+
+export interface ServeOptions {
+  /** Services to serve (none: the whole embedded platform). */
+  services?: string[];
+  env?: Record<string, string>;
+  /** Another checkout to serve from (a before/after comparison); this one by default. */
+  root?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Starts `benchops serve [services…]` quietly (no demo, warn logs, every port 0) and resolves with the URLs of its
+ * ready line once it is up; rejects with its output when it exits or does not start.
+ */
+export async function startServe(o: ServeOptions = {}): Promise<{ urls: Record<string, string>; child: ChildProcess }> {
+  const root = path.resolve(o.root ?? '.');
+  const ports = Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'WORKFLOWS', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0']));
+  const child = spawn(process.execPath, [path.join(root, 'bin/benchops.js'), 'serve', ...(o.services ?? [])], {
+    cwd: root,
+    env: { ...process.env, ...ports, BENCHOPS_DEMO: '0', BENCHOPS_LOG_LEVEL: 'warn', ...o.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const end = Date.now() + (o.timeoutMs ?? 180_000);
+  while (Date.now() < end) {
+    const m = /BENCHOPS_READY (\{.*\})/.exec(out);
+    if (m) return { urls: JSON.parse(m[1]), child };
+    if (child.exitCode !== null) throw new Error(`benchops serve exited: ${out.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGKILL');
+  throw new Error(`benchops serve did not start: ${out.slice(-2000)}`);
+}
