@@ -19,6 +19,43 @@ const followBody = z
   })
   .strict();
 
+const fileSchema = z.object({
+  path: z.string(),
+  file_id: z.string().nullable(),
+  status: z.enum(['deploying', 'deployed', 'waiting', 'error', 'invalid']).describe('deploying | deployed | waiting (the previous deployment is in use) | error (retried at retry_at) | invalid (not a vLLM config)'),
+  content_hash: z.string().describe('sha256 of the content this state is about'),
+  queue_item_id: z.string().nullable(),
+  deployment_id: z.string().nullable(),
+  deployment_status: z.string().nullable(),
+  endpoint: z.string().nullable(),
+  error: z.string().nullable(),
+  warnings: z.array(z.string()),
+  attempts: z.number().int(),
+  retry_at: z.string().nullable(),
+  heals: z.number().int(),
+  updated_at: z.string().nullable(),
+});
+const followSchema = z.object({
+  project_id: z.string(),
+  cluster_id: z.string(),
+  priority: z.string(),
+  prune: z.boolean(),
+  self_heal: z.boolean(),
+  last_tick_at: z.string().nullable(),
+  last_error: z.string().nullable(),
+  created_at: z.string().nullable(),
+  files: z.array(fileSchema),
+});
+const passSchema = z.object({
+  project_id: z.string(),
+  deployed: z.number().int(),
+  stopped: z.number().int(),
+  healed: z.number().int(),
+  invalid: z.number().int(),
+  deferred: z.number().int(),
+  error: z.string().nullable(),
+});
+
 /** Views of follows with their files and the deployments' live status (one query for all deployments). */
 async function views(db: Db, follows: FollowRow[], files: FileRow[]) {
   const ids = files.map((f) => f.deploymentId).filter((x): x is string => !!x);
@@ -42,12 +79,12 @@ export async function registerFollowerRoutes(app: App, db: Db, follower: GitFoll
     return (await views(db, [f], await follower.store.files([projectId])))[0];
   };
 
-  app.get('/follow', { schema: { summary: 'Followed vLLM projects (Git as the source of truth) with each values file’s state, deployment and error', tags } }, async () => {
+  app.get('/follow', { schema: { summary: 'Followed vLLM projects (Git as the source of truth) with each values file’s state, deployment and error', tags, response: { 200: z.array(followSchema) } } }, async () => {
     const follows = await follower.store.follows();
     return views(db, follows, await follower.store.files(follows.map((f) => f.projectId)));
   });
 
-  app.get('/follow/:project_id', { schema: { summary: 'One followed project with its files’ states', tags, params: projectParam } }, async (req) => one(req.params.project_id));
+  app.get('/follow/:project_id', { schema: { summary: 'One followed project with its files’ states', tags, params: projectParam, response: { 200: followSchema } } }, async (req) => one(req.params.project_id));
 
   app.put(
     '/follow/:project_id',
@@ -58,6 +95,7 @@ export async function registerFollowerRoutes(app: App, db: Db, follower: GitFoll
         tags,
         params: projectParam,
         body: followBody,
+        response: { 200: followSchema },
       },
     },
     async (req) => {
@@ -74,6 +112,7 @@ export async function registerFollowerRoutes(app: App, db: Db, follower: GitFoll
         tags,
         params: projectParam,
         querystring: z.object({ prune: z.enum(['true', 'false', '1', '0']).optional() }),
+        response: { 200: z.object({ message: z.string(), stopped_deployments: z.number().int() }) },
       },
     },
     async (req) => {
@@ -86,7 +125,7 @@ export async function registerFollowerRoutes(app: App, db: Db, follower: GitFoll
 
   app.post(
     '/follow/:project_id/sync',
-    { schema: { summary: 'Run a pass over the project now (after the manager synced it) and return what it did and the files’ states', tags, params: projectParam } },
+    { schema: { summary: 'Run a pass over the project now (after the manager synced it) and return what it did and the files’ states', tags, params: projectParam, response: { 200: z.object({ result: passSchema, follow: followSchema }) } } },
     async (req) => {
       const result = await follower.syncNow(req.params.project_id);
       return { result, follow: await one(req.params.project_id) };

@@ -87,7 +87,7 @@ export function fileView(f: FileRow, d?: { status: string; endpoint: string | nu
   return {
     path: f.path,
     file_id: f.fileId,
-    status: f.status,
+    status: f.status as FileState,
     content_hash: f.contentHash,
     queue_item_id: f.queueItemId,
     deployment_id: f.deploymentId,

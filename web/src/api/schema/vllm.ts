@@ -510,7 +510,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            cluster_id: string;
+                            created_at: string | null;
+                            files: {
+                                attempts: number;
+                                /** @description sha256 of the content this state is about */
+                                content_hash: string;
+                                deployment_id: string | null;
+                                deployment_status: string | null;
+                                endpoint: string | null;
+                                error: string | null;
+                                file_id: string | null;
+                                heals: number;
+                                path: string;
+                                queue_item_id: string | null;
+                                retry_at: string | null;
+                                /**
+                                 * @description deploying | deployed | waiting (the previous deployment is in use) | error (retried at retry_at) | invalid (not a vLLM config)
+                                 * @enum {string}
+                                 */
+                                status: "deploying" | "deployed" | "waiting" | "error" | "invalid";
+                                updated_at: string | null;
+                                warnings: string[];
+                            }[];
+                            last_error: string | null;
+                            last_tick_at: string | null;
+                            priority: string;
+                            project_id: string;
+                            prune: boolean;
+                            self_heal: boolean;
+                        }[];
+                    };
                 };
             };
         };
@@ -546,7 +578,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            cluster_id: string;
+                            created_at: string | null;
+                            files: {
+                                attempts: number;
+                                /** @description sha256 of the content this state is about */
+                                content_hash: string;
+                                deployment_id: string | null;
+                                deployment_status: string | null;
+                                endpoint: string | null;
+                                error: string | null;
+                                file_id: string | null;
+                                heals: number;
+                                path: string;
+                                queue_item_id: string | null;
+                                retry_at: string | null;
+                                /**
+                                 * @description deploying | deployed | waiting (the previous deployment is in use) | error (retried at retry_at) | invalid (not a vLLM config)
+                                 * @enum {string}
+                                 */
+                                status: "deploying" | "deployed" | "waiting" | "error" | "invalid";
+                                updated_at: string | null;
+                                warnings: string[];
+                            }[];
+                            last_error: string | null;
+                            last_tick_at: string | null;
+                            priority: string;
+                            project_id: string;
+                            prune: boolean;
+                            self_heal: boolean;
+                        };
+                    };
                 };
             };
         };
@@ -577,7 +641,39 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            cluster_id: string;
+                            created_at: string | null;
+                            files: {
+                                attempts: number;
+                                /** @description sha256 of the content this state is about */
+                                content_hash: string;
+                                deployment_id: string | null;
+                                deployment_status: string | null;
+                                endpoint: string | null;
+                                error: string | null;
+                                file_id: string | null;
+                                heals: number;
+                                path: string;
+                                queue_item_id: string | null;
+                                retry_at: string | null;
+                                /**
+                                 * @description deploying | deployed | waiting (the previous deployment is in use) | error (retried at retry_at) | invalid (not a vLLM config)
+                                 * @enum {string}
+                                 */
+                                status: "deploying" | "deployed" | "waiting" | "error" | "invalid";
+                                updated_at: string | null;
+                                warnings: string[];
+                            }[];
+                            last_error: string | null;
+                            last_tick_at: string | null;
+                            priority: string;
+                            project_id: string;
+                            prune: boolean;
+                            self_heal: boolean;
+                        };
+                    };
                 };
             };
         };
@@ -601,7 +697,12 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            message: string;
+                            stopped_deployments: number;
+                        };
+                    };
                 };
             };
         };
@@ -636,7 +737,50 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            follow: {
+                                cluster_id: string;
+                                created_at: string | null;
+                                files: {
+                                    attempts: number;
+                                    /** @description sha256 of the content this state is about */
+                                    content_hash: string;
+                                    deployment_id: string | null;
+                                    deployment_status: string | null;
+                                    endpoint: string | null;
+                                    error: string | null;
+                                    file_id: string | null;
+                                    heals: number;
+                                    path: string;
+                                    queue_item_id: string | null;
+                                    retry_at: string | null;
+                                    /**
+                                     * @description deploying | deployed | waiting (the previous deployment is in use) | error (retried at retry_at) | invalid (not a vLLM config)
+                                     * @enum {string}
+                                     */
+                                    status: "deploying" | "deployed" | "waiting" | "error" | "invalid";
+                                    updated_at: string | null;
+                                    warnings: string[];
+                                }[];
+                                last_error: string | null;
+                                last_tick_at: string | null;
+                                priority: string;
+                                project_id: string;
+                                prune: boolean;
+                                self_heal: boolean;
+                            };
+                            result: {
+                                deferred: number;
+                                deployed: number;
+                                error: string | null;
+                                healed: number;
+                                invalid: number;
+                                project_id: string;
+                                stopped: number;
+                            };
+                        };
+                    };
                 };
             };
         };
