@@ -17,7 +17,7 @@ import { freePort, startEngine } from './eval-fixtures.ts';
 import { git, makeRepo, type TestRepo } from './helpers/git.ts';
 import { MlflowDouble } from './helpers/mlflow-double.ts';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 
 const JOB = 'job/custom-task/benchops-task-eval-job.yaml';
 const CONFIG = 'config/custom-task/custom_task.json';
@@ -37,12 +37,7 @@ describe('web UI: evaluations and schedules (browser)', () => {
   let enginePort: number;
   let engine: EmulatedServer | undefined;
 
-  const api = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${g}${path}`, init);
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-    return JSON.parse(text) as any;
-  };
+  const api = async (path: string, init?: RequestInit) => (await gatewayJson(g, path, init)).body;
 
   beforeAll(async () => {
     enginePort = await freePort();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 
 const SERVED = 'ui-form-model';
 const MIG = 'nvidia.com/mig-3g.40gb';
@@ -24,11 +24,7 @@ describe('web UI: models, deploy form, occupancy, try-it, clusters (browser)', (
   let b: UiBrowser;
   let page: Page;
   let g: string;
-  const api = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${g}${path}`, init);
-    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return (await r.json()) as any;
-  };
+  const api = async (path: string, init?: RequestInit) => (await gatewayJson(g, path, init)).body;
   const deployments = async () => Object.values(await api('/api/vllm/deployments')) as any[];
   const localOccupancy = async () => (await api('/api/vllm/clusters/local/occupancy')).nodes[0].devices.find((d: any) => d.resource_name === MIG);
 

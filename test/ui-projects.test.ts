@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 import type { TestPlatform } from './helpers/platform.ts';
 
 const CONFIG = 'config/vllm-benchmark/benchops-perf.json';
@@ -20,11 +20,7 @@ describe('web UI: projects, files and a run (browser)', () => {
   let b: UiBrowser;
   let page: Page;
   let g: string;
-  const api = async (path: string) => {
-    const r = await fetch(`${g}${path}`);
-    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return { body: (await r.json()) as any, total: Number(r.headers.get('x-total-count')) };
-  };
+  const api = (path: string) => gatewayJson(g, path);
 
   beforeAll(async () => {
     p = await startUiPlatform({ demoModel: true });

@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 
 const JOB = 'job/vllm-benchmark/benchops-perf-job.yaml';
 const CONFIG = 'config/vllm-benchmark/benchops-perf.json';
@@ -20,12 +20,7 @@ describe('web UI: queue and scheduler (browser)', () => {
   let g: string;
   let itemId: string;
 
-  const api = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${g}${path}`, init);
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-    return JSON.parse(text) as any;
-  };
+  const api = async (path: string, init?: RequestInit) => (await gatewayJson(g, path, init)).body;
   const item = (id: string) => api(`/api/vllm/queue/${id}`);
 
   beforeAll(async () => {

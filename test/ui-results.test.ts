@@ -11,7 +11,7 @@ import type { Download, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmt, fmtPct } from '../web/src/features/results/model/format.ts';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/results/${name}`, import.meta.url), 'utf8'));
 const DAY = 86_400_000;
@@ -28,12 +28,7 @@ describe('web UI: results, compare, history (browser)', () => {
   const pks: Record<string, string> = {};
   let demo: { pk: string; model_id: string; timestamp: string }[] = [];
 
-  const api = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${g}${path}`, init);
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-    return { body: JSON.parse(text) as any, total: Number(r.headers.get('x-total-count')) };
-  };
+  const api = (path: string, init?: RequestInit) => gatewayJson(g, path, init);
   const post = (path: string, body: unknown) => api(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const postRaw = async (key: string, body: Record<string, unknown>) => {
     const saved = (await post('/api/results/raw_input', { tokenizer_id: 'Qwen/Qwen3-8B', ...body })).body;

@@ -10,7 +10,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 
 const JOB = 'ui-live-logs';
 /** 80 lines at once (so the box overflows), then a tick per second stamped with the time it was printed. */
@@ -25,11 +25,7 @@ describe('web UI: runs, live logs, terminal, /deploy (browser)', () => {
   let b: UiBrowser;
   let page: Page;
   let g: string;
-  const api = async (path: string) => {
-    const r = await fetch(`${g}${path}`);
-    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return (await r.json()) as any;
-  };
+  const api = async (path: string) => (await gatewayJson(g, path)).body;
   const upload = (name: string, text: string) => page.locator('input[type=file]').setInputFiles({ name, mimeType: 'application/yaml', buffer: Buffer.from(text) });
   const logBox = () => page.getByTestId('run-logs');
   const scrollState = () => logBox().evaluate((el) => ({ top: el.scrollTop, gap: el.scrollHeight - el.scrollTop - el.clientHeight }));

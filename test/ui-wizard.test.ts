@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fmt, fmtPct, fmtUnit } from '../web/src/features/results/model/format.ts';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, type UiBrowser } from './helpers/ui-browser.ts';
 
 describe('web UI: the seed 003 wizard (browser)', () => {
   let p: TestPlatform;
@@ -19,12 +19,7 @@ describe('web UI: the seed 003 wizard (browser)', () => {
   let g: string;
   let workflowId: string;
 
-  const api = async (path: string, init?: RequestInit) => {
-    const r = await fetch(`${g}${path}`, init);
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-    return JSON.parse(text) as any;
-  };
+  const api = async (path: string, init?: RequestInit) => (await gatewayJson(g, path, init)).body;
   const workflow = () => api(`/api/workflows/workflows/performance/${workflowId}`);
   /** Waits for step `n`'s form and clicks its next button. */
   const body = (n: number) => page.locator(`[data-testid="wf-step-body"][data-step="${n}"]`);

@@ -82,6 +82,17 @@ export async function startUiPlatform(opts: { demoModel?: boolean; env?: Record<
   return p;
 }
 
+/**
+ * What the API behind the page says: JSON from `base + path` (the gateway), with the list's X-Total-Count when the
+ * route gives one; throws with the method, path, status and body when the answer is not 2xx.
+ */
+export async function gatewayJson(base: string, path: string, init?: RequestInit): Promise<{ body: any; total: number }> {
+  const r = await fetch(`${base}${path}`, init);
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status} ${text}`);
+  return { body: JSON.parse(text), total: Number(r.headers.get('x-total-count')) };
+}
+
 /** Polls `fn` until it returns a value (not undefined); throws after `ms` naming `what`. */
 export async function waitFor<T>(fn: () => Promise<T | undefined>, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
