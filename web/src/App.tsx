@@ -28,6 +28,7 @@ const WorkflowsPage = lazy(() => import('./features/wizard/WorkflowsPage').then(
 const WizardPage = lazy(() => import('./features/wizard/WizardPage').then((m) => ({ default: m.WizardPage })));
 const EvaluationsPage = lazy(() => import('./features/evaluations/EvaluationsPage').then((m) => ({ default: m.EvaluationsPage })));
 const EvaluationPage = lazy(() => import('./features/evaluations/EvaluationPage').then((m) => ({ default: m.EvaluationPage })));
+const FollowerPage = lazy(() => import('./features/follower/FollowerPage').then((m) => ({ default: m.FollowerPage })));
 const MlflowPage = lazy(() => import('./features/mlflow/MlflowPage').then((m) => ({ default: m.MlflowPage })));
 
 const router = createBrowserRouter([
@@ -56,6 +57,7 @@ const router = createBrowserRouter([
       { path: '/evaluations', element: <EvaluationsPage /> },
       { path: '/evaluations/:id', element: <EvaluationPage /> },
       { path: '/mlflow', element: <MlflowPage /> },
+      { path: '/follower', element: <FollowerPage /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

@@ -39,6 +39,7 @@ export const NAV: NavSection[] = [
     title: 'Serve',
     items: [
       { label: 'Models', to: '/models' },
+      { label: 'Git follower', to: '/follower' },
       { label: 'GPU occupancy', to: '/occupancy' },
       { label: 'Clusters', to: '/clusters' },
       { label: 'MLflow', to: '/mlflow' },
