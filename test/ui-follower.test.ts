@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
 import type { TestPlatform } from './helpers/platform.ts';
-import { expectNoConsoleErrors, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
+import { expectNoConsoleErrors, gatewayJson, openBrowser, screenshot, startUiPlatform, waitFor, type UiBrowser } from './helpers/ui-browser.ts';
 
 const VIEWER = 'viewer-token-follower-1';
 const OPERATOR = 'operator-token-follower-1';
@@ -26,16 +26,14 @@ describe('web UI: Git follower (browser)', () => {
   let repo: TestRepo;
   let projectId: string;
 
-  const api = async (path: string, init?: RequestInit & { json?: unknown }) => {
-    const r = await fetch(`${g}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${ADMIN}`, ...(init?.json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      ...(init?.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
-    });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`${init?.method ?? 'GET'} ${path}: ${r.status} ${text}`);
-    return JSON.parse(text) as any;
-  };
+  const api = async (path: string, init?: RequestInit & { json?: unknown }) =>
+    (
+      await gatewayJson(g, path, {
+        ...init,
+        headers: { authorization: `Bearer ${ADMIN}`, ...(init?.json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(init?.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+      })
+    ).body;
   const signIn = async (pg: Page, token: string, role: string) => {
     const dialog = pg.getByRole('dialog', { name: 'Sign in to BenchOps' });
     await dialog.waitFor();
