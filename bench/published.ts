@@ -30,6 +30,7 @@ export interface PublishedRow {
 
 /** The file's contents. */
 export interface PublishedTable {
+  about: string;
   sources: Record<string, { url: string; section: string; publisher: string; note: string }>;
   workloads: Record<string, { source: string; note: string; input_lens: number[]; output_lens: number[]; zero_outputs?: 'unreceived' | 'eos' }>;
   rows: PublishedRow[];

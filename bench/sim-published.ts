@@ -39,6 +39,7 @@ const subsets: Array<[string, (r: RowResult) => boolean]> = [
   ['BF16', (r) => r.row.dtype === 'bf16'],
   ['BF16 dense', (r) => r.row.dtype === 'bf16' && !/Mixtral/.test(r.row.model)],
   ['MoE', (r) => /Mixtral/.test(r.row.model)],
+  ['dense', (r) => !/Mixtral/.test(r.row.model)],
   ['7B–8B', (r) => /(7B|8B)-/.test(r.row.model) && !/Mixtral/.test(r.row.model)],
   ['70B', (r) => /70B/.test(r.row.model)],
   ['123B–405B', (r) => /405B|Large/.test(r.row.model)],

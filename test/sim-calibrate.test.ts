@@ -10,7 +10,7 @@ import { predict, type Workload } from '../src/simulator/predict.ts';
 
 const deployment = { model: 'Llama-3.1-8B', hardware: 'H100', max_num_seqs: 64 };
 // what the "real" server does differently from the defaults: slower kernels and a heavier CPU side
-const hidden = { bandwidth_efficiency: 0.62, mfu: 0.42, step_overhead_ms: 2.5, per_seq_overhead_ms: 0.06 };
+const hidden = { bandwidth_efficiency: 0.62, mfu: 0.25, step_overhead_ms: 2.5, per_seq_overhead_ms: 0.06 };
 const measured = (w: Workload) => predict({ ...deployment, factors: hidden, workload: { seed: 7, ...w } });
 const err = (p: number, m: number) => Math.abs(p / m - 1);
 

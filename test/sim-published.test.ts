@@ -5,11 +5,19 @@
  * found — misses that tolerance. bench/sim-published.ts prints the same rows in full.
  */
 import { describe, expect, it } from 'vitest';
-import { loadPublished, mape, predictAll } from '../bench/published.ts';
+import { loadPublished, mape, predictAll, type PublishedRow } from '../bench/published.ts';
 
-// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 23.2 %, 35.0 %, 25.5 %) plus a few points for
-// deliberate model changes; the goal is 15 % (not reached: see the README's accuracy note)
-const TOLERANCE = { output_throughput: 0.27, median_tpot_ms: 0.4, median_itl_ms: 0.3 };
+// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 21.0 %, 14.8 %, 10.4 % over 40 rows) plus about
+// two points; the goal is 15 % (throughput not reached: mixture-of-experts and deep-queue v0 rows, README)
+const TOLERANCE = { output_throughput: 0.23, median_tpot_ms: 0.17, median_itl_ms: 0.12 };
+
+/** The split rule bench/published-measurements.json states (by source and pattern, fixed before fitting). */
+function ruleSplit(r: PublishedRow): 'fit' | 'held-out' {
+  const fitModel = /Llama-3\.1-8B-FP8|Llama-3\.1-70B-Instruct-FP8|Mistral-7B-Instruct-v0\.3/.test(r.model);
+  if (r.source === 'lambda-tp') return fitModel && (r.tensor_parallel === 1 || r.tensor_parallel === 4) ? 'fit' : 'held-out';
+  if (r.source === 'lambda-versions') return /8B/.test(r.model) ? 'fit' : 'held-out';
+  return 'held-out';
+}
 
 describe('published vLLM measurements', () => {
   const table = loadPublished();
@@ -27,6 +35,14 @@ describe('published vLLM measurements', () => {
     const tps = new Set(heldOut.map((r) => r.tensor_parallel));
     expect([...tps].sort()).toEqual([1, 2, 4, 8].filter((t) => tps.has(t)));
     expect(new Set(heldOut.map((r) => r.gpu))).toEqual(new Set(['A100-80G', 'H100-80G']));
+    expect(new Set(heldOut.map((r) => r.dtype))).toEqual(new Set(['bf16', 'fp8']));
+  });
+
+  it('every row is split by the stated rule, not by its error', () => {
+    expect(table.about).toMatch(/Split rule, fixed before fitting/);
+    for (const r of table.rows) expect(r.split, r.id).toBe(ruleSplit(r));
+    expect(heldOut.every((r) => table.sources[r.source])).toBe(true);
+    expect(heldOut.some((r) => r.source === 'sglang-vllm060')).toBe(true);
   });
 
   it('held-out rows are predicted within the tolerance, and a TP-optimistic model is not', async () => {

@@ -29,7 +29,7 @@ export interface EfficiencyFactors extends CpuFactors {
   bandwidth_efficiency: number;
   /** Fixed CPU cost per scheduling round, ms (default: the vLLM version's preset, presets.ts, like all CPU factors). */
   step_overhead_ms: number;
-  /** CPU cost per sequence in the batch per step, ms. */
+  /** CPU cost per sequence in the batch per scheduling round, ms. */
   per_seq_overhead_ms: number;
   /** Fraction of interconnect bandwidth reached by all-reduce. */
   comm_efficiency: number;
@@ -48,13 +48,13 @@ export interface EfficiencyFactors extends CpuFactors {
 
 /** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
 export const GPU_FACTORS: Omit<EfficiencyFactors, keyof CpuFactors> = {
-  mfu: 0.65,
-  bandwidth_efficiency: 0.81,
+  mfu: 0.38,
+  bandwidth_efficiency: 0.9,
   comm_efficiency: 0.7,
-  allreduce_latency_us: 12.2,
-  layer_floor_us: 23,
-  roofline_blend: 0.11,
-  dequant_mfu_scale: 0.8,
+  allreduce_latency_us: 19.4,
+  layer_floor_us: 28,
+  roofline_blend: 0.035,
+  dequant_mfu_scale: 1,
 };
 
 /** Defaults for CPU inference (AMX/AVX-512 kernels reach far less of the peak). */
@@ -63,6 +63,8 @@ export const CPU_FACTORS: EfficiencyFactors = {
   bandwidth_efficiency: 0.6,
   step_overhead_ms: 2,
   per_seq_overhead_ms: 0.05,
+  per_token_overhead_ms: 0,
+  spm_detok_ms: 0,
   per_worker_ms: 0.5,
   per_waiting_us: 0.5,
   cpu_overlap: 0,
@@ -213,8 +215,11 @@ export class PerformanceModel {
   private readonly weights: number;
   private readonly flopParams: number;
   private readonly linearPeak: number;
+  /** A SentencePiece-style vocabulary (≤ 32,768 tokens: Llama-2, Mistral, Mixtral), slow to detokenise (presets.ts). */
+  private readonly spm: boolean;
 
   constructor(spec: DeploymentSpec) {
+    this.spm = spec.model.vocab_size <= 32_768;
     this.spec = spec;
     this.kvPerToken = kvBytesPerToken(spec.model);
     this.weights = spec.model.params * spec.model.weight_bytes;
@@ -268,7 +273,7 @@ export class PerformanceModel {
     if (!graphed) gpu = Math.max(gpu, (hf * (m.num_layers / pp) * f.eager_layer_us * pp) / 1e6);
     // multi-step rounds amortise the CPU's scheduling over n decode steps (prefill steps are single steps)
     const steps = decodes === seqs.length ? this.spec.num_scheduler_steps : 1;
-    const cpu = cpuCost(f, seqs.length, seqs.waiting ?? 0, tp * pp, steps, hf);
+    const cpu = cpuCost(f, seqs.length, seqs.waiting ?? 0, tp * pp, steps, hf, this.spm);
     if (sd && decodes > 0) {
       // per emitted token: the verify step plus k draft proposals, over the expected accepted run
       const a = sd.acceptance_rate;

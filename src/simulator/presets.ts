@@ -25,9 +25,25 @@ export interface EnginePreset {
    * decode-only batches of ≤ 256 sequences; prefill and mixed steps run eagerly). v1 compiles piecewise graphs: 0.
    */
   eager_layer_us: number;
-  /** CPU cost per running sequence per step (input preparation, sampling metadata, detokenisation), µs. */
+  /** CPU cost per running sequence per scheduling round (scheduling, input preparation, the request's output object), µs. */
   per_seq_cpu_us: number;
-  /** Extra CPU cost per additional tensor-parallel worker per step (metadata broadcast), ms. */
+  /**
+   * CPU cost per running sequence per generated token that a multi-step round does not amortise (detokenisation,
+   * stop checks, appending the token), µs; without multi-step it adds to per_seq_cpu_us.
+   */
+  per_token_cpu_us: number;
+  /**
+   * Extra CPU per running sequence per step for models with a SentencePiece-style vocabulary (Llama-2, Mistral,
+   * Mixtral: ≤ 32,768 tokens), µs: vLLM's incremental detokenisation converts ids to pieces and the pieces to text
+   * again for every new token, which these slow tokenizers do in Python; byte-level BPE vocabularies (Llama-3, Qwen)
+   * decode fast. Published v0.5.4 runs show it: Mistral-7B-BF16 streams 7.5 ms per step slower than Llama-3.1-8B-FP8
+   * on an H100 and 13.7 ms on an A100 (the slower host), far more than their weights' bytes differ.
+   */
+  spm_detok_cpu_us: number;
+  /**
+   * CPU cost of broadcasting a step's inputs to the other tensor-parallel workers, ms per doubling of the group (a
+   * shared-memory queue and tree broadcasts: log2(workers) hops, not one per worker).
+   */
   per_worker_ms: number;
   /** Fraction of the per-sequence CPU cost that overlaps the GPU (async output processing / separate process). */
   overlap: number;
@@ -42,9 +58,9 @@ export interface EnginePreset {
 }
 
 const PRESETS: Record<string, EnginePreset> = {
-  '0.5': { name: '0.5', step_cpu_ms: 8.7, per_waiting_cpu_us: 12.8, eager_layer_us: 122, per_seq_cpu_us: 63, per_worker_ms: 0.81, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
-  '0.6': { name: '0.6', step_cpu_ms: 3.05, per_waiting_cpu_us: 21.7, eager_layer_us: 122, per_seq_cpu_us: 203, per_worker_ms: 0.6, overlap: 0.95, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
-  v1: { name: 'v1', step_cpu_ms: 0.6, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
+  '0.5': { name: '0.5', step_cpu_ms: 5.8, per_waiting_cpu_us: 12.8, eager_layer_us: 129, per_seq_cpu_us: 63, per_token_cpu_us: 0, spm_detok_cpu_us: 27, per_worker_ms: 1.2, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 0.15, per_waiting_cpu_us: 7.5, eager_layer_us: 129, per_seq_cpu_us: 68, per_token_cpu_us: 27, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.18, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  v1: { name: 'v1', step_cpu_ms: 0.6, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_token_cpu_us: 0, spm_detok_cpu_us: 0, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
 };
 
 /** The preset for a version string (`0.5.4`, `v0.6.0`, `0.10.1`, `latest`); throws a RangeError for an unreadable one. */
@@ -66,6 +82,10 @@ export const ENGINE_PRESETS: Readonly<Record<string, EnginePreset>> = PRESETS;
 export interface CpuFactors {
   step_overhead_ms: number;
   per_seq_overhead_ms: number;
+  /** See EnginePreset.per_token_cpu_us, ms. */
+  per_token_overhead_ms: number;
+  /** See EnginePreset.spm_detok_cpu_us, ms. */
+  spm_detok_ms: number;
   per_worker_ms: number;
   per_waiting_us: number;
   cpu_overlap: number;
@@ -77,6 +97,8 @@ export function cpuFactorsOf(p: EnginePreset): CpuFactors {
   return {
     step_overhead_ms: p.step_cpu_ms,
     per_seq_overhead_ms: p.per_seq_cpu_us / 1000,
+    per_token_overhead_ms: p.per_token_cpu_us / 1000,
+    spm_detok_ms: p.spm_detok_cpu_us / 1000,
     per_worker_ms: p.per_worker_ms,
     per_waiting_us: p.per_waiting_cpu_us,
     cpu_overlap: p.overlap,
@@ -86,12 +108,15 @@ export function cpuFactorsOf(p: EnginePreset): CpuFactors {
 
 /**
  * Per-step CPU time that does not overlap the GPU, and the part that does, in seconds, for a batch of `seqs` with
- * `waiting` requests queued, on a host `hostFactor` times slower than an H100 server's.
+ * `waiting` requests queued, on a host `hostFactor` times slower than an H100 server's; `spm`: the model has a
+ * SentencePiece-style vocabulary (spm_detok_ms per sequence per token).
  */
-export function cpuCost(f: CpuFactors, seqs: number, waiting: number, workers: number, steps: number, hostFactor: number): { serial_s: number; overlapped_s: number } {
-  const perSeq = (f.per_seq_overhead_ms * seqs) / 1000;
-  const fixed = (f.step_overhead_ms + f.per_worker_ms * (workers - 1) + (f.per_waiting_us * waiting) / 1000) / 1000;
-  // a multi-step round schedules and prepares inputs once for its n steps (sampling stays on the GPU in between)
+export function cpuCost(f: CpuFactors, seqs: number, waiting: number, workers: number, steps: number, hostFactor: number, spm = false): { serial_s: number; overlapped_s: number } {
+  const fixed = (f.step_overhead_ms + f.per_worker_ms * Math.log2(Math.max(1, workers)) + (f.per_waiting_us * waiting) / 1000) / 1000;
+  // a multi-step round schedules and prepares inputs once for its n steps (sampling stays on the GPU in between);
+  // every token still has to be detokenised and checked
   const n = Math.max(1, steps);
-  return { serial_s: (hostFactor * (fixed + perSeq * (1 - f.cpu_overlap))) / n, overlapped_s: (hostFactor * perSeq * f.cpu_overlap) / n };
+  const perToken = f.per_token_overhead_ms + (spm ? f.spm_detok_ms : 0);
+  const perSeq = (f.per_seq_overhead_ms * seqs) / 1000 / n + (perToken * seqs) / 1000;
+  return { serial_s: hostFactor * (fixed / n + perSeq * (1 - f.cpu_overlap)), overlapped_s: hostFactor * perSeq * f.cpu_overlap };
 }
