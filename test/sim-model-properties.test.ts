@@ -1,7 +1,9 @@
 /**
  * Scaling laws of the performance model as properties (fast-check): more tensor parallelism never makes a
  * memory-bound decode step slower, FP8 never takes more memory than BF16, KV capacity grows with device memory and
- * with gpu_memory_utilization, and a checkpoint named …-FP8 is FP8 unless told otherwise.
+ * with gpu_memory_utilization, and a checkpoint named …-FP8 is FP8 unless told otherwise. The v0 CPU structure the
+ * published table is fitted with (presets.ts): SentencePiece vocabularies detokenise slower, multi-step rounds amortise
+ * scheduling but not per-token work, the tensor-parallel broadcast grows per doubling of the group.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -91,5 +93,40 @@ describe('memory as vLLM profiles it', () => {
     expect(resolveQuantization('plain-8B', h100).weights).toBe('bf16');
     expect(() => resolveQuantization('x', h100, 'nf3')).toThrow(/quantization "nf3"/);
     expect(() => resolveQuantization('x', h100, null, 'fp4')).toThrow(/kv_cache_dtype/);
+  });
+});
+
+describe('the v0 engine CPU structure the published table is fitted with', () => {
+  const step = (o: Parameters<typeof resolveDeployment>[0], batch: number, waiting = 0) => {
+    const seqs = Object.assign(decodeBatch(batch, 512), { waiting });
+    return new PerformanceModel(resolveDeployment(o)).step(seqs);
+  };
+
+  it('a SentencePiece vocabulary (Mistral) costs more CPU per step than a byte-level BPE one (Llama-3) in v0, the same in v1', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 8, max: 256 }), fc.constantFrom('0.5.4', '0.6.0'), (batch, v) => {
+        const spm = step({ model: 'Mistral-7B', vllm_version: v }, batch).overhead_s;
+        const bpe = step({ model: 'Llama-3.1-8B', vllm_version: v }, batch).overhead_s;
+        expect(spm).toBeGreaterThan(bpe);
+        expect(step({ model: 'Mistral-7B' }, batch).overhead_s).toBeCloseTo(step({ model: 'Llama-3.1-8B' }, batch).overhead_s, 9);
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('a multi-step round amortises scheduling but not the per-token work: more steps per round, cheaper per step, never free', () => {
+    const per = (n: number) => step({ model: 'Llama-3.1-8B', vllm_version: '0.6.0', num_scheduler_steps: n }, 256, 2000).overhead_s;
+    expect(per(10)).toBeLessThan(per(1));
+    expect(per(64)).toBeLessThan(per(10));
+    // every token is still detokenised: 256 sequences × the per-token cost stays in each step
+    expect(per(64)).toBeGreaterThan((256 * 0.02) / 1000);
+  });
+
+  it('the tensor-parallel broadcast grows with each doubling of the group, not with each worker', () => {
+    const cpu = (tp: number) => step({ model: 'Llama-3.1-70B', vllm_version: '0.5.4', tensor_parallel: tp }, 1).overhead_s;
+    const d2 = cpu(4) - cpu(2);
+    const d4 = cpu(8) - cpu(4);
+    expect(d2).toBeGreaterThan(0);
+    expect(Math.abs(d4 - d2)).toBeLessThan(1e-9);
   });
 });
