@@ -6,7 +6,6 @@
  * the state is removed, stops nothing twice and removes the state on the next pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withQueueItemId } from '../src/services/vllm/queue.ts';
 import { DB_KINDS } from './helpers/db.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
@@ -116,9 +115,7 @@ describe.each(DB_KINDS)('Git follower crash window (%s)', (kind) => {
     expect(await follower.syncNow(projectId)).toMatchObject({ deployed: 0, healed: 0, stopped: 0 });
     expect((await queue()).length).toBe(2);
     // adding under an id that is taken answers with that item, never a second one
-    const again = await withQueueItemId(done[AFTER].queue_item_id, () =>
-      svc.enqueue({ vllm_config: { custom_values_content: values('crash-after') }, benchmark_configs: [], keep_deployment: true }, { role: 'operator' }),
-    );
+    const again = await svc.enqueue({ vllm_config: { custom_values_content: values('crash-after') }, benchmark_configs: [], keep_deployment: true }, { role: 'operator', id: done[AFTER].queue_item_id });
     expect(again).toMatchObject({ queue_request_id: done[AFTER].queue_item_id, status: 'completed' });
     expect((await queue()).length).toBe(2);
   });

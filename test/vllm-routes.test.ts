@@ -223,6 +223,15 @@ describe.each(DB_KINDS)('vLLM routes with emulated servers (%s)', (kind) => {
     expect((await post(`/queue/${id}`, undefined, 'DELETE')).body.message).toMatch(/deleted successfully/);
     expect((await get(`/queue/${id}`)).status).toBe(404);
     expect((await post(`/queue/${id}`, undefined, 'DELETE')).status).toBe(404);
+    // custom values alone: no warning about form fields nobody gave (the schema's defaults are not the caller's);
+    // a form field the caller did give that the values file overrides is said back
+    const values = fixture('custom-values-qwen3-8b.yaml');
+    const quiet = await post('/queue/deployment', { vllm_config: { custom_values_content: values } });
+    expect(quiet.status, JSON.stringify(quiet.body)).toBe(200);
+    expect(quiet.body.warnings.filter((w: string) => /has no effect: the custom values set the deployment/.test(w))).toEqual([]);
+    const told = await post('/queue/deployment', { vllm_config: { custom_values_content: values, max_num_seqs: 3 } });
+    expect(told.body.warnings).toContainEqual(expect.stringMatching(/^vllm_config\.max_num_seqs has no effect: the custom values set the deployment/));
+    for (const x of [quiet, told]) expect((await post(`/queue/${x.body.queue_request_id}`, undefined, 'DELETE')).status).toBe(200);
     const later = await post('/queue/deployment', { skip_vllm_creation: true, scheduling_config: { immediate: false, scheduled_time: '2099-08-14T10:30', max_wait_time: 60 } });
     expect(later.body).toMatchObject({ scheduled_for: '2099-08-14T10:30:00.000Z', current_step: 'scheduled' });
     expect((await post(`/queue/${later.body.queue_request_id}`, undefined, 'DELETE')).status).toBe(200);

@@ -42,7 +42,7 @@ export interface VllmApi {
    * fields of the earlier API that were accepted but have no effect here. `role`: the caller's (hostPath volumes need
    * admin); without it the caller counts as an operator. Over HTTP the client's token decides.
    */
-  enqueue(body: QueueRequestInput, o?: { role?: Role }): Promise<QueueItemView & { warnings: string[] }>;
+  enqueue(body: QueueRequestInput, o?: { role?: Role; id?: string }): Promise<QueueItemView & { warnings: string[] }>;
   getQueueItem(id: string): Promise<QueueItemView>;
   listQueue(opts?: { status?: string; limit?: number; offset?: number }): Promise<QueueItemView[]>;
   queueStatus(): Promise<QueueCounts>;

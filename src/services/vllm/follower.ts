@@ -24,7 +24,7 @@ import type { ClusterRegistry } from './clusters.ts';
 import { ACTIVE, describe, toRef, type DeploymentService } from './deployments.ts';
 import { FollowStore, type FileRow, type FollowRow } from './follower/store.ts';
 import { PRIORITIES } from './models.ts';
-import { withQueueItemId, type QueueRepository } from './queue.ts';
+import type { QueueRepository } from './queue.ts';
 import type { VllmService } from './service.ts';
 
 export interface FollowerDeps {
@@ -376,11 +376,9 @@ export class GitFollower {
     await this.store.putFile({ ...row, contentHash: hash, status: 'deploying', queueItemId: itemId, deploymentId: null, error: null, warnings: [], attempts, retryAt: null });
     let item;
     try {
-      item = await withQueueItemId(itemId, () =>
-        this.d.svc.enqueue(
-          { vllm_config: values, benchmark_configs: [], cluster_id: f.clusterId, priority: f.priority as (typeof PRIORITIES)[number], keep_deployment: true },
-          { role: 'operator' },
-        ),
+      item = await this.d.svc.enqueue(
+        { vllm_config: values, benchmark_configs: [], cluster_id: f.clusterId, priority: f.priority as (typeof PRIORITIES)[number], keep_deployment: true },
+        { role: 'operator', id: itemId },
       );
     } catch (e) {
       if (!(e instanceof AppError) || e.status >= 500) throw e;

@@ -3,7 +3,6 @@
  * ordered by priority then age, and carry a lease (`claimed_by`, `lease_until`) that the worker renews; every later
  * write of a worker is conditional on still holding the claim, so a cancelled or re-claimed item is never overwritten.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, getTableColumns, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../core/db/client.ts';
@@ -84,24 +83,16 @@ export async function queueCounts(db: Db) {
   };
 }
 
-/** An id chosen by the caller for the next item added in its async context (one-shot: nested work never reuses it). */
-const presetId = new AsyncLocalStorage<{ id: string | null }>();
-
-/**
- * Runs `fn` (which adds one queue item, e.g. the service's enqueue) so that the item gets `id`. A caller that must
- * know the item before it exists (the Git follower writes the id into its own state first, so a process that dies
- * right after the insert leaves an item it can find, not an unknown one) chooses the id; adding under an id that is
- * taken returns that item instead of a second one.
- */
-export function withQueueItemId<T>(id: string, fn: () => Promise<T>): Promise<T> {
-  return presetId.run({ id }, fn);
-}
-
 export class QueueRepository {
   constructor(private readonly db: Db) {}
 
-  /** `sealed`: the request's secrets as SecretBox ciphertext (sealed.ts), stored beside the clear record. */
-  async insert(req: QueueRequest, resolvedConfig: VllmConfig | null, now = new Date(), sealed: string | null = null): Promise<QueueRow> {
+  /**
+   * `sealed`: the request's secrets as SecretBox ciphertext (sealed.ts), stored beside the clear record. `presetId`: an
+   * id the caller chose before the item exists (the Git follower writes it into its own state first, so a process
+   * that dies right after the insert leaves an item it can find, not an unknown one); adding under an id that is
+   * taken returns that item instead of a second one.
+   */
+  async insert(req: QueueRequest, resolvedConfig: VllmConfig | null, now = new Date(), sealed: string | null = null, presetId?: string): Promise<QueueRow> {
     const sched = req.scheduling_config ?? { immediate: true, scheduled_time: null, max_wait_time: 3600 };
     // a zone-less time (the earlier UI sends local datetime strings) is taken as UTC, never as this server's zone
     const at = sched.scheduled_time ? new Date(/(Z|[+-]\d\d:?\d\d)$/i.test(sched.scheduled_time) ? sched.scheduled_time : `${sched.scheduled_time}Z`) : null;
@@ -109,9 +100,7 @@ export class QueueRepository {
     const start = notBefore ?? now;
     const deadline = sched.max_wait_time > 0 ? new Date(start.getTime() + sched.max_wait_time * 1000) : null;
     const total = (req.skip_vllm_creation ? 0 : 1) + req.benchmark_configs.length;
-    const preset = presetId.getStore();
-    const id = preset?.id ?? randomUUID();
-    if (preset) preset.id = null;
+    const id = presetId ?? randomUUID();
     const [row] = await this.db
       .insert(vllmQueue)
       .values({

@@ -138,7 +138,8 @@ export class VllmService implements VllmApi {
     return set.length ? [`kubernetes settings (${set.join(', ')}) apply on Kubernetes clusters; the local emulated server ignores them`] : [];
   }
 
-  async enqueue(body: QueueRequestInput, o: { role?: Role } = {}): Promise<QueueItemView & { warnings: string[] }> {
+  /** `o.id`: the item's id chosen by the caller (an id that is taken answers with that item). */
+  async enqueue(body: QueueRequestInput, o: { role?: Role; id?: string } = {}): Promise<QueueItemView & { warnings: string[] }> {
     const parsed = queueRequestSchema.safeParse(body);
     if (!parsed.success) {
       const i = parsed.error.issues[0];
@@ -159,7 +160,11 @@ export class VllmService implements VllmApi {
     const warnings = [...unknownKeys(queueRequestSchema, body, ''), ...ignoredFields(req, (body as Record<string, any>).vllm_config)];
     let resolved: ResolvedConfig | null = null;
     if (!req.skip_vllm_creation) {
-      resolved = await this.resolveConfig(req.vllm_config as Record<string, unknown> | null, req.helm_config, ['body', 'vllm_config'], o);
+      // custom values: only the fields the caller gave are compared with the values file (the parsed config carries
+      // the schema's defaults, and each one warned that it had no effect)
+      const given = (body as Record<string, any>).vllm_config;
+      const cfg = typeof given?.custom_values_content === 'string' ? given : req.vllm_config;
+      resolved = await this.resolveConfig(cfg as Record<string, unknown> | null, req.helm_config, ['body', 'vllm_config'], o);
       if (!resolved) throw unprocessable(['body', 'vllm_config', 'model_name'], 'Field required: a vLLM config (or custom values) is needed unless skip_vllm_creation');
       warnings.push(...resolved.warnings, ...(await this.clusterWarnings(req.cluster_id, resolved.config)));
     } else if (req.deployment_id) {
@@ -175,7 +180,7 @@ export class VllmService implements VllmApi {
       return { ...rest, ...(yaml_content ? { has_yaml_content: true } : {}) } as typeof b;
     });
     const sealed = seal(this.c.secrets, { ...(resolved?.secrets ?? {}), ...(Object.keys(jobYaml).length ? { job_yaml: jobYaml } : {}) });
-    const row = await this.c.queue.insert(req, resolved?.config ?? null, new Date(), sealed);
+    const row = await this.c.queue.insert(req, resolved?.config ?? null, new Date(), sealed, o.id);
     this.c.log.info({ item: row.id, priority: row.priority, model: resolved?.config.model_name ?? null, warnings: warnings.length || undefined }, 'queue item added');
     this.c.scheduler.wake();
     return { ...queueView(row), warnings };
