@@ -30,14 +30,16 @@ type ToPrimary =
   | { t: 'submit'; r: WireRequest }
   | { t: 'abort'; id: string }
   | { t: 'gather'; q: number }
-  | { t: 'clear' }
+  | { t: 'clear'; q: number }
+  | { t: 'cleared'; q: number }
   | { t: 'records'; q: number; records: RequestRecord[] };
 
 type ToWorker =
   | { t: 'step'; emitted: Array<[string, number, number | null, number]>; finished: string[]; round_end: boolean }
   | { t: 'collect'; q: number }
   | { t: 'gathered'; q: number; records: RequestRecord[] }
-  | { t: 'clear' };
+  | { t: 'clear'; q: number }
+  | { t: 'cleared'; q: number };
 
 /** Is this process a worker of an emulator cluster (started by `startEmulatorCluster`)? */
 export function isEmulatorWorker(): boolean {
@@ -77,6 +79,9 @@ export async function startEmulatorCluster(opts: Omit<EmulatedServerOptions, 're
   cluster.setupPrimary({ silent: false });
   // a gather asked by one worker: every worker's records, answered to the asker under its own query id
   const pending = new Map<number, { want: number; got: RequestRecord[][]; reply: Worker; origin: number }>();
+  // a clear asked by one worker: answered once every worker has cleared, so no record of a request sent after the
+  // asker's DELETE answered is wiped by a clear still on its way to another worker
+  const clearing = new Map<number, { want: number; got: number; reply: Worker; origin: number }>();
   let q = 0;
   const forked: Worker[] = [];
   const ports = await Promise.all(
@@ -115,7 +120,15 @@ export async function startEmulatorCluster(opts: Omit<EmulatedServerOptions, 're
               if (p.reply.isConnected()) p.reply.send({ t: 'gathered', q: p.origin, records: all } satisfies ToWorker);
             }
           } else if (m.t === 'clear') {
-            for (const x of forked) if (x.isConnected()) x.send({ t: 'clear' } satisfies ToWorker);
+            const id = ++q;
+            const live = forked.filter((x) => x.isConnected());
+            clearing.set(id, { want: live.length, got: 0, reply: w, origin: m.q });
+            for (const x of live) x.send({ t: 'clear', q: id } satisfies ToWorker);
+          } else if (m.t === 'cleared') {
+            const c = clearing.get(m.q);
+            if (!c || ++c.got < c.want) return;
+            clearing.delete(m.q);
+            if (c.reply.isConnected()) c.reply.send({ t: 'cleared', q: c.origin } satisfies ToWorker);
           }
         });
       });
@@ -164,6 +177,7 @@ export async function runEmulatorWorker(): Promise<EmulatedServer> {
   };
   let q = 0;
   const waiting = new Map<number, (r: RequestRecord[]) => void>();
+  const clears = new Map<number, () => void>();
   const server: EmulatedServer = await startEmulatedServer({
     ...opts,
     id_tag: `w${cluster.worker?.id ?? 0}`,
@@ -175,9 +189,14 @@ export async function runEmulatorWorker(): Promise<EmulatedServer> {
           waiting.set(id, resolve);
           send({ t: 'gather', q: id });
         }),
-      clear: async () => {
-        send({ t: 'clear' });
-      },
+      clear: () =>
+        new Promise<void>((resolve) => {
+          const id = ++q;
+          clears.set(id, resolve);
+          send({ t: 'clear', q: id });
+          // a worker that went away mid-clear does not hold the DELETE for ever
+          setTimeout(() => clears.delete(id) && resolve(), 5000).unref();
+        }),
     },
   });
   process.on('message', (m: ToWorker) => {
@@ -203,7 +222,13 @@ export async function runEmulatorWorker(): Promise<EmulatedServer> {
     else if (m.t === 'gathered') {
       waiting.get(m.q)?.(m.records);
       waiting.delete(m.q);
-    } else if (m.t === 'clear') server.clearRecords();
+    } else if (m.t === 'clear') {
+      server.clearRecords();
+      send({ t: 'cleared', q: m.q });
+    } else if (m.t === 'cleared') {
+      clears.get(m.q)?.();
+      clears.delete(m.q);
+    }
   });
   process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
   // the primary is gone (killed): nobody hands this worker connections or steps any more
