@@ -134,7 +134,9 @@ export async function startPlatform(opts: StartOptions): Promise<RunningPlatform
 }
 
 async function listen(app: App, host: string, port: number): Promise<string> {
-  await app.listen({ host, port });
+  // the gateway carries benchmarks' inference traffic: Node's default backlog (511) drops SYNs of a ~1,000-connection
+  // burst, whose clients then connect a kernel retransmit (1 s) later; uvicorn's default is 2048
+  await app.listen({ host, port, backlog: 4096 });
   const addr = app.server.address() as AddressInfo;
   const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return `http://${h}:${addr.port}`;
