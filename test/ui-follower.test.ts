@@ -108,6 +108,9 @@ describe('web UI: Git follower (browser)', () => {
     const running = (await api('/api/vllm/deployments?status=running')) as Record<string, any>;
     expect(Object.keys(running)).toEqual([byPath[GOOD].deployment_id]);
     await page.mouse.wheel(0, -2000);
+    // the button's loader fades out after the pass answered: the screenshot shows it settled
+    await card.locator('[data-testid="follow-pass"]:not([data-loading])').waitFor();
+    await page.waitForTimeout(400);
     await screenshot(page, 'follower');
   }, 300_000);
 
