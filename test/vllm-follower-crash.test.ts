@@ -7,31 +7,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from './helpers/db.ts';
+import { until } from './helpers/deployer-setup.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
+import { fetchJson as call } from './helpers/http.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
 const values = (served: string) => `vllm:\n  model: Qwen/Qwen3-0.6B\n  servedModelName: ${served}\n  maxModelLen: 1024\n  maxNumSeqs: 8\n`;
 const AFTER = 'vllm/custom-values-after.yaml';
 const BEFORE = 'vllm/custom-values-before.yaml';
 
-async function call(url: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    ...init,
-    ...(init?.json !== undefined ? { body: JSON.stringify(init.json), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls `fn` until it gives a value (errors count as not yet). */
+const waitFor = <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> => until(fn, timeoutMs, what);
 
 describe.each(DB_KINDS)('Git follower crash window (%s)', (kind) => {
   let p: TestPlatform;

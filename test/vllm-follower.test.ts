@@ -14,7 +14,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pidAlive } from '../src/services/vllm/backends/local.ts';
 import { DB_KINDS, createPgDatabase } from './helpers/db.ts';
+import { until } from './helpers/deployer-setup.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';
+import { fetchJson as call } from './helpers/http.ts';
 import { K8sDouble } from './helpers/k8s-double.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
@@ -22,29 +24,8 @@ const values = (served: string, maxLen: number) => `# desired deployment ${serve
 // a YAML syntax error whose text carries a token: the error names the line, never the text
 const BAD = 'vllm:\n  model: Qwen/Qwen3-0.6B\nhfToken:\n  value: "hf_FOLLOWER_SECRET"\n  broken: [unclosed\n';
 
-async function call(url: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, {
-    ...init,
-    ...(init?.json !== undefined ? { body: JSON.stringify(init.json), headers: { 'content-type': 'application/json' } } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls `fn` until it gives a value (errors count as not yet). */
+const waitFor = <T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000): Promise<T> => until(fn, timeoutMs, what);
 
 /** The project's files on the follower, by path. */
 async function files(vllm: string, projectId: string): Promise<Record<string, any>> {

@@ -20,3 +20,13 @@ export async function call(base: string, method: string, url: string, body?: unk
   }
   return { status: res.status, body: json, headers: res.headers };
 }
+
+/** `fetch` with an optional JSON body (`json`): the status and the parsed body (null when empty). */
+export async function fetchJson(url: string, init?: RequestInit & { json?: unknown }): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, {
+    ...init,
+    ...(init?.json !== undefined ? { body: JSON.stringify(init.json), headers: { 'content-type': 'application/json' } } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
