@@ -17,7 +17,7 @@ describe('navigation', () => {
     expect(isActive(item('/compare'), '/results')).toBe(false);
   });
   it('has every page the router mounts', () => {
-    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/deploy', '/queue', '/workflows', '/evaluations', '/results', '/compare', '/history', '/models', '/occupancy', '/clusters', '/mlflow']);
+    expect(NAV.flatMap((s) => s.items).map((i) => i.to)).toEqual(['/', '/projects', '/runs', '/deploy', '/queue', '/workflows', '/evaluations', '/results', '/compare', '/history', '/models', '/follower', '/occupancy', '/clusters', '/mlflow']);
   });
 });
 
