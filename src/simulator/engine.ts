@@ -6,10 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { PerformanceModel, resolveDeployment, type DeploymentOptions } from './perf-model.ts';
 import { Scheduler, type ScheduledItem, type SchedulerConfig, type SimRequest, type StepResult } from './scheduler.ts';
-import { NAP_MS } from './tick-clock.ts';
-
-// what Atomics.wait sleeps on (never notified: every wait times out)
-const napCell = new Int32Array(new SharedArrayBuffer(4));
+import { nap } from './tick-clock.ts';
 
 /** Deployment plus vLLM engine arguments (snake case of `vllm serve`'s flags). */
 export interface EngineOptions extends DeploymentOptions {
@@ -143,7 +140,7 @@ export class RealtimeEngine {
       // spinning through the event loop, as the tick clock does; the CPU is free for the streams' writes
       const wait = this.stepEnd - 0.05 - now;
       if (wait > 0.02) {
-        Atomics.wait(napCell, 0, 0, Math.min(wait, NAP_MS));
+        nap(wait);
         now = performance.now();
       }
     }

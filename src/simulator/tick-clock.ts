@@ -22,6 +22,11 @@ export const NAP_MS = 0.1;
 // what Atomics.wait sleeps on (never notified: every wait times out)
 const napCell = new Int32Array(new SharedArrayBuffer(4));
 
+/** Sleeps `ms`, at most NAP_MS, in the kernel (a futex wait): a poll turn that frees the CPU instead of spinning. */
+export function nap(ms: number): void {
+  Atomics.wait(napCell, 0, 0, Math.min(ms, NAP_MS));
+}
+
 /** A time-ordered queue of items (performance.now() milliseconds) delivered in batches when due. */
 export class TickClock<T> {
   private dues: number[] = [];
@@ -130,7 +135,7 @@ export class TickClock<T> {
       // nothing due within the nap: sleep (the CPU is free for others) rather than spin through the loop again
       const wait = this.dues[0] - EARLY_MS - now;
       if (wait > 0.02) {
-        Atomics.wait(napCell, 0, 0, Math.min(wait, NAP_MS));
+        nap(wait);
         now = performance.now();
       }
     }
