@@ -1,5 +1,5 @@
 /** Starts the real platform for a test: real ports (0 = any free one), a temp data folder, PGlite or PostgreSQL. */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -24,7 +24,8 @@ export async function startTestPlatform(opts: {
   /** The built UI folder the gateway serves (default web/dist). */
   webDir?: string;
 }): Promise<TestPlatform> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'benchops-test-'));
+  const owned = !opts.env?.BENCHOPS_DATA_DIR;
+  const dataDir = opts.env?.BENCHOPS_DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'benchops-test-'));
   const env: Record<string, string> = {
     BENCHOPS_DATA_DIR: dataDir,
     BENCHOPS_DEMO: '0',
@@ -45,5 +46,12 @@ export async function startTestPlatform(opts: {
     remotes: opts.remotes,
     webDir: opts.webDir,
   });
-  return Object.assign(platform, { logs: () => captured, dataDir });
+  // The data folder this helper made goes with the platform (a PGlite folder is ~25 MB; hundreds of tests leaked
+  // gigabytes). A folder the test passed in (BENCHOPS_DATA_DIR, e.g. to restart on it) is the test's to keep.
+  const close = platform.close;
+  const closeAndClean = async () => {
+    await close();
+    if (owned) rmSync(dataDir, { recursive: true, force: true, maxRetries: 3 });
+  };
+  return Object.assign(platform, { close: closeAndClean, logs: () => captured, dataDir });
 }
