@@ -5,6 +5,7 @@
  * re-sending a step (dependent steps incomplete again; changing the cluster clears the nodes); the trigger refusing
  * while a required step is incomplete; GET (merged state, steps, what the trigger will do), list, delete.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DB_KINDS } from './helpers/db.ts';
 import { call } from './helpers/http.ts';
@@ -316,6 +317,20 @@ describe.each(DB_KINDS)('performance workflow steps (%s)', (kind) => {
     expect(method.status).toBe(200);
     expect(method.body.state).toMatchObject({ eval_with: 'dataset', max_input_tokens: null, max_output_tokens: null });
     expect(method.body.steps[1]).toMatchObject({ status: 'incomplete', invalidated_by: 1 });
+  });
+
+  it("a workflow's status follows its runs at once, before the stored status is rewritten", async () => {
+    const id = (await post({ ...SEED.step1('configuration'), name: 'status-follows' })).body.workflow_id;
+    expect((await get(`/workflows/performance/${id}`)).body.status).toBe('draft');
+    // a run as the runner leaves it between its own end and the workflow's status update (two writes)
+    const insert = (runId: string, status: string, mode: string) =>
+      p.ctx.db.execute(sql`INSERT INTO workflows_runs (id, workflow_id, mode, status, stage, plan) VALUES (${runId}, ${id}, ${mode}, ${status}, ${'benchmark'}, ${'{}'}::jsonb)`);
+    await insert(`${id}-r1`, 'running', 'cluster');
+    expect((await get(`/workflows/performance/${id}`)).body.status).toBe('running');
+    await p.ctx.db.execute(sql`UPDATE workflows_runs SET status = 'failed' WHERE id = ${`${id}-r1`}`);
+    expect((await get(`/workflows/performance/${id}`)).body.status).toBe('failed');
+    await p.ctx.db.execute(sql`UPDATE workflows_runs SET status = 'completed' WHERE id = ${`${id}-r1`}`);
+    expect((await get(`/workflows/performance/${id}`)).body.status).toBe('completed');
   });
 
   it('lists with filters and paging, and deletes', async () => {

@@ -121,14 +121,8 @@ export class WorkflowService {
 
   /** draft | ready | running | simulated | completed | failed. */
   private async statusOf(id: string, state: WorkflowState, records: StepRecords): Promise<string> {
-    const runs = await this.d.repo.runsOf(id, 5);
-    if (runs.some((r) => r.status === 'running' || r.status === 'cancelling')) return 'running';
     const model = state.model_id ? await this.d.models.find(state.model_id) : undefined;
-    const last = runs[0];
-    if (last?.status === 'failed') return 'failed';
-    if (runs.some((r) => r.mode === 'cluster' && r.status === 'completed')) return 'completed';
-    if (runs.some((r) => r.mode === 'simulation' && r.status === 'completed')) return 'simulated';
-    return missingSteps(stepViews(records, model)).length ? 'draft' : 'ready';
+    return deriveStatus(await this.d.repo.runsOf(id, STATUS_RUNS), records, model);
   }
 
   /** Called when a run ends. */
@@ -319,6 +313,9 @@ export class WorkflowService {
     const currentStep = steps.find((s) => s.required && s.status !== 'complete')?.step_number ?? 8;
     return {
       ...summaryView(row),
+      // from the runs just read: the stored status is written after a run's own end, so a reader between the two writes
+      // would see a failed run in a workflow still "running"
+      status: deriveStatus(runs.slice(0, STATUS_RUNS), row.steps as StepRecords, model),
       current_step: currentStep,
       state: { ...st, credential_id: st.credential_id ?? null },
       steps,
@@ -336,6 +333,18 @@ export class WorkflowService {
       runs: runs.map((r) => ({ run_id: r.id, mode: r.mode, status: r.status, stage: r.stage, result_pk: r.resultPk, created_at: iso(r.createdAt), finished_at: iso(r.finishedAt) })),
     };
   }
+}
+
+/** How many of the latest runs the status is taken from. */
+const STATUS_RUNS = 5;
+
+/** A workflow's status from its latest runs (newest first) and its steps. */
+function deriveStatus(runs: { status: string; mode: string }[], records: StepRecords, model: ModelRecord | undefined): string {
+  if (runs.some((r) => r.status === 'running' || r.status === 'cancelling')) return 'running';
+  if (runs[0]?.status === 'failed') return 'failed';
+  if (runs.some((r) => r.mode === 'cluster' && r.status === 'completed')) return 'completed';
+  if (runs.some((r) => r.mode === 'simulation' && r.status === 'completed')) return 'simulated';
+  return missingSteps(stepViews(records, model)).length ? 'draft' : 'ready';
 }
 
 function summaryView(row: WorkflowRow) {
