@@ -28,6 +28,7 @@ const p0: Params = {
   eager_layer_us: ENGINE_PRESETS['0.5'].eager_layer_us,
   roofline_blend: GPU_FACTORS.roofline_blend,
   dequant_mfu_scale: GPU_FACTORS.dequant_mfu_scale,
+  low_precision_mfu_scale: GPU_FACTORS.low_precision_mfu_scale,
   host_a100: findHardware('A100-80G')!.host_cpu_factor ?? 1,
 };
 for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
@@ -45,7 +46,7 @@ for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
 // physical ranges: vLLM's GEMMs reach 30–65 % of the tensor peak and its decode 60–90 % of HBM bandwidth in published
 // kernel benchmarks; without these bounds the search trades realism on some rows for the fit rows' error (overfitting)
 // the per-layer floor of a graphed decode step (launch gaps, tiny GEMMs) is 10–30 µs per layer in profiles of vLLM
-const BOUNDS: Record<string, [number, number]> = { layer_floor_us: [5, 28], roofline_blend: [0, 1], dequant_mfu_scale: [0.3, 1], mfu: [0.3, 0.65], bandwidth_efficiency: [0.6, 0.9], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
+const BOUNDS: Record<string, [number, number]> = { layer_floor_us: [5, 28], roofline_blend: [0, 1], dequant_mfu_scale: [0.3, 1], low_precision_mfu_scale: [0.4, 1], mfu: [0.3, 0.65], bandwidth_efficiency: [0.6, 0.9], 'v06.cpu_overlap': [0, 0.95], host_a100: [0.5, 4] };
 
 function overrides(p: Params) {
   return {
@@ -60,6 +61,7 @@ function overrides(p: Params) {
         eager_layer_us: p.eager_layer_us,
         roofline_blend: p.roofline_blend,
         dequant_mfu_scale: p.dequant_mfu_scale,
+        low_precision_mfu_scale: p.low_precision_mfu_scale,
         step_overhead_ms: p[`${g}.step_overhead_ms`],
         per_seq_overhead_ms: p[`${g}.per_seq_overhead_ms`],
         per_worker_ms: p[`${g}.per_worker_ms`],

@@ -7,9 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadPublished, mape, predictAll, type PublishedRow } from '../bench/published.ts';
 
-// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 21.0 %, 14.8 %, 10.4 % over 40 rows) plus about
-// two points; the goal is 15 % (throughput not reached: mixture-of-experts and deep-queue v0 rows, README)
-const TOLERANCE = { output_throughput: 0.23, median_tpot_ms: 0.17, median_itl_ms: 0.12 };
+// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 11.8 %, 13.2 %, 11.0 % over 40 rows) plus about
+// two points; the goal is 15 % (met over all rows; some subsets miss it: deep-queue v0 rows, TP 1, README)
+const TOLERANCE = { output_throughput: 0.14, median_tpot_ms: 0.15, median_itl_ms: 0.13 };
 
 /** The split rule bench/published-measurements.json states (by source and pattern, fixed before fitting). */
 function ruleSplit(r: PublishedRow): 'fit' | 'held-out' {

@@ -60,6 +60,7 @@ export function buildEngine(o: EngineOptions): EngineSetup {
   if (!chunked && budget < maxModelLen) {
     throw new RangeError(`max_num_batched_tokens ${budget} is smaller than max_model_len ${maxModelLen} without chunked prefill: a long prompt could never run`);
   }
+  perf.coldStart(budget);
   return {
     perf,
     scheduler: {
@@ -162,7 +163,7 @@ export class RealtimeEngine {
     }
     // anchor to the modelled schedule unless we fell far behind (then restart from now)
     const start = now - this.stepEnd > 20 ? now : this.stepEnd;
-    this.stepEnd = start + this.perf.stepTime(items) * 1000;
+    this.stepEnd = start + this.perf.runStep(items) * 1000;
     this.inflight = items;
     this.wakeAt(this.stepEnd);
   }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../loadgen/rng.ts';
 import { findModel } from './catalog.ts';
-import { activeParams, computeParams, expectedExpertsTouched, routedParams, weightBytesRead } from './moe.ts';
+import { activeParams, computeParams, expectedExpertsTouched, FusedMoeJit, fusedMoeVariant, routedParams, weightBytesRead } from './moe.ts';
+import { buildEngine } from './engine.ts';
 
 /** Distinct experts T tokens touch when each draws k of E without replacement (partial Fisher-Yates), averaged. */
 function simulateTouched(E: number, k: number, T: number, trials: number, rng: Rng): number {
@@ -68,5 +69,34 @@ describe('what a MoE model reads and computes', () => {
   it('an embedding model computes without its token table (a lookup) and has no LM head', () => {
     const e = findModel('BAAI/bge-small-en-v1.5')!;
     expect(computeParams(e)).toBe(e.params - e.vocab_size * e.hidden_size);
+  });
+});
+
+describe('fused-MoE kernels compile on first use (vLLM v0)', () => {
+  const mixtral = findModel('Mixtral-8x7B')!;
+
+  it('a variant compiles once per server: the profiling run and decode-sized steps are warm, a new large step is not', () => {
+    const jit = new FusedMoeJit(mixtral, 2048);
+    expect(jit.compile(2048)).toBe(0); // the profiling run's variant
+    expect(jit.compile(200)).toBe(0); // small tiles: compiled by the decode graph capture
+    const cold = jit.compile(1501);
+    expect(cold).toBe(2); // gate/up and down GEMMs
+    expect(jit.compile(1501)).toBe(0);
+    expect(fusedMoeVariant(mixtral, 1501)).toBe(fusedMoeVariant(mixtral, 1503)); // same tiles and divisibilities
+    expect(fusedMoeVariant(mixtral, 1501)).not.toBe(fusedMoeVariant(mixtral, 1504));
+  });
+
+  it('only v0 engines serving a mixture-of-experts model pay it, and only once', () => {
+    const seqs = [{ tokens: 1501, context: 0 }];
+    const moe = buildEngine({ model: 'Mixtral-8x7B', hardware: 'H100', tensor_parallel: 2, vllm_version: '0.5.4', max_model_len: 2048 }).perf;
+    const first = moe.runStep(seqs);
+    expect(first).toBeGreaterThan(moe.stepTime(seqs));
+    expect(moe.runStep(seqs)).toBe(moe.stepTime(seqs));
+    const v1 = buildEngine({ model: 'Mixtral-8x7B', hardware: 'H100', tensor_parallel: 2, max_model_len: 2048 }).perf;
+    expect(v1.runStep(seqs)).toBe(v1.stepTime(seqs));
+    const dense = buildEngine({ model: 'Llama-3.1-8B', hardware: 'H100', vllm_version: '0.5.4', max_model_len: 2048 }).perf;
+    expect(dense.runStep(seqs)).toBe(dense.stepTime(seqs));
+    const warm = buildEngine({ model: 'Mixtral-8x7B', hardware: 'H100', tensor_parallel: 2, vllm_version: '0.5.4', max_model_len: 2048, factors: { triton_jit_ms: 0 } }).perf;
+    expect(warm.runStep(seqs)).toBe(warm.stepTime(seqs));
   });
 });

@@ -59,3 +59,49 @@ export type ModelKind = 'dense' | 'moe' | 'embedding';
 export function modelKind(m: ModelSpec): ModelKind {
   return m.embedding ? 'embedding' : m.moe ? 'moe' : 'dense';
 }
+
+/**
+ * vLLM's fused-MoE GEMM is a Triton kernel compiled on first use. Its tile configuration is looked up by the step's
+ * token count M in a tuned table (the nearest of these keys; vLLM's tuned files give every key from 1024 up the same
+ * tiles), and Triton compiles a separate variant for each 16-divisibility of its integer arguments num_valid_tokens =
+ * M·k and EM = M·k + E·(BLOCK_M − 1) (the sorted, padded token count). Start-up compiles the variant of the profiling
+ * run (M = max_num_batched_tokens) and the CUDA-graph capture of decode batches (1…256 tokens: the small tiles); a
+ * prefill or mixed step of more tokens that needs another variant compiles it while the engine waits, once per server,
+ * for both GEMMs (gate/up and down). vLLM PR #55268 describes the mechanism (main then still compiled 4 variants per
+ * rank during inference); Lambda's vLLM 0.5.4 Mixtral runs show it as a few 1–3 s stalls of every stream while the
+ * queue's first and later requests are admitted, which dense models of the same runs do not have.
+ */
+const LARGE_M = [256, 512, 1024];
+
+/** Which compiled variant a step of `tokens` tokens needs (its tile class and 16-divisibilities), or -1: compiled at start-up. */
+export function fusedMoeVariant(m: ModelSpec, tokens: number): number {
+  const moe = m.moe!;
+  let key = LARGE_M[0];
+  for (const k of [...LARGE_M, 1536]) if (Math.abs(k - tokens) < Math.abs(key - tokens)) key = k;
+  if (key <= 256) return -1;
+  const cls = key >= 1024 ? 1024 : key;
+  const blockM = cls >= 1024 ? 128 : 64;
+  const valid = tokens * moe.experts_per_token;
+  const em = valid + moe.num_experts * (blockM - 1);
+  return cls * 4 + (valid % 16 === 0 ? 2 : 0) + (em % 16 === 0 ? 1 : 0);
+}
+
+/** The fused-MoE kernel variants one server has compiled so far. */
+export class FusedMoeJit {
+  private readonly compiled = new Set<number>([-1]);
+  private readonly model: ModelSpec;
+
+  /** Start-up state: the profiling run of `budget` tokens (decode graphs cover the small tiles). */
+  constructor(model: ModelSpec, budget: number) {
+    this.model = model;
+    this.compiled.add(fusedMoeVariant(model, budget));
+  }
+
+  /** Kernels a step of `tokens` tokens compiles before it runs (0 or 2: gate/up and down), and marks them compiled. */
+  compile(tokens: number): number {
+    const v = fusedMoeVariant(this.model, tokens);
+    if (this.compiled.has(v)) return 0;
+    this.compiled.add(v);
+    return 2;
+  }
+}

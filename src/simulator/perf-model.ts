@@ -12,11 +12,14 @@
  * parallelism stops paying at small batches: launch gaps and tiny GEMMs do not shrink with more ranks.
  * Pipeline parallelism runs pp micro-batches through pp stages: one period moves every sequence one token.
  * Speculative decoding is a factor on decode steps: k+1 tokens verified, (1 − a^(k+1))/(1 − a) accepted on average.
+ * FP8/INT8 GEMMs run at the low-precision peak times their own efficiency (low_precision_mfu_scale: scaled GEMMs and the
+ * activations' quantization reach less of the doubled peak). A server's life is stateful in one way (runStep after
+ * coldStart): a v0 engine serving a mixture-of-experts model compiles fused-MoE kernel variants on first use (moe.ts).
  */
 import { findHardware, findModel, kvBytesPerToken, type HardwareSpec, type ModelSpec } from './catalog.ts';
 import { estimateModel } from './estimate.ts';
 import { memoryBreakdown, type MemoryBreakdown } from './memory.ts';
-import { computeParams, weightBytesRead } from './moe.ts';
+import { computeParams, FusedMoeJit, weightBytesRead } from './moe.ts';
 import { expertParallelTime, pipelineSendTime, tensorParallelTime } from './parallel.ts';
 import { cpuCost, cpuFactorsOf, presetFor, type CpuFactors, type EnginePreset } from './presets.ts';
 import { applyQuantization, catalogueName, linearPeakTFLOPS, resolveQuantization, type QuantizationSpec } from './quantization.ts';
@@ -44,6 +47,16 @@ export interface EfficiencyFactors extends CpuFactors {
   roofline_blend: number;
   /** Multiplier on mfu for weight-only quantized GEMMs (Marlin: FP8/INT4 weights dequantized to 16 bits), < 1 at large batches. */
   dequant_mfu_scale: number;
+  /**
+   * Multiplier on mfu for GEMMs computed in FP8/INT8 on tensor cores that have it: the low-precision peak is twice the
+   * 16-bit one, but the scaled GEMMs (plus each step's activation quantization) reach a smaller fraction of it.
+   */
+  low_precision_mfu_scale: number;
+  /**
+   * Compile time of one Triton kernel variant on an H100 server's host, ms (× host_cpu_factor): what a step pays the
+   * first time it needs a fused-MoE GEMM variant that start-up did not compile (moe.ts FusedMoeJit; vLLM v0 engines). 0: warm.
+   */
+  triton_jit_ms: number;
 }
 
 /** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
@@ -51,10 +64,14 @@ export const GPU_FACTORS: Omit<EfficiencyFactors, keyof CpuFactors> = {
   mfu: 0.38,
   bandwidth_efficiency: 0.9,
   comm_efficiency: 0.7,
-  allreduce_latency_us: 19.4,
+  allreduce_latency_us: 24.3,
   layer_floor_us: 28,
-  roofline_blend: 0.035,
+  roofline_blend: 0.0039,
   dequant_mfu_scale: 1,
+  low_precision_mfu_scale: 0.667,
+  // not fitted (no mixture-of-experts row is a fit row): twelve Triton JIT compiles took ~14 s of a first request on one
+  // host (syv-ai/qwen38-27b-rtx3090#155), ~1.2 s each; vLLM PR #3901 measured ~3 s for one larger attention kernel
+  triton_jit_ms: 1200,
 };
 
 /** Defaults for CPU inference (AMX/AVX-512 kernels reach far less of the peak). */
@@ -74,6 +91,8 @@ export const CPU_FACTORS: EfficiencyFactors = {
   layer_floor_us: 0,
   roofline_blend: 0,
   dequant_mfu_scale: 1,
+  low_precision_mfu_scale: 1,
+  triton_jit_ms: 0,
 };
 
 /** Speculative decoding as a factor: draft tokens per step, their acceptance rate, and the draft's cost. */
@@ -250,7 +269,8 @@ export class PerformanceModel {
     // pp micro-batches of 1/pp of the batch through pp stages of 1/pp of the layers: one period = pp stage times
     const linearFlops = 2 * this.flopParams * tokens;
     const q = this.spec.quantization;
-    const dequant = q.weights !== 'bf16' && q.weights !== 'fp16' && !q.low_precision_compute ? f.dequant_mfu_scale : 1;
+    const sixteen = q.weights === 'bf16' || q.weights === 'fp16';
+    const dequant = sixteen ? 1 : q.low_precision_compute ? f.low_precision_mfu_scale : f.dequant_mfu_scale;
     const compute = (linearFlops / (this.linearPeak * dequant) + attnFlops / (h.peak_fp16_TFLOPS * 1e12)) / (tp * pp * f.mfu);
     const weightsRead = m.moe ? weightBytesRead(m, Math.ceil(tokens / pp)) : this.weights;
     const stageBytes = weightsRead / pp + (kvRead + tokens * m.hidden_size * 2 * m.num_layers * 4) / (pp * pp);
@@ -289,6 +309,34 @@ export class PerformanceModel {
   /** Step time in seconds. */
   stepTime(seqs: StepBatch): number {
     return this.step(seqs).total_s;
+  }
+
+  private jit: FusedMoeJit | null = null;
+
+  /**
+   * Starts the server's life: from now on runStep() pays the Triton compiles a v0 engine's fused-MoE kernels need on
+   * first use (moe.ts FusedMoeJit), given the start-up profiling run of `budget` tokens.
+   */
+  coldStart(budget: number): void {
+    const { model, preset, factors } = this.spec;
+    const v0 = preset.name !== 'v1';
+    this.jit = model.moe && v0 && factors.triton_jit_ms > 0 && this.spec.hardware.type !== 'cpu' ? new FusedMoeJit(model, budget) : null;
+  }
+
+  /** Time of a step the engine runs, seconds: stepTime() plus what it compiles first (after coldStart()). */
+  runStep(seqs: StepBatch): number {
+    const t = this.step(seqs).total_s;
+    if (!this.jit) return t;
+    let tokens = 0;
+    let decodes = 0;
+    for (const s of seqs) {
+      tokens += s.tokens;
+      if (s.tokens === 1) decodes++;
+    }
+    // a graphed decode batch runs a captured size, compiled at start-up
+    if (decodes === seqs.length && seqs.length <= 256) return t;
+    const kernels = this.jit.compile(tokens);
+    return t + (kernels * this.spec.factors.triton_jit_ms * (this.spec.hardware.host_cpu_factor ?? 1)) / 1000;
   }
 
   /** KV-cache bytes per token on one device (after sharding the KV heads over tensor ranks and layers over stages). */

@@ -126,7 +126,7 @@ export async function predict(o: PredictOptions): Promise<BenchmarkReport> {
   };
   const startStep = (t: number) => {
     batch = sched.schedule(t);
-    stepEnd = batch ? t + perf.stepTime(batch) : Infinity;
+    stepEnd = batch ? t + perf.runStep(batch) : Infinity;
   };
 
   for (;;) {
