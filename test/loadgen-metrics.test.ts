@@ -89,6 +89,25 @@ describe('calculateMetrics', () => {
     expect(calculateMetrics(withFailure, 1, [50], () => 0).max_concurrent_requests).toBe(1);
   });
 
+  it('peak concurrency (starts and ends sorted apart, then merged) equals a sweep over one sorted event list', () => {
+    // the reference: every start/end event in one list, an end before a start at the same instant
+    const reference = (xs: { start_time: number; latency: number }[]) => {
+      const ev = xs.flatMap((x) => [[x.start_time, 1], [x.start_time + x.latency, -1]] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      let cur = 0;
+      let peak = 0;
+      for (const [, k] of ev) peak = Math.max(peak, (cur += k));
+      return peak;
+    };
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let trial = 0; trial < 50; trial++) {
+      // times on a coarse grid so that ends and starts often coincide; zero latencies too
+      const xs = Array.from({ length: 1 + Math.floor(rnd() * 200) }, () => ({ start_time: Math.floor(rnd() * 40) / 8, latency: Math.floor(rnd() * 16) / 8 }));
+      expect(peakConcurrency(xs)).toBe(reference(xs));
+    }
+    expect(peakConcurrency([])).toBe(0);
+  });
+
   it('defect 2: the dispatch-excluded view subtracts each request\'s own dispatch delay; vLLM\'s fields keep it', () => {
     const m = calculateMetrics(
       [

@@ -43,6 +43,17 @@ describe('mergeParts', () => {
     expect(() => mergeParts([], { percentiles: [50] })).toThrow(RangeError);
   });
 
+  it('orders the union by request index: completion order, sparse indexes (a pod\'s share), repeated indexes', () => {
+    const mk = (idx: (number | undefined)[]) => idx.map((index, k) => out({ index, start_time: k * 0.01, scheduled_time: k * 0.01, ttft: 0.01, latency: 0.02, output_tokens: 1 }));
+    const order = (idx: (number | undefined)[]) => mergeParts([{ outputs: mk(idx), duration_s: 1 }], { percentiles: [50] }).outputs.map((o) => o.index);
+    expect(order([5, 3, 9, 0, 1])).toEqual([0, 1, 3, 5, 9]);
+    // a pod's share: every 64th request, far apart
+    expect(order([128, 0, 192, 64])).toEqual([0, 64, 128, 192]);
+    // indexes too sparse for slots, and a repeated index: still sorted (the comparator path)
+    expect(order([1e9, 2, 1])).toEqual([1, 2, 1e9]);
+    expect(order([2, 1, 2, 0])).toEqual([0, 1, 2, 2]);
+  });
+
   it('auto workers: the cores, one kept for a local server, never more than the run can use', () => {
     const cores = os.availableParallelism();
     expect(defaultWorkers('http://127.0.0.1:8000')).toBe(Math.max(1, cores - 1));

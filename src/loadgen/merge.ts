@@ -68,8 +68,10 @@ export function mergeParts(parts: readonly RunPart[], opts: MergeOptions): Merge
       );
     }
   }
-  if (outputs.every((o) => o.index !== undefined)) outputs.sort((a, b) => a.index! - b.index!);
-  else outputs.sort((a, b) => a.scheduled_time - b.scheduled_time || a.start_time - b.start_time);
+  if (!byIndex(outputs)) {
+    if (outputs.every((o) => o.index !== undefined)) outputs.sort((a, b) => a.index! - b.index!);
+    else outputs.sort((a, b) => a.scheduled_time - b.scheduled_time || a.start_time - b.start_time);
+  }
   const tok = opts.countTokens ?? ((s: string) => bundledTokenizer().count(s));
   const metrics = calculateMetrics(outputs, end, opts.percentiles, tok, opts.slos);
   const reasons: string[] = [];
@@ -82,4 +84,33 @@ export function mergeParts(parts: readonly RunPart[], opts: MergeOptions): Merge
     return { part: i, label, self_check: p.self_check ?? null };
   });
   return { outputs, duration_s: end, metrics, self_checks, reliable: reasons.length === 0, reasons };
+}
+
+/**
+ * Puts outputs with distinct integer indexes in index order by placing each in its slot (no comparator sort: a run's
+ * records arrive in completion order, ~100k of them in a short non-streaming run). False, untouched, when the indexes
+ * are missing, repeated or too sparse for slots; the caller sorts then.
+ */
+function byIndex(outputs: RequestOutput[]): boolean {
+  const n = outputs.length;
+  if (n === 0) return true;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const o of outputs) {
+    const i = o.index;
+    if (i === undefined || !Number.isInteger(i)) return false;
+    if (i < lo) lo = i;
+    if (i > hi) hi = i;
+  }
+  const span = hi - lo + 1;
+  if (span > 4 * n + 1024) return false;
+  const slots = new Array<RequestOutput | undefined>(span).fill(undefined);
+  for (const o of outputs) {
+    const k = o.index! - lo;
+    if (slots[k] !== undefined) return false;
+    slots[k] = o;
+  }
+  let w = 0;
+  for (let k = 0; k < span; k++) if (slots[k] !== undefined) outputs[w++] = slots[k]!;
+  return true;
 }
