@@ -106,6 +106,43 @@ describe('FastPool', () => {
     pool.destroy();
   });
 
+  it('a head split at every byte or whole in one read gives the same answer; the piece completing a Content-Length body says so', async () => {
+    const pool = new FastPool('127.0.0.1', port, 1);
+    const wire = Buffer.from('HTTP/1.1 200 OK\r\ndate: x\r\ncontent-type: application/json\r\ncontent-length: 13 \r\n\r\n{"text":"é"}');
+    const run = () =>
+      new Promise<{ status: number; text: string; lasts: boolean[] }>((resolve, reject) => {
+        let status = 0;
+        const parts: Buffer[] = [];
+        const lasts: boolean[] = [];
+        pool.request('POST /x HTTP/1.1\r\nhost: t\r\ncontent-length: 2\r\n\r\nhi', {
+          onSent: () => {},
+          onHead: (st) => (status = st),
+          onBody: (buf, start, end, _now, last) => {
+            parts.push(Buffer.from(buf.subarray(start, end)));
+            lasts.push(last);
+          },
+          onEnd: () => resolve({ status, text: Buffer.concat(parts).toString('utf8'), lasts }),
+          onError: (e) => reject(new Error(e)),
+        });
+      });
+    for (const pieces of [[wire], bytes(wire), [wire.subarray(0, 40), wire.subarray(40, 80), wire.subarray(80)]]) {
+      respond = () => ({ pieces });
+      const r = await run();
+      expect(r).toMatchObject({ status: 200, text: '{"text":"é"}' });
+      // only the last piece of the body is marked last
+      expect(r.lasts.at(-1)).toBe(true);
+      expect(r.lasts.slice(0, -1).every((x) => !x)).toBe(true);
+    }
+    // a chunked body's pieces are never marked last (its end is the zero-size chunk)
+    respond = () => ({ pieces: [chunked(['ab', 'cd'])] });
+    const c = await new Promise<boolean[]>((resolve) => {
+      const lasts: boolean[] = [];
+      pool.request('POST /x HTTP/1.1\r\nhost: t\r\ncontent-length: 2\r\n\r\nhi', { onSent: () => {}, onHead: () => {}, onBody: (_b, _s, _e, _n, last) => lasts.push(last), onEnd: () => resolve(lasts), onError: () => resolve(lasts) });
+    });
+    expect(c).toEqual([false, false]);
+    pool.destroy();
+  });
+
   it('reads the framing headers whatever their case and spacing, and ignores look-alike names', async () => {
     const pool = new FastPool('127.0.0.1', port, 1);
     const head = 'HTTP/1.1 201 Created\r\nX-Content-Length: 99\r\nContent-Lengthy: 98\r\nCONTENT-LENGTH :  5\r\nConnection: Keep-Alive\r\n\r\n';

@@ -145,12 +145,17 @@ class Exchange implements FastHandlers, Inflight {
   deadline: number;
   settled = false;
   private sawDone = false;
-  /** non-200 answers and non-streaming bodies */
-  private raw = new Bytes();
+  /** non-200 answers and non-streaming bodies (made when needed: a body that came in one read is read in place) */
+  private raw: Bytes | null = null;
   /** streams: the chunks' texts, still JSON-escaped (`escaped`: a backslash occurs) */
-  private txt = new Bytes();
+  private txt: Bytes | null = null;
   private escaped = false;
   private answer = '';
+  /** non-streaming: the body was read (in place) when its last bytes came; the error, if it was not valid */
+  private parsed = false;
+  private parseError = '';
+  /** the latest read's time (ms) */
+  private lastRead = 0;
   /** an SSE message split over reads (rare: servers write whole messages) */
   private carry: Bytes | null = null;
   fast: FastExchange | null = null;
@@ -208,11 +213,16 @@ class Exchange implements FastHandlers, Inflight {
     this.r.status = status;
   }
 
-  onBody(buf: Buffer, s: number, e: number, nowMs: number): void {
+  onBody(buf: Buffer, s: number, e: number, nowMs: number, last = false): void {
+    this.lastRead = nowMs;
     if (this.r.status !== 200) {
-      if (this.raw.n < 4096) this.raw.add(buf, s, Math.min(e, s + 4096 - this.raw.n));
-    } else if (!this.t.stream) this.raw.add(buf, s, e);
-    else this.stream(buf, s, e, nowMs / 1000 - this.perfOrigin);
+      const raw = (this.raw ??= new Bytes());
+      if (raw.n < 4096) raw.add(buf, s, Math.min(e, s + 4096 - raw.n));
+    } else if (!this.t.stream) {
+      // the whole body in this read: read it where it lies (no copy); else gather it
+      if (last && this.raw === null) this.parse(buf, s, e);
+      else (this.raw ??= new Bytes()).add(buf, s, e);
+    } else this.stream(buf, s, e, nowMs / 1000 - this.perfOrigin);
   }
 
   onError(msg: string): void {
@@ -221,7 +231,7 @@ class Exchange implements FastHandlers, Inflight {
 
   onEnd(): void {
     const r = this.r;
-    if (r.status !== 200) return this.done(`HTTP ${r.status}: ${this.raw.toString().slice(0, 500)}`);
+    if (r.status !== 200) return this.done(`HTTP ${r.status}: ${this.raw?.toString().slice(0, 500) ?? ''}`);
     if (!this.t.stream) return this.whole();
     if (r.error) return this.done(r.error);
     // vLLM: "Never received a valid chunk to calculate TTFT"
@@ -230,38 +240,49 @@ class Exchange implements FastHandlers, Inflight {
     this.done();
   }
 
-  /** A non-streaming answer: the whole answer is the first (and only) chunk. */
+  /** A non-streaming answer: the whole answer is the first (and only) chunk, timed at the read that completed it. */
   private whole(): void {
     const r = this.r;
-    const now = performance.now() / 1000 - this.perfOrigin;
-    const raw = this.raw;
-    const b = raw.b;
-    // a complete JSON object is read with the byte scanner (text, usage) as a stream message is; anything else parsed
-    let lo = 0;
-    let hi = raw.n;
-    while (b && lo < hi && b[lo] <= 32) lo++;
-    while (b && hi > lo && b[hi - 1] <= 32) hi--;
-    const m = b && hi - lo > 1 && b[lo] === 123 && b[hi - 1] === 125 ? scanMessage(b, lo, hi, this.t.chat, BM) : null;
-    if (m && !m.slow) {
-      const tx = m.chunk && m.textEnd > m.textStart ? b!.toString('utf8', m.textStart, m.textEnd) : '';
-      this.answer = m.escaped ? (JSON.parse('"' + tx + '"') as string) : tx;
-      r.usageOutput = m.completionTokens;
-      r.usagePrompt = m.promptTokens;
-    } else {
-      try {
-        const j = JSON.parse(raw.toString());
-        const c = j.choices?.[0];
-        this.answer = (this.t.chat ? c?.message?.content : c?.text) ?? '';
-        r.usageOutput = j.usage?.completion_tokens ?? null;
-        r.usagePrompt = j.usage?.prompt_tokens ?? null;
-      } catch (e) {
-        return this.done(`invalid JSON response: ${(e as Error).message}`);
-      }
+    if (!this.parsed) {
+      const raw = this.raw;
+      this.parse(raw?.b ?? Buffer.alloc(0), 0, raw?.n ?? 0);
     }
+    if (this.parseError) return this.done(this.parseError);
+    const now = (this.lastRead || performance.now()) / 1000 - this.perfOrigin;
     r.chunks.push(now);
     r.end = now;
     r.success = true;
     this.done();
+  }
+
+  /**
+   * Reads a non-streaming body buf[s, e): a complete JSON object with the byte scanner (text, usage) as a stream
+   * message is; anything else with JSON.parse.
+   */
+  private parse(b: Buffer, s: number, e: number): void {
+    const r = this.r;
+    this.parsed = true;
+    let lo = s;
+    let hi = e;
+    while (lo < hi && b[lo] <= 32) lo++;
+    while (hi > lo && b[hi - 1] <= 32) hi--;
+    const m = hi - lo > 1 && b[lo] === 123 && b[hi - 1] === 125 ? scanMessage(b, lo, hi, this.t.chat, BM) : null;
+    if (m && !m.slow) {
+      const tx = m.chunk && m.textEnd > m.textStart ? b.toString('utf8', m.textStart, m.textEnd) : '';
+      this.answer = m.escaped ? (JSON.parse('"' + tx + '"') as string) : tx;
+      r.usageOutput = m.completionTokens;
+      r.usagePrompt = m.promptTokens;
+      return;
+    }
+    try {
+      const j = JSON.parse(b.toString('utf8', s, e));
+      const c = j.choices?.[0];
+      this.answer = (this.t.chat ? c?.message?.content : c?.text) ?? '';
+      r.usageOutput = j.usage?.completion_tokens ?? null;
+      r.usagePrompt = j.usage?.prompt_tokens ?? null;
+    } catch (err) {
+      this.parseError = `invalid JSON response: ${(err as Error).message}`;
+    }
   }
 
   private stream(buf: Buffer, s: number, e: number, now: number): void {
@@ -323,7 +344,7 @@ class Exchange implements FastHandlers, Inflight {
         prompt = sm.promptTokens;
         if (chunk && sm.text) this.addDecoded(sm.text);
       } else if (chunk && m.textEnd > m.textStart) {
-        this.txt.add(buf, m.textStart, m.textEnd);
+        (this.txt ??= new Bytes()).add(buf, m.textStart, m.textEnd);
         if (m.escaped) this.escaped = true;
       }
       if (chunk) {
@@ -341,13 +362,13 @@ class Exchange implements FastHandlers, Inflight {
     const j = JSON.stringify(s);
     if (j.includes('\\')) this.escaped = true;
     const b = Buffer.from(j.slice(1, -1));
-    this.txt.add(b, 0, b.length);
+    (this.txt ??= new Bytes()).add(b, 0, b.length);
   }
 
   /** The generated text (chunks' texts joined, or the non-streaming answer's). */
   private text(): string {
     if (!this.t.stream) return this.answer;
-    const s = this.txt.toString();
+    const s = this.txt?.toString() ?? '';
     if (!this.escaped) return s;
     try {
       return JSON.parse('"' + s + '"') as string;

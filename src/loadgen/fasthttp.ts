@@ -18,8 +18,10 @@ export interface FastHandlers {
   /**
    * Body bytes buf[start, end) of one socket read (chunked framing removed), with that read's timestamp. `buf` is the
    * connection's read buffer: valid during the call only (copy what you keep); a multi-byte character may be split.
+   * `last`: these bytes complete a Content-Length body (onEnd follows within the same read), so a body that came in
+   * one read can be read in place.
    */
-  onBody(buf: Buffer, start: number, end: number, nowMs: number): void;
+  onBody(buf: Buffer, start: number, end: number, nowMs: number, last: boolean): void;
   /** The body is complete. */
   onEnd(): void;
   /** The connection failed before the body was complete. */
@@ -82,7 +84,6 @@ const enum St {
   UntilClose,
 }
 
-const CRLF = Buffer.from('\r\n');
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const H_LENGTH = Buffer.from('content-length');
 const H_TE = Buffer.from('transfer-encoding');
@@ -105,6 +106,32 @@ function headerOf(buf: Buffer, p: number, q: number): number {
   if (c === 99 /* c */) return nameIs(buf, p, q, H_LENGTH) ? 1 : nameIs(buf, p, q, H_CONN) ? 3 : 0;
   if (c === 116 /* t */) return nameIs(buf, p, q, H_TE) ? 2 : 0;
   return 0;
+}
+
+/** Index of the CRLF CRLF that ends a head in buf[from, to), or -1. */
+function headEnd(buf: Buffer, from: number, to: number): number {
+  for (let k = from; k + 3 < to; k++) if (buf[k] === 13 && buf[k + 1] === 10 && buf[k + 2] === 13 && buf[k + 3] === 10) return k;
+  return -1;
+}
+
+/** Index of the next CRLF in buf[from, end), or `end`. */
+function lineEnd(buf: Buffer, from: number, end: number): number {
+  for (let k = from; k < end; k++) if (buf[k] === 13 && buf[k + 1] === 10) return k;
+  return end;
+}
+
+/** A header value buf[p, q) that is a decimal number between optional blanks, or -1 (the caller reads it as text). */
+function digitsAt(buf: Buffer, p: number, q: number): number {
+  while (p < q && (buf[p] === 32 || buf[p] === 9)) p++;
+  while (q > p && (buf[q - 1] === 32 || buf[q - 1] === 9)) q--;
+  if (p === q || q - p > 15) return -1;
+  let n = 0;
+  for (let k = p; k < q; k++) {
+    const c = buf[k];
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+  }
+  return n;
 }
 
 /** One keep-alive connection and its response parser. */
@@ -190,37 +217,46 @@ class Conn {
     while (i < len && this.ex) {
       switch (this.st) {
         case St.Head: {
-          const buf = this.head ? Buffer.concat([this.head, b.subarray(i, len)]) : b.subarray(i, len);
-          const end = buf.indexOf('\r\n\r\n');
+          // the common case, a head that lies whole in this read, is scanned in place (no Buffer, no string); a head
+          // split over reads is joined first
+          const joined = this.head !== null;
+          const buf = joined ? Buffer.concat([this.head!, b.subarray(i, len)]) : b;
+          const s = joined ? 0 : i;
+          const to = joined ? buf.length : len;
+          const end = headEnd(buf, s, to);
           if (end < 0) {
-            if (buf.length > 65536) return this.abort('response headers too large');
-            this.head = Buffer.from(buf);
+            if (to - s > 65536) return this.abort('response headers too large');
+            this.head = Buffer.from(buf.subarray(s, to));
             return;
           }
           this.head = null;
           // status line and the three headers that frame the body, read from the bytes (no string per header)
-          if (!(end >= 12 && buf[0] === 72 && buf[1] === 84 && buf[2] === 84 && buf[3] === 80 && buf[4] === 47 && buf[5] === 49 && buf[6] === 46 && (buf[7] === 48 || buf[7] === 49) && buf[8] === 32 && isDigit(buf[9]) && isDigit(buf[10]) && isDigit(buf[11])))
+          if (!(end - s >= 12 && buf[s] === 72 && buf[s + 1] === 84 && buf[s + 2] === 84 && buf[s + 3] === 80 && buf[s + 4] === 47 && buf[s + 5] === 49 && buf[s + 6] === 46 && (buf[s + 7] === 48 || buf[s + 7] === 49) && buf[s + 8] === 32 && isDigit(buf[s + 9]) && isDigit(buf[s + 10]) && isDigit(buf[s + 11])))
             return this.abort('malformed HTTP status line');
-          const status = (buf[9] - 48) * 100 + (buf[10] - 48) * 10 + (buf[11] - 48);
+          const status = (buf[s + 9] - 48) * 100 + (buf[s + 10] - 48) * 10 + (buf[s + 11] - 48);
           if (status < 200) return this.abort(`HTTP ${status} (informational answers are not supported)`);
           let length = -1;
           let chunked = false;
-          this.close = buf[7] === 48;
-          for (let p = buf.indexOf(CRLF, 0) + 2; p > 1 && p < end; ) {
-            let q = buf.indexOf(CRLF, p);
-            if (q < 0 || q > end) q = end;
+          this.close = buf[s + 7] === 48;
+          for (let p = lineEnd(buf, s, end) + 2; p < end; ) {
+            const q = lineEnd(buf, p, end);
             const h = headerOf(buf, p, q);
             if (h !== 0) {
-              const c = buf.indexOf(58, p);
-              const value = buf.toString('latin1', c + 1, q).trim().toLowerCase();
-              if (h === 1) length = Number(value);
-              else if (h === 2) chunked = value.split(',').some((x) => x.trim() === 'chunked');
-              else this.close = value.includes('close') ? true : value.includes('keep-alive') ? false : this.close;
+              let c = p;
+              while (c < q && buf[c] !== 58) c++;
+              const n = h === 1 ? digitsAt(buf, c + 1, q) : -1;
+              if (n >= 0) length = n;
+              else {
+                const value = buf.toString('latin1', c + 1, q).trim().toLowerCase();
+                if (h === 1) length = Number(value);
+                else if (h === 2) chunked = value.split(',').some((x) => x.trim() === 'chunked');
+                else this.close = value.includes('close') ? true : value.includes('keep-alive') ? false : this.close;
+              }
             }
             p = q + 2;
           }
           // continue in `b` after the head (the head may have begun in an earlier read)
-          i = len - (buf.length - end - 4);
+          i = joined ? len - (buf.length - end - 4) : end + 4;
           ex.h.onHead(status);
           if (!this.ex) return;
           if (chunked) this.st = St.ChunkSize;
@@ -236,7 +272,7 @@ class Conn {
         }
         case St.Length: {
           const n = Math.min(this.left, len - i);
-          if (n > 0) ex.h.onBody(b, i, i + n, now);
+          if (n > 0) ex.h.onBody(b, i, i + n, now, n === this.left);
           i += n;
           this.left -= n;
           if (this.left === 0) {
@@ -246,7 +282,7 @@ class Conn {
           break;
         }
         case St.UntilClose:
-          ex.h.onBody(b, i, len, now);
+          ex.h.onBody(b, i, len, now, false);
           return;
         case St.ChunkSize: {
           // fast path: the size line is complete in this read (hex digits, CRLF), parsed from the bytes
@@ -289,7 +325,7 @@ class Conn {
         }
         case St.ChunkData: {
           const n = Math.min(this.left, len - i);
-          ex.h.onBody(b, i, i + n, now);
+          ex.h.onBody(b, i, i + n, now, false);
           i += n;
           this.left -= n;
           if (this.left === 0) {
