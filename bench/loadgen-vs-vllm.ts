@@ -10,7 +10,8 @@
  * peer measures its request function's gather (benchops: from the load's first request to its last response), and for
  * benchops' whole run beside it — and non-streaming client CPU per request vs wrk.
  * Each client first runs unmeasured requests (at least 1,024, 256 or more at once: JIT, lazy imports, first sockets; `--no-warm` measures cold starts), its
- * records cleared from the server; the measured run then connects anew.
+ * records cleared from the server, then idles 0.5 s (the warm-up's queued background compilation ends before the
+ * measurement begins); the measured run then connects anew.
  * Run: npx tsx bench/loadgen-vs-vllm.ts [--conc 1,64,256,512] [--reps 1] [--output-len 64] [--waves 3]
  *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm]
  */
@@ -67,6 +68,9 @@ interface ClientFigures {
   reasons?: string[];
 }
 
+/** Idle time between a client's warm-up and its measured run (both clients; the peer sleeps as long). */
+const SETTLE_MS = 500;
+
 if (a['as-client']) {
   // the benchops client in its own pinned process: CPU is measured around the run only (not tsx's start-up)
   const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; stream: boolean; duration?: number; warm?: boolean };
@@ -91,6 +95,9 @@ if (a['as-client']) {
     const w = Math.max(256, o.c);
     await runBenchmark({ ...opts, num_prompts: Math.max(1024, w), max_concurrency: w, duration: undefined });
     await fetch(`${o.url}/benchops/records`, { method: 'DELETE' }).catch(() => undefined);
+    // let the compiler threads finish what the warm-up queued (its report and metrics code, the fetch above): measured
+    // at 16 streams, ~100 ms of background TurboFan work otherwise lands in a ~0.2 s measurement of the load
+    await new Promise((r) => setTimeout(r, SETTLE_MS));
   }
   const c0 = process.cpuUsage();
   const t0 = performance.now();

@@ -12,7 +12,8 @@ function does (vllm/benchmarks/lib/endpoint_request_func.py, async_request_opena
 
 Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time.
 Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream] [--warmup]
-(--warmup: max(1024, CONCURRENCY) unmeasured requests first, max(256, CONCURRENCY) at once, in its own session, then DELETE /benchops/records)
+(--warmup: max(1024, CONCURRENCY) unmeasured requests first, max(256, CONCURRENCY) at once, in its own session, then DELETE /benchops/records
+and 0.5 s idle)
 """
 import asyncio
 import codecs
@@ -111,6 +112,8 @@ async def main():
             await asyncio.gather(*[wlimited(i) for i in range(max(1024, conc))])
             async with warm.delete(url.split("/v1/")[0] + "/benchops/records"):
                 pass
+        # idle as long as the benchops client does after its warm-up (bench/loadgen-vs-vllm.ts SETTLE_MS)
+        await asyncio.sleep(0.5)
     sem = asyncio.Semaphore(conc)
     # vLLM's client: one session, a connector without a per-host limit beyond the concurrency
     conn = aiohttp.TCPConnector(limit=conc, limit_per_host=conc, ttl_dns_cache=300, keepalive_timeout=60)
