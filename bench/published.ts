@@ -9,6 +9,14 @@ import { findHardware } from '../src/simulator/catalog.ts';
 import type { EfficiencyFactors } from '../src/simulator/perf-model.ts';
 import { predict } from '../src/simulator/predict.ts';
 
+/**
+ * What a 0 in a workload's output_lens is for a row. The legacy client (benchmark_serving.py) counts the tokens of the
+ * text it received; a successful request with no text (ttft 0) is one whose model stopped at once. 'eos': the row's
+ * model is the one that produced those lengths (no ignore_eos), so it generated one token. 'resample': the row's model
+ * is another one (or ran with ignore_eos) and generated a length of its own, unknown: the next known length stands in.
+ */
+export type ZeroOutputs = 'resample' | 'eos';
+
 /** One published measurement. */
 export interface PublishedRow {
   id: string;
@@ -18,8 +26,9 @@ export interface PublishedRow {
   tensor_parallel: number;
   model: string;
   dtype: string;
-  workload: { lengths: string; num_prompts: number; request_rate: 'inf' | number };
-  engine: { max_num_seqs: number; max_model_len: number; chunked_prefill: boolean; num_scheduler_steps?: number };
+  /** zero_outputs: how this row reads the workload's 0-token outputs (default: the workload's rule). */
+  workload: { lengths: string; num_prompts: number; request_rate: 'inf' | number; zero_outputs?: ZeroOutputs };
+  engine: { max_num_seqs: number; max_model_len: number; chunked_prefill: boolean; num_scheduler_steps?: number; gpu_memory_utilization?: number };
   published: { output_throughput?: number; median_itl_ms?: number; median_tpot_ms?: number };
   split: 'fit' | 'held-out';
   /** What of the workload is not from the row's source (the stand-in used instead). */
@@ -32,7 +41,7 @@ export interface PublishedRow {
 export interface PublishedTable {
   about: string;
   sources: Record<string, { url: string; section: string; publisher: string; note: string }>;
-  workloads: Record<string, { source: string; note: string; input_lens: number[]; output_lens: number[]; zero_outputs?: 'unreceived' | 'eos' }>;
+  workloads: Record<string, { source: string; note: string; input_lens: number[]; output_lens: number[]; zero_outputs?: ZeroOutputs }>;
   rows: PublishedRow[];
 }
 
@@ -52,17 +61,13 @@ export function loadPublished(): PublishedTable {
   return JSON.parse(readFileSync(new URL('./published-measurements.json', import.meta.url), 'utf8')) as PublishedTable;
 }
 
-/**
- * The row's requests: the workload's lengths, repeated to num_prompts. An output length of 0 is a request of which the
- * legacy benchmark received no text (ttft 0). By default (`zero_outputs: 'unreceived'`) that is a request whose text
- * never reached the client: it takes the length of the next request with a known output, in order. With
- * `zero_outputs: 'eos'` (a run without ignore_eos whose model ended some requests at once) it generated one token.
- */
+/** The row's requests: the workload's lengths, repeated to num_prompts, with 0-token outputs read as ZeroOutputs says. */
 function samplesOf(t: PublishedTable, row: PublishedRow): Sample[] {
   const w = t.workloads[row.workload.lengths];
   const known = w.output_lens.filter((x) => x > 0);
   let k = 0;
-  const outs = w.output_lens.map((x) => (x > 0 ? x : w.zero_outputs === 'eos' ? 1 : known[k++ % known.length]));
+  const zeros = row.workload.zero_outputs ?? w.zero_outputs ?? 'resample';
+  const outs = w.output_lens.map((x) => (x > 0 ? x : zeros === 'eos' ? 1 : known[k++ % known.length]));
   const out: Sample[] = [];
   for (let i = 0; i < row.workload.num_prompts; i++) {
     const j = i % w.input_lens.length;
@@ -89,6 +94,7 @@ export async function predictRow(t: PublishedTable, row: PublishedRow, over: Fit
     max_model_len: row.engine.max_model_len,
     chunked_prefill: row.engine.chunked_prefill,
     num_scheduler_steps: row.engine.num_scheduler_steps,
+    gpu_memory_utilization: row.engine.gpu_memory_utilization,
     factors: over.factors?.(row),
     network_latency_ms: 0.05,
     workload: {

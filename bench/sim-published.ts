@@ -31,6 +31,7 @@ const subsets: Array<[string, (r: RowResult) => boolean]> = [
   ['lambda TP', (r) => r.row.source === 'lambda-tp'],
   ['lambda vers.', (r) => r.row.source === 'lambda-versions'],
   ['sglang 0.6.0', (r) => r.row.source === 'sglang-vllm060'],
+  ['lambda 8B-Ins.', (r) => r.row.source === 'lambda-v054-scaling'],
   ['H100', (r) => r.row.gpu.startsWith('H100')],
   ['A100', (r) => r.row.gpu.startsWith('A100')],
   ['vLLM 0.5.4', (r) => r.row.vllm_version.startsWith('0.5')],

@@ -58,8 +58,8 @@ export interface EnginePreset {
 }
 
 const PRESETS: Record<string, EnginePreset> = {
-  '0.5': { name: '0.5', step_cpu_ms: 5.8, per_waiting_cpu_us: 10.5, eager_layer_us: 253, per_seq_cpu_us: 63, per_token_cpu_us: 0, spm_detok_cpu_us: 24, per_worker_ms: 0.42, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
-  '0.6': { name: '0.6', step_cpu_ms: 0.056, per_waiting_cpu_us: 7.5, eager_layer_us: 253, per_seq_cpu_us: 56, per_token_cpu_us: 9.9, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.2, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  '0.5': { name: '0.5', step_cpu_ms: 6.22, per_waiting_cpu_us: 13.6, eager_layer_us: 243, per_seq_cpu_us: 63, per_token_cpu_us: 0, spm_detok_cpu_us: 21, per_worker_ms: 0.43, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 0.04, per_waiting_cpu_us: 7.5, eager_layer_us: 243, per_seq_cpu_us: 35.5, per_token_cpu_us: 7.4, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.318, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
   v1: { name: 'v1', step_cpu_ms: 0.6, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_token_cpu_us: 0, spm_detok_cpu_us: 0, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
 };
 
