@@ -7,7 +7,10 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import { closeTarget, sendRequest } from '../src/loadgen/client.ts';
 import { FastPool, type FastHandlers } from '../src/loadgen/fasthttp.ts';
+import { targetOf } from '../src/loadgen/load.ts';
 
 /** What the server does with the n-th request it reads on a connection: bytes to write, in pieces, then maybe close. */
 let respond: (reqNo: number) => { pieces: Buffer[]; close?: boolean };
@@ -182,5 +185,47 @@ describe('FastPool', () => {
     const r = await exchange(pool);
     expect(r.error).toMatch(/ECONNREFUSED|connect/);
     pool.destroy();
+  });
+});
+
+describe('the client over the lean transport', () => {
+  it('sends each prompt with its own max_tokens (built requests are reused only for the same prompt and length), and reads one-read and split JSON answers alike', async () => {
+    const bodies: any[] = [];
+    let split = false;
+    const srv = http.createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        const j = JSON.parse(b);
+        bodies.push(j);
+        const out = Buffer.from(JSON.stringify({ choices: [{ text: `«${j.prompt}» ${j.max_tokens}` }], usage: { prompt_tokens: 3, completion_tokens: j.max_tokens } }));
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': out.length });
+        if (!split) return res.end(out);
+        // the answer in two writes, apart in time: two reads on the client
+        res.write(out.subarray(0, 7));
+        setTimeout(() => res.end(out.subarray(7)), 5);
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const t = targetOf({ url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}/v1/completions`, chat: false, model: 'm', headers: {}, stream: false, timeoutMs: 5000, extraBody: {}, maxSockets: 2 });
+    try {
+      const sends: Array<[string, number]> = [['ä b', 3], ['ä b', 3], ['ä b', 5], ['c', 3], ['ä b', 3]];
+      const got = [];
+      for (const [p, m] of sends) got.push(await sendRequest(t, p, m, 0));
+      split = true;
+      got.push(await sendRequest(t, 'ä b', 4, 0));
+      expect(bodies.map((b) => [b.prompt, b.max_tokens])).toEqual([...sends, ['ä b', 4]]);
+      expect(got.map((r) => [r.success, r.text, r.usageOutput, r.usagePrompt, r.chunks.length])).toEqual([
+        [true, '«ä b» 3', 3, 3, 1],
+        [true, '«ä b» 3', 3, 3, 1],
+        [true, '«ä b» 5', 5, 3, 1],
+        [true, '«c» 3', 3, 3, 1],
+        [true, '«ä b» 3', 3, 3, 1],
+        [true, '«ä b» 4', 4, 3, 1],
+      ]);
+    } finally {
+      closeTarget(t);
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
   });
 });

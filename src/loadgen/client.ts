@@ -394,6 +394,28 @@ function payloadOf(t: EndpointTarget, prompt: string, maxTokens: number): string
   return `${fixed},${p}${t.stream ? ',"stream_options":{"include_usage":true}' : ''}}`;
 }
 
+/** Bytes of built requests a target keeps (a run with a duration cycles its prompts). */
+const REQUEST_CACHE_BYTES = 64 << 20;
+
+/**
+ * The lean transport's whole request (head and body) for a prompt. Built once per target and prompt and kept as bytes
+ * while the target's cache has room: a run with a duration sends its prompts again and again, and bytes are written
+ * without building, measuring and encoding the JSON each time.
+ */
+function requestOf(t: EndpointTarget, prompt: string, maxTokens: number): Buffer | string {
+  const x = t as EndpointTarget & { _head: string; _reqs?: Map<string, { maxTokens: number; bytes: Buffer }>; _reqBytes?: number };
+  const reqs = (x._reqs ??= new Map());
+  const hit = reqs.get(prompt);
+  if (hit !== undefined && hit.maxTokens === maxTokens) return hit.bytes;
+  const payload = payloadOf(t, prompt, maxTokens);
+  const raw = x._head + Buffer.byteLength(payload) + '\r\n\r\n' + payload;
+  if ((x._reqBytes ?? 0) >= REQUEST_CACHE_BYTES) return raw;
+  const bytes = Buffer.from(raw);
+  reqs.set(prompt, { maxTokens, bytes });
+  x._reqBytes = (x._reqBytes ?? 0) + bytes.length;
+  return bytes;
+}
+
 /**
  * Sends one request and calls `cb` with its measurement once (never throws: failures come back with success false and
  * the error). The callback form of `sendRequest`, without a promise per request.
@@ -401,13 +423,12 @@ function payloadOf(t: EndpointTarget, prompt: string, maxTokens: number): string
 export function startRequest(t: EndpointTarget, prompt: string, maxTokens: number, perfOrigin: number, signal: AbortSignal | undefined, cb: (r: RawResult) => void): void {
   // vLLM starts its clock before building the request too (st = time.perf_counter() precedes session.post)
   const t0 = performance.now();
-  const payload = payloadOf(t, prompt, maxTokens);
   const x = new Exchange(t, t0, perfOrigin, signal, cb);
   sweepOf(t).add(x);
   signal?.addEventListener('abort', x);
   const pool = poolOf(t);
   if (pool) {
-    const raw = (t as EndpointTarget & { _head: string })._head + Buffer.byteLength(payload) + '\r\n\r\n' + payload;
+    const raw = requestOf(t, prompt, maxTokens);
     try {
       x.fast = pool.request(raw, x);
     } catch (e) {
@@ -415,6 +436,7 @@ export function startRequest(t: EndpointTarget, prompt: string, maxTokens: numbe
     }
     return;
   }
+  const payload = payloadOf(t, prompt, maxTokens);
   const mod = t.url.protocol === 'https:' ? https : http;
   const base = (t as EndpointTarget & { _opts?: http.RequestOptions })._opts ??= {
     protocol: t.url.protocol,
