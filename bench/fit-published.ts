@@ -39,6 +39,7 @@ for (const [k, name] of [['v05', '0.5'], ['v06', '0.6']] as const) {
   p0[`${k}.per_waiting_us`] = c.per_waiting_us;
   p0[`${k}.spm_detok_ms`] = c.spm_detok_ms;
   if (k === 'v06') {
+    p0[`${k}.step_launch_ms`] = c.step_launch_ms;
     p0[`${k}.cpu_overlap`] = c.cpu_overlap;
     p0[`${k}.per_token_overhead_ms`] = c.per_token_overhead_ms || 0.03;
   }
@@ -69,6 +70,7 @@ function overrides(p: Params) {
         spm_detok_ms: p[`${g}.spm_detok_ms`],
       };
       if (g === 'v06') {
+        f.step_launch_ms = p['v06.step_launch_ms'];
         f.cpu_overlap = p['v06.cpu_overlap'];
         f.per_token_overhead_ms = p['v06.per_token_overhead_ms'];
       }

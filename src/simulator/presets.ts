@@ -5,7 +5,8 @@
  *   process; the driver broadcasts each step's metadata to every tensor-parallel worker. Chunked prefill is on by
  *   default only when max_model_len > 32K (then 512 batched tokens).
  * - 0.6.x–0.7.x (v0): output processing overlaps the next step's GPU work (async output processing), multi-step
- *   scheduling (`--num-scheduler-steps`) runs n decode steps per scheduling round; without chunked prefill a step is
+ *   scheduling (`--num-scheduler-steps`) runs n decode steps per scheduling round (each step still pays the model
+ *   runner's own Python: step_launch_cpu_ms); without chunked prefill a step is
  *   prefill-only while requests wait (prefills first).
  * - 0.8+ (v1 engine, default): the scheduler runs in its own process ahead of the GPU, chunked prefill always on,
  *   prefills and decodes mixed in one step; the CPU cost per step is small and mostly hidden.
@@ -18,6 +19,12 @@ export interface EnginePreset {
   name: string;
   /** Fixed CPU cost per scheduling round, ms (divided over the steps of a multi-step round). */
   step_cpu_ms: number;
+  /**
+   * Fixed CPU cost of every step that a multi-step round does not amortise, ms: each of its n steps still runs the
+   * model runner's Python (advance_step, the CUDA-graph replay, logits and the sampler's launch, and pythonizing the
+   * previous step's output: vLLM 0.6 MultiStepModelRunner.execute_model). Without multi-step it is part of step_cpu_ms.
+   */
+  step_launch_cpu_ms: number;
   /** CPU cost per waiting request per scheduling round (the v0 scheduler walks and re-sorts its queues), µs. */
   per_waiting_cpu_us: number;
   /**
@@ -58,9 +65,9 @@ export interface EnginePreset {
 }
 
 const PRESETS: Record<string, EnginePreset> = {
-  '0.5': { name: '0.5', step_cpu_ms: 6.22, per_waiting_cpu_us: 13.6, eager_layer_us: 243, per_seq_cpu_us: 63, per_token_cpu_us: 0, spm_detok_cpu_us: 21, per_worker_ms: 0.43, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
-  '0.6': { name: '0.6', step_cpu_ms: 0.04, per_waiting_cpu_us: 7.5, eager_layer_us: 243, per_seq_cpu_us: 35.5, per_token_cpu_us: 7.4, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.318, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
-  v1: { name: 'v1', step_cpu_ms: 0.6, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_token_cpu_us: 0, spm_detok_cpu_us: 0, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
+  '0.5': { name: '0.5', step_cpu_ms: 6.22, step_launch_cpu_ms: 0, per_waiting_cpu_us: 13.6, eager_layer_us: 222, per_seq_cpu_us: 67.3, per_token_cpu_us: 0, spm_detok_cpu_us: 17.9, per_worker_ms: 0.342, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 0.057, step_launch_cpu_ms: 0.51, per_waiting_cpu_us: 7.5, eager_layer_us: 222, per_seq_cpu_us: 27.3, per_token_cpu_us: 3.6, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.146, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  v1: { name: 'v1', step_cpu_ms: 0.6, step_launch_cpu_ms: 0, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_token_cpu_us: 0, spm_detok_cpu_us: 0, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
 };
 
 /** The preset for a version string (`0.5.4`, `v0.6.0`, `0.10.1`, `latest`); throws a RangeError for an unreadable one. */
@@ -81,6 +88,8 @@ export const ENGINE_PRESETS: Readonly<Record<string, EnginePreset>> = PRESETS;
 /** The CPU-side costs as factors (calibration may override each). */
 export interface CpuFactors {
   step_overhead_ms: number;
+  /** See EnginePreset.step_launch_cpu_ms, ms. */
+  step_launch_ms: number;
   per_seq_overhead_ms: number;
   /** See EnginePreset.per_token_cpu_us, ms. */
   per_token_overhead_ms: number;
@@ -96,6 +105,7 @@ export interface CpuFactors {
 export function cpuFactorsOf(p: EnginePreset): CpuFactors {
   return {
     step_overhead_ms: p.step_cpu_ms,
+    step_launch_ms: p.step_launch_cpu_ms,
     per_seq_overhead_ms: p.per_seq_cpu_us / 1000,
     per_token_overhead_ms: p.per_token_cpu_us / 1000,
     spm_detok_ms: p.spm_detok_cpu_us / 1000,
@@ -118,5 +128,6 @@ export function cpuCost(f: CpuFactors, seqs: number, waiting: number, workers: n
   const n = Math.max(1, steps);
   const perToken = f.per_token_overhead_ms + (spm ? f.spm_detok_ms : 0);
   const perSeq = (f.per_seq_overhead_ms * seqs) / 1000 / n + (perToken * seqs) / 1000;
-  return { serial_s: hostFactor * (fixed / n + perSeq * (1 - f.cpu_overlap)), overlapped_s: hostFactor * perSeq * f.cpu_overlap };
+  const launch = (f.step_launch_ms ?? 0) / 1000;
+  return { serial_s: hostFactor * (fixed / n + launch + perSeq * (1 - f.cpu_overlap)), overlapped_s: hostFactor * perSeq * f.cpu_overlap };
 }
