@@ -98,6 +98,19 @@ describe('FastPool', () => {
     pool.destroy();
   });
 
+  it('connections reading into the one shared read buffer keep their streams apart (interleaved reads, split heads and chunks)', async () => {
+    const pool = new FastPool('127.0.0.1', port, 4);
+    const wires = [0, 1, 2, 3].map((k) => chunked([`data: {"k":${k}}\n\n`, `data: ${'é'.repeat(k + 1)}\n\n`, 'data: [DONE]\n\n']));
+    let next = 0;
+    // each connection's answer byte by byte, 2 ms apart: the four connections' reads interleave
+    respond = () => ({ pieces: bytes(wires[next++ % 4]) });
+    const got = await Promise.all([0, 1, 2, 3].map(() => exchange(pool)));
+    const want = [0, 1, 2, 3].map((k) => `data: {"k":${k}}\n\ndata: ${'é'.repeat(k + 1)}\n\ndata: [DONE]\n\n`);
+    expect(got.map((g) => g.text).sort()).toEqual(want.sort());
+    expect(got.every((g) => g.status === 200 && g.error === undefined && g.reads > 20)).toBe(true);
+    pool.destroy();
+  });
+
   it('Content-Length bodies, error statuses and bodies that end with the connection', async () => {
     const pool = new FastPool('127.0.0.1', port, 2);
     respond = () => ({ pieces: [Buffer.from('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\n\r\nbo'), Buffer.from('om')] });
