@@ -7,7 +7,7 @@
  * Run: npx tsx bench/loadgen-overhead.ts [--streaming-only | --non-streaming-only]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runBenchmark } from '../src/loadgen/index.ts';
@@ -60,6 +60,8 @@ if (only !== '--streaming-only') {
       console.log(out.trim());
     } catch (e) {
       console.log(`wrk not available (apt-get install -y wrk): ${(e as Error).message.split('\n')[0]}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
     const c0 = cpuS();
     const r = await runBenchmark({ base_url: emu.url, model: 'm', stream: false, max_concurrency: CONC, duration: SECONDS, num_prompts: 100, samples: [{ prompt, prompt_len: 10, expected_output_len: 1 }], save_detailed: false, workers: 1 });

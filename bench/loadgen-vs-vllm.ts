@@ -16,7 +16,7 @@
  *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -240,6 +240,8 @@ try {
   wrkPerReq = ((t[0] + t[1]) / reqs) * 1e6;
 } catch (e) {
   console.error(`wrk not run: ${(e as Error).message.split('\n')[0]}`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
 }
 // with a duration the prompts are cycled: a few thousand are enough
 const ns = await benchops({ n: 2000, c: 64, stream: false, duration: 5, len: 1 });
