@@ -247,9 +247,21 @@ ${series(MODEL, before, regressed)}${series('dip-model', before, dip)}    alert_
   it('the same version polled again, and two polls at once: nothing processed twice, no second commit', async () => {
     const commits = commitsOn(values.bareDir).length;
     const m = p.modules.get('mlflow') as MlflowModule;
-    const [a, b] = await Promise.all([m.integration.poll('manual'), call(urls.mlflow, 'POST', '/poll').then((r) => r.body)]);
-    expect(a.timestamp).toBe(b.timestamp);
-    expect(a.processed_models).toBe(0);
+    // Hold the registry's answers, so that a poll which asks it stays in flight. The background poller may already be
+    // polling (then `first` joins it, and it may end before the hold); wait until some poll is held at the registry.
+    let release!: () => void;
+    mlflow.hold = new Promise<void>((r) => (release = r));
+    const seen = mlflow.requests.length;
+    const first = m.integration.poll('manual');
+    await waitFor(() => mlflow.requests.length > seen && m.integration.polling, 'a poll held at the registry');
+    // two more polls in this process join the one in flight; one over HTTP may join it or follow it
+    const x = m.integration.poll('manual');
+    expect(m.integration.poll('manual')).toBe(x);
+    const overHttp = call(urls.mlflow, 'POST', '/poll').then((r) => r.body);
+    release();
+    mlflow.hold = null;
+    const [a, xr, b] = await Promise.all([first, x, overHttp]);
+    for (const r of [a, xr, b]) expect(r.processed_models).toBe(0);
     expect(commitsOn(values.bareDir)).toHaveLength(commits);
     const evs = (await call(urls.eval, 'GET', `/evaluations?model_name=${MODEL}`)).body;
     expect(evs).toHaveLength(2);

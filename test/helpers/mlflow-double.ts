@@ -44,6 +44,8 @@ export class MlflowDouble {
   readonly requests: { path: string; query: URLSearchParams }[] = [];
   /** Drop every connection (MLflow down). */
   down = false;
+  /** While set, requests are recorded but answered only once it resolves (a poll held in flight). */
+  hold: Promise<void> | null = null;
   requiredToken: string | null = null;
   private server: Server | null = null;
   private clock = Date.UTC(2026, 0, 1);
@@ -111,6 +113,12 @@ export class MlflowDouble {
     }
     const u = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ path: u.pathname, query: u.searchParams });
+    const hold = this.hold;
+    if (hold) void hold.then(() => this.answer(req, res, u));
+    else this.answer(req, res, u);
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse, u: URL): void {
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
