@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../src/core/db/client.ts';
-import { pidAlive } from '../src/services/vllm/backends/local.ts';
+import { pidAlive } from '../src/core/pid.ts';
 import type { VllmModule } from '../src/services/vllm/index.ts';
 import { DB_KINDS, freshDatabase } from './helpers/db.ts';
 import { fixture } from './helpers/fixtures.ts';

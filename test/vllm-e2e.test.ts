@@ -5,7 +5,7 @@
  * the deployment is torn down. Prints the time from queueing to the first stored result.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pidAlive } from '../src/services/vllm/backends/local.ts';
+import { pidAlive } from '../src/core/pid.ts';
 import { startTestPlatform, type TestPlatform } from './helpers/platform.ts';
 
 const json = async (url: string, init?: RequestInit) => {

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pidAlive } from '../src/services/vllm/backends/local.ts';
+import { pidAlive } from '../src/core/pid.ts';
 import { DB_KINDS, createPgDatabase } from './helpers/db.ts';
 import { until } from './helpers/deployer-setup.ts';
 import { makeRepo, type TestRepo } from './helpers/git.ts';

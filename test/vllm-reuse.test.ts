@@ -6,7 +6,7 @@
  * or wait (the queue), instead of one more server process each. PGlite and PostgreSQL.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { pidAlive } from '../src/services/vllm/backends/local.ts';
+import { pidAlive } from '../src/core/pid.ts';
 import type { VllmModule } from '../src/services/vllm/index.ts';
 import { DB_KINDS, freshDatabase } from './helpers/db.ts';
 import { FakeDeployer, fakeModule, job, serveModule, until } from './vllm-fakes.ts';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pidAlive } from '../src/services/vllm/backends/local.ts';
+import { pidAlive } from '../src/core/pid.ts';
 import { readHelmValues } from '../src/services/vllm/helm-values.ts';
 
 const configFromHelmValues = (text: string) => readHelmValues(text).config;

@@ -8,24 +8,16 @@
 import { chmodSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pidAlive } from '../../src/core/pid.ts';
 
 const PREFIX = 'benchops-vitest-';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Removes the folders of earlier runs whose process is gone; returns their names. */
 export function removeStale(parent: string): string[] {
   const gone: string[] = [];
   for (const name of readdirSync(parent)) {
     const m = name.startsWith(PREFIX) ? /^(\d+)-/.exec(name.slice(PREFIX.length)) : null;
-    if (!m || alive(Number(m[1]))) continue;
+    if (!m || pidAlive(Number(m[1]))) continue;
     rmSync(path.join(parent, name), { recursive: true, force: true, maxRetries: 3 });
     gone.push(name);
   }

@@ -1,18 +1,10 @@
 /** A pid lock file so that only one process opens a PGlite folder (a second open would corrupt it). */
 import { openSync, closeSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { pidAlive } from '../pid.ts';
 
 export interface DirLock {
   release(): void;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
 }
 
 /** Takes `<dir>/benchops.lock`; a lock left by a dead process is taken over, a live one is a clear error. */
@@ -38,7 +30,7 @@ export function acquireDirLock(dir: string): DirLock {
     } catch (e: any) {
       if (e.code !== 'EEXIST') throw e;
       const pid = Number(readFileSync(file, 'utf8').trim());
-      if (pid && pid !== process.pid && alive(pid)) {
+      if (pid && pid !== process.pid && pidAlive(pid)) {
         throw new Error(
           `The data folder ${dir} is in use by another BenchOps process (pid ${pid}). ` +
             'Stop it, or point BENCHOPS_DATA_DIR at another folder, or use DATABASE_URL for several processes.',

@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { PACKAGE_ROOT } from '../../../core/db/migrate.ts';
+import { pidAlive } from '../../../core/pid.ts';
 import { localNode, type ClusterNode, type LocalDevice } from '../devices.ts';
 import { servedName } from '../models.ts';
 import type { DeploymentRef, LiveState, ServingBackend, StartResult } from './types.ts';
@@ -68,16 +69,6 @@ export interface LocalBackendOptions {
 function graceFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const n = Number(env.BENCHOPS_ORPHAN_GRACE_SECONDS);
   return Number.isFinite(n) && n > 0 ? n * 1000 : 60_000;
-}
-
-export function pidAlive(pid: number | null | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e: any) {
-    return e.code === 'EPERM';
-  }
 }
 
 async function probe(url: string, timeoutMs = 2000): Promise<boolean> {
