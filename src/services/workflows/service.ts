@@ -122,7 +122,7 @@ export class WorkflowService {
   /** draft | ready | running | simulated | completed | failed. */
   private async statusOf(id: string, state: WorkflowState, records: StepRecords): Promise<string> {
     const model = state.model_id ? await this.d.models.find(state.model_id) : undefined;
-    return deriveStatus(await this.d.repo.runsOf(id, STATUS_RUNS), records, model);
+    return deriveStatus(await this.d.repo.runsOf(id, STATUS_RUNS), missingSteps(stepViews(records, model)).length === 0);
   }
 
   /** Called when a run ends. */
@@ -315,7 +315,7 @@ export class WorkflowService {
       ...summaryView(row),
       // from the runs just read: the stored status is written after a run's own end, so a reader between the two writes
       // would see a failed run in a workflow still "running"
-      status: deriveStatus(runs.slice(0, STATUS_RUNS), row.steps as StepRecords, model),
+      status: deriveStatus(runs.slice(0, STATUS_RUNS), missing.length === 0),
       current_step: currentStep,
       state: { ...st, credential_id: st.credential_id ?? null },
       steps,
@@ -338,13 +338,13 @@ export class WorkflowService {
 /** How many of the latest runs the status is taken from. */
 const STATUS_RUNS = 5;
 
-/** A workflow's status from its latest runs (newest first) and its steps. */
-function deriveStatus(runs: { status: string; mode: string }[], records: StepRecords, model: ModelRecord | undefined): string {
+/** A workflow's status from its latest runs (newest first) and whether every required step is complete. */
+function deriveStatus(runs: { status: string; mode: string }[], stepsComplete: boolean): string {
   if (runs.some((r) => r.status === 'running' || r.status === 'cancelling')) return 'running';
   if (runs[0]?.status === 'failed') return 'failed';
   if (runs.some((r) => r.mode === 'cluster' && r.status === 'completed')) return 'completed';
   if (runs.some((r) => r.mode === 'simulation' && r.status === 'completed')) return 'simulated';
-  return missingSteps(stepViews(records, model)).length ? 'draft' : 'ready';
+  return stepsComplete ? 'ready' : 'draft';
 }
 
 function summaryView(row: WorkflowRow) {
