@@ -17,6 +17,8 @@ let respond: (reqNo: number) => { pieces: Buffer[]; close?: boolean };
 let server: net.Server;
 let port = 0;
 let connections = 0;
+/** Request lines the server read, in order. */
+const requestLines: string[] = [];
 const open = new Set<net.Socket>();
 
 beforeAll(async () => {
@@ -32,6 +34,7 @@ beforeAll(async () => {
         const h = buf.indexOf('\r\n\r\n');
         if (h < 0) return;
         const len = Number(/content-length: (\d+)/i.exec(buf.slice(0, h))?.[1] ?? 0);
+        requestLines.push(buf.slice(0, buf.indexOf('\r\n')));
         if (buf.length < h + 4 + len) return;
         buf = buf.slice(h + 4 + len);
         const { pieces, close } = respond(n++);
@@ -197,6 +200,39 @@ describe('FastPool', () => {
     const pool = new FastPool('127.0.0.1', dead, 1);
     const r = await exchange(pool);
     expect(r.error).toMatch(/ECONNREFUSED|connect/);
+    pool.destroy();
+  });
+
+  it('puts at most its connect limit of SYNs on the wire at once; the requests beyond wait and all complete', async () => {
+    const pool = new FastPool('127.0.0.1', port, 40, 4);
+    connections = 0;
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')] });
+    const rs = await Promise.all(Array.from({ length: 40 }, () => exchange(pool)));
+    expect(rs.every((r) => r.status === 200 && r.text === 'ok')).toBe(true);
+    expect(pool.peakConnecting).toBe(4);
+    // no more connections than requests or than the pool's limit; a waiter may take a released one instead
+    expect(pool.size).toBeLessThanOrEqual(40);
+    expect(connections).toBe(pool.size);
+    pool.destroy();
+  });
+
+  it('pre-opens connections, each proven by one exchange of the probe, and the requests that follow reuse them', async () => {
+    const pool = new FastPool('127.0.0.1', port, 8, 3);
+    connections = 0;
+    requestLines.length = 0;
+    respond = () => ({ pieces: [Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')] });
+    expect(await pool.preopen(6, 'GET /v1/models HTTP/1.1\r\nhost: t\r\n\r\n')).toBe(6);
+    expect(connections).toBe(6);
+    expect(requestLines).toEqual(Array(6).fill('GET /v1/models HTTP/1.1'));
+    expect(pool.idleCount).toBe(6);
+    expect(pool.peakConnecting).toBeLessThanOrEqual(3);
+    // topping up to 8 opens the 2 missing ones only
+    expect(await pool.preopen(8, 'GET /v1/models HTTP/1.1\r\nhost: t\r\n\r\n')).toBe(8);
+    expect(connections).toBe(8);
+    const rs = await Promise.all(Array.from({ length: 8 }, () => exchange(pool)));
+    expect(rs.every((r) => r.status === 200 && r.sent)).toBe(true);
+    expect(connections).toBe(8);
+    expect(requestLines.slice(8)).toEqual(Array(8).fill('POST /x HTTP/1.1'));
     pool.destroy();
   });
 });

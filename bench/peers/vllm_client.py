@@ -12,8 +12,11 @@ function does (vllm/benchmarks/lib/endpoint_request_func.py, async_request_opena
 
 Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time.
 Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream] [--warmup]
+       [--num-warmups K]
 (--warmup: max(1024, CONCURRENCY) unmeasured requests first, max(256, CONCURRENCY) at once, in its own session, then DELETE /benchops/records
-and 0.5 s idle)
+and 0.5 s idle; --num-warmups K: vLLM's --num-warmups, K requests under the run's semaphore on the measured session
+itself — vLLM's serve.py warms up on the one session it measures with, so the run reuses those connections — then
+DELETE /benchops/records)
 """
 import asyncio
 import codecs
@@ -115,12 +118,19 @@ async def main():
         # idle as long as the benchops client does after its warm-up (bench/loadgen-vs-vllm.ts SETTLE_MS)
         await asyncio.sleep(0.5)
     sem = asyncio.Semaphore(conc)
+    num_warmups = int(sys.argv[sys.argv.index("--num-warmups") + 1]) if "--num-warmups" in sys.argv else 0
     # vLLM's client: one session, a connector without a per-host limit beyond the concurrency
     conn = aiohttp.TCPConnector(limit=conc, limit_per_host=conc, ttl_dns_cache=300, keepalive_timeout=60)
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=6 * 60 * 60)) as session:
         async def limited(i):
             async with sem:
                 return await one(session, url, model, f" ba be bi {i}", out_len, stream)
+
+        if num_warmups > 0:
+            # vLLM's --num-warmups: on the measured session, under the same semaphore; not measured
+            await asyncio.gather(*[limited(i) for i in range(num_warmups)])
+            async with session.delete(url.split("/v1/")[0] + "/benchops/records"):
+                pass
 
         c0 = time.process_time()
         s0 = os.times().system

@@ -111,7 +111,7 @@ class Bytes {
 
 /** The lean transport's pool of a plain-http target (created on first use), or null when node:http must serve it. */
 function poolOf(t: EndpointTarget): FastPool | null {
-  const x = t as EndpointTarget & { _pool?: FastPool | null; _head?: string };
+  const x = t as EndpointTarget & { _pool?: FastPool | null; _head?: string; _extra?: string };
   if (x._pool !== undefined) return x._pool;
   const ok = t.url.protocol === 'http:' && !t.nodeHttp && Object.entries(t.headers).every(([k, v]) => /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k) && !/[\r\n\0]/.test(String(v)));
   x._pool = ok ? new FastPool(t.url.hostname.replace(/^\[|\]$/g, ''), Number(t.url.port || 80), t.maxSockets ?? 1024) : null;
@@ -120,9 +120,27 @@ function poolOf(t: EndpointTarget): FastPool | null {
       .filter(([k]) => !['host', 'content-length', 'content-type', 'accept', 'connection', 'transfer-encoding'].includes(k.toLowerCase()))
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join('');
+    x._extra = extra;
     x._head = `POST ${t.url.pathname}${t.url.search} HTTP/1.1\r\nhost: ${t.url.host}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\n${extra}content-length: `;
   }
   return x._pool;
+}
+
+/**
+ * Opens the target's connections before a measurement (the lean transport: up to `n`, at most its connect limit in
+ * flight), each proven by a GET of `probePath` (the models route) with the target's headers, so the first wave finds
+ * sockets the server has accepted. Resolves with the open connections (0 for node:http targets, which connect on use).
+ */
+export async function preopenTarget(t: EndpointTarget, n: number, probePath: string): Promise<number> {
+  const pool = poolOf(t);
+  if (!pool) return 0;
+  const extra = (t as EndpointTarget & { _extra?: string })._extra ?? '';
+  return pool.preopen(n, `GET ${probePath} HTTP/1.1\r\nhost: ${t.url.host}\r\naccept: application/json\r\n${extra}\r\n`);
+}
+
+/** The lean transport's pool of a target, if it has one (tests and the report read its counts). */
+export function poolOfTarget(t: EndpointTarget): FastPool | null {
+  return poolOf(t);
 }
 
 /** Closes a target's connections (both transports). */

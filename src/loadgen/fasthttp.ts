@@ -172,6 +172,7 @@ class Conn {
         },
       },
     });
+    this.sock.once('connect', () => pool.connected(this));
     this.sock.on('error', (e) => this.fail(e.message || String(e)));
     this.sock.on('close', () => {
       // a body without length or chunking ends with the connection
@@ -194,6 +195,7 @@ class Conn {
   private fail(msg: string): void {
     const ex = this.ex;
     this.ex = null;
+    this.pool.connected(this);
     this.pool.drop(this);
     if (!ex) return;
     // the server closed an idle keep-alive socket: try a fresh one
@@ -376,18 +378,42 @@ class Conn {
   }
 }
 
+/**
+ * Connects a pool has in flight at most (SYN sent, not yet established). A benchmark's first wave asks for all its
+ * connections at once; a mature client (Envoy's pending-connection limit, Go's dialer behind MaxConnsPerHost) does not
+ * put a thousand SYNs on the wire in one go: a server whose SYN or accept queue is shorter than the burst drops SYNs,
+ * and those clients wait the kernel's 1 s SYN retransmit. Requests beyond it wait for a connect to complete or for a
+ * released connection, whichever comes first (their clock runs meanwhile, as vLLM's does while aiohttp connects).
+ */
+export const MAX_CONNECTING = 128;
+
 /** Keep-alive connections to one host:port, at most `max` at once; requests beyond that wait in order. */
 export class FastPool {
   private idle: Conn[] = [];
   private all = new Set<Conn>();
   private waiting: Exchange[] = [];
   private closed = false;
+  /** connections whose TCP connect has not completed */
+  private pending = new Set<Conn>();
+  /** the most connects ever in flight at once */
+  peakConnecting = 0;
 
   constructor(
     private readonly host: string,
     private readonly port: number,
     private readonly max: number,
+    private readonly maxConnecting = MAX_CONNECTING,
   ) {}
+
+  /** Open connections (idle or busy). */
+  get size(): number {
+    return this.all.size;
+  }
+
+  /** Idle connections. */
+  get idleCount(): number {
+    return this.idle.length;
+  }
 
   /** Runs one exchange: `raw` is the whole request (head and body). Returns a handle that cancels it. */
   request(raw: string | Buffer, h: FastHandlers): FastExchange {
@@ -396,17 +422,35 @@ export class FastPool {
     return ex;
   }
 
-  /** Gives `ex` a connection: an idle one (unless `fresh`), a new one below the limit, else the next one released. */
+  /**
+   * Gives `ex` a connection: an idle one (unless `fresh`), a new one below the limits (connections, connects in
+   * flight), else the next one released or connected.
+   */
   acquire(ex: Exchange, fresh: boolean): void {
     if (this.closed) throw new Error('connection pool closed');
     const c = fresh ? undefined : this.idle.pop();
     if (c) return ex.go(c);
-    if (this.all.size < this.max) {
-      const n = new Conn(this, this.host, this.port);
-      this.all.add(n);
-      return ex.go(n);
-    }
+    if (this.all.size < this.max && this.pending.size < this.maxConnecting) return ex.go(this.open());
     this.waiting.push(ex);
+  }
+
+  private open(): Conn {
+    const n = new Conn(this, this.host, this.port);
+    this.all.add(n);
+    this.pending.add(n);
+    if (this.pending.size > this.peakConnecting) this.peakConnecting = this.pending.size;
+    return n;
+  }
+
+  /** A connect completed (or failed): the next waiter may open one. */
+  connected(c: Conn): void {
+    if (!this.pending.delete(c)) return;
+    this.grow();
+  }
+
+  /** Opens connections for waiters while the limits allow. */
+  private grow(): void {
+    while (!this.closed && this.waiting.length && this.all.size < this.max && this.pending.size < this.maxConnecting) this.waiting.shift()!.go(this.open());
   }
 
   /** A connection finished its exchange and can take the next one. */
@@ -419,16 +463,43 @@ export class FastPool {
 
   /** A connection is gone (closed, failed or out of step). */
   drop(c: Conn): void {
+    this.pending.delete(c);
     if (!this.all.delete(c)) return;
     const k = this.idle.indexOf(c);
     if (k >= 0) this.idle.splice(k, 1);
     // a waiter gets a fresh connection in its place
-    const w = this.waiting.shift();
-    if (w && !this.closed) {
-      const n = new Conn(this, this.host, this.port);
-      this.all.add(n);
-      w.go(n);
-    }
+    this.grow();
+  }
+
+  /**
+   * Opens connections until the pool holds `n` (at most its limit), each proven by one exchange of `probe` (a small
+   * request: the server has accepted the connection and answered on it), at most the connect limit at a time; resolves
+   * with the number of open connections. Run before a measurement's time zero, its first wave then finds connected,
+   * accepted sockets (vLLM's clock still starts before a connection is acquired).
+   */
+  async preopen(n: number, probe: string | Buffer): Promise<number> {
+    const want = Math.min(n, this.max) - this.all.size;
+    let started = 0;
+    let failed = 0;
+    const one = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        const ex = new Exchange(this, probe, {
+          onSent: () => {},
+          onHead: () => {},
+          onBody: () => {},
+          onEnd: () => resolve(),
+          onError: () => (failed++, resolve()),
+        });
+        this.acquire(ex, true);
+      });
+    const lane = async () => {
+      while (started < want && !this.closed && failed === 0) {
+        started++;
+        await one();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(0, Math.min(want, this.maxConnecting)) }, lane));
+    return this.all.size;
   }
 
   /** Closes every connection. */
@@ -439,6 +510,7 @@ export class FastPool {
       this.all.delete(c);
       c.sock.destroy();
     }
+    this.pending.clear();
     this.idle = [];
   }
 }

@@ -7,7 +7,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { closeTarget, makeAgent, startRequest, type EndpointTarget, type RawResult } from './client.ts';
+import { closeTarget, makeAgent, poolOfTarget, startRequest, type EndpointTarget, type RawResult } from './client.ts';
 import type { Sample } from './dataset.ts';
 import type { RequestOutput } from './metrics.ts';
 import { startSelfCheck, type SelfCheckLimits, type SelfCheckReport } from './selfcheck.ts';
@@ -42,6 +42,11 @@ export interface LoadShare {
   /** The run's time zero in this thread's performance.now() milliseconds. */
   originMs: number;
   limits: SelfCheckLimits;
+  /**
+   * Connections to open before the time zero (worker threads open their own before they say they are ready), each
+   * proven by a GET of `probePath`; see client.ts `preopenTarget`.
+   */
+  preopen?: { connections: number; probePath: string };
 }
 
 /** One request's record: the metric inputs (chunk times are rebuilt from TTFT and ITL when records are written). */
@@ -67,6 +72,8 @@ export interface LoadResult {
   chunks: number;
   /** The run's time zero as Unix milliseconds (performance.timeOrigin + the share's origin). */
   originEpochMs: number;
+  /** Connections the share's pool held at its time zero (kept from a warm-up or pre-opened). */
+  connectionsAtStart: number;
 }
 
 /** Builds the endpoint target of a spec (one keep-alive agent per share). */
@@ -111,12 +118,17 @@ export interface LoadCounters {
   busy?: number;
 }
 
-/** Runs one share to its end; `onRecord` sees each finished request. */
+/**
+ * Runs one share to its end; `onRecord` sees each finished request. `target`: a target whose pool is already open (a
+ * warm-up's, or pre-opened) — the share uses it and leaves it open; without one it builds its own and closes it.
+ */
 export async function runLoad(
   share: LoadShare,
-  hooks: { signal?: AbortSignal; onRecord?: (r: LoadRecord) => void; counters?: LoadCounters } = {},
+  hooks: { signal?: AbortSignal; onRecord?: (r: LoadRecord) => void; counters?: LoadCounters; target?: EndpointTarget } = {},
 ): Promise<LoadResult> {
-  const target = targetOf(share.target);
+  const own = !hooks.target;
+  const target = hooks.target ?? targetOf(share.target);
+  const connectionsAtStart = poolOfTarget(target)?.size ?? 0;
   const origin = share.originMs / 1000;
   const c: LoadCounters = hooks.counters ?? { completed: 0, failed: 0, inflight: 0, chunks: 0 };
   const records: LoadRecord[] = [];
@@ -171,8 +183,8 @@ export async function runLoad(
     if (outstanding > 0) await new Promise<void>((r) => (allDone = r));
     endS = performance.now() / 1000 - origin;
   } finally {
-    closeTarget(target);
+    if (own) closeTarget(target);
   }
   const selfCheck = check.stop(c.chunks);
-  return { records, endS, selfCheck, chunks: c.chunks, originEpochMs: performance.timeOrigin + share.originMs };
+  return { records, endS, selfCheck, chunks: c.chunks, originEpochMs: performance.timeOrigin + share.originMs, connectionsAtStart };
 }

@@ -66,6 +66,13 @@ export interface BenchopsExtras {
   /** False when the client itself was saturated: its timestamps are late and latencies overstated. */
   reliable: boolean;
   warmup_requests: number;
+  /**
+   * Connections open when the measured requests began (summed over workers): the warm-up's kept pool (one worker) and
+   * the pre-opened ones (`preconnect`); 0 when the first wave connected inside the measurement.
+   */
+  connections_at_start?: number;
+  /** The load process's garbage collector: `single-threaded` (`--single-threaded-gc`, the CLI's default) or `parallel`. */
+  client_gc?: 'single-threaded' | 'parallel';
   started_at: string;
   finished_at: string;
   endpoint_url: string;
@@ -209,6 +216,7 @@ export function summaryTable(r: BenchmarkReport): string {
   rows.push(['Event-loop lag mean / p99 (ms):', `${num(sc.event_loop_lag_ms.mean)} / ${num(sc.event_loop_lag_ms.p99)}`]);
   rows.push(['Client CPU mean / peak (core):', `${num(sc.cpu_mean)} / ${num(sc.cpu_peak)}`]);
   if (r.benchops.workers !== undefined) rows.push(['Client worker threads:', String(r.benchops.workers)]);
+  if (r.benchops.client_gc !== undefined) rows.push(['Client GC:', r.benchops.client_gc]);
   if (sc.chunks_per_cpu_s) rows.push(['Client chunks per CPU-second:', num(sc.chunks_per_cpu_s, 0)]);
   const cs = r.benchops.client_share;
   if (cs) {

@@ -4,7 +4,7 @@
  * are merged exactly (merge.ts) and each share's self-check is judged against the run's own TTFT/ITL scale.
  */
 import { performance } from 'node:perf_hooks';
-import { closeTarget, sendRequest } from './client.ts';
+import { closeTarget, preopenTarget, sendRequest } from './client.ts';
 import { bundledCounter, loadSamples, type DatasetOptions, type Sample, type TokenCounter } from './dataset.ts';
 import { chunkTimes, runLoad, targetOf, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare, type TargetSpec } from './load.ts';
 import { mergeParts } from './merge.ts';
@@ -49,8 +49,19 @@ export interface BenchmarkOptions extends Omit<DatasetOptions, 'num_prompts' | '
   /** SLOs in ms: "ttft:200 tpot:50", ["ttft:200"], or {ttft: 200}. */
   goodput?: string | string[] | GoodputSlos;
   seed?: number;
-  /** Warm-up requests before measuring (vLLM --num-warmups); not counted. */
+  /**
+   * Warm-up requests before measuring (vLLM --num-warmups); not counted. As in vLLM (one aiohttp session for the
+   * warm-up and the run), the measured requests reuse the warm-up's connections (one worker; worker threads each
+   * connect their own — `preconnect` opens them before the time zero).
+   */
   num_warmups?: number;
+  /**
+   * Open the run's connections before its time zero (max_concurrency of them, at most 1,024 per worker; each proven by
+   * a GET of the models route, a bounded number of connects at a time), so the first wave does not connect inside the
+   * measurement. vLLM's clock still starts before a connection is acquired; it is found open. Default false (vLLM's
+   * client connects during the run).
+   */
+  preconnect?: boolean;
   /** Send max_tokens with ignore_eos so outputs have the exact length (default true). */
   ignore_eos?: boolean;
   temperature?: number;
@@ -277,156 +288,178 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     maxSockets: 1024,
   };
 
-  // warm-up: not measured
-  if (n.warm > 0) {
-    progress('warmup', 0, 0, n.warm, 0);
-    const target = targetOf({ ...spec, maxSockets: n.conc ?? 1024 });
-    try {
-      const width = Math.min(n.conc ?? n.warm, n.warm);
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: width }, async () => {
-          while (next < n.warm) {
-            const s = samples[next++ % samples.length];
-            await sendRequest(target, s.prompt, s.expected_output_len, performance.now() / 1000, hooks.signal);
-          }
-        }),
-      );
-    } finally {
-      closeTarget(target);
-    }
-  }
-
   const total = options.duration ? null : n.numPrompts;
   const multi = n.workers > 1;
-  const whole = scheduleOf(options, n.seed, total, multi);
-  // a part's share: every count-th request of the whole run's schedule and samples, at the run's own arrival times
-  const part = options.part;
-  const globalIndex = part ? Array.from({ length: Math.ceil((n.numPrompts - part.index) / part.count) }, (_, k) => part.index + k * part.count) : null;
-  const sched = globalIndex ? { times: whole.times ? sharedTimes(globalIndex.map((i) => whole.times![i]), multi) : null, total: globalIndex.length } : whole;
-  const runSamples = globalIndex ? globalIndex.map((i) => samples[i % samples.length]) : samples;
-  const conc = part && n.conc !== null ? splitSlots(n.conc, part.count)[part.index] : n.conc;
-  const counterBuf = new Int32Array(multi ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
-  const slots = splitSlots(conc ?? Infinity, n.workers);
-  const limits: SelfCheckLimits = { ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) };
-  const shares: Array<Omit<LoadShare, 'originMs'>> = slots.map((sl) => ({
-    target: { ...spec, maxSockets: sl === Infinity ? 1024 : sl },
-    samples: runSamples,
-    times: sched.times,
-    total: sched.total,
-    duration: options.duration,
-    slots: sl,
-    counter: counterBuf,
-    limits,
-  }));
-  let lastProgress = 0;
-  let elu = performance.eventLoopUtilization();
-  const onCounters = (c: LoadCounters, own = false) => {
-    const now = performance.now();
-    if (now - lastProgress < 100) return;
-    lastProgress = now;
-    if (own) {
-      // this thread runs the load: its own loop's busy share since the last report
-      const e = performance.eventLoopUtilization();
-      c.busy = performance.eventLoopUtilization(e, elu).utilization;
-      elu = e;
-    }
-    progress('running', c.completed, c.failed, globalIndex ? globalIndex.length : total, c.inflight, { chunks: c.chunks, client_busy: c.busy });
-  };
-  const onRecord = hooks.onRequest ? (r: LoadRecord) => hooks.onRequest!(recordOf(r)) : undefined;
-  // the load begins (a caller measuring the client's own cost counts from here to 'done')
-  progress('running', 0, 0, globalIndex ? globalIndex.length : total, 0, { chunks: 0 });
-  let results: LoadResult[];
-  if (!multi) {
-    const counters: LoadCounters = { completed: 0, failed: 0, inflight: 0, chunks: 0 };
-    results = [
-      await runLoad(
-        { ...shares[0], originMs: performance.now() },
-        { signal: hooks.signal, counters, onRecord: (r) => (onRecord?.(r), onCounters(counters, true)) },
-      ),
-    ];
-  } else {
-    results = await runOnWorkers(shares, { signal: hooks.signal, onProgress: (c) => onCounters(c), onRecord });
+  // one worker: the run's own target, opened by the warm-up and kept for the measured requests (vLLM's one session)
+  const conc0 = options.part && n.conc !== null ? splitSlots(n.conc, options.part.count)[options.part.index] : n.conc;
+  const runTarget = multi ? null : targetOf({ ...spec, maxSockets: conc0 ?? 1024 });
+  try {
+    return await measure();
+  } finally {
+    if (runTarget) closeTarget(runTarget);
   }
-  const all = results.flatMap((r) => r.records);
-  // a part's records carry the whole run's request indexes
-  if (globalIndex) for (const r of all) r.out.index = globalIndex[r.out.index ?? 0];
-  progress('done', all.filter((r) => r.out.success).length, all.filter((r) => !r.out.success).length, globalIndex ? globalIndex.length : total, 0);
 
-  const outCounter = counter.source === 'server' ? counter : await tokenCounterFor(modelId);
-  await countMissingOutputs(all.map((r) => r.out), outCounter);
-  const bundled = bundledCounter();
-  const merged = mergeParts(
-    results.map((r, i) => ({ outputs: r.records.map((x) => x.out), duration_s: r.endS, self_check: r.selfCheck as never, label: multi ? `worker ${i}` : 'client' })),
-    { percentiles: n.percentiles, countTokens: (s) => bundled.countSync!(s), slos: n.slos },
-  );
-  const metrics = merged.metrics;
-  const outs = merged.outputs;
-  // each share's self-check against the run's TTFT/ITL scale and its own dispatch delays
-  const stream = spec.stream;
-  const shares_: ClientShare[] = results.map((r) =>
-    judge(r.selfCheck, {
-      ttft: metrics.ttft,
-      itl: metrics.itl,
-      client_dispatch: distribution(r.records.map((x) => Math.max(0, (x.out.sent_time ?? x.out.start_time) - x.out.start_time)), [50, 99]),
-      stream,
-    }),
-  );
-  const reasons = results.flatMap((r, i) => r.selfCheck.reasons.map((x) => (multi ? `worker ${i}: ${x}` : x)));
-  const selfCheck = combineChecks(results.map((r) => r.selfCheck), reasons);
-  const clientShare: ClientShare = {
-    dispatch_of_mean_ttft: Math.max(...shares_.map((x) => x.dispatch_of_mean_ttft)),
-    dispatch_of_p99_ttft: Math.max(...shares_.map((x) => x.dispatch_of_p99_ttft)),
-    lag_of_p99_ttft: Math.max(...shares_.map((x) => x.lag_of_p99_ttft)),
-    lag_of_mean_itl: Math.max(...shares_.map((x) => x.lag_of_mean_itl)),
-    client_bound: !selfCheck.reliable,
-  };
-  const ok = outs.filter((o) => o.success);
-  const fromUsage = ok.filter((o) => o.output_tokens).length;
-  const outputSource = ok.length === 0 ? 'none' : fromUsage === ok.length ? 'usage' : fromUsage === 0 ? 'tokenizer' : 'mixed';
-  const byIndex = new Map(all.map((r) => [r.out.index!, r]));
-  const report: BenchmarkReport = {
-    date: startedAt.toISOString(),
-    backend: n.backend,
-    endpoint_type: n.backend,
-    label: options.label ?? null,
-    model_id: modelId,
-    tokenizer_id: counter.source === 'server' ? modelId : counter.id,
-    ...runFields(metrics, outs, { ...options, max_concurrency: n.conc, duration: merged.duration_s, slos: !!n.slos, texts: true }),
-    benchops: {
-      version: REPORT_VERSION,
-      vllm_definitions: VLLM_DEFINITIONS,
-      tokenizer: { id: counter.id, source: counter.source },
-      output_token_source: outputSource,
-      output_tokenizer: fromUsage === ok.length ? null : { id: outCounter.id, source: outCounter.source },
-      percentiles: n.percentiles,
-      percentile_metrics: n.percentileMetrics,
-      goodput_slos: n.slos ?? null,
-      client_queue_ms: metrics.client_queue,
-      client_dispatch_ms: metrics.client_dispatch,
-      ttft_excl_dispatch_ms: metrics.ttft_excl_dispatch,
-      e2el_excl_dispatch_ms: metrics.e2el_excl_dispatch,
-      self_check: selfCheck,
-      self_checks: multi ? results.map((r, i) => ({ worker: i, ...r.selfCheck })) : undefined,
-      client_share: clientShare,
-      workers: n.workers,
-      part: part && globalIndex ? { index: part.index, count: part.count, requests: globalIndex.length } : undefined,
-      chunks: results.reduce((a, r) => a + r.chunks, 0),
-      origin_unix_s: results[0].originEpochMs / 1000,
-      reliable: selfCheck.reliable,
-      warmup_requests: n.warm,
-      started_at: startedAt.toISOString(),
-      finished_at: new Date().toISOString(),
-      endpoint_url: n.url.href,
-      stream,
-      workload: workloadOf(options, n.numPrompts),
-    },
-  };
-  addMetricFields(report, metrics, n.percentileMetrics);
-  addDispatchExcludedFields(report, metrics.ttft_excl_dispatch, 'ttft');
-  addDispatchExcludedFields(report, metrics.e2el_excl_dispatch, 'e2el');
-  if (options.save_detailed ?? true) report.requests = outs.map((o) => recordOf(byIndex.get(o.index!)!));
-  return report;
+  async function measure(): Promise<BenchmarkReport> {
+    // warm-up: not measured
+    if (n.warm > 0) {
+      progress('warmup', 0, 0, n.warm, 0);
+      const target = runTarget ?? targetOf({ ...spec, maxSockets: n.conc ?? 1024 });
+      try {
+        const width = Math.min(n.conc ?? n.warm, n.warm);
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: width }, async () => {
+            while (next < n.warm) {
+              const s = samples[next++ % samples.length];
+              await sendRequest(target, s.prompt, s.expected_output_len, performance.now() / 1000, hooks.signal);
+            }
+          }),
+        );
+      } finally {
+        if (target !== runTarget) closeTarget(target);
+      }
+    }
+
+    const whole = scheduleOf(options, n.seed, total, multi);
+    // a part's share: every count-th request of the whole run's schedule and samples, at the run's own arrival times
+    const part = options.part;
+    const globalIndex = part ? Array.from({ length: Math.ceil((n.numPrompts - part.index) / part.count) }, (_, k) => part.index + k * part.count) : null;
+    const sched = globalIndex ? { times: whole.times ? sharedTimes(globalIndex.map((i) => whole.times![i]), multi) : null, total: globalIndex.length } : whole;
+    const runSamples = globalIndex ? globalIndex.map((i) => samples[i % samples.length]) : samples;
+    const conc = part && n.conc !== null ? splitSlots(n.conc, part.count)[part.index] : n.conc;
+    const counterBuf = new Int32Array(multi ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
+    const slots = splitSlots(conc ?? Infinity, n.workers);
+    const limits: SelfCheckLimits = { ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) };
+    const probePath = new URL(n.root + '/v1/models').pathname;
+    const shares: Array<Omit<LoadShare, 'originMs'>> = slots.map((sl) => ({
+      target: { ...spec, maxSockets: sl === Infinity ? 1024 : sl },
+      samples: runSamples,
+      times: sched.times,
+      total: sched.total,
+      duration: options.duration,
+      slots: sl,
+      counter: counterBuf,
+      limits,
+      // a worker thread opens its own before it is ready; one worker's are opened below
+      ...(options.preconnect && multi ? { preopen: { connections: Math.min(sl, sched.total, 1024), probePath } } : {}),
+    }));
+    let lastProgress = 0;
+    let elu = performance.eventLoopUtilization();
+    const onCounters = (c: LoadCounters, own = false) => {
+      const now = performance.now();
+      if (now - lastProgress < 100) return;
+      lastProgress = now;
+      if (own) {
+        // this thread runs the load: its own loop's busy share since the last report
+        const e = performance.eventLoopUtilization();
+        c.busy = performance.eventLoopUtilization(e, elu).utilization;
+        elu = e;
+      }
+      progress('running', c.completed, c.failed, globalIndex ? globalIndex.length : total, c.inflight, { chunks: c.chunks, client_busy: c.busy });
+    };
+    const onRecord = hooks.onRequest ? (r: LoadRecord) => hooks.onRequest!(recordOf(r)) : undefined;
+    // the load begins (a caller measuring the client's own cost counts from here to 'done')
+    progress('running', 0, 0, globalIndex ? globalIndex.length : total, 0, { chunks: 0 });
+    let results: LoadResult[];
+    if (!multi) {
+      const counters: LoadCounters = { completed: 0, failed: 0, inflight: 0, chunks: 0 };
+      if (options.preconnect) await preopenTarget(runTarget!, Math.min(slots[0], sched.total, 1024), probePath);
+      results = [
+        await runLoad(
+          { ...shares[0], originMs: performance.now() },
+          { signal: hooks.signal, counters, target: runTarget!, onRecord: (r) => (onRecord?.(r), onCounters(counters, true)) },
+        ),
+      ];
+    } else {
+      results = await runOnWorkers(shares, { signal: hooks.signal, onProgress: (c) => onCounters(c), onRecord });
+    }
+    const all = results.flatMap((r) => r.records);
+    // a part's records carry the whole run's request indexes
+    if (globalIndex) for (const r of all) r.out.index = globalIndex[r.out.index ?? 0];
+    progress('done', all.filter((r) => r.out.success).length, all.filter((r) => !r.out.success).length, globalIndex ? globalIndex.length : total, 0);
+
+    const outCounter = counter.source === 'server' ? counter : await tokenCounterFor(modelId);
+    await countMissingOutputs(all.map((r) => r.out), outCounter);
+    const bundled = bundledCounter();
+    const merged = mergeParts(
+      results.map((r, i) => ({ outputs: r.records.map((x) => x.out), duration_s: r.endS, self_check: r.selfCheck as never, label: multi ? `worker ${i}` : 'client' })),
+      { percentiles: n.percentiles, countTokens: (s) => bundled.countSync!(s), slos: n.slos },
+    );
+    const metrics = merged.metrics;
+    const outs = merged.outputs;
+    // each share's self-check against the run's TTFT/ITL scale and its own dispatch delays
+    const stream = spec.stream;
+    const shares_: ClientShare[] = results.map((r) =>
+      judge(r.selfCheck, {
+        ttft: metrics.ttft,
+        itl: metrics.itl,
+        client_dispatch: distribution(r.records.map((x) => Math.max(0, (x.out.sent_time ?? x.out.start_time) - x.out.start_time)), [50, 99]),
+        stream,
+      }),
+    );
+    const reasons = results.flatMap((r, i) => r.selfCheck.reasons.map((x) => (multi ? `worker ${i}: ${x}` : x)));
+    const selfCheck = combineChecks(results.map((r) => r.selfCheck), reasons);
+    const clientShare: ClientShare = {
+      dispatch_of_mean_ttft: Math.max(...shares_.map((x) => x.dispatch_of_mean_ttft)),
+      dispatch_of_p99_ttft: Math.max(...shares_.map((x) => x.dispatch_of_p99_ttft)),
+      lag_of_p99_ttft: Math.max(...shares_.map((x) => x.lag_of_p99_ttft)),
+      lag_of_mean_itl: Math.max(...shares_.map((x) => x.lag_of_mean_itl)),
+      client_bound: !selfCheck.reliable,
+    };
+    const ok = outs.filter((o) => o.success);
+    const fromUsage = ok.filter((o) => o.output_tokens).length;
+    const outputSource = ok.length === 0 ? 'none' : fromUsage === ok.length ? 'usage' : fromUsage === 0 ? 'tokenizer' : 'mixed';
+    const byIndex = new Map(all.map((r) => [r.out.index!, r]));
+    const report: BenchmarkReport = {
+      date: startedAt.toISOString(),
+      backend: n.backend,
+      endpoint_type: n.backend,
+      label: options.label ?? null,
+      model_id: modelId,
+      tokenizer_id: counter.source === 'server' ? modelId : counter.id,
+      ...runFields(metrics, outs, { ...options, max_concurrency: n.conc, duration: merged.duration_s, slos: !!n.slos, texts: true }),
+      benchops: {
+        version: REPORT_VERSION,
+        vllm_definitions: VLLM_DEFINITIONS,
+        tokenizer: { id: counter.id, source: counter.source },
+        output_token_source: outputSource,
+        output_tokenizer: fromUsage === ok.length ? null : { id: outCounter.id, source: outCounter.source },
+        percentiles: n.percentiles,
+        percentile_metrics: n.percentileMetrics,
+        goodput_slos: n.slos ?? null,
+        client_queue_ms: metrics.client_queue,
+        client_dispatch_ms: metrics.client_dispatch,
+        ttft_excl_dispatch_ms: metrics.ttft_excl_dispatch,
+        e2el_excl_dispatch_ms: metrics.e2el_excl_dispatch,
+        self_check: selfCheck,
+        self_checks: multi ? results.map((r, i) => ({ worker: i, ...r.selfCheck })) : undefined,
+        client_share: clientShare,
+        workers: n.workers,
+        part: part && globalIndex ? { index: part.index, count: part.count, requests: globalIndex.length } : undefined,
+        chunks: results.reduce((a, r) => a + r.chunks, 0),
+        origin_unix_s: results[0].originEpochMs / 1000,
+        reliable: selfCheck.reliable,
+        warmup_requests: n.warm,
+        connections_at_start: results.reduce((a, r) => a + r.connectionsAtStart, 0),
+        client_gc: singleThreadedGc() ? 'single-threaded' : 'parallel',
+        started_at: startedAt.toISOString(),
+        finished_at: new Date().toISOString(),
+        endpoint_url: n.url.href,
+        stream,
+        workload: workloadOf(options, n.numPrompts),
+      },
+    };
+    addMetricFields(report, metrics, n.percentileMetrics);
+    addDispatchExcludedFields(report, metrics.ttft_excl_dispatch, 'ttft');
+    addDispatchExcludedFields(report, metrics.e2el_excl_dispatch, 'e2el');
+    if (options.save_detailed ?? true) report.requests = outs.map((o) => recordOf(byIndex.get(o.index!)!));
+    return report;
+  }
+}
+
+/** Whether this process runs V8 with `--single-threaded-gc` (bin/benchops.js starts `bench` and `job run` so). */
+export function singleThreadedGc(): boolean {
+  return process.execArgv.includes('--single-threaded-gc');
 }
 
 /** Our dispatch-excluded view as top-level fields beside vLLM's: `mean_ttft_excl_dispatch_ms`, `p99_…`. */

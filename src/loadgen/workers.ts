@@ -8,7 +8,8 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { runLoad, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare } from './load.ts';
+import { closeTarget, preopenTarget } from './client.ts';
+import { runLoad, targetOf, type LoadCounters, type LoadRecord, type LoadResult, type LoadShare } from './load.ts';
 
 /** What main gives a worker (the counter and the schedule are shared memory). */
 type WorkerInit = Omit<LoadShare, 'originMs'> & { __benchopsLoad: true; wantRecords: boolean };
@@ -108,6 +109,9 @@ async function workerMain(init: WorkerInit): Promise<void> {
       else ac.abort();
     }),
   );
+  // this worker's connections are opened (and proven) before it says it is ready: the time zero comes after
+  const target = targetOf(init.target);
+  if (init.preopen) await preopenTarget(target, init.preopen.connections, init.preopen.probePath);
   post({ type: 'ready' });
   const originEpochMs = await go;
   const counters: LoadCounters = { completed: 0, failed: 0, inflight: 0, chunks: 0 };
@@ -125,12 +129,14 @@ async function workerMain(init: WorkerInit): Promise<void> {
   try {
     const result = await runLoad(
       { ...init, originMs: originEpochMs - performance.timeOrigin },
-      { signal: ac.signal, counters, ...(init.wantRecords ? { onRecord: (r: LoadRecord) => batch.push(r) } : {}) },
+      { signal: ac.signal, counters, target, ...(init.wantRecords ? { onRecord: (r: LoadRecord) => batch.push(r) } : {}) },
     );
+    closeTarget(target);
     clearInterval(iv);
     flush();
     post({ type: 'done', result });
   } catch (e) {
+    closeTarget(target);
     post({ type: 'error', message: (e as Error).message });
   }
   port.close();

@@ -1,0 +1,185 @@
+/**
+ * Where a 1,024-stream start waits (issue 16): one benchops run at `--conc` streams against the pinned emulator (fixed
+ * TTFT 50 ms / ITL 10 ms), the client pinned to another core and warmed up first as bench/loadgen-vs-vllm.ts does.
+ * Prints, for the measured run: the kernel's TCP counters that move (nstat deltas: SYN and segment retransmits, listen
+ * overflows and drops, backlog drops, timeouts), the socket states towards the emulator sampled during the burst (ss),
+ * and per request the client's dispatch (clock start → body on a connected socket), the server's arrival after the
+ * clock start, and TTFT error (p50/p99/max against the emulator's own records), first wave apart from the rest.
+ * Optionally the vLLM request-function peer too (`--peer`), for its TTFT error.
+ * Run: flock /tmp/bench.lock npx tsx bench/loadgen-burst.ts [--conc 1024] [--waves 3] [--output-len 64] [--peer]
+ *      [--server-core 0] [--client-core 1] [--reps 1]
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBenchmark } from '../src/loadgen/index.ts';
+import { spawnEmulator } from '../src/simulator/index.ts';
+import type { RequestRecord } from '../src/simulator/server.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    conc: { type: 'string', default: '1024' },
+    waves: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '1' },
+    'output-len': { type: 'string', default: '64' },
+    'server-core': { type: 'string', default: '0' },
+    'client-core': { type: 'string', default: '1' },
+    peer: { type: 'boolean', default: false },
+    /** cold: the measured run connects anew; warm: num_warmups = conc on the run's own pool; preconnect: opened before time zero */
+    mode: { type: 'string', default: 'warm' },
+    'as-client': { type: 'string' },
+  },
+});
+
+const COUNTERS = ['TcpExtTCPSynRetrans', 'TcpRetransSegs', 'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPBacklogDrop', 'TcpExtTCPTimeouts', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies', 'TcpExtSyncookiesSent', 'TcpExtTCPLossProbes', 'TcpExtTCPSpuriousRTOs', 'TcpExtTCPRcvQDrop', 'TcpExtPruneCalled', 'TcpExtTCPOFOQueue', 'TcpActiveOpens', 'TcpPassiveOpens', 'TcpAttemptFails'];
+
+/** Absolute TCP counters (nstat -asz: no history file touched). */
+function counters(): Map<string, number> {
+  const out = execFileSync('nstat', ['-asz'], { encoding: 'utf8' });
+  const m = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v && /^\d+$/.test(v)) m.set(k, Number(v));
+  }
+  return m;
+}
+
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((x, y) => x - y);
+  const r = (p / 100) * (s.length - 1);
+  const lo = Math.floor(r);
+  return s[lo] + (s[Math.ceil(r)] - s[lo]) * (r - lo);
+};
+const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+const ms = (x: number) => (Number.isFinite(x) ? (x * 1000).toFixed(1) : '—');
+
+interface ClientOut {
+  origin_unix_s: number;
+  reqs: Array<{ index: number; start: number; sent: number; ttft: number; ok: boolean }>;
+  deltas: Record<string, number>;
+  load_cpu_s: number;
+  chunks: number;
+  at_start: number;
+}
+
+if (a['as-client']) {
+  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; mode: string };
+  const opts = { base_url: o.url, model: 'm', tokenizer: 'bundled' as const, workers: 1, num_prompts: o.n, max_concurrency: o.c, random_input_len: 8, random_output_len: o.len, stream: true, save_detailed: true };
+  const w = Math.max(256, o.c);
+  await runBenchmark({ ...opts, num_prompts: Math.max(1024, w), max_concurrency: w });
+  await fetch(`${o.url}/benchops/records`, { method: 'DELETE' });
+  await new Promise((r) => setTimeout(r, 500));
+  const c0 = counters();
+  process.stderr.write('MEASURE\n');
+  let l0: NodeJS.CpuUsage | null = null;
+  let l1: NodeJS.CpuUsage | null = null;
+  const r = await runBenchmark({ ...opts, num_warmups: o.mode === 'warm' ? o.c : 0, preconnect: o.mode === 'preconnect' }, {
+    onProgress: (p) => {
+      if (p.phase === 'running' && !l0) l0 = process.cpuUsage();
+      if (p.phase === 'done' && l0 && !l1) l1 = process.cpuUsage(l0);
+    },
+  });
+  const c1 = counters();
+  const lu = l1 as NodeJS.CpuUsage | null;
+  const out: ClientOut = {
+    origin_unix_s: r.benchops.origin_unix_s ?? 0,
+    reqs: (r.requests ?? []).map((x) => ({ index: x.index, start: x.start_time, sent: x.sent_time ?? x.start_time, ttft: x.ttft, ok: x.success })),
+    deltas: Object.fromEntries(COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)])),
+    load_cpu_s: lu ? (lu.user + lu.system) / 1e6 : NaN,
+    chunks: r.benchops.chunks ?? 0,
+    at_start: r.benchops.connections_at_start ?? 0,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
+  await new Promise(() => {});
+}
+
+const C = Number(a.conc);
+const N = C * Number(a.waves);
+const LEN = Number(a['output-len']);
+const HERE = path.dirname(new URL(import.meta.url).pathname);
+const emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--served-model-name', 'm'], { timeoutMs: 60_000 });
+execFileSync('taskset', ['-a', '-p', '-c', a['server-core']!, String(emu.child.pid)], { stdio: 'ignore' });
+const port = new URL(emu.url).port;
+
+/** Socket states towards the emulator's port, sampled every 50 ms while `busy` holds. */
+function sampleStates(stop: () => boolean): Promise<string[]> {
+  const lines: string[] = [];
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const tick = () => {
+      if (stop() || performance.now() - t0 > 4000) return resolve(lines);
+      const out = execFileSync('ss', ['-tanH', `( dport = :${port} or sport = :${port} )`], { encoding: 'utf8' });
+      const st = new Map<string, number>();
+      let acceptQ = 0;
+      for (const l of out.split('\n')) {
+        const f = l.trim().split(/\s+/);
+        if (f.length < 4) continue;
+        if (f[0] === 'LISTEN') acceptQ = Number(f[1]);
+        // the client side only (the local port is not the emulator's): one row per connection
+        else if (!f[3].endsWith(`:${port}`)) st.set(f[0], (st.get(f[0]) ?? 0) + 1);
+      }
+      lines.push(`${(performance.now() - t0).toFixed(0).padStart(5)} ms: accept queue ${acceptQ}; client sockets ${[...st].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      setTimeout(tick, 50);
+    };
+    tick();
+  });
+}
+
+function runPinned(cmd: string, args: string[], onMeasure?: () => void): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('taskset', ['-c', a['client-core']!, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => {
+      err += d;
+      if (onMeasure && err.includes('MEASURE\n')) {
+        onMeasure();
+        onMeasure = undefined;
+      }
+    });
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-800)}`))));
+  });
+}
+
+const records = async () => (await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[];
+try {
+  for (let rep = 0; rep < Number(a.reps); rep++) {
+    await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+    let done = false;
+    let states: Promise<string[]> = Promise.resolve([]);
+    const out = await runPinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode })], () => {
+      states = sampleStates(() => done);
+    });
+    done = true;
+    const c = JSON.parse(out.trim().split('\n').at(-1)!) as ClientOut;
+    // the measured requests only (an in-run warm-up's end before the time zero)
+    const recs = (await records()).filter((r) => r.arrival_ms >= c.origin_unix_s * 1000 - 1);
+    const truth = recs.filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+    const arrivals = recs.map((r) => r.arrival_ms / 1000 - c.origin_unix_s).sort((x, y) => x - y);
+    const ok = c.reqs.filter((x) => x.ok);
+    const first = ok.filter((x) => x.start < 0.02);
+    const rest = ok.filter((x) => x.start >= 0.02);
+    const disp = (xs: typeof ok) => xs.map((x) => x.sent - x.start);
+    console.log(`\nrep ${rep}: benchops (${a.mode}: ${c.at_start} connections open at time zero), ${C} streams, ${N} requests (${ok.length} ok), ${c.chunks} chunks, load CPU ${c.load_cpu_s.toFixed(2)} s (${((c.load_cpu_s / c.chunks) * 1e6).toFixed(2)} µs/chunk); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`  nstat deltas over the measured run: ${Object.entries(c.deltas).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
+    console.log(`  dispatch (clock start → body on a connected socket) ms: first wave (${first.length}) p50 ${ms(pct(disp(first), 50))} p99 ${ms(pct(disp(first), 99))} max ${ms(Math.max(...disp(first)))}; later (${rest.length}) p50 ${ms(pct(disp(rest), 50))} p99 ${ms(pct(disp(rest), 99))} max ${ms(Math.max(...disp(rest)))}`);
+    console.log(`  server arrivals (s after time zero) of the first ${C}: p50 ${ms(arrivals[C >> 1])} p99 ${ms(arrivals[Math.floor(C * 0.99)])} last ${ms(arrivals[C - 1])}; over 900 ms: ${arrivals.slice(0, C).filter((x) => x > 0.9).length}`);
+    const tt = ok.map((x) => x.ttft);
+    console.log(`  TTFT error vs the emulator's records ms: mean ${ms(mean(tt) - mean(truth))}, p99 ${ms(pct(tt, 99) - pct(truth, 99))}; TTFT p50/p99/max ${ms(pct(tt, 50))} / ${ms(pct(tt, 99))} / ${ms(Math.max(...tt))}, truth ${ms(pct(truth, 50))} / ${ms(pct(truth, 99))} / ${ms(Math.max(...truth))}; over 900 ms: ${tt.filter((x) => x > 0.9).length}`);
+    const s = await states;
+    for (const l of s.slice(0, 12)) console.log(`  ${l}`);
+    if (a.peer) {
+      await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
+      const c0 = counters();
+      const po = JSON.parse((await runPinned('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)])])).trim().split('\n').at(-1)!) as { ttfts: number[]; chunks: number; cpu_s: number };
+      const c1 = counters();
+      const pt = (await records()).filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+      console.log(`  vLLM peer: TTFT error mean ${ms(mean(po.ttfts) - mean(pt))}, p99 ${ms(pct(po.ttfts, 99) - pct(pt, 99))}; over 900 ms: ${po.ttfts.filter((x) => x > 0.9).length}; ${((po.cpu_s / po.chunks) * 1e6).toFixed(2)} µs/chunk; nstat (warm-up included) ${COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)] as const).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    }
+  }
+} finally {
+  await emu.stop();
+}
