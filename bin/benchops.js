@@ -1,14 +1,47 @@
 #!/usr/bin/env node
 // Runs the compiled CLI when BENCHOPS_USE_DIST=1 (the container image) or when the sources are absent;
 // otherwise runs the TypeScript sources through tsx so a checkout needs no build step.
+//
+// `bench` and `job run` (the commands that run a load) start again as a child with V8's --single-threaded-gc: a load
+// generator's event loop is pinned to a core (or shares the machine with a local server), and parallel and concurrent
+// GC helper threads then compete with it for that core: ~13 % less CPU per request measured on one core
+// (bench/loadgen-vs-vllm.ts --gc). It has to be a V8 flag at start: v8.setFlagsFromString('--single-threaded-gc') once
+// the heap runs aborts V8 (a concurrent-marking check fails at the next GC), NODE_OPTIONS does not take V8 GC flags,
+// and a Worker's execArgv takes no V8 options. BENCHOPS_PARALLEL_GC=1 keeps V8's default.
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const dist = new URL('../dist/cli/index.js', import.meta.url);
-const src = new URL('../src/cli/index.ts', import.meta.url);
-if (process.env.BENCHOPS_USE_DIST === '1' || !existsSync(src)) {
-  await import(dist.href);
+const FLAG = '--single-threaded-gc';
+const [cmd, sub] = process.argv.slice(2);
+const runsLoad = cmd === 'bench' || (cmd === 'job' && sub === 'run');
+if (runsLoad && !process.execArgv.includes(FLAG) && process.env.BENCHOPS_PARALLEL_GC !== '1') {
+  const child = spawn(process.execPath, [FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  // the child is in this process group: a terminal's Ctrl-C reaches it directly (forwarding it too would be a second
+  // SIGINT, which ends `bench` without its report); a signal sent to this process alone is passed on
+  const forward = (sig) => () => {
+    if (sig === 'SIGINT' && process.stdin.isTTY) return;
+    child.kill(sig);
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, forward(sig));
+  child.on('error', (e) => {
+    console.error(`benchops: cannot start ${process.execPath}: ${e.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
 } else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(src.href);
+  const dist = new URL('../dist/cli/index.js', import.meta.url);
+  const src = new URL('../src/cli/index.ts', import.meta.url);
+  if (process.env.BENCHOPS_USE_DIST === '1' || !existsSync(src)) {
+    await import(dist.href);
+  } else {
+    const { register } = await import('tsx/esm/api');
+    register();
+    await import(src.href);
+  }
 }

@@ -1,6 +1,6 @@
 /** `benchops bench` and `benchops sim predict` as commands, and the mapping of the earlier system's benchmark config. */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,9 @@ describe('benchops bench', () => {
       expect(j).toHaveProperty(k);
     }
     expect(j.model_id).toBe('qwen3-8b');
+    // bin/benchops.js runs the load in a process started with V8's --single-threaded-gc
+    expect(j.benchops.client_gc).toBe('single-threaded');
+    expect(stdout).toMatch(/Client GC:\s+single-threaded/);
     // two worker threads, each with its own self-check, merged into one result
     expect(j.benchops.workers).toBe(2);
     expect(j.benchops.self_checks).toHaveLength(2);
@@ -43,6 +46,42 @@ describe('benchops bench', () => {
     expect(csv[0]).toMatch(/^index,scheduled_time,start_time/);
     expect(csv).toHaveLength(7);
     expect(await readdir(dir)).toEqual(['r.csv', 'r.json']);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('BENCHOPS_PARALLEL_GC=1 keeps V8\'s parallel garbage collector (no second process)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-'));
+    try {
+      await run(process.execPath, [BIN, 'bench', '--base-url', s.url, '--num-prompts', '2', '--random-input-len', '8', '--random-output-len', '2', '--save-result', '--result-dir', dir, '--result-filename', 'r.json', '--disable-tqdm', '--workers', '1'], { env: { ...process.env, BENCHOPS_PARALLEL_GC: '1' } });
+      const j = JSON.parse(await readFile(path.join(dir, 'r.json'), 'utf8'));
+      expect(j.benchops.client_gc).toBe('parallel');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a SIGTERM to the launcher reaches the load process: both end, no orphan keeps sending', async () => {
+    const c = spawn(process.execPath, [BIN, 'bench', '--base-url', s.url, '--num-prompts', '100000', '--duration', '60', '--max-concurrency', '2', '--random-input-len', '8', '--random-output-len', '4', '--disable-tqdm', '--workers', '1'], { stdio: 'ignore' });
+    // the launcher's child (the load process) appears once it has started
+    let child = 0;
+    for (let i = 0; i < 100 && !child; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      child = Number(await run('pgrep', ['-P', String(c.pid)]).then((o) => o.stdout.trim().split('\n')[0], () => '0'));
+    }
+    expect(child).toBeGreaterThan(0);
+    const ended = new Promise<unknown>((r) => c.once('exit', (code, signal) => r(signal ?? code)));
+    c.kill('SIGTERM');
+    expect(await ended).toBe('SIGTERM');
+    const alive = () => {
+      try {
+        process.kill(child, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 40 && alive(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(alive()).toBe(false);
   });
 
   it('exits non-zero with a message naming a bad flag', async () => {
