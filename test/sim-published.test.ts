@@ -7,9 +7,10 @@
 import { describe, expect, it } from 'vitest';
 import { loadPublished, mape, predictAll, type PublishedRow } from '../bench/published.ts';
 
-// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 12.1 %, 15.7 %, 9.2 % over 42 rows) plus about
-// two points; the goal is 15 % (TPOT and some subsets miss it: deep-queue v0 rows, TP 1 on other hosts, README)
-const TOLERANCE = { output_throughput: 0.14, median_tpot_ms: 0.175, median_itl_ms: 0.11 };
+// held-out MAPE the fitted defaults reach (bench/sim-published.ts: 9.5 %, 13.1 %, 9.8 % over 42 rows) plus about
+// one point; the goal is 15 % (some subsets miss it: Lambda's own Llama-3-8B-Instruct TP 1 runs, the v0.5.4
+// deep-queue 70B/405B rows, the SGLang team's A100 runs; README)
+const TOLERANCE = { output_throughput: 0.105, median_tpot_ms: 0.142, median_itl_ms: 0.108 };
 
 /** The split rule bench/published-measurements.json states (by source and pattern, fixed before fitting). */
 function ruleSplit(r: PublishedRow): 'fit' | 'held-out' {

@@ -230,8 +230,8 @@ const BASE_HARDWARE: HardwareSpec[] = [
   gpu('H100-NVL', ['H100 NVL', 'H100-94G'], ['NVIDIA-H100-NVL'], 94, 835, 3900, 300, { peak_fp8_TFLOPS: 1671, peak_int8_TOPS: 1671, memory_total_gib: 93.1, interconnect_kind: 'nvlink', host_cpu_factor: 1 }),
   gpu('H100-PCIe', ['H100 PCIe'], ['NVIDIA-H100-PCIe'], 80, 756, 2000, 64, { peak_fp8_TFLOPS: 1513, peak_int8_TOPS: 1513, memory_total_gib: 79.19, interconnect_kind: 'pcie', host_cpu_factor: 1 }),
   gpu('H200', ['H200 SXM', 'H200-141G'], ['NVIDIA-H200', 'NVIDIA-H200-141GB-HBM3e'], 141, 989, 4800, 450, { peak_fp8_TFLOPS: 1979, peak_int8_TOPS: 1979, memory_total_gib: 139.8, interconnect_kind: 'nvlink', host_cpu_factor: 1 }),
-  gpu('A100-80G', ['A100', 'A100 SXM', 'A100-SXM4-80GB'], ['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-80GB-PCIe'], 80, 312, 2039, 300, { peak_int8_TOPS: 624, memory_total_gib: 79.15, interconnect_kind: 'nvlink', host_cpu_factor: 1.84 }),
-  gpu('A100-40G', ['A100-SXM4-40GB'], ['NVIDIA-A100-SXM4-40GB', 'NVIDIA-A100-PCIE-40GB'], 40, 312, 1555, 300, { peak_int8_TOPS: 624, memory_total_gib: 39.39, interconnect_kind: 'nvlink', host_cpu_factor: 1.84 }),
+  gpu('A100-80G', ['A100', 'A100 SXM', 'A100-SXM4-80GB'], ['NVIDIA-A100-SXM4-80GB', 'NVIDIA-A100-80GB-PCIe'], 80, 312, 2039, 300, { peak_int8_TOPS: 624, memory_total_gib: 79.15, interconnect_kind: 'nvlink', host_cpu_factor: 1.9 }),
+  gpu('A100-40G', ['A100-SXM4-40GB'], ['NVIDIA-A100-SXM4-40GB', 'NVIDIA-A100-PCIE-40GB'], 40, 312, 1555, 300, { peak_int8_TOPS: 624, memory_total_gib: 39.39, interconnect_kind: 'nvlink', host_cpu_factor: 1.9 }),
   gpu('L40S', ['L40S-48G'], ['NVIDIA-L40S'], 48, 362, 864, 32, { peak_fp8_TFLOPS: 733, peak_int8_TOPS: 733, memory_total_gib: 44.4, interconnect_kind: 'pcie', host_cpu_factor: 1 }),
   gpu('L4', ['L4-24G'], ['NVIDIA-L4'], 24, 121, 300, 32, { peak_fp8_TFLOPS: 242, peak_int8_TOPS: 242, memory_total_gib: 22.03, interconnect_kind: 'pcie', host_cpu_factor: 1 }),
   {

@@ -61,14 +61,14 @@ export interface EfficiencyFactors extends CpuFactors {
 
 /** Defaults for GPUs running vLLM with CUDA graphs, fitted on bench/published-measurements.json (bench/sim-published.ts). */
 export const GPU_FACTORS: Omit<EfficiencyFactors, keyof CpuFactors> = {
-  mfu: 0.407,
+  mfu: 0.435,
   bandwidth_efficiency: 0.9,
   comm_efficiency: 0.7,
-  allreduce_latency_us: 41.1,
-  layer_floor_us: 20.7,
-  roofline_blend: 0.00274,
+  allreduce_latency_us: 39.8,
+  layer_floor_us: 21.4,
+  roofline_blend: 0.00204,
   dequant_mfu_scale: 1,
-  low_precision_mfu_scale: 0.894,
+  low_precision_mfu_scale: 0.711,
   // not fitted (no mixture-of-experts row is a fit row): twelve Triton JIT compiles took ~14 s of a first request on one
   // host (syv-ai/qwen38-27b-rtx3090#155), ~1.2 s each; vLLM PR #3901 measured ~3 s for one larger attention kernel
   triton_jit_ms: 1200,

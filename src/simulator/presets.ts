@@ -65,8 +65,8 @@ export interface EnginePreset {
 }
 
 const PRESETS: Record<string, EnginePreset> = {
-  '0.5': { name: '0.5', step_cpu_ms: 6.22, step_launch_cpu_ms: 0, per_waiting_cpu_us: 13.6, eager_layer_us: 222, per_seq_cpu_us: 67.3, per_token_cpu_us: 0, spm_detok_cpu_us: 17.9, per_worker_ms: 0.342, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
-  '0.6': { name: '0.6', step_cpu_ms: 0.057, step_launch_cpu_ms: 0.51, per_waiting_cpu_us: 7.5, eager_layer_us: 222, per_seq_cpu_us: 27.3, per_token_cpu_us: 3.6, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.146, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
+  '0.5': { name: '0.5', step_cpu_ms: 6.22, step_launch_cpu_ms: 0, per_waiting_cpu_us: 9.18, eager_layer_us: 319, per_seq_cpu_us: 69.5, per_token_cpu_us: 0, spm_detok_cpu_us: 16.2, per_worker_ms: 0.209, overlap: 0, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: false },
+  '0.6': { name: '0.6', step_cpu_ms: 0.0932, step_launch_cpu_ms: 0.312, per_waiting_cpu_us: 7.5, eager_layer_us: 319, per_seq_cpu_us: 39.2, per_token_cpu_us: 2.2, spm_detok_cpu_us: 27, per_worker_ms: 0.6, overlap: 0.0893, chunked_default: 'long-context', chunked_budget: 512, prefill_first: true, multi_step: true },
   v1: { name: 'v1', step_cpu_ms: 0.6, step_launch_cpu_ms: 0, per_waiting_cpu_us: 0.5, eager_layer_us: 0, per_seq_cpu_us: 8, per_token_cpu_us: 0, spm_detok_cpu_us: 0, per_worker_ms: 0.15, overlap: 0.8, chunked_default: 'always', chunked_budget: 0, prefill_first: false, multi_step: false },
 };
 
