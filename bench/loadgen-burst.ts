@@ -6,8 +6,11 @@
  * and per request the client's dispatch (clock start → body on a connected socket), the server's arrival after the
  * clock start, and TTFT error (p50/p99/max against the emulator's own records), first wave apart from the rest.
  * Optionally the vLLM request-function peer too (`--peer`), for its TTFT error.
+ * With `--perf`, each client's system calls over its measured run (perf stat on the client process: reads, epoll
+ * waits, writes per chunk) and the segments on the loopback per chunk (TcpOutSegs: the server's chunks plus the
+ * client's ACKs), to say where a chunk's kernel time goes.
  * Run: flock /tmp/bench.lock npx tsx bench/loadgen-burst.ts [--conc 1024] [--waves 3] [--output-len 64] [--peer]
- *      [--server-core 0] [--client-core 1] [--reps 1]
+ *      [--mode warm|cold|preconnect] [--perf] [--gc single|parallel] [--server-core 0] [--client-core 1] [--reps 1]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,11 +31,15 @@ const { values: a } = parseArgs({
     peer: { type: 'boolean', default: false },
     /** cold: the measured run connects anew; warm: num_warmups = conc on the run's own pool; preconnect: opened before time zero */
     mode: { type: 'string', default: 'warm' },
+    /** count each client's system calls over its measured run (perf stat -p on the client process) */
+    perf: { type: 'boolean', default: false },
+    /** the client process with V8's --single-threaded-gc (as bin/benchops.js runs bench) or its parallel default */
+    gc: { type: 'string', default: 'single' },
     'as-client': { type: 'string' },
   },
 });
 
-const COUNTERS = ['TcpExtTCPSynRetrans', 'TcpRetransSegs', 'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPBacklogDrop', 'TcpExtTCPTimeouts', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies', 'TcpExtSyncookiesSent', 'TcpExtTCPLossProbes', 'TcpExtTCPSpuriousRTOs', 'TcpExtTCPRcvQDrop', 'TcpExtPruneCalled', 'TcpExtTCPOFOQueue', 'TcpActiveOpens', 'TcpPassiveOpens', 'TcpAttemptFails'];
+const COUNTERS = ['TcpExtTCPSynRetrans', 'TcpRetransSegs', 'TcpExtListenOverflows', 'TcpExtListenDrops', 'TcpExtTCPBacklogDrop', 'TcpExtTCPTimeouts', 'TcpExtTCPReqQFullDrop', 'TcpExtTCPReqQFullDoCookies', 'TcpExtSyncookiesSent', 'TcpExtTCPLossProbes', 'TcpExtTCPSpuriousRTOs', 'TcpExtTCPRcvQDrop', 'TcpExtPruneCalled', 'TcpExtTCPOFOQueue', 'TcpActiveOpens', 'TcpPassiveOpens', 'TcpAttemptFails', 'TcpOutSegs', 'TcpExtDelayedACKs', 'TcpExtTCPPureAcks', 'TcpExtTCPHPAcks', 'TcpExtTCPHPHits'];
 
 /** Absolute TCP counters (nstat -asz: no history file touched). */
 function counters(): Map<string, number> {
@@ -58,14 +65,17 @@ const ms = (x: number) => (Number.isFinite(x) ? (x * 1000).toFixed(1) : '—');
 interface ClientOut {
   origin_unix_s: number;
   reqs: Array<{ index: number; start: number; sent: number; ttft: number; ok: boolean }>;
+  /** every measured gap between chunks (s) */
+  itls: number[];
   deltas: Record<string, number>;
   load_cpu_s: number;
+  load_sys_s: number;
   chunks: number;
   at_start: number;
 }
 
 if (a['as-client']) {
-  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; mode: string };
+  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; mode: string; perf: boolean };
   const opts = { base_url: o.url, model: 'm', tokenizer: 'bundled' as const, workers: 1, num_prompts: o.n, max_concurrency: o.c, random_input_len: 8, random_output_len: o.len, stream: true, save_detailed: true };
   const w = Math.max(256, o.c);
   await runBenchmark({ ...opts, num_prompts: Math.max(1024, w), max_concurrency: w });
@@ -73,6 +83,8 @@ if (a['as-client']) {
   await new Promise((r) => setTimeout(r, 500));
   const c0 = counters();
   process.stderr.write('MEASURE\n');
+  // perf attaches meanwhile (it counts the in-run warm-up too: use --mode preconnect, whose probes are few)
+  if (o.perf) await new Promise((r) => setTimeout(r, 300));
   let l0: NodeJS.CpuUsage | null = null;
   let l1: NodeJS.CpuUsage | null = null;
   const r = await runBenchmark({ ...opts, num_warmups: o.mode === 'warm' ? o.c : 0, preconnect: o.mode === 'preconnect' }, {
@@ -86,8 +98,10 @@ if (a['as-client']) {
   const out: ClientOut = {
     origin_unix_s: r.benchops.origin_unix_s ?? 0,
     reqs: (r.requests ?? []).map((x) => ({ index: x.index, start: x.start_time, sent: x.sent_time ?? x.start_time, ttft: x.ttft, ok: x.success })),
+    itls: r.itls.flat(),
     deltas: Object.fromEntries(COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)])),
     load_cpu_s: lu ? (lu.user + lu.system) / 1e6 : NaN,
+    load_sys_s: lu ? lu.system / 1e6 : NaN,
     chunks: r.benchops.chunks ?? 0,
     at_start: r.benchops.connections_at_start ?? 0,
   };
@@ -127,7 +141,31 @@ function sampleStates(stop: () => boolean): Promise<string[]> {
   });
 }
 
-function runPinned(cmd: string, args: string[], onMeasure?: () => void): Promise<string> {
+const PERF_EVENTS = ['raw_syscalls:sys_enter', 'syscalls:sys_enter_read', 'syscalls:sys_enter_recvfrom', 'syscalls:sys_enter_epoll_wait', 'syscalls:sys_enter_epoll_pwait', 'syscalls:sys_enter_write', 'syscalls:sys_enter_writev', 'syscalls:sys_enter_sendto'];
+
+/** perf stat on `pid` until it exits; resolves with event → count. */
+function perfStat(pid: number): Promise<Map<string, number>> {
+  return new Promise((resolve) => {
+    const p = spawn('perf', ['stat', '-x', ',', '-e', PERF_EVENTS.join(','), '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    p.on('exit', () => {
+      const m = new Map<string, number>();
+      for (const l of err.split('\n')) {
+        const f = l.split(',');
+        if (f.length > 3 && /^\d+$/.test(f[0])) m.set(f[2], Number(f[0]));
+      }
+      resolve(m);
+    });
+  });
+}
+const perSyscalls = (m: Map<string, number>, chunks: number) => {
+  const g = (k: string) => m.get(k) ?? 0;
+  const x = (v: number) => (v / chunks).toFixed(2);
+  return `system calls per chunk ${x(g('raw_syscalls:sys_enter'))}: reads ${x(g('syscalls:sys_enter_read') + g('syscalls:sys_enter_recvfrom'))}, epoll waits ${x(g('syscalls:sys_enter_epoll_wait') + g('syscalls:sys_enter_epoll_pwait'))}, writes ${x(g('syscalls:sys_enter_write') + g('syscalls:sys_enter_writev') + g('syscalls:sys_enter_sendto'))}`;
+};
+
+function runPinned(cmd: string, args: string[], onMeasure?: (pid: number) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn('taskset', ['-c', a['client-core']!, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -136,7 +174,7 @@ function runPinned(cmd: string, args: string[], onMeasure?: () => void): Promise
     p.stderr.on('data', (d) => {
       err += d;
       if (onMeasure && err.includes('MEASURE\n')) {
-        onMeasure();
+        onMeasure(p.pid!);
         onMeasure = undefined;
       }
     });
@@ -150,8 +188,10 @@ try {
     await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
     let done = false;
     let states: Promise<string[]> = Promise.resolve([]);
-    const out = await runPinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode })], () => {
-      states = sampleStates(() => done);
+    let perf: Promise<Map<string, number>> | null = null;
+    const out = await runPinned(process.execPath, [...(a.gc === 'single' ? ['--single-threaded-gc'] : []), '--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode, perf: a.perf })], (pid) => {
+      if (a.perf) perf = perfStat(pid);
+      else states = sampleStates(() => done);
     });
     done = true;
     const c = JSON.parse(out.trim().split('\n').at(-1)!) as ClientOut;
@@ -163,20 +203,27 @@ try {
     const first = ok.filter((x) => x.start < 0.02);
     const rest = ok.filter((x) => x.start >= 0.02);
     const disp = (xs: typeof ok) => xs.map((x) => x.sent - x.start);
-    console.log(`\nrep ${rep}: benchops (${a.mode}: ${c.at_start} connections open at time zero), ${C} streams, ${N} requests (${ok.length} ok), ${c.chunks} chunks, load CPU ${c.load_cpu_s.toFixed(2)} s (${((c.load_cpu_s / c.chunks) * 1e6).toFixed(2)} µs/chunk); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+    console.log(`\nrep ${rep}: benchops (${a.mode}: ${c.at_start} connections open at time zero), ${C} streams, ${N} requests (${ok.length} ok), ${c.chunks} chunks, load CPU ${c.load_cpu_s.toFixed(2)} s (${((c.load_cpu_s / c.chunks) * 1e6).toFixed(2)} µs/chunk, kernel ${((c.load_sys_s / c.chunks) * 1e6).toFixed(2)}, GC ${a.gc}); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`  nstat deltas over the measured run: ${Object.entries(c.deltas).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
     console.log(`  dispatch (clock start → body on a connected socket) ms: first wave (${first.length}) p50 ${ms(pct(disp(first), 50))} p99 ${ms(pct(disp(first), 99))} max ${ms(Math.max(...disp(first)))}; later (${rest.length}) p50 ${ms(pct(disp(rest), 50))} p99 ${ms(pct(disp(rest), 99))} max ${ms(Math.max(...disp(rest)))}`);
     console.log(`  server arrivals (s after time zero) of the first ${C}: p50 ${ms(arrivals[C >> 1])} p99 ${ms(arrivals[Math.floor(C * 0.99)])} last ${ms(arrivals[C - 1])}; over 900 ms: ${arrivals.slice(0, C).filter((x) => x > 0.9).length}`);
+    const ti = recs.flatMap((x) => x.chunk_ms.slice(1).map((t, i) => (t - x.chunk_ms[i]) / 1000));
+    console.log(`  ITL error vs the emulator's records ms: mean ${ms(mean(c.itls) - mean(ti))}, p99 ${ms(pct(c.itls, 99) - pct(ti, 99))}`);
     const tt = ok.map((x) => x.ttft);
     console.log(`  TTFT error vs the emulator's records ms: mean ${ms(mean(tt) - mean(truth))}, p99 ${ms(pct(tt, 99) - pct(truth, 99))}; TTFT p50/p99/max ${ms(pct(tt, 50))} / ${ms(pct(tt, 99))} / ${ms(Math.max(...tt))}, truth ${ms(pct(truth, 50))} / ${ms(pct(truth, 99))} / ${ms(Math.max(...truth))}; over 900 ms: ${tt.filter((x) => x > 0.9).length}`);
+    if (perf) console.log(`  ${perSyscalls(await perf, c.chunks)}; segments on the loopback per chunk ${((c.deltas.TcpOutSegs ?? 0) / c.chunks).toFixed(2)} (the run's, in-run warm-up included)`);
     const s = await states;
     for (const l of s.slice(0, 12)) console.log(`  ${l}`);
     if (a.peer) {
       await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
       const c0 = counters();
-      const po = JSON.parse((await runPinned('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)])])).trim().split('\n').at(-1)!) as { ttfts: number[]; chunks: number; cpu_s: number };
+      let pperf: Promise<Map<string, number>> | null = null;
+      const po = JSON.parse((await runPinned('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)]), ...(a.perf ? ['--measure-pause'] : [])], (pid) => {
+        if (a.perf) pperf = perfStat(pid);
+      })).trim().split('\n').at(-1)!) as { ttfts: number[]; chunks: number; cpu_s: number; sys_s: number };
       const c1 = counters();
       const pt = (await records()).filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+      if (pperf) console.log(`  vLLM peer: ${perSyscalls(await pperf, po.chunks)}; user ${(((po.cpu_s - po.sys_s) / po.chunks) * 1e6).toFixed(2)} / kernel ${((po.sys_s / po.chunks) * 1e6).toFixed(2)} µs per chunk`);
       console.log(`  vLLM peer: TTFT error mean ${ms(mean(po.ttfts) - mean(pt))}, p99 ${ms(pct(po.ttfts, 99) - pct(pt, 99))}; over 900 ms: ${po.ttfts.filter((x) => x > 0.9).length}; ${((po.cpu_s / po.chunks) * 1e6).toFixed(2)} µs/chunk; nstat (warm-up included) ${COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)] as const).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
   }

@@ -11,9 +11,14 @@
  * benchops' whole run beside it — and non-streaming client CPU per request vs wrk.
  * Each client first runs unmeasured requests (at least 1,024, 256 or more at once: JIT, lazy imports, first sockets; `--no-warm` measures cold starts), its
  * records cleared from the server, then idles 0.5 s (the warm-up's queued background compilation ends before the
- * measurement begins); the measured run then connects anew.
+ * measurement begins). The measured run then warms up as `vllm bench serve --num-warmups <conc>` does: one wave on
+ * the measured session's own connections, which the measured requests reuse (benchops num_warmups, the peer's
+ * --num-warmups); `--cold-connect` skips that, so the first wave connects inside the measurement (vLLM without
+ * --num-warmups). Errors are against the emulator's records of the measured requests only.
+ * `--gc single|parallel|both`: the benchops client process with V8's --single-threaded-gc (as bin/benchops.js runs
+ * `bench`), without it, or both interleaved (rows "benchops" and "benchops-pgc").
  * Run: npx tsx bench/loadgen-vs-vllm.ts [--conc 1,64,256,512] [--reps 1] [--output-len 64] [--waves 3]
- *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm]
+ *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm] [--cold-connect] [--gc single]
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +41,9 @@ const { values: a } = parseArgs({
     nice: { type: 'string' },
     /** measure from a cold start (by default each client first runs one unmeasured wave: JIT, imports, first sockets) */
     'no-warm': { type: 'boolean', default: false },
+    /** the measured run's first wave connects inside the measurement (no in-run warm-up on its own connections) */
+    'cold-connect': { type: 'boolean', default: false },
+    gc: { type: 'string', default: 'single' },
     /** only the non-streaming comparison with wrk */
     'non-streaming-only': { type: 'boolean', default: false },
     /** internal: run the benchops client in this (pinned) process and print its figures */
@@ -64,6 +72,9 @@ interface ClientFigures {
   load_cpu_s?: number;
   load_sys_s?: number;
   wall_s: number;
+  /** the measured run's time zero (Unix s): the emulator's records from it on are the measured requests' */
+  origin_unix_s?: number;
+  client_gc?: string;
   reliable?: boolean;
   reasons?: string[];
 }
@@ -73,7 +84,7 @@ const SETTLE_MS = 500;
 
 if (a['as-client']) {
   // the benchops client in its own pinned process: CPU is measured around the run only (not tsx's start-up)
-  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; stream: boolean; duration?: number; warm?: boolean };
+  const o = JSON.parse(a['as-client']) as { url: string; n: number; c: number; len: number; stream: boolean; duration?: number; warm?: boolean; inRunWarmups?: number };
   const opts = {
     base_url: o.url,
     model: 'm',
@@ -105,13 +116,20 @@ if (a['as-client']) {
   // cpu_s is the whole run (dataset, metrics and report included)
   let l0: NodeJS.CpuUsage | null = null;
   let l1: NodeJS.CpuUsage | null = null;
-  const r = await runBenchmark(opts, {
+  // the in-run warm-up (vLLM's --num-warmups) is not part of the whole run's figure either
+  let w0: NodeJS.CpuUsage | null = null;
+  let w1: NodeJS.CpuUsage | null = null;
+  const r = await runBenchmark({ ...opts, num_warmups: o.inRunWarmups ?? 0 }, {
     onProgress: (p) => {
+      if (p.phase === 'warmup' && !w0) w0 = process.cpuUsage();
+      if (p.phase !== 'warmup' && w0 && !w1) w1 = process.cpuUsage(w0);
       if (p.phase === 'running' && !l0) l0 = process.cpuUsage();
       if (p.phase === 'done' && l0 && !l1) l1 = process.cpuUsage(l0);
     },
   });
-  const cu = process.cpuUsage(c0);
+  const all = process.cpuUsage(c0);
+  const wu = (w1 ?? { user: 0, system: 0 }) as NodeJS.CpuUsage;
+  const cu = { user: all.user - wu.user, system: all.system - wu.system };
   const lu = (l1 ?? cu) as NodeJS.CpuUsage;
   const reqs = r.requests ?? [];
   const ok = reqs.filter((x) => x.success);
@@ -127,6 +145,8 @@ if (a['as-client']) {
     wall_s: (performance.now() - t0) / 1000,
     reliable: r.benchops?.reliable,
     reasons: r.benchops?.self_check?.reasons,
+    origin_unix_s: r.benchops?.origin_unix_s,
+    client_gc: r.benchops?.client_gc,
   };
   // a pipe's writes are asynchronous: exit once the (large) line is out
   process.stdout.write(JSON.stringify(figures) + '\n', () => process.exit(0));
@@ -174,19 +194,24 @@ function pinned(cmd: string, args: string[]): Promise<string> {
   });
 }
 
-async function serverTtfts(): Promise<number[]> {
+/** The emulator's TTFTs (first chunk − arrival) of the requests that arrived from `sinceUnixS` on (all without). */
+async function serverTtfts(sinceUnixS?: number): Promise<number[]> {
   const recs = (await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[];
-  return recs.filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+  const from = sinceUnixS === undefined ? -Infinity : sinceUnixS * 1000 - 1;
+  return recs.filter((r) => r.chunk_ms.length && r.arrival_ms >= from).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
 }
 const clearServer = () => fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 
-async function benchops(o: { n: number; c: number; stream: boolean; duration?: number; len?: number }): Promise<ClientFigures> {
-  const out = await pinned(process.execPath, ['--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, warm: !a['no-warm'], ...o })]);
+const GC = a.gc!;
+if (!['single', 'parallel', 'both'].includes(GC)) throw new Error('--gc is single, parallel or both');
+async function benchops(o: { n: number; c: number; stream: boolean; duration?: number; len?: number; inRunWarmups?: number }, gc: 'single' | 'parallel' = GC === 'parallel' ? 'parallel' : 'single'): Promise<ClientFigures> {
+  const flags = gc === 'single' ? ['--single-threaded-gc'] : [];
+  const out = await pinned(process.execPath, [...flags, '--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, warm: !a['no-warm'], ...o })]);
   // (o.len overrides LEN: the non-streaming comparison sends one token, like wrk's body)
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 async function vllmPeer(o: { n: number; c: number }): Promise<ClientFigures> {
-  const out = await pinned(PY, [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(o.n), String(o.c), String(LEN), ...(a['no-warm'] ? [] : ['--warmup'])]);
+  const out = await pinned(PY, [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(o.n), String(o.c), String(LEN), ...(a['no-warm'] ? [] : ['--warmup']), ...(a['cold-connect'] ? [] : ['--num-warmups', String(o.c)])]);
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
@@ -196,11 +221,14 @@ for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
   for (const c of CONCS) {
     const n = Math.max(50, c * WAVES);
     // interleaved: the two clients alternate at each concurrency, the order flips every repetition
-    const order = rep % 2 === 0 ? ['benchops', 'vllm'] : ['vllm', 'benchops'];
+    const clients = GC === 'both' ? ['benchops', 'vllm', 'benchops-pgc'] : ['benchops', 'vllm'];
+    const order = rep % 2 === 0 ? clients : [...clients].reverse();
     for (const who of order) {
       await clearServer();
-      const f = who === 'benchops' ? await benchops({ n, c, stream: true }) : await vllmPeer({ n, c });
-      const truth = await serverTtfts();
+      const inRunWarmups = a['cold-connect'] ? 0 : c;
+      const f = who === 'vllm' ? await vllmPeer({ n, c }) : await benchops({ n, c, stream: true, inRunWarmups }, who === 'benchops-pgc' ? 'parallel' : GC === 'parallel' ? 'parallel' : 'single');
+      // the peer clears its in-run warm-up's records itself; benchops' measured requests arrive from its time zero on
+      const truth = await serverTtfts(who === 'vllm' || a['cold-connect'] ? undefined : f.origin_unix_s);
       rows.push({
         client: who,
         c,
@@ -246,12 +274,13 @@ try {
 // with a duration the prompts are cycled: a few thousand are enough
 const ns = await benchops({ n: 2000, c: 64, stream: false, duration: 5, len: 1 });
 const oursPerReq = (ns.cpu_s / Math.max(1, ns.completed)) * 1e6;
+const nsP = GC === 'both' ? await benchops({ n: 2000, c: 64, stream: false, duration: 5, len: 1 }, 'parallel') : null;
 await emu.stop();
 
 const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(1) : '—');
 const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
 console.log(`\nloadgen vs vLLM's request function vs wrk — emulator fixed TTFT 50 ms / ITL 10 ms, output ${LEN} tokens, ${WAVES} waves per concurrency, ${REPS} repetition(s)`);
-console.log(`server on core ${a['server-core']} (${a['server-workers']} worker process(es)), clients on core ${clientCore}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+console.log(`server on core ${a['server-core']} (${a['server-workers']} worker process(es)), clients on core ${clientCore}; ${a['cold-connect'] ? 'first wave connects inside the measurement' : 'measured runs warmed up on their own connections (--num-warmups <conc>)'}; benchops GC ${GC === 'both' ? 'single-threaded (benchops) and parallel (benchops-pgc)' : GC === 'single' ? 'single-threaded' : 'parallel'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(`\n| | ${CONCS.map((c) => `c=${c}`).join(' | ')} |`);
 console.log(`|---|${CONCS.map(() => '---').join('|')}|`);
 console.log(`| mean TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'meanErr'))} / ${f(avg('vllm', c, 'meanErr'))}`).join(' | ')} |`);
@@ -263,5 +292,10 @@ console.log(`| client CPU ms per 1,000 chunks over the load (the request functio
 console.log(`| of which kernel (system time), benchops / vLLM client | ${CONCS.map((c) => `${med('benchops', c, 'loadSysPerK').toFixed(1)} / ${med('vllm', c, 'loadSysPerK').toFixed(1)}`).join(' | ')} |`);
 console.log(`| **chunks per client CPU-second over the load, benchops ÷ vLLM client** | ${CONCS.map((c) => (med('vllm', c, 'loadPerK') / med('benchops', c, 'loadPerK')).toFixed(2) + '×').join(' | ')} |`);
 console.log(`| benchops' whole run (dataset, metrics, report too) ms per 1,000 chunks, and vLLM's load ÷ it | ${CONCS.map((c) => `${med('benchops', c, 'cpuPerK').toFixed(1)}, ${(med('vllm', c, 'loadPerK') / med('benchops', c, 'cpuPerK')).toFixed(2)}×`).join(' | ')} |`);
+if (GC === 'both') {
+  console.log(`| benchops with V8's parallel GC: ms per 1,000 chunks over the load (kernel), and single-threaded ÷ parallel | ${CONCS.map((c) => `${med('benchops-pgc', c, 'loadPerK').toFixed(1)} (${med('benchops-pgc', c, 'loadSysPerK').toFixed(1)}), ${(med('benchops', c, 'loadPerK') / med('benchops-pgc', c, 'loadPerK')).toFixed(2)}×`).join(' | ')} |`);
+  console.log(`| p99 TTFT error ms, benchops parallel GC | ${CONCS.map((c) => f(avg('benchops-pgc', c, 'p99Err'))).join(' | ')} |`);
+}
 for (const r of rows.filter((x) => x.client === 'benchops' && !x.reliable)) console.log(`self-check c=${r.c}: ${(r.reasons ?? []).join('; ')}`);
 console.log(`\nnon-streaming, 64 connections, 5 s: benchops ${(ns.completed / ns.wall_s).toFixed(0)} req/s at ${oursPerReq.toFixed(1)} µs CPU/request; wrk ${wrkRps.toFixed(0)} req/s at ${wrkPerReq.toFixed(1)} µs CPU/request → benchops/wrk CPU per request ${(oursPerReq / wrkPerReq).toFixed(2)}×`);
+if (nsP) console.log(`non-streaming with V8's parallel GC: ${((nsP.cpu_s / Math.max(1, nsP.completed)) * 1e6).toFixed(1)} µs CPU/request (single-threaded ÷ parallel ${(oursPerReq / ((nsP.cpu_s / Math.max(1, nsP.completed)) * 1e6)).toFixed(2)}×)`);

@@ -12,11 +12,11 @@ function does (vllm/benchmarks/lib/endpoint_request_func.py, async_request_opena
 
 Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time.
 Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream] [--warmup]
-       [--num-warmups K]
+       [--num-warmups K] [--measure-pause]
 (--warmup: max(1024, CONCURRENCY) unmeasured requests first, max(256, CONCURRENCY) at once, in its own session, then DELETE /benchops/records
 and 0.5 s idle; --num-warmups K: vLLM's --num-warmups, K requests under the run's semaphore on the measured session
 itself — vLLM's serve.py warms up on the one session it measures with, so the run reuses those connections — then
-DELETE /benchops/records)
+DELETE /benchops/records; --measure-pause: 0.3 s after printing MEASURE on stderr, for a profiler to attach)
 """
 import asyncio
 import codecs
@@ -132,6 +132,10 @@ async def main():
             async with session.delete(url.split("/v1/")[0] + "/benchops/records"):
                 pass
 
+        # the measured part begins (bench/loadgen-burst.ts attaches perf here)
+        print("MEASURE", file=sys.stderr, flush=True)
+        if "--measure-pause" in sys.argv:
+            await asyncio.sleep(0.3)
         c0 = time.process_time()
         s0 = os.times().system
         w0 = time.perf_counter()
