@@ -381,11 +381,14 @@ class Conn {
 /**
  * Connects a pool has in flight at most (SYN sent, not yet established). A benchmark's first wave asks for all its
  * connections at once; a mature client (Envoy's pending-connection limit, Go's dialer behind MaxConnsPerHost) does not
- * put a thousand SYNs on the wire in one go: a server whose SYN or accept queue is shorter than the burst drops SYNs,
- * and those clients wait the kernel's 1 s SYN retransmit. Requests beyond it wait for a connect to complete or for a
- * released connection, whichever comes first (their clock runs meanwhile, as vLLM's does while aiohttp connects).
+ * put a thousand SYNs on the wire in one go: a server whose SYN or accept queue is shorter than the burst (511 is the
+ * default listen backlog of Node, nginx and many others) drops SYNs, and those clients wait the kernel's 1 s SYN
+ * retransmit. Requests beyond it wait for a connect to complete or for a released connection, whichever comes first
+ * (their clock runs meanwhile, as vLLM's does while aiohttp connects). On loopback a connect completes in the kernel
+ * before the server accepts, so this does not spread a slow server's accepting: that wait is the server's (see
+ * bench/loadgen-burst.ts; warm-ups and `preconnect` keep it out of a measurement).
  */
-export const MAX_CONNECTING = 128;
+export const MAX_CONNECTING = 256;
 
 /** Keep-alive connections to one host:port, at most `max` at once; requests beyond that wait in order. */
 export class FastPool {
