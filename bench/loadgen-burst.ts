@@ -10,10 +10,13 @@
  * waits, writes per chunk) and the segments on the loopback per chunk (TcpOutSegs: the server's chunks plus the
  * client's ACKs), to say where a chunk's kernel time goes.
  * Run: flock /tmp/bench.lock npx tsx bench/loadgen-burst.ts [--conc 1024] [--waves 3] [--output-len 64] [--peer]
- *      [--mode warm|cold|preconnect] [--perf] [--gc single|parallel] [--server-core 0] [--client-core 1] [--reps 1]
+ *      [--mode warm|cold|preconnect] [--perf] [--perf-record] [--gc single|parallel] [--server-core 0] [--client-core 1] [--reps 1]
+ * `--perf-record`: where each client's CPU goes over its measured run, by binary (perf record -p, the benchops client
+ * with --perf-basic-prof so V8's generated code is one "JIT" entry).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBenchmark } from '../src/loadgen/index.ts';
@@ -35,6 +38,8 @@ const { values: a } = parseArgs({
     perf: { type: 'boolean', default: false },
     /** the client process with V8's --single-threaded-gc (as bin/benchops.js runs bench) or its parallel default */
     gc: { type: 'string', default: 'single' },
+    /** sample each client's CPU over its measured run (perf record) and print its split by binary (kernel, node, JIT'd JS, libc…) */
+    'perf-record': { type: 'boolean', default: false },
     'as-client': { type: 'string' },
   },
 });
@@ -159,6 +164,29 @@ function perfStat(pid: number): Promise<Map<string, number>> {
     });
   });
 }
+/** perf record on `pid` until it exits; resolves with the share of samples per binary ("dso"). */
+function perfRecord(pid: number): Promise<string> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'perf-'));
+  const file = path.join(dir, 'perf.data');
+  return new Promise((resolve) => {
+    const p = spawn('perf', ['record', '-F', '1999', '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+    p.on('exit', () => {
+      try {
+        const out = execFileSync('perf', ['report', '-i', file, '--sort', 'dso', '--stdio', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+        const top = (o: string, n: number) => o.split('\n').map((l) => l.trim()).filter((l) => /^\d/.test(l)).slice(0, n).map((l) => l.replace(/\s+/g, ' ').replace(/\[JIT\] tid \d+/, 'JIT (V8 code)')).join('; ');
+        const syms = execFileSync('perf', ['report', '-i', file, '--sort', 'sym', '--stdio', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 << 20 });
+        resolve(`${top(out, 6)}\n    top symbols: ${top(syms, 14)}`);
+      } catch (e) {
+        resolve(`perf report failed: ${(e as Error).message.split('\n')[0]}`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        // --perf-basic-prof's symbol map of the client (V8 writes it to /tmp)
+        rmSync(path.join('/tmp', `perf-${pid}.map`), { force: true });
+      }
+    });
+  });
+}
+
 const perSyscalls = (m: Map<string, number>, chunks: number) => {
   const g = (k: string) => m.get(k) ?? 0;
   const x = (v: number) => (v / chunks).toFixed(2);
@@ -189,8 +217,10 @@ try {
     let done = false;
     let states: Promise<string[]> = Promise.resolve([]);
     let perf: Promise<Map<string, number>> | null = null;
-    const out = await runPinned(process.execPath, [...(a.gc === 'single' ? ['--single-threaded-gc'] : []), '--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode, perf: a.perf })], (pid) => {
+    let rec: Promise<string> | null = null;
+    const out = await runPinned(process.execPath, [...(a.gc === 'single' ? ['--single-threaded-gc'] : []), ...(a['perf-record'] ? ['--perf-basic-prof'] : []), '--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode, perf: a.perf || a['perf-record'] })], (pid) => {
       if (a.perf) perf = perfStat(pid);
+      else if (a['perf-record']) rec = perfRecord(pid);
       else states = sampleStates(() => done);
     });
     done = true;
@@ -212,17 +242,21 @@ try {
     const tt = ok.map((x) => x.ttft);
     console.log(`  TTFT error vs the emulator's records ms: mean ${ms(mean(tt) - mean(truth))}, p99 ${ms(pct(tt, 99) - pct(truth, 99))}; TTFT p50/p99/max ${ms(pct(tt, 50))} / ${ms(pct(tt, 99))} / ${ms(Math.max(...tt))}, truth ${ms(pct(truth, 50))} / ${ms(pct(truth, 99))} / ${ms(Math.max(...truth))}; over 900 ms: ${tt.filter((x) => x > 0.9).length}`);
     if (perf) console.log(`  ${perSyscalls(await perf, c.chunks)}; segments on the loopback per chunk ${((c.deltas.TcpOutSegs ?? 0) / c.chunks).toFixed(2)} (the run's, in-run warm-up included)`);
+    if (rec) console.log(`  CPU samples by binary: ${await rec}`);
     const s = await states;
     for (const l of s.slice(0, 12)) console.log(`  ${l}`);
     if (a.peer) {
       await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
       const c0 = counters();
       let pperf: Promise<Map<string, number>> | null = null;
-      const po = JSON.parse((await runPinned('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)]), ...(a.perf ? ['--measure-pause'] : [])], (pid) => {
+      let prec: Promise<string> | null = null;
+      const po = JSON.parse((await runPinned('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)]), ...(a.perf || a['perf-record'] ? ['--measure-pause'] : [])], (pid) => {
         if (a.perf) pperf = perfStat(pid);
+        else if (a['perf-record']) prec = perfRecord(pid);
       })).trim().split('\n').at(-1)!) as { ttfts: number[]; chunks: number; cpu_s: number; sys_s: number };
       const c1 = counters();
       const pt = (await records()).filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+      if (prec) console.log(`  vLLM peer: CPU samples by binary: ${await prec}`);
       if (pperf) console.log(`  vLLM peer: ${perSyscalls(await pperf, po.chunks)}; user ${(((po.cpu_s - po.sys_s) / po.chunks) * 1e6).toFixed(2)} / kernel ${((po.sys_s / po.chunks) * 1e6).toFixed(2)} µs per chunk`);
       console.log(`  vLLM peer: TTFT error mean ${ms(mean(po.ttfts) - mean(pt))}, p99 ${ms(pct(po.ttfts, 99) - pct(pt, 99))}; over 900 ms: ${po.ttfts.filter((x) => x > 0.9).length}; ${((po.cpu_s / po.chunks) * 1e6).toFixed(2)} µs/chunk; nstat (warm-up included) ${COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)] as const).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
