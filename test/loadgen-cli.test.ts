@@ -60,6 +60,24 @@ describe('benchops bench', () => {
     }
   });
 
+  it('--preconnect opens one connection per slot before the clock; without it and without warm-ups the first wave connects inside the measurement', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'bench-'));
+    try {
+      const common = ['bench', '--base-url', s.url, '--num-prompts', '8', '--max-concurrency', '3', '--random-input-len', '8', '--random-output-len', '2', '--save-result', '--result-dir', dir, '--disable-tqdm', '--workers', '1'];
+      await run(process.execPath, [BIN, ...common, '--result-filename', 'pre.json', '--preconnect']);
+      await run(process.execPath, [BIN, ...common, '--result-filename', 'cold.json']);
+      await run(process.execPath, [BIN, ...common, '--result-filename', 'warm.json', '--num-warmups', '2']);
+      const [pre, cold, warm] = await Promise.all(['pre', 'cold', 'warm'].map(async (f) => JSON.parse(await readFile(path.join(dir, `${f}.json`), 'utf8'))));
+      expect(pre.benchops.connections_at_start).toBe(3);
+      expect(cold.benchops.connections_at_start).toBe(0);
+      // the two warm-up requests ran at once on the run's own pool: their connections are kept for the measured ones
+      expect(warm.benchops.connections_at_start).toBe(2);
+      for (const j of [pre, cold, warm]) expect(j.completed).toBe(8);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a SIGTERM to the launcher reaches the load process: both end, no orphan keeps sending', async () => {
     const c = spawn(process.execPath, [BIN, 'bench', '--base-url', s.url, '--num-prompts', '100000', '--duration', '60', '--max-concurrency', '2', '--random-input-len', '8', '--random-output-len', '4', '--disable-tqdm', '--workers', '1'], { stdio: 'ignore' });
     // the launcher's child (the load process) appears once it has started

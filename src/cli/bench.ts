@@ -174,7 +174,8 @@ export function registerBench(program: Command): void {
         .default('auto'),
     )
     .option('--workers <n>', 'worker threads for the load (auto: the cores, keeping one for a server on this machine)', workersArg, 'auto' as const)
-    .option('--num-warmups <n>', 'warm-up requests, not measured', int('--num-warmups'), 0)
+    .option('--num-warmups <n>', 'warm-up requests, not measured (one worker: the run reuses their connections, as vLLM does)', int('--num-warmups'), 0)
+    .option('--preconnect', 'open one connection per --max-concurrency slot (at most 1,024 per worker) before the clock starts')
     .option('--temperature <t>', 'sampling temperature', float('--temperature'), 0)
     .option('--no-stream', 'non-streaming requests (TTFT = E2EL)')
     .option('--request-timeout <s>', 'per-request timeout', float('--request-timeout'), 600)
@@ -199,6 +200,7 @@ export function registerBench(program: Command): void {
       tokenizer: o.tokenizer,
       workers: o.workers,
       num_warmups: o.numWarmups,
+      preconnect: !!o.preconnect,
       temperature: o.temperature,
       stream: o.stream,
       request_timeout: o.requestTimeout,
