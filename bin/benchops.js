@@ -4,8 +4,8 @@
 //
 // `bench` and `job run` (the commands that run a load) start again as a child with V8's --single-threaded-gc: a load
 // generator's event loop is pinned to a core (or shares the machine with a local server), and parallel and concurrent
-// GC helper threads then compete with it for that core: ~13 % less CPU per request measured on one core
-// (bench/loadgen-vs-vllm.ts --gc). It has to be a V8 flag at start: v8.setFlagsFromString('--single-threaded-gc') once
+// GC helper threads then compete with it for that core: 1–8 % less client CPU per non-streaming request measured on
+// one core, no difference beyond noise for streaming (bench/loadgen-vs-vllm.ts --non-streaming-only --gc both). It has to be a V8 flag at start: v8.setFlagsFromString('--single-threaded-gc') once
 // the heap runs aborts V8 (a concurrent-marking check fails at the next GC), NODE_OPTIONS does not take V8 GC flags,
 // and a Worker's execArgv takes no V8 options. BENCHOPS_PARALLEL_GC=1 keeps V8's default.
 import { spawn } from 'node:child_process';
