@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { DEFAULT_PORTS } from '../src/core/config.ts';
 
 /** `--name value` from the command line, or `def`. */
 export function arg(name: string, def: string): string {
@@ -37,7 +38,7 @@ export interface ServeOptions {
  */
 export async function startServe(o: ServeOptions = {}): Promise<{ urls: Record<string, string>; child: ChildProcess }> {
   const root = path.resolve(o.root ?? '.');
-  const ports = Object.fromEntries(['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'WORKFLOWS', 'GATEWAY'].map((s) => [`BENCHOPS_${s}_PORT`, '0']));
+  const ports = Object.fromEntries(Object.keys(DEFAULT_PORTS).map((s) => [`BENCHOPS_${s.toUpperCase()}_PORT`, '0']));
   const child = spawn(process.execPath, [path.join(root, 'bin/benchops.js'), 'serve', ...(o.services ?? [])], {
     cwd: root,
     env: { ...process.env, ...ports, BENCHOPS_DEMO: '0', BENCHOPS_LOG_LEVEL: 'warn', ...o.env },

@@ -8,11 +8,12 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_PORTS } from '../src/core/config.ts';
 import { makeRepo } from './helpers/git.ts';
 import { call } from './helpers/http.ts';
 
 const BIN = path.resolve('bin/benchops.js');
-const PORT_VARS = ['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'];
+const PORT_VARS = Object.keys(DEFAULT_PORTS).map((s) => s.toUpperCase());
 
 /** Every entry under `dir` whose mode is not private: folders must be 0700, files must give group and others nothing. */
 function notPrivate(dir: string): string[] {

@@ -5,9 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { DEFAULT_PORTS } from '../../src/core/config.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const PORT_VARS = ['RESULTS', 'MANAGER', 'DEPLOYER', 'MLFLOW', 'EVAL', 'VLLM', 'GATEWAY'];
+// every service's port from the one list (a hand-written list missed WORKFLOWS: two audits at once both bound 8006)
+const PORT_VARS = Object.keys(DEFAULT_PORTS).map((s) => s.toUpperCase());
 
 export interface PlatformProcess {
   child: ChildProcess;
