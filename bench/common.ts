@@ -1,10 +1,12 @@
 /**
  * What the bench scripts share: a `benchops serve` child started and waited for (its BENCHOPS_READY line), the
- * nearest-rank percentile they print, and `--name value` arguments.
+ * nearest-rank percentile they print, vLLM's (numpy's linear) percentile and the mean of the client comparisons, and
+ * `--name value` arguments.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { DEFAULT_PORTS } from '../src/core/config.ts';
+import { percentileSorted } from '../src/loadgen/metrics.ts';
 
 /** `--name value` from the command line, or `def`. */
 export function arg(name: string, def: string): string {
@@ -21,6 +23,33 @@ export function percentile(sorted: number[], p: number): number {
 /** The same of an unsorted array (sorted on a copy). */
 export function percentileOf(xs: number[], p: number): number {
   return percentile([...xs].sort((a, b) => a - b), p);
+}
+
+/** vLLM's percentile (numpy's default, linear between ranks) of an unsorted array, sorted on a copy; NaN when empty. */
+export function percentileLinear(xs: readonly number[], p: number): number {
+  return xs.length ? percentileSorted([...xs].sort((a, b) => a - b), p) : NaN;
+}
+
+/** Mean; 0 when empty. */
+export const mean = (xs: readonly number[]): number => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
+
+/**
+ * Runs `cmd` pinned to CPU `core` (taskset; under `nice` when given, root only: a busy shared machine otherwise takes
+ * the core mid-run) and resolves with its stdout; `onStderr` sees its stderr so far after each piece.
+ */
+export function runPinned(core: string, cmd: string, args: string[], o: { nice?: string; onStderr?: (err: string, pid: number) => void } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const argv = ['taskset', '-c', core, cmd, ...args];
+    const p = o.nice !== undefined ? spawn('nice', ['-n', o.nice, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => {
+      err += d;
+      o.onStderr?.(err, p.pid!);
+    });
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-800)}`))));
+  });
 }
 
 export interface ServeOptions {

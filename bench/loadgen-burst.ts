@@ -22,6 +22,7 @@ import { parseArgs } from 'node:util';
 import { runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator } from '../src/simulator/index.ts';
 import type { RequestRecord } from '../src/simulator/server.ts';
+import { mean, percentileLinear, runPinned } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -57,14 +58,6 @@ function counters(): Map<string, number> {
   return m;
 }
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((x, y) => x - y);
-  const r = (p / 100) * (s.length - 1);
-  const lo = Math.floor(r);
-  return s[lo] + (s[Math.ceil(r)] - s[lo]) * (r - lo);
-};
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 const ms = (x: number) => (Number.isFinite(x) ? (x * 1000).toFixed(1) : '—');
 
 interface ClientOut {
@@ -193,20 +186,15 @@ const perSyscalls = (m: Map<string, number>, chunks: number) => {
   return `system calls per chunk ${x(g('raw_syscalls:sys_enter'))}: reads ${x(g('syscalls:sys_enter_read') + g('syscalls:sys_enter_recvfrom'))}, epoll waits ${x(g('syscalls:sys_enter_epoll_wait') + g('syscalls:sys_enter_epoll_pwait'))}, writes ${x(g('syscalls:sys_enter_write') + g('syscalls:sys_enter_writev') + g('syscalls:sys_enter_sendto'))}`;
 };
 
-function runPinned(cmd: string, args: string[], onMeasure?: (pid: number) => void): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const p = spawn('taskset', ['-c', a['client-core']!, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => {
-      err += d;
+/** Runs a command pinned to the client core; `onMeasure` gets its pid once it says MEASURE (its measured run begins). */
+function runClient(cmd: string, args: string[], onMeasure?: (pid: number) => void): Promise<string> {
+  return runPinned(a['client-core']!, cmd, args, {
+    onStderr: (err, pid) => {
       if (onMeasure && err.includes('MEASURE\n')) {
-        onMeasure(p.pid!);
+        onMeasure(pid);
         onMeasure = undefined;
       }
-    });
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-800)}`))));
+    },
   });
 }
 
@@ -218,7 +206,7 @@ try {
     let states: Promise<string[]> = Promise.resolve([]);
     let perf: Promise<Map<string, number>> | null = null;
     let rec: Promise<string> | null = null;
-    const out = await runPinned(process.execPath, [...(a.gc === 'single' ? ['--single-threaded-gc'] : []), ...(a['perf-record'] ? ['--perf-basic-prof'] : []), '--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode, perf: a.perf || a['perf-record'] })], (pid) => {
+    const out = await runClient(process.execPath, [...(a.gc === 'single' ? ['--single-threaded-gc'] : []), ...(a['perf-record'] ? ['--perf-basic-prof'] : []), '--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode, perf: a.perf || a['perf-record'] })], (pid) => {
       if (a.perf) perf = perfStat(pid);
       else if (a['perf-record']) rec = perfRecord(pid);
       else states = sampleStates(() => done);
@@ -235,12 +223,12 @@ try {
     const disp = (xs: typeof ok) => xs.map((x) => x.sent - x.start);
     console.log(`\nrep ${rep}: benchops (${a.mode}: ${c.at_start} connections open at time zero), ${C} streams, ${N} requests (${ok.length} ok), ${c.chunks} chunks, load CPU ${c.load_cpu_s.toFixed(2)} s (${((c.load_cpu_s / c.chunks) * 1e6).toFixed(2)} µs/chunk, kernel ${((c.load_sys_s / c.chunks) * 1e6).toFixed(2)}, GC ${a.gc}); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
     console.log(`  nstat deltas over the measured run: ${Object.entries(c.deltas).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}`);
-    console.log(`  dispatch (clock start → body on a connected socket) ms: first wave (${first.length}) p50 ${ms(pct(disp(first), 50))} p99 ${ms(pct(disp(first), 99))} max ${ms(Math.max(...disp(first)))}; later (${rest.length}) p50 ${ms(pct(disp(rest), 50))} p99 ${ms(pct(disp(rest), 99))} max ${ms(Math.max(...disp(rest)))}`);
+    console.log(`  dispatch (clock start → body on a connected socket) ms: first wave (${first.length}) p50 ${ms(percentileLinear(disp(first), 50))} p99 ${ms(percentileLinear(disp(first), 99))} max ${ms(Math.max(...disp(first)))}; later (${rest.length}) p50 ${ms(percentileLinear(disp(rest), 50))} p99 ${ms(percentileLinear(disp(rest), 99))} max ${ms(Math.max(...disp(rest)))}`);
     console.log(`  server arrivals (s after time zero) of the first ${C}: p50 ${ms(arrivals[C >> 1])} p99 ${ms(arrivals[Math.floor(C * 0.99)])} last ${ms(arrivals[C - 1])}; over 900 ms: ${arrivals.slice(0, C).filter((x) => x > 0.9).length}`);
     const ti = recs.flatMap((x) => x.chunk_ms.slice(1).map((t, i) => (t - x.chunk_ms[i]) / 1000));
-    console.log(`  ITL error vs the emulator's records ms: mean ${ms(mean(c.itls) - mean(ti))}, p99 ${ms(pct(c.itls, 99) - pct(ti, 99))}`);
+    console.log(`  ITL error vs the emulator's records ms: mean ${ms(mean(c.itls) - mean(ti))}, p99 ${ms(percentileLinear(c.itls, 99) - percentileLinear(ti, 99))}`);
     const tt = ok.map((x) => x.ttft);
-    console.log(`  TTFT error vs the emulator's records ms: mean ${ms(mean(tt) - mean(truth))}, p99 ${ms(pct(tt, 99) - pct(truth, 99))}; TTFT p50/p99/max ${ms(pct(tt, 50))} / ${ms(pct(tt, 99))} / ${ms(Math.max(...tt))}, truth ${ms(pct(truth, 50))} / ${ms(pct(truth, 99))} / ${ms(Math.max(...truth))}; over 900 ms: ${tt.filter((x) => x > 0.9).length}`);
+    console.log(`  TTFT error vs the emulator's records ms: mean ${ms(mean(tt) - mean(truth))}, p99 ${ms(percentileLinear(tt, 99) - percentileLinear(truth, 99))}; TTFT p50/p99/max ${ms(percentileLinear(tt, 50))} / ${ms(percentileLinear(tt, 99))} / ${ms(Math.max(...tt))}, truth ${ms(percentileLinear(truth, 50))} / ${ms(percentileLinear(truth, 99))} / ${ms(Math.max(...truth))}; over 900 ms: ${tt.filter((x) => x > 0.9).length}`);
     if (perf) console.log(`  ${perSyscalls(await perf, c.chunks)}; segments on the loopback per chunk ${((c.deltas.TcpOutSegs ?? 0) / c.chunks).toFixed(2)} (the run's, in-run warm-up included)`);
     if (rec) console.log(`  CPU samples by binary: ${await rec}`);
     const s = await states;
@@ -250,7 +238,7 @@ try {
       const c0 = counters();
       let pperf: Promise<Map<string, number>> | null = null;
       let prec: Promise<string> | null = null;
-      const po = JSON.parse((await runPinned('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)]), ...(a.perf || a['perf-record'] ? ['--measure-pause'] : [])], (pid) => {
+      const po = JSON.parse((await runClient('/usr/bin/python3', [path.join(HERE, 'peers/vllm_client.py'), `${emu.url}/v1/completions`, 'm', String(N), String(C), String(LEN), '--warmup', ...(a.mode === 'cold' ? [] : ['--num-warmups', String(C)]), ...(a.perf || a['perf-record'] ? ['--measure-pause'] : [])], (pid) => {
         if (a.perf) pperf = perfStat(pid);
         else if (a['perf-record']) prec = perfRecord(pid);
       })).trim().split('\n').at(-1)!) as { ttfts: number[]; chunks: number; cpu_s: number; sys_s: number };
@@ -258,7 +246,7 @@ try {
       const pt = (await records()).filter((r) => r.chunk_ms.length).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
       if (prec) console.log(`  vLLM peer: CPU samples by binary: ${await prec}`);
       if (pperf) console.log(`  vLLM peer: ${perSyscalls(await pperf, po.chunks)}; user ${(((po.cpu_s - po.sys_s) / po.chunks) * 1e6).toFixed(2)} / kernel ${((po.sys_s / po.chunks) * 1e6).toFixed(2)} µs per chunk`);
-      console.log(`  vLLM peer: TTFT error mean ${ms(mean(po.ttfts) - mean(pt))}, p99 ${ms(pct(po.ttfts, 99) - pct(pt, 99))}; over 900 ms: ${po.ttfts.filter((x) => x > 0.9).length}; ${((po.cpu_s / po.chunks) * 1e6).toFixed(2)} µs/chunk; nstat (warm-up included) ${COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)] as const).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+      console.log(`  vLLM peer: TTFT error mean ${ms(mean(po.ttfts) - mean(pt))}, p99 ${ms(percentileLinear(po.ttfts, 99) - percentileLinear(pt, 99))}; over 900 ms: ${po.ttfts.filter((x) => x > 0.9).length}; ${((po.cpu_s / po.chunks) * 1e6).toFixed(2)} µs/chunk; nstat (warm-up included) ${COUNTERS.map((k) => [k, (c1.get(k) ?? 0) - (c0.get(k) ?? 0)] as const).filter(([, v]) => v).map(([k, v]) => `${k} ${v}`).join(', ')}`);
     }
   }
 } finally {

@@ -20,7 +20,7 @@
  * Run: npx tsx bench/loadgen-vs-vllm.ts [--conc 1,64,256,512] [--reps 1] [--output-len 64] [--waves 3]
  *      [--server-core 0] [--client-core 1] [--nice -5] [--server-workers 1] [--no-warm] [--cold-connect] [--gc single]
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator } from '../src/simulator/index.ts';
 import type { RequestRecord } from '../src/simulator/server.ts';
+import { mean, percentileLinear, runPinned } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -51,14 +52,6 @@ const { values: a } = parseArgs({
   },
 });
 
-const pct = (xs: number[], p: number) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((x, y) => x - y);
-  const r = (p / 100) * (s.length - 1);
-  const lo = Math.floor(r);
-  return s[lo] + (s[Math.ceil(r)] - s[lo]) * (r - lo);
-};
-const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
 
 interface ClientFigures {
   completed: number;
@@ -180,19 +173,8 @@ async function pinnedEmulator(args: string[]) {
 }
 let emu = await pinnedEmulator(emuArgs);
 
-/** Runs a command pinned to the client core and returns its stdout. */
-function pinned(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // --nice applies to the clients too (root only): a busy shared machine otherwise takes their core mid-run
-    const argv = ['taskset', '-c', clientCore, cmd, ...args];
-    const p = a.nice !== undefined ? spawn('nice', ['-n', a.nice, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] }) : spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${err.slice(-800)}`))));
-  });
-}
+/** Runs a command pinned to the client core (--nice applies to the clients too) and returns its stdout. */
+const pinned = (cmd: string, args: string[]) => runPinned(clientCore, cmd, args, { nice: a.nice });
 
 /** The emulator's TTFTs (first chunk − arrival) of the requests that arrived from `sinceUnixS` on (all without). */
 async function serverTtfts(sinceUnixS?: number): Promise<number[]> {
@@ -233,7 +215,7 @@ for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
         client: who,
         c,
         meanErr: (mean(f.ttfts) - mean(truth)) * 1000,
-        p99Err: (pct(f.ttfts, 99) - pct(truth, 99)) * 1000,
+        p99Err: (percentileLinear(f.ttfts, 99) - percentileLinear(truth, 99)) * 1000,
         cpuPerK: (f.cpu_s / Math.max(1, f.chunks)) * 1e6,
         sysPerK: ((f.sys_s ?? NaN) / Math.max(1, f.chunks)) * 1e6,
         loadPerK: ((f.load_cpu_s ?? f.cpu_s) / Math.max(1, f.chunks)) * 1e6,
@@ -287,7 +269,7 @@ console.log(`| mean TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `
 console.log(`| p99 TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'p99Err'))} / ${f(avg('vllm', c, 'p99Err'))}`).join(' | ')} |`);
 console.log(`| benchops self-check | ${CONCS.map((c) => rows.filter((r) => r.client === 'benchops' && r.c === c).map((r) => (r.reliable ? 'green' : 'red')).join(', ')).join(' | ')} |`);
 // CPU figures: the median over repetitions (a shared machine's neighbours inflate single runs)
-const med = (client: string, c: number, k: 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => pct(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]), 50);
+const med = (client: string, c: number, k: 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => percentileLinear(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]), 50);
 console.log(`| client CPU ms per 1,000 chunks over the load (the request function), benchops / vLLM client | ${CONCS.map((c) => `${med('benchops', c, 'loadPerK').toFixed(1)} / ${med('vllm', c, 'loadPerK').toFixed(1)}`).join(' | ')} |`);
 console.log(`| of which kernel (system time), benchops / vLLM client | ${CONCS.map((c) => `${med('benchops', c, 'loadSysPerK').toFixed(1)} / ${med('vllm', c, 'loadSysPerK').toFixed(1)}`).join(' | ')} |`);
 console.log(`| **chunks per client CPU-second over the load, benchops ÷ vLLM client** | ${CONCS.map((c) => (med('vllm', c, 'loadPerK') / med('benchops', c, 'loadPerK')).toFixed(2) + '×').join(' | ')} |`);
