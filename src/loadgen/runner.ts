@@ -290,9 +290,10 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
 
   const total = options.duration ? null : n.numPrompts;
   const multi = n.workers > 1;
+  // a part's share of the slots (the whole run's without parts)
+  const conc = options.part && n.conc !== null ? splitSlots(n.conc, options.part.count)[options.part.index] : n.conc;
   // one worker: the run's own target, opened by the warm-up and kept for the measured requests (vLLM's one session)
-  const conc0 = options.part && n.conc !== null ? splitSlots(n.conc, options.part.count)[options.part.index] : n.conc;
-  const runTarget = multi ? null : targetOf({ ...spec, maxSockets: conc0 ?? 1024 });
+  const runTarget = multi ? null : targetOf({ ...spec, maxSockets: conc ?? 1024 });
   try {
     return await measure();
   } finally {
@@ -326,7 +327,6 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     const globalIndex = part ? Array.from({ length: Math.ceil((n.numPrompts - part.index) / part.count) }, (_, k) => part.index + k * part.count) : null;
     const sched = globalIndex ? { times: whole.times ? sharedTimes(globalIndex.map((i) => whole.times![i]), multi) : null, total: globalIndex.length } : whole;
     const runSamples = globalIndex ? globalIndex.map((i) => samples[i % samples.length]) : samples;
-    const conc = part && n.conc !== null ? splitSlots(n.conc, part.count)[part.index] : n.conc;
     const counterBuf = new Int32Array(multi ? new SharedArrayBuffer(4) : new ArrayBuffer(4));
     const slots = splitSlots(conc ?? Infinity, n.workers);
     const limits: SelfCheckLimits = { ...DEFAULT_LIMITS, ...(options.self_check_limits ?? {}) };

@@ -131,13 +131,13 @@ async function workerMain(init: WorkerInit): Promise<void> {
       { ...init, originMs: originEpochMs - performance.timeOrigin },
       { signal: ac.signal, counters, target, ...(init.wantRecords ? { onRecord: (r: LoadRecord) => batch.push(r) } : {}) },
     );
-    closeTarget(target);
     clearInterval(iv);
     flush();
     post({ type: 'done', result });
   } catch (e) {
-    closeTarget(target);
     post({ type: 'error', message: (e as Error).message });
+  } finally {
+    closeTarget(target);
   }
   port.close();
 }
