@@ -15,7 +15,7 @@
  * with --perf-basic-prof so V8's generated code is one "JIT" entry).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -41,6 +41,10 @@ const { values: a } = parseArgs({
     gc: { type: 'string', default: 'single' },
     /** sample each client's CPU over its measured run (perf record) and print its split by binary (kernel, node, JIT'd JS, libc…) */
     'perf-record': { type: 'boolean', default: false },
+    /** with --perf-record: call graphs (perf record -g) and the top callers printed */
+    'perf-g': { type: 'boolean', default: false },
+    /** with --perf-record: keep perf.data and the client's symbol map in this folder (for perf report by hand) */
+    'perf-keep': { type: 'string' },
     'as-client': { type: 'string' },
   },
 });
@@ -87,8 +91,15 @@ if (a['as-client']) {
   let l1: NodeJS.CpuUsage | null = null;
   const r = await runBenchmark({ ...opts, num_warmups: o.mode === 'warm' ? o.c : 0, preconnect: o.mode === 'preconnect' }, {
     onProgress: (p) => {
-      if (p.phase === 'running' && !l0) l0 = process.cpuUsage();
-      if (p.phase === 'done' && l0 && !l1) l1 = process.cpuUsage(l0);
+      // LOAD / LOADEND: a perf attached with a control fifo counts the load alone (stderr to a pipe is synchronous)
+      if (p.phase === 'running' && !l0) {
+        process.stderr.write('LOAD\n');
+        l0 = process.cpuUsage();
+      }
+      if (p.phase === 'done' && l0 && !l1) {
+        l1 = process.cpuUsage(l0);
+        process.stderr.write('LOADEND\n');
+      }
     },
   });
   const c1 = counters();
@@ -139,15 +150,42 @@ function sampleStates(stop: () => boolean): Promise<string[]> {
   });
 }
 
-const PERF_EVENTS = ['raw_syscalls:sys_enter', 'syscalls:sys_enter_read', 'syscalls:sys_enter_recvfrom', 'syscalls:sys_enter_epoll_wait', 'syscalls:sys_enter_epoll_pwait', 'syscalls:sys_enter_write', 'syscalls:sys_enter_writev', 'syscalls:sys_enter_sendto'];
+const PERF_EVENTS = ['raw_syscalls:sys_enter', 'syscalls:sys_enter_read', 'syscalls:sys_enter_recvfrom', 'syscalls:sys_enter_epoll_wait', 'syscalls:sys_enter_epoll_pwait', 'syscalls:sys_enter_epoll_ctl', 'syscalls:sys_enter_write', 'syscalls:sys_enter_writev', 'syscalls:sys_enter_sendto', 'context-switches'];
 
-/** perf stat on `pid` until it exits; resolves with event → count. */
-function perfStat(pid: number): Promise<Map<string, number>> {
+/**
+ * A perf control fifo (perf -D -1 --control): the counters start disabled and the benchops client's LOAD / LOADEND
+ * lines on stderr (its load's first request to its last response: the in-run warm-up left out, as the peer attaches
+ * after its own) switch them on and off.
+ */
+class PerfControl {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'perfctl-'));
+  readonly fifo = path.join(this.dir, 'ctl');
+  private fd = -1;
+  constructor() {
+    execFileSync('mkfifo', [this.fifo]);
+  }
+  get args(): string[] {
+    return ['-D', '-1', '--control', `fifo:${this.fifo}`];
+  }
+  send(cmd: 'enable' | 'disable'): void {
+    // read-write: opening a fifo so never blocks, whether or not perf has opened it yet
+    if (this.fd < 0) this.fd = openSync(this.fifo, 'r+');
+    writeSync(this.fd, cmd + '\n');
+  }
+  close(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** perf stat on `pid` until it exits (over the load only with `ctl`); resolves with event → count. */
+function perfStat(pid: number, ctl?: PerfControl): Promise<Map<string, number>> {
   return new Promise((resolve) => {
-    const p = spawn('perf', ['stat', '-x', ',', '-e', PERF_EVENTS.join(','), '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn('perf', ['stat', '-x', ',', ...(ctl?.args ?? []), '-e', PERF_EVENTS.join(','), '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     p.on('exit', () => {
+      ctl?.close();
       const m = new Map<string, number>();
       for (const l of err.split('\n')) {
         const f = l.split(',');
@@ -157,13 +195,14 @@ function perfStat(pid: number): Promise<Map<string, number>> {
     });
   });
 }
-/** perf record on `pid` until it exits; resolves with the share of samples per binary ("dso"). */
-function perfRecord(pid: number): Promise<string> {
+/** perf record on `pid` until it exits (over the load only with `ctl`); resolves with the share of samples per binary ("dso"). */
+function perfRecord(pid: number, ctl?: PerfControl): Promise<string> {
   const dir = mkdtempSync(path.join(tmpdir(), 'perf-'));
   const file = path.join(dir, 'perf.data');
   return new Promise((resolve) => {
-    const p = spawn('perf', ['record', '-F', '1999', '-o', file, '-p', String(pid)], { stdio: 'ignore' });
+    const p = spawn('perf', ['record', '-F', '1999', ...(a['perf-g'] ? ['-g'] : []), ...(ctl?.args ?? []), '-o', file, '-p', String(pid)], { stdio: 'ignore' });
     p.on('exit', () => {
+      ctl?.close();
       try {
         const out = execFileSync('perf', ['report', '-i', file, '--sort', 'dso', '--stdio', '-q'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
         const top = (o: string, n: number) => o.split('\n').map((l) => l.trim()).filter((l) => /^\d/.test(l)).slice(0, n).map((l) => l.replace(/\s+/g, ' ').replace(/\[JIT\] tid \d+/, 'JIT (V8 code)')).join('; ');
@@ -172,6 +211,17 @@ function perfRecord(pid: number): Promise<string> {
       } catch (e) {
         resolve(`perf report failed: ${(e as Error).message.split('\n')[0]}`);
       } finally {
+        const keep = a['perf-keep'];
+        if (keep) {
+          execFileSync('mkdir', ['-p', keep]);
+          execFileSync('cp', [file, path.join(keep, `perf-${pid}.data`)]);
+          try {
+            execFileSync('cp', ['-f', path.join('/tmp', `perf-${pid}.map`), keep], { stdio: 'ignore' });
+          } catch {
+            /* no symbol map (the python peer) */
+          }
+          process.stderr.write(`perf data kept: ${keep}/perf-${pid}.data (perf report -i it with ${keep}/perf-${pid}.map copied to /tmp)\n`);
+        }
         rmSync(dir, { recursive: true, force: true });
         // --perf-basic-prof's symbol map of the client (V8 writes it to /tmp)
         rmSync(path.join('/tmp', `perf-${pid}.map`), { force: true });
@@ -183,16 +233,29 @@ function perfRecord(pid: number): Promise<string> {
 const perSyscalls = (m: Map<string, number>, chunks: number) => {
   const g = (k: string) => m.get(k) ?? 0;
   const x = (v: number) => (v / chunks).toFixed(2);
-  return `system calls per chunk ${x(g('raw_syscalls:sys_enter'))}: reads ${x(g('syscalls:sys_enter_read') + g('syscalls:sys_enter_recvfrom'))}, epoll waits ${x(g('syscalls:sys_enter_epoll_wait') + g('syscalls:sys_enter_epoll_pwait'))}, writes ${x(g('syscalls:sys_enter_write') + g('syscalls:sys_enter_writev') + g('syscalls:sys_enter_sendto'))}`;
+  return `system calls per chunk ${x(g('raw_syscalls:sys_enter'))}: reads ${x(g('syscalls:sys_enter_read') + g('syscalls:sys_enter_recvfrom'))}, epoll waits ${x(g('syscalls:sys_enter_epoll_wait') + g('syscalls:sys_enter_epoll_pwait'))}, epoll_ctl ${x(g('syscalls:sys_enter_epoll_ctl'))}, writes ${x(g('syscalls:sys_enter_write') + g('syscalls:sys_enter_writev') + g('syscalls:sys_enter_sendto'))}; context switches ${x(g('context-switches'))}`;
 };
 
-/** Runs a command pinned to the client core; `onMeasure` gets its pid once it says MEASURE (its measured run begins). */
-function runClient(cmd: string, args: string[], onMeasure?: (pid: number) => void): Promise<string> {
+/**
+ * Runs a command pinned to the client core; `onMeasure` gets its pid once it says MEASURE (its measured run begins);
+ * `ctl` is switched on at its LOAD line and off at LOADEND (the benchops client's load alone).
+ */
+function runClient(cmd: string, args: string[], onMeasure?: (pid: number) => void, ctl?: () => PerfControl | undefined): Promise<string> {
+  let at = 0;
   return runPinned(a['client-core']!, cmd, args, {
     onStderr: (err, pid) => {
       if (onMeasure && err.includes('MEASURE\n')) {
         onMeasure(pid);
         onMeasure = undefined;
+      }
+      const c = ctl?.();
+      if (c && at === 0 && err.includes('LOAD\n')) {
+        at = 1;
+        c.send('enable');
+      }
+      if (c && at === 1 && err.includes('LOADEND\n')) {
+        at = 2;
+        c.send('disable');
       }
     },
   });
@@ -206,11 +269,13 @@ try {
     let states: Promise<string[]> = Promise.resolve([]);
     let perf: Promise<Map<string, number>> | null = null;
     let rec: Promise<string> | null = null;
+    // the benchops client's counters and samples cover its load alone (not the in-run warm-up)
+    const ctl = a.perf || a['perf-record'] ? new PerfControl() : undefined;
     const out = await runClient(process.execPath, [...(a.gc === 'single' ? ['--single-threaded-gc'] : []), ...(a['perf-record'] ? ['--perf-basic-prof'] : []), '--import', 'tsx', path.join(HERE, 'loadgen-burst.ts'), '--as-client', JSON.stringify({ url: emu.url, n: N, c: C, len: LEN, mode: a.mode, perf: a.perf || a['perf-record'] })], (pid) => {
-      if (a.perf) perf = perfStat(pid);
-      else if (a['perf-record']) rec = perfRecord(pid);
+      if (a.perf) perf = perfStat(pid, ctl);
+      else if (a['perf-record']) rec = perfRecord(pid, ctl);
       else states = sampleStates(() => done);
-    });
+    }, () => ctl);
     done = true;
     const c = JSON.parse(out.trim().split('\n').at(-1)!) as ClientOut;
     // the measured requests only (an in-run warm-up's end before the time zero)
@@ -229,7 +294,7 @@ try {
     console.log(`  ITL error vs the emulator's records ms: mean ${ms(mean(c.itls) - mean(ti))}, p99 ${ms(percentileLinear(c.itls, 99) - percentileLinear(ti, 99))}`);
     const tt = ok.map((x) => x.ttft);
     console.log(`  TTFT error vs the emulator's records ms: mean ${ms(mean(tt) - mean(truth))}, p99 ${ms(percentileLinear(tt, 99) - percentileLinear(truth, 99))}; TTFT p50/p99/max ${ms(percentileLinear(tt, 50))} / ${ms(percentileLinear(tt, 99))} / ${ms(Math.max(...tt))}, truth ${ms(percentileLinear(truth, 50))} / ${ms(percentileLinear(truth, 99))} / ${ms(Math.max(...truth))}; over 900 ms: ${tt.filter((x) => x > 0.9).length}`);
-    if (perf) console.log(`  ${perSyscalls(await perf, c.chunks)}; segments on the loopback per chunk ${((c.deltas.TcpOutSegs ?? 0) / c.chunks).toFixed(2)} (the run's, in-run warm-up included)`);
+    if (perf) console.log(`  ${perSyscalls(await perf, c.chunks)}; segments on the loopback per chunk ${((c.deltas.TcpOutSegs ?? 0) / c.chunks).toFixed(2)} (nstat: the run's, in-run warm-up included); perf counted the load alone`);
     if (rec) console.log(`  CPU samples by binary: ${await rec}`);
     const s = await states;
     for (const l of s.slice(0, 12)) console.log(`  ${l}`);
