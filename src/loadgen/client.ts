@@ -325,9 +325,14 @@ class Exchange implements FastHandlers, Inflight {
     const r = this.r;
     let from = s;
     for (;;) {
+      // the blank line that ends the message: the next LF found natively (memchr) rather than a JS loop over every
+      // byte — a JSON payload holds no raw LF, so the first one is mostly the message's end. The search may run past
+      // `e` into bytes of the buffer that are not this range's (one buffer serves every read): those hits are refused
       let nl = -1;
-      for (let j = from; j + 1 < e; j++) {
-        if (buf[j] === 10 && buf[j + 1] === 10) {
+      for (let j = from; ; j++) {
+        j = buf.indexOf(10, j);
+        if (j < 0 || j + 1 >= e) break;
+        if (buf[j + 1] === 10) {
           nl = j;
           break;
         }

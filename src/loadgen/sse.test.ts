@@ -54,12 +54,16 @@ describe('scanMessage', () => {
   });
 });
 
-/** A raw HTTP server writing one chunked SSE response in the given pieces (each its own write, a pause between). */
-async function rawServer(pieces: Buffer[], seen: string[] = []): Promise<{ url: string; close(): Promise<void> }> {
+/**
+ * A raw HTTP server writing one chunked SSE response in the given pieces (each its own write, a pause between);
+ * `writtenAt` gets each piece's write time (performance.now() ms).
+ */
+async function rawServer(pieces: Buffer[], seen: string[] = [], writtenAt: number[] = []): Promise<{ url: string; close(): Promise<void> }> {
   const server = net.createServer((sock) => {
     sock.once('data', async (d) => {
       seen.push(d.toString());
       for (const p of pieces) {
+        writtenAt.push(performance.now());
         sock.write(p);
         await new Promise((r) => setTimeout(r, 3));
       }
@@ -105,6 +109,31 @@ describe('streaming client over the lean transport', () => {
       expect(r.usagePrompt).toBe(4);
       // read times never go backwards
       for (let i = 1; i < r.chunks.length; i++) expect(r.chunks[i]).toBeGreaterThanOrEqual(r.chunks[i - 1]);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('ends a message at a blank line inside the read only: a read ending in one LF, the byte after it in the shared read buffer an LF of an earlier read', async () => {
+    const msg = `data: ${JSON.stringify({ id: 'cmpl-' + '0'.repeat(80), choices: [{ index: 0, text: 'a' }] })}\n\n`;
+    // read 2 is the chunk-size line and the message up to its first LF; read 1 (the head) is padded so that its byte
+    // at read 2's length is an LF: every read lands at the start of the one read buffer
+    const second = `${Buffer.byteLength(msg).toString(16)}\r\n${msg.slice(0, -1)}`;
+    const prefix = 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\nx-pad: ';
+    const head = prefix + 'p'.repeat(second.length - prefix.length - 1) + '\r\n\r\n';
+    expect(head[second.length]).toBe('\n');
+    const done = `data: ${JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } })}\n\ndata: [DONE]\n\n`;
+    const tail = `\n\r\n${Buffer.byteLength(done).toString(16)}\r\n${done}\r\n0\r\n\r\n`;
+    const writtenAt: number[] = [];
+    const srv = await rawServer([Buffer.from(head), Buffer.from(second), Buffer.from(tail)], [], writtenAt);
+    try {
+      const r = await sendRequest(target(srv.url, false), 'p', 1, 0);
+      expect(r.error).toBe('');
+      expect(r.chunks.length).toBe(1);
+      // the message is complete with the third piece's LF: it is read then, not at the second piece
+      expect(r.chunks[0] * 1000).toBeGreaterThanOrEqual(writtenAt[2]);
+      expect(r.text).toBe('a');
+      expect(r.usageOutput).toBe(1);
     } finally {
       await srv.close();
     }

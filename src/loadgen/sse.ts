@@ -144,34 +144,47 @@ export interface ByteMessage {
   promptTokens: number | null;
 }
 
-const bytesOf = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
-const B_CHOICES = bytesOf(KEY_CHOICES);
-const B_TEXT = bytesOf(KEY_TEXT);
-const B_CONTENT = bytesOf(KEY_CONTENT);
-const B_REASONING = bytesOf(KEY_REASONING);
-const B_REASONING2 = bytesOf(KEY_REASONING2);
-const B_ROLE = bytesOf('"role":');
-const B_USAGE = bytesOf('"usage":');
-const B_COMPLETION = bytesOf('"completion_tokens":');
-const B_PROMPT = bytesOf('"prompt_tokens":');
+/** A key's bytes and its Horspool skip table (how far a window may move on from the byte at its last position). */
+class Key {
+  readonly b: Uint8Array;
+  readonly skip = new Uint8Array(256);
+  constructor(s: string) {
+    this.b = Uint8Array.from(Buffer.from(s, 'latin1'));
+    const m = this.b.length;
+    this.skip.fill(m);
+    for (let j = 0; j < m - 1; j++) this.skip[this.b[j]] = m - 1 - j;
+  }
+}
+const B_CHOICES = new Key(KEY_CHOICES);
+const B_TEXT = new Key(KEY_TEXT);
+const B_CONTENT = new Key(KEY_CONTENT);
+const B_REASONING = new Key(KEY_REASONING);
+const B_REASONING2 = new Key(KEY_REASONING2);
+const B_ROLE = new Key('"role":');
+const B_USAGE = new Key('"usage":');
+const B_COMPLETION = new Key('"completion_tokens":');
+const B_PROMPT = new Key('"prompt_tokens":');
 
-/** Index of `key` in buf[from, to), or -1 (keys start with a quote: the loop looks for quotes only). */
-function findKey(buf: Uint8Array, key: Uint8Array, from: number, to: number): number {
-  const k0 = key[0];
-  const last = to - key.length;
-  outer: for (let i = from; i <= last; i++) {
-    if (buf[i] !== k0) continue;
-    for (let j = 1; j < key.length; j++) if (buf[i + j] !== key[j]) continue outer;
-    return i;
+/**
+ * Index of the first `key` in buf[from, to), or -1. Horspool: the window's last byte says how far it may move (a byte
+ * the key does not hold skips its whole length), so a message's ids, numbers and most names are stepped over rather
+ * than read byte by byte; the first window that matches is the leftmost occurrence.
+ */
+function findKey(buf: Uint8Array, key: Key, from: number, to: number): number {
+  const k = key.b;
+  const skip = key.skip;
+  const m1 = k.length - 1;
+  const lastByte = k[m1];
+  for (let i = from; i + m1 < to; ) {
+    const c = buf[i + m1];
+    if (c === lastByte) {
+      let j = m1 - 1;
+      while (j >= 0 && buf[i + j] === k[j]) j--;
+      if (j < 0) return i;
+    }
+    i += skip[c];
   }
   return -1;
-}
-
-/** Whether `key` is at buf[i] (within buf[.., to)). */
-function matchAt(buf: Uint8Array, key: Uint8Array, i: number, to: number): boolean {
-  if (i + key.length > to) return false;
-  for (let j = 1; j < key.length; j++) if (buf[i + j] !== key[j]) return false;
-  return true;
 }
 
 function skipWsB(buf: Uint8Array, i: number, to: number): number {
@@ -184,10 +197,10 @@ function skipWsB(buf: Uint8Array, i: number, to: number): number {
 }
 
 /** The string value after `key` in buf[from, to): sets out.textStart/End/escaped; false when absent, null or not a string. */
-function stringAfterB(buf: Uint8Array, key: Uint8Array, from: number, to: number, out: ByteMessage): boolean {
+function stringAfterB(buf: Uint8Array, key: Key, from: number, to: number, out: ByteMessage): boolean {
   const k = findKey(buf, key, from, to);
   if (k < 0) return false;
-  let i = skipWsB(buf, k + key.length, to);
+  let i = skipWsB(buf, k + key.b.length, to);
   if (buf[i] !== 34) return false;
   const begin = ++i;
   let escaped = false;
@@ -204,10 +217,10 @@ function stringAfterB(buf: Uint8Array, key: Uint8Array, from: number, to: number
   return i > begin;
 }
 
-function intAfterB(buf: Uint8Array, key: Uint8Array, from: number, to: number): number | null {
+function intAfterB(buf: Uint8Array, key: Key, from: number, to: number): number | null {
   const k = findKey(buf, key, from, to);
   if (k < 0) return null;
-  let i = skipWsB(buf, k + key.length, to);
+  let i = skipWsB(buf, k + key.b.length, to);
   const start = i;
   let n = 0;
   for (; i < to; i++) {
@@ -227,24 +240,14 @@ export function scanMessage(buf: Uint8Array, a: number, b: number, chat: boolean
   out.roleOnly = false;
   out.completionTokens = null;
   out.promptTokens = null;
-  // one pass finds `"choices":` and notes a `"usage":` before it (vLLM puts usage after choices; others may not)
-  let ci = -1;
-  let before = -1;
-  for (let q = a; q < b; q++) {
-    if (buf[q] !== 34) continue;
-    const n = buf[q + 1];
-    if (n === 99 /* c */ && matchAt(buf, B_CHOICES, q, b)) {
-      ci = q;
-      break;
-    }
-    if (n === 117 /* u */ && before < 0 && matchAt(buf, B_USAGE, q, b)) before = q;
-  }
+  // the first `"choices":` (a `"usage":` before it is looked for only when none follows: vLLM puts usage after choices)
+  const ci = findKey(buf, B_CHOICES, a, b);
   // no choices at all (an error object, a usage-only message of another server): the string path decides
   if (ci < 0) {
     out.slow = true;
     return out;
   }
-  let i = skipWsB(buf, ci + B_CHOICES.length, b);
+  let i = skipWsB(buf, ci + B_CHOICES.b.length, b);
   if (buf[i] === 91 /* [ */) {
     i = skipWsB(buf, i + 1, b);
     out.chunk = buf[i] !== 93 /* ] */;
@@ -265,9 +268,10 @@ export function scanMessage(buf: Uint8Array, a: number, b: number, chat: boolean
     }
   }
   // usage follows choices in vLLM's messages; an object there gives the counts (null: none)
+  // (others may put it before; one there cannot reach into `"choices":`)
   let ui = findKey(buf, B_USAGE, after, b);
-  if (ui < 0) ui = before;
-  if (ui >= 0 && buf[skipWsB(buf, ui + B_USAGE.length, b)] === 123 /* { */) {
+  if (ui < 0) ui = findKey(buf, B_USAGE, a, ci);
+  if (ui >= 0 && buf[skipWsB(buf, ui + B_USAGE.b.length, b)] === 123 /* { */) {
     out.completionTokens = intAfterB(buf, B_COMPLETION, ui, b);
     out.promptTokens = intAfterB(buf, B_PROMPT, ui, b);
   }
