@@ -16,15 +16,18 @@ afterAll(async () => {
   expect(await emu?.stop()).toBe(0);
 });
 
-async function truth(skip: number): Promise<{ ttft: number; itl: number; e2e: number; n: number; serverLag: number }> {
+async function truth(skip: number): Promise<{ ttft: number; itl: number; e2e: number; n: number; serverLag: number; merged: number }> {
   // warm-up requests come first and finish before the measured ones start
   const recs = ((await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[]).slice(skip);
   const ttfts = recs.map((r) => r.chunk_ms[0] - r.arrival_ms);
-  const itls = recs.flatMap((r) => r.chunk_ms.slice(1).map((t, i) => t - r.chunk_ms[i]));
+  // gaps between chunks as a client sees them: tokens a late server merged into one chunk share its write time
+  const itls = recs.flatMap((r) => r.chunk_ms.slice(1).flatMap((t, i) => (t === r.chunk_ms[i] ? [] : [t - r.chunk_ms[i]])));
   const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
   const lag = (await (await fetch(`${emu.url}/benchops/lag`)).json()) as { p99_ms: number };
   const e2es = recs.map((r) => r.chunk_ms[r.chunk_ms.length - 1] - r.arrival_ms);
-  return { ttft: mean(ttfts), itl: mean(itls), e2e: mean(e2es), n: recs.length, serverLag: lag.p99_ms };
+  // tokens that shared a chunk with the one before (a late emulator merges a stream's due tokens, as vLLM V1 does)
+  const merged = recs.reduce((n, r) => n + r.chunk_ms.filter((t, i) => i > 0 && t === r.chunk_ms[i - 1]).length, 0);
+  return { ttft: mean(ttfts), itl: mean(itls), e2e: mean(e2es), n: recs.length, serverLag: lag.p99_ms, merged };
 }
 
 describe('measured vs emulator ground truth (fixed profile 50 ms / 10 ms)', () => {
@@ -72,8 +75,10 @@ describe('measured vs emulator ground truth (fixed profile 50 ms / 10 ms)', () =
       expect(r.benchops.self_check.reasons.length).toBeGreaterThan(0);
       expect(Math.abs(itl - t.itl)).toBeLessThan(t.itl);
     }
-    // TPOT from E2EL and TTFT agrees with the chunk gaps when chunks carry one token
-    expect(r.mean_tpot_ms as number).toBeCloseTo(itl, 1);
+    // TPOT from E2EL and TTFT agrees with the chunk gaps when chunks carry one token; a chunk that carries several
+    // (the emulator fell behind and merged them) makes the gaps between chunks longer than the time per token
+    if (t.merged === 0) expect(r.mean_tpot_ms as number).toBeCloseTo(itl, 1);
+    else expect(r.mean_tpot_ms as number).toBeLessThan(itl + 0.05);
     expect(r.max_concurrent_requests).toBeGreaterThanOrEqual(Math.min(conc, prompts));
   });
 

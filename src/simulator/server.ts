@@ -70,8 +70,16 @@ export interface RequestRecord {
   arrival_ms: number;
   /** Chat only: when the role-only first chunk was written. */
   role_chunk_ms?: number;
-  /** Send time of each token-bearing chunk (one token per chunk); empty for embeddings. */
+  /**
+   * One entry per output token: the send time of the chunk that carried it (tokens merged into one chunk share it);
+   * empty for embeddings.
+   */
   chunk_ms: number[];
+  /**
+   * Fixed profile: each token's modelled send time (epoch ms; the schedule arrival + TTFT + ITLs, jitter included), so
+   * that chunk_ms[i] − due_ms[i] is the emulator's own lateness for token i even when a late stream merged it.
+   */
+  due_ms?: number[];
   prompt_tokens: number;
   output_tokens: number;
   /** When the engine first scheduled it (queue time = first_scheduled_ms − arrival_ms). */
@@ -116,6 +124,14 @@ interface Job {
   prefix: string;
   /** What follows a token's JSON string in a chunk that does not finish the request. */
   end: string;
+  /**
+   * Fixed profile: the framed HTTP chunks (size line, one token's SSE event, CRLF) of tokens `framesFrom` ..
+   * `framesFrom + framesAt.length − 2`, built in one go for a block of tokens; a one-token write is then a view of it.
+   */
+  frames?: Buffer;
+  framesFrom: number;
+  /** Offsets of each framed chunk in `frames` (one more than the chunks: the last is the end). */
+  framesAt: number[];
   /** The last write's SSE events (the last token's among them), written with the usage chunk and [DONE] by finish. */
   tail?: string;
   /** The next token to write (tokens before it were written or, without streaming, collected). */
@@ -143,7 +159,8 @@ interface EmbedJob {
   done: boolean;
 }
 
-const epochNow = () => performance.timeOrigin + performance.now();
+const origin = performance.timeOrigin;
+const epochNow = () => origin + performance.now();
 const MAX_BODY = 16 * 1024 * 1024;
 // FastAPI's answers for a path vLLM did not register (e.g. /v1/completions of an embedding model) or a wrong method
 const NOT_FOUND = { detail: 'Not Found' };
@@ -152,6 +169,8 @@ const KNOWN_PATHS = new Set(['/health', '/version', '/v1/models', '/metrics', '/
 // what follows a token's JSON string in a chunk that does not finish the request
 const CHUNK_END = ',"logprobs":null,"finish_reason":null}]}\n\n';
 const CHUNK_END_COMPLETION = ',"logprobs":null,"finish_reason":null,"stop_reason":null}]}\n\n';
+// tokens whose framed chunks a fixed-profile stream builds at once (~150 bytes each)
+const FRAME_BLOCK = 32;
 
 function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
@@ -341,10 +360,19 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
    * Writes the stream's tokens `job.next` .. `upto − 1` (those due, or a multi-step round's) in ONE write straight to
    * the socket as one HTTP/1.1 chunk (the headers went out with flushHeaders, so the response has nothing buffered
    * before it, and res.end's last chunk follows in order on the same socket): no cork, no per-write stream bookkeeping
-   * of the response, no byteLength (the chunk is ASCII: its length is its size), latin1 (no UTF-8 pass). The syscall is
-   * most of a token's cost. Send times are recorded after the write returned, when the bytes are the kernel's: what a
-   * client could see at the earliest. The last token's events wait for finish, which writes them with the usage chunk
-   * and [DONE] in one write.
+   * of the response, no byteLength (the chunk is ASCII: its length is its size). A fixed-profile stream's one-token
+   * writes are views of bytes framed once per block of tokens (buildFrames); other writes are latin1 strings. The
+   * syscall is most of a token's cost. Send times are recorded after the write returned, when the bytes are the
+   * kernel's: what a client could see at the earliest. The last token's events wait for finish, which writes them with
+   * the usage chunk and [DONE] in one write.
+   *
+   * With a fixed profile, several due tokens (the server fell behind, or the ITL is below the clock's resolution) go
+   * out as ONE SSE event whose text is theirs concatenated: vLLM V1's API server does the same when it falls behind its
+   * engine (vllm/v1/engine/output_processor.py: RequestOutputCollector.put merges the DELTA outputs a request
+   * accumulated before its generator took them into one, which the serving loop sends as one chunk). The records keep
+   * each token's due time (due_ms) and the write time of the chunk that carried it (chunk_ms), so the timing error
+   * stays honest. The performance model's multi-step rounds keep one event per token (vLLM 0.6–0.7's V0 output path
+   * queues each step's output).
    */
   function sendTokens(job: Job, upto: number): void {
     if (job.done) return;
@@ -356,16 +384,57 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       job.next = upto;
       return stamp(job, upto, epochNow());
     }
+    const sock = job.res.socket;
+    if (profile && upto === from + 1 && upto < count && (from > 0 || !job.chat)) {
+      // the fixed profile's common case, one token that does not end the stream: a view of the job's framed chunks
+      let k = from - job.framesFrom;
+      if (!job.frames || k + 1 >= job.framesAt.length) {
+        buildFrames(job, from);
+        k = 0;
+      }
+      job.next = upto;
+      if (sock && !sock.destroyed) sock.write(job.frames!.subarray(job.framesAt[k], job.framesAt[k + 1]));
+      return stamp(job, upto, epochNow());
+    }
     let out = from === 0 && job.chat ? roleChunk(job) : '';
-    for (let i = from; i < upto; i++) out += job.prefix + jsonOf(job.tokens[i]) + (i === count - 1 ? chunkEnd(job, finishReason(job)) : job.end);
+    if (profile && upto > from + 1) {
+      // a late fixed-profile stream: its due tokens in ONE delta (text concatenated), as vLLM V1's output collector
+      // merges the outputs a request accumulated while the API server was busy (JSON escapes concatenate)
+      let text = '';
+      for (let i = from; i < upto; i++) {
+        const j = jsonOf(job.tokens[i]);
+        text += j.slice(1, j.length - 1);
+      }
+      out += job.prefix + '"' + text + '"' + (upto === count ? chunkEnd(job, finishReason(job)) : job.end);
+    } else {
+      for (let i = from; i < upto; i++) out += job.prefix + jsonOf(job.tokens[i]) + (i === count - 1 ? chunkEnd(job, finishReason(job)) : job.end);
+    }
     job.next = upto;
     if (upto === count) {
       job.tail = out;
       return;
     }
-    const sock = job.res.socket;
     if (sock && !sock.destroyed) sock.write(`${out.length.toString(16)}\r\n${out}\r\n`, 'latin1');
     stamp(job, upto, epochNow());
+  }
+
+  /**
+   * The framed chunks of the next FRAME_BLOCK tokens from `from` (not the last token: its event goes with finish's
+   * write) as one latin1 Buffer: one string build, flatten and copy per block instead of per write, and a write then
+   * hands the socket bytes (no per-write string encoding).
+   */
+  function buildFrames(job: Job, from: number): void {
+    const upto = Math.min(job.tokens.length - 1, from + FRAME_BLOCK);
+    const at = [0];
+    let s = '';
+    for (let i = from; i < upto; i++) {
+      const ev = job.prefix + jsonOf(job.tokens[i]) + job.end;
+      s += `${ev.length.toString(16)}\r\n${ev}\r\n`;
+      at.push(s.length);
+    }
+    job.frames = Buffer.from(s, 'latin1');
+    job.framesAt = at;
+    job.framesFrom = from;
   }
 
   /** Records the send time of tokens `job.stamped` .. `upto − 1` (one write's) and observes the vLLM histograms. */
@@ -390,6 +459,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     jobs.delete(job);
     held.delete(job);
     if (job.timer) clearTimeout(job.timer);
+    job.frames = undefined;
     const rec = job.rec;
     rec.finish_reason = reason;
     metrics.success[reason]++;
@@ -450,20 +520,24 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
 
   /**
    * Sends every token of the stream that is due by the tick's time: normally one, several when the server fell behind
-   * (or the ITL is below the clock's resolution), in one write: a late server catches up in fewer, larger writes, as a
-   * real one would flush what its engine produced meanwhile.
+   * (or the ITL is below the clock's resolution), merged into one chunk (sendTokens): a late server catches up in
+   * fewer, larger writes, as vLLM's API server sends what its engine produced meanwhile as one delta.
    */
   function fireFixed(job: Job, nowMs: number): void {
     if (job.done) return;
     const limit = nowMs + EARLY_MS;
+    const count = job.tokens.length;
+    const dues = recordOn ? job.rec.due_ms! : undefined;
     let upto = job.next;
     do {
+      // job.due is token `upto`'s modelled send time
+      dues?.push(origin + job.due);
       upto++;
-      if (upto >= job.tokens.length) break;
+      if (upto >= count) break;
       job.due += jitterOf(profile!.itl_ms);
     } while (job.due <= limit);
     sendTokens(job, upto);
-    if (upto >= job.tokens.length) return finish(job, finishReason(job));
+    if (upto >= count) return finish(job, finishReason(job));
     clock.add(job.due, job);
   }
 
@@ -573,6 +647,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       output_tokens: 0,
       preemptions: 0,
     };
+    if (profile && recordOn) rec.due_ms = [];
     if (recordOn) {
       records.push(rec);
       if (records.length > maxRecords) records = records.slice(records.length - Math.floor(maxRecords / 2));
@@ -593,6 +668,8 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       text: [],
       prefix: '',
       end: chat ? '}' + CHUNK_END : CHUNK_END_COMPLETION,
+      framesFrom: 0,
+      framesAt: [],
       next: 0,
       stamped: 0,
       lastMs: 0,
