@@ -7,7 +7,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/index.ts';
-import { EARLY_MS, TickClock } from '../src/simulator/tick-clock.ts';
+import { EARLY_MS, SLICE, TickClock } from '../src/simulator/tick-clock.ts';
 
 const TTFT = 300;
 const ITL = 40;
@@ -142,6 +142,31 @@ describe('the tick clock', () => {
     expect(clock.delivered).toBe(dues.length);
   });
 
+  it('hands over at most SLICE items per wake-up, and the loop turns (I/O is polled) between slices', async () => {
+    const n = 5 * SLICE + 7;
+    const batches: number[] = [];
+    const order: string[] = [];
+    const got: number[] = [];
+    const clock = new TickClock<number>((items) => {
+      batches.push(items.length);
+      order.push('slice');
+      got.push(...items);
+      // queued by this slice: runs in the loop's next turn, so before the next slice only if the clock yields
+      if (batches.length === 1) setImmediate(() => order.push('loop turn'));
+    });
+    const due = performance.now() + 3;
+    for (let i = 0; i < n; i++) clock.add(due + i * 1e-6, i);
+    await new Promise<void>((r) => {
+      const poll = () => (got.length === n ? r() : setTimeout(poll, 5));
+      poll();
+    });
+    clock.close();
+    expect(got).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(Math.max(...batches)).toBeLessThanOrEqual(SLICE);
+    expect(batches.length).toBeGreaterThanOrEqual(Math.ceil(n / SLICE));
+    expect(order.slice(0, 3)).toEqual(['slice', 'loop turn', 'slice']);
+  });
+
   it('a crowd of streams: every chunk of every stream, in order, none before its modelled time', async () => {
     const n = 200;
     const tokens = 8;
@@ -155,14 +180,22 @@ describe('the tick clock', () => {
         }).then((r) => r.text()),
       ),
     );
-    for (const a of answers) expect(a.match(/"text":/g)).toHaveLength(tokens);
+    for (const a of answers) {
+      // one event per token, or fewer when the server fell behind and merged a stream's due tokens into one chunk
+      const ev = a.match(/"text":/g)!.length;
+      expect(ev).toBeGreaterThanOrEqual(1);
+      expect(ev).toBeLessThanOrEqual(tokens);
+      expect(a).toContain('"finish_reason":"length"');
+    }
     const recs = s.records();
     expect(recs).toHaveLength(n);
     for (const r of recs) {
       expect(r.chunk_ms).toHaveLength(tokens);
+      expect(r.due_ms).toHaveLength(tokens);
       for (let i = 0; i < tokens; i++) {
         // the schedule is anchored at arrival: token i is due at arrival + TTFT + i·ITL
         expect(r.chunk_ms[i]).toBeGreaterThanOrEqual(r.arrival_ms + TTFT + i * ITL - EARLY_MS - 0.01);
+        expect(r.due_ms![i]).toBeCloseTo(r.arrival_ms + TTFT + i * ITL, 2);
         // in order; a server that fell behind catches up with several due tokens in one write (one send time)
         if (i) expect(r.chunk_ms[i]).toBeGreaterThanOrEqual(r.chunk_ms[i - 1]);
       }
