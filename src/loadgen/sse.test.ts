@@ -171,6 +171,51 @@ describe('streaming client over the lean transport', () => {
   });
 });
 
+describe('cancellation', () => {
+  it('an aborted signal ends every request in flight under it, and only those; requests under another signal go on', async () => {
+    // a server that sends the head and one chunk, then holds the stream until the test ends it
+    const socks: net.Socket[] = [];
+    /** the socket of each request, in arrival order (a kept-alive connection serves several) */
+    const reqs: net.Socket[] = [];
+    const msg = `data: ${JSON.stringify({ id: 'c', choices: [{ index: 0, text: 'a' }] })}\n\n`;
+    const server = net.createServer((sock) => {
+      socks.push(sock);
+      sock.on('error', () => {});
+      sock.on('data', () => reqs.push(sock) && sock.write(`HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n${Buffer.byteLength(msg).toString(16)}\r\n${msg}\r\n`));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/completions`;
+    const t = target(url, false);
+    const a = new AbortController();
+    const b = new AbortController();
+    try {
+      const underA = [0, 1, 2].map(() => sendRequest(t, 'p', 4, 0, a.signal));
+      const underB = sendRequest(t, 'p', 4, 0, b.signal);
+      while (reqs.length < 4) await new Promise((r) => setTimeout(r, 5));
+      a.abort();
+      for (const r of await Promise.all(underA)) {
+        expect(r.success).toBe(false);
+        expect(r.error).toBe('aborted');
+      }
+      // B's request is still open: the server ends its stream, and it completes
+      const end = `data: ${JSON.stringify({ id: 'c', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1 } })}\n\ndata: [DONE]\n\n`;
+      for (const s of reqs) if (!s.destroyed) s.write(`${Buffer.byteLength(end).toString(16)}\r\n${end}\r\n0\r\n\r\n`);
+      const rb = await underB;
+      expect(rb.error).toBe('');
+      expect(rb.success).toBe(true);
+      expect(rb.chunks.length).toBe(1);
+      // a signal that aborted before a request started does not cancel it (as an abort listener added late never fires)
+      const late = sendRequest(t, 'p', 4, 0, a.signal);
+      while (reqs.length < 5) await new Promise((r) => setTimeout(r, 5));
+      reqs[4].write(`${Buffer.byteLength(end).toString(16)}\r\n${end}\r\n0\r\n\r\n`);
+      expect((await late).success).toBe(true);
+    } finally {
+      for (const s of socks) s.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
+
 describe('request body', () => {
   it('is the JSON vLLM\'s request function sends: model, max_tokens, stream, the extra fields, prompt or messages, include_usage', async () => {
     const head = 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: 0\r\n\r\n';
