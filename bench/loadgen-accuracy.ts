@@ -139,7 +139,10 @@ interface Pair {
  * preempted server stamps late); cost = mean |read − write| over the chunks; pairs are taken cheapest first, each once.
  */
 function matchRequests(reqs: RequestRecordOut[], recs: RequestRecord[], origin: number): Pair[] {
-  const byFirst = [...recs].sort((x, y) => x.chunk_ms[0] - y.chunk_ms[0]);
+  // chunk_ms has one entry per token; tokens a late stream merged into one chunk share their chunk's write time
+  const byFirst = recs
+    .map((x) => ({ ...x, chunk_ms: x.chunk_ms.filter((t, i) => i === 0 || t !== x.chunk_ms[i - 1]) }))
+    .sort((x, y) => x.chunk_ms[0] - y.chunk_ms[0]);
   const firsts = byFirst.map((x) => x.chunk_ms[0]);
   const reads = reqs.map((q) => q.chunk_times.map((t) => origin + (q.start_time + t) * 1000));
   const cand: [number, number, number][] = [];
