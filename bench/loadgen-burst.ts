@@ -11,6 +11,11 @@
  * client's ACKs), to say where a chunk's kernel time goes.
  * Run: flock /tmp/bench.lock npx tsx bench/loadgen-burst.ts [--conc 1024] [--waves 3] [--output-len 64] [--peer]
  *      [--mode warm|cold|preconnect] [--perf] [--perf-record] [--gc single|parallel] [--server-core 0] [--client-core 1] [--reps 1]
+ * `--replay N`: no server and no load; N emulator-shaped responses (head, --output-len chunks as the emulator frames
+ * them, usage, [DONE]) are fed to the lean transport's connection parser one chunk per read, in this process and on its
+ * core, and the client's CPU per chunk is printed (median and min of 5 batches): the JS a chunk costs (framing, SSE
+ * split, scan, record) plus its request's share (startRequest, the request's write to a local sink, the record), without
+ * the kernel's or libuv's per-read cost. Run pinned: taskset -c 1 npx tsx bench/loadgen-burst.ts --replay 30000
  * `--perf-record`: where each client's CPU goes over its measured run, by binary (perf record -p, the benchops client
  * with --perf-basic-prof so V8's generated code is one "JIT" entry).
  */
@@ -45,6 +50,8 @@ const { values: a } = parseArgs({
     'perf-g': { type: 'boolean', default: false },
     /** with --perf-record: keep perf.data and the client's symbol map in this folder (for perf report by hand) */
     'perf-keep': { type: 'string' },
+    /** instead of a load: N emulator-shaped streamed responses replayed through the lean client's parse path in-process */
+    replay: { type: 'string' },
     'as-client': { type: 'string' },
   },
 });
@@ -116,6 +123,71 @@ if (a['as-client']) {
   };
   process.stdout.write(JSON.stringify(out) + '\n', () => process.exit(0));
   await new Promise(() => {});
+}
+
+if (a.replay) {
+  const { startRequest, poolOfTarget, makeAgent } = await import('../src/loadgen/client.ts');
+  const net = await import('node:net');
+  // a sink for the requests' writes; the responses are fed to the connection's parser by hand
+  const sink = net.createServer((s) => {
+    s.on('data', () => {});
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => sink.listen(0, '127.0.0.1', () => r()));
+  const url = new URL(`http://127.0.0.1:${(sink.address() as import('node:net').AddressInfo).port}/v1/completions`);
+  const t = { url, chat: false, model: 'm', headers: {}, agent: makeAgent(url, 4), stream: true, timeoutMs: 60_000, extraBody: { ignore_eos: true } };
+  const len = Number(a['output-len']);
+  const head = 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream; charset=utf-8\r\ncache-control: no-cache\r\nconnection: keep-alive\r\nDate: Wed, 02 Dec 2026 05:12:12 GMT\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const words = [' rike', ' beri', ' podi', ' meva', ' ba', ' tolu'];
+  const msg = (k: number) => `data: {"id":"cmpl-000000010","object":"text_completion","created":1796188332,"model":"m","choices":[{"index":0,"text":"${words[k % words.length]}","logprobs":null,"finish_reason":${k === len - 1 ? '"length"' : 'null'},"stop_reason":null}]}\n\n`;
+  const usage = `data: {"id":"cmpl-000000010","object":"text_completion","created":1796188332,"model":"m","choices":[],"usage":{"prompt_tokens":3,"total_tokens":${len + 3},"completion_tokens":${len},"prompt_tokens_details":null}}\n\ndata: [DONE]\n\n`;
+  const reads = Array.from({ length: len }, (_, k) => {
+    const d = msg(k) + (k === len - 1 ? usage : '');
+    return Buffer.from(`${k === 0 ? head : ''}${Buffer.byteLength(d).toString(16)}\r\n${d}\r\n${k === len - 1 ? '0\r\n\r\n' : ''}`);
+  });
+  const buf = Buffer.allocUnsafe(65536);
+  let chunks = 0;
+  const one = () =>
+    new Promise<void>((resolve, reject) =>
+      startRequest(t, 'p', len, 0, undefined, (r) => {
+        if (!r.success) reject(new Error(r.error));
+        chunks += r.chunks.length;
+        resolve();
+      }),
+    );
+  // the first request opens the connection; every later one reuses it, and its reads are the replayed ones
+  const first = one();
+  const pool = poolOfTarget(t)!;
+  while (pool.size === 0 || (pool as unknown as { pending: Set<unknown> }).pending.size) await new Promise((r) => setTimeout(r, 5));
+  const conn = [...(pool as unknown as { all: Set<{ onData(b: Buffer, n: number): void }> }).all][0];
+  const feed = () => {
+    for (const x of reads) {
+      x.copy(buf);
+      conn.onData(buf, x.length);
+    }
+  };
+  feed();
+  await first;
+  const batch = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      const p = one();
+      feed();
+      await p;
+    }
+  };
+  const n = Number(a.replay);
+  await batch(Math.min(5000, n));
+  const per: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    chunks = 0;
+    const c0 = process.cpuUsage();
+    await batch(Math.ceil(n / 5));
+    const c = process.cpuUsage(c0);
+    per.push(((c.user + c.system) * 1000) / chunks);
+  }
+  per.sort((x, y) => x - y);
+  console.log(`replay: ${n} responses of ${len} chunks through the lean client's parser: ${per[2].toFixed(0)} ns CPU per chunk (median of 5 batches; min ${per[0].toFixed(0)}); load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  process.exit(0);
 }
 
 const C = Number(a.conc);
