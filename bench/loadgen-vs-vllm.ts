@@ -1,7 +1,7 @@
 /**
  * Side by side (issue 16): `benchops bench` (the library, one worker) vs a client timed like vLLM's benchmark request
  * function (bench/peers/vllm_client.py on Debian's python3-aiohttp) vs `wrk`, against the same emulated server
- * (fixed profile TTFT 50 ms / ITL 10 ms), server and client pinned to different cores, clients interleaved per
+ * (fixed profile TTFT 50 ms / ITL 10 ms, `--itl` to change it), server and client pinned to different cores, clients interleaved per
  * repetition. Errors are a client's figure minus the same figure of the emulator's own per-chunk records of that run
  * (server TTFT = first chunk − arrival), so the emulator's own lateness is not charged to the client.
  *
@@ -39,6 +39,9 @@ const { values: a } = parseArgs({
     'server-core': { type: 'string', default: '0' },
     'client-core': { type: 'string', default: '1' },
     'server-workers': { type: 'string', default: '1' },
+    // the emulator's fixed ITL: one core writes ~90k one-token chunks/s, so 1,024 streams at 10 ms overload it (it then
+    // merges a late stream's due tokens into one chunk, as vLLM V1 does); 20 ms keeps it below its core at 1,024
+    itl: { type: 'string', default: '10' },
     nice: { type: 'string' },
     /** measure from a cold start (by default each client first runs one unmeasured wave: JIT, imports, first sockets) */
     'no-warm': { type: 'boolean', default: false },
@@ -154,7 +157,7 @@ const clientCore = a['client-core']!;
 const HERE = path.dirname(new URL(import.meta.url).pathname);
 const PY = '/usr/bin/python3';
 
-const emuArgs = ['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--served-model-name', 'm'];
+const emuArgs = ['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', a.itl!, '--served-model-name', 'm'];
 if (Number(a['server-workers']) > 1) emuArgs.push('--workers', a['server-workers']!);
 /** Starts an emulator pinned to the server core (with its worker processes, if any). */
 async function pinnedEmulator(args: string[]) {
@@ -261,7 +264,7 @@ await emu.stop();
 
 const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(1) : '—');
 const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
-console.log(`\nloadgen vs vLLM's request function vs wrk — emulator fixed TTFT 50 ms / ITL 10 ms, output ${LEN} tokens, ${WAVES} waves per concurrency, ${REPS} repetition(s)`);
+console.log(`\nloadgen vs vLLM's request function vs wrk — emulator fixed TTFT 50 ms / ITL ${a.itl} ms, output ${LEN} tokens, ${WAVES} waves per concurrency, ${REPS} repetition(s)`);
 console.log(`server on core ${a['server-core']} (${a['server-workers']} worker process(es)), clients on core ${clientCore}; ${a['cold-connect'] ? 'first wave connects inside the measurement' : 'measured runs warmed up on their own connections (--num-warmups <conc>)'}; benchops GC ${GC === 'both' ? 'single-threaded (benchops) and parallel (benchops-pgc)' : GC === 'single' ? 'single-threaded' : 'parallel'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(`\n| | ${CONCS.map((c) => `c=${c}`).join(' | ')} |`);
 console.log(`|---|${CONCS.map(() => '---').join('|')}|`);
