@@ -7,6 +7,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/index.ts';
+import { ChunkedSseDecoder } from './helpers/sse-wire.ts';
 
 const TTFT = 80;
 const ITL = 40;
@@ -37,38 +38,14 @@ function stream(path: string, body: unknown, onEvents?: (n: number) => void): Pr
   const u = new URL(s.url);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    let raw = Buffer.alloc(0);
-    let headersDone = false;
-    let sse = '';
+    const dec = new ChunkedSseDecoder();
     const events: Event[] = [];
     const sock = net.connect(Number(u.port), u.hostname, () => {
       sock.write(`POST ${path} HTTP/1.1\r\nhost: ${u.host}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
     });
     sock.on('data', (b: Buffer) => {
-      raw = Buffer.concat([raw, b]);
-      if (!headersDone) {
-        const end = raw.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        headersDone = true;
-        raw = raw.subarray(end + 4);
-      }
-      let last = false;
-      for (;;) {
-        const nl = raw.indexOf('\r\n');
-        if (nl < 0) break;
-        const size = parseInt(raw.subarray(0, nl).toString('latin1'), 16);
-        if (raw.length < nl + 2 + size + 2) break;
-        if (size === 0) last = true;
-        sse += raw.subarray(nl + 2, nl + 2 + size).toString('utf8');
-        raw = raw.subarray(nl + 2 + size + 2);
-      }
-      let cut: number;
-      while ((cut = sse.indexOf('\n\n')) >= 0) {
-        const e = sse.slice(0, cut);
-        sse = sse.slice(cut + 2);
-        if (e.startsWith('data: ')) events.push({ data: e === 'data: [DONE]' ? '[DONE]' : JSON.parse(e.slice(6)) });
-      }
-      if (last) {
+      for (const d of dec.push(b)) events.push({ data: d === '[DONE]' ? '[DONE]' : JSON.parse(d) });
+      if (dec.ended) {
         sock.destroy();
         return resolve(events);
       }

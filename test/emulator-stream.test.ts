@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulatedServer, type EmulatedServer } from '../src/simulator/index.ts';
 import { EARLY_MS, SLICE, TickClock } from '../src/simulator/tick-clock.ts';
+import { ChunkedSseDecoder } from './helpers/sse-wire.ts';
 
 const TTFT = 300;
 const ITL = 40;
@@ -48,34 +49,8 @@ function rawRequest(url: string, path: string, body: unknown): Promise<{ sentAt:
 
 /** The SSE events of a chunked HTTP response (framing decoded incrementally), each with the time its last byte arrived. */
 function events(reads: Read[]): Array<{ at: number; data: string }> {
-  const out: Array<{ at: number; data: string }> = [];
-  let raw = Buffer.alloc(0);
-  let headersDone = false;
-  let sse = '';
-  for (const r of reads) {
-    raw = Buffer.concat([raw, r.bytes]);
-    if (!headersDone) {
-      const end = raw.indexOf('\r\n\r\n');
-      if (end < 0) continue;
-      headersDone = true;
-      raw = raw.subarray(end + 4);
-    }
-    for (;;) {
-      const nl = raw.indexOf('\r\n');
-      if (nl < 0) break;
-      const size = parseInt(raw.subarray(0, nl).toString('latin1'), 16);
-      if (raw.length < nl + 2 + size + 2) break;
-      sse += raw.subarray(nl + 2, nl + 2 + size).toString('utf8');
-      raw = raw.subarray(nl + 2 + size + 2);
-    }
-    let cut: number;
-    while ((cut = sse.indexOf('\n\n')) >= 0) {
-      const e = sse.slice(0, cut);
-      sse = sse.slice(cut + 2);
-      if (e.startsWith('data: ')) out.push({ at: r.at, data: e.slice(6) });
-    }
-  }
-  return out;
+  const dec = new ChunkedSseDecoder();
+  return reads.flatMap((r) => dec.push(r.bytes).map((data) => ({ at: r.at, data })));
 }
 
 /** The read that holds the response's status line. */
