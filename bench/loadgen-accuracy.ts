@@ -22,8 +22,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { percentileSorted, runBenchmark, type RequestRecordOut } from '../src/loadgen/index.ts';
+import { runBenchmark, type RequestRecordOut } from '../src/loadgen/index.ts';
 import { spawnEmulator, type RequestRecord } from '../src/simulator/index.ts';
+import { mean, percentileLinear } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -40,8 +41,7 @@ execFileSync('taskset', ['-a', '-p', '-c', a['server-core']!, String(emu.child.p
 execFileSync('taskset', ['-a', '-p', '-c', a['client-core']!, String(process.pid)], { stdio: 'ignore' });
 // on a shared machine (root only): both processes ahead of whatever else runs on their cores
 if (a.nice !== undefined) execFileSync('renice', ['-n', a.nice, '-p', String(emu.child.pid), String(process.pid)], { stdio: 'ignore' });
-const mean = (x: number[]) => x.reduce((s, y) => s + y, 0) / x.length;
-const p99 = (x: number[]) => percentileSorted([...x].sort((s, y) => s - y), 99);
+const p99 = (x: number[]) => percentileLinear(x, 99);
 const f = (x: number) => x.toFixed(2).padStart(7);
 const pc = (x: number) => `${(x >= 0 ? '+' : '') + x.toFixed(2)} %`.padStart(9);
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');

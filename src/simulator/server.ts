@@ -172,6 +172,9 @@ const CHUNK_END_COMPLETION = ',"logprobs":null,"finish_reason":null,"stop_reason
 // tokens whose framed chunks a fixed-profile stream builds at once (~150 bytes each)
 const FRAME_BLOCK = 32;
 
+/** One HTTP/1.1 chunk of an ASCII body piece (its length is its size). */
+const httpChunk = (ascii: string): string => `${ascii.length.toString(16)}\r\n${ascii}\r\n`;
+
 function fnv1a(s: string, seed: number): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
@@ -414,7 +417,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
       job.tail = out;
       return;
     }
-    if (sock && !sock.destroyed) sock.write(`${out.length.toString(16)}\r\n${out}\r\n`, 'latin1');
+    if (sock && !sock.destroyed) sock.write(httpChunk(out), 'latin1');
     stamp(job, upto, epochNow());
   }
 
@@ -429,7 +432,7 @@ export async function startEmulatedServer(opts: EmulatedServerOptions = {}): Pro
     let s = '';
     for (let i = from; i < upto; i++) {
       const ev = job.prefix + jsonOf(job.tokens[i]) + job.end;
-      s += `${ev.length.toString(16)}\r\n${ev}\r\n`;
+      s += httpChunk(ev);
       at.push(s.length);
     }
     job.frames = Buffer.from(s, 'latin1');
