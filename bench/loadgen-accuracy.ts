@@ -17,7 +17,7 @@
  * - server truth: the server's arrival stamp (request parsed) → first chunk written, what the emulator alone did; the
  *   error against it adds the server's reading late (body sent → arrival stamp), shown beside it.
  * Run: flock /tmp/bench.lock npx tsx bench/loadgen-accuracy.ts [--workers 1] [--conc 1,16,64,256,512] [--rate 4000]
- *      [--server-core 0] [--client-core 1] [--nice=-10]
+ *      [--server-core 0] [--client-core 1] [--nice=-10] [--itl 10] [--ttft 50]  (rows: 1, 16, 64, 256, 512, 1024, 2048)
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -34,9 +34,13 @@ const { values: a } = parseArgs({
     'server-core': { type: 'string', default: '0' },
     'client-core': { type: 'string', default: '1' },
     nice: { type: 'string' },
+    // the emulator's fixed ITL and TTFT: one core writes ~90k one-token chunks/s, so 2,048 streams at 10 ms are past
+    // both processes' cores here; at 40 ms they carry the chunk rate of 512 streams at 10 ms with 4× the connections
+    itl: { type: 'string', default: '10' },
+    ttft: { type: 'string', default: '50' },
   },
 });
-const emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', '50', '--itl-ms', '10', '--jitter', '0.1', '--max-num-seqs', '1024']);
+const emu = await spawnEmulator(['--port', '0', '--profile', 'fixed', '--ttft-ms', a.ttft!, '--itl-ms', a.itl!, '--jitter', '0.1', '--max-num-seqs', '2048']);
 execFileSync('taskset', ['-a', '-p', '-c', a['server-core']!, String(emu.child.pid)], { stdio: 'ignore' });
 execFileSync('taskset', ['-a', '-p', '-c', a['client-core']!, String(process.pid)], { stdio: 'ignore' });
 // on a shared machine (root only): both processes ahead of whatever else runs on their cores
@@ -46,7 +50,7 @@ const f = (x: number) => x.toFixed(2).padStart(7);
 const pc = (x: number) => `${(x >= 0 ? '+' : '') + x.toFixed(2)} %`.padStart(9);
 const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 try {
-  console.log(`fixed profile TTFT 50 ms, ITL 10 ms, jitter 10 %; 32 input / 40 output tokens; ${a.rate} req/s constant; client ${a.workers} worker(s) on core ${a['client-core']}, server on core ${a['server-core']}; ms`);
+  console.log(`fixed profile TTFT ${a.ttft} ms, ITL ${a.itl} ms, jitter 10 %; 32 input / 40 output tokens; ${a.rate} req/s constant; client ${a.workers} worker(s) on core ${a['client-core']}, server on core ${a['server-core']}; ms`);
   console.log(
     'conc  reqs match | wire truth: TTFT mean  meas   Δ%        p99   meas   Δ%     goal 1 %/3 % | client own error per request: mean p99, of which dispatch, read lag mean p99 | server truth: TTFT mean  Δ%   p99   Δ%  server read late mean p99, loop lag p99 | ITL Δ mean Δ p99, per-chunk err p99 | client self-check | load average',
   );
@@ -58,6 +62,7 @@ try {
     [256, 1024],
     [512, 2048],
     [1024, 3072],
+    [2048, 6144],
   ].filter(([c]) => only.includes(c));
   for (const [conc, n] of rows) {
     await fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
