@@ -86,3 +86,108 @@ export async function startServe(o: ServeOptions = {}): Promise<{ urls: Record<s
   child.kill('SIGKILL');
   throw new Error(`benchops serve did not start: ${out.slice(-2000)}`);
 }
+
+/** A client's timing of one request on the epoch clock (ms: performance.timeOrigin + performance.now(), or time.time()). */
+export interface ClientTiming {
+  /** vLLM's clock start. */
+  startMs: number;
+  /** When the body reached a connected socket (benchops; the peer cannot see it). */
+  sentMs?: number;
+  /** Read time of every chunk. */
+  readsMs: number[];
+}
+
+/** The emulator's record of one request (its /benchops/records entry, epoch ms). */
+export interface ServerTiming {
+  arrival_ms: number;
+  /** one entry per token; tokens a late stream merged into one chunk share their chunk's write time */
+  chunk_ms: number[];
+}
+
+/** One client request matched to the server record that served it (ms; cross-process times on the epoch clock). */
+export interface MatchedRequest {
+  /** The client's TTFT (vLLM's clock). */
+  meas: number;
+  /** The server's own TTFT: arrival stamp → first chunk written. */
+  srv: number;
+  /** From the request's body leaving the client (its clock start without `sentMs`) to the server's first write. */
+  wire: number;
+  /** Client: clock start → body on a connected socket (0 without `sentMs`). */
+  dispatch: number;
+  /** Client: first chunk written by the server → read by the client. */
+  readLag: number;
+  /** Per chunk: written by the server → read by the client. */
+  chunkLag: number[];
+  /** Body left the client → the server's arrival stamp (the server reading late). */
+  srvRead: number;
+  measItl: number[];
+  srvItl: number[];
+  /** Per chunk: client ITL − server ITL. */
+  itlErr: number[];
+}
+
+/**
+ * Matches each client request to the server record that served it, by the chunk times: a request's read times follow
+ * its record's write times chunk by chunk at a small lag, while any other record's jittered ITLs drift away within a
+ * few chunks. Candidates: records whose first write is within `maxLagMs` before (0.5 ms after) the first read and whose
+ * arrival is after the client sent (1 ms of slack: a stamp is taken after the write or parse it records returned, so a
+ * preempted server stamps late); cost = mean |read − write| over the chunks; pairs are taken cheapest first, each once.
+ */
+export function matchRequests(reqs: readonly ClientTiming[], recs: readonly ServerTiming[], maxLagMs = 100): MatchedRequest[] {
+  const byFirst = recs
+    .filter((x) => x.chunk_ms.length)
+    .map((x) => ({ arrival_ms: x.arrival_ms, chunk_ms: x.chunk_ms.filter((t, i) => i === 0 || t !== x.chunk_ms[i - 1]) }))
+    .sort((x, y) => x.chunk_ms[0] - y.chunk_ms[0]);
+  const firsts = byFirst.map((x) => x.chunk_ms[0]);
+  const cand: [number, number, number][] = [];
+  reqs.forEach((q, ci) => {
+    const rd = q.readsMs;
+    if (!rd.length) return;
+    const sent = q.sentMs ?? q.startMs;
+    let lo = 0;
+    let hi = firsts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (firsts[mid] < rd[0] - maxLagMs) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let si = lo; si < firsts.length && firsts[si] <= rd[0] + 0.5; si++) {
+      const w = byFirst[si].chunk_ms;
+      if (byFirst[si].arrival_ms < sent - 1) continue;
+      const n = Math.min(w.length, rd.length);
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += Math.abs(rd[i] - w[i]);
+      cand.push([sum / n, ci, si]);
+    }
+  });
+  cand.sort((x, y) => x[0] - y[0]);
+  const usedC = new Set<number>();
+  const usedS = new Set<number>();
+  const out: MatchedRequest[] = [];
+  for (const [, ci, si] of cand) {
+    if (usedC.has(ci) || usedS.has(si)) continue;
+    usedC.add(ci);
+    usedS.add(si);
+    const q = reqs[ci];
+    const s = byFirst[si];
+    const rd = q.readsMs;
+    const w = s.chunk_ms;
+    const n = Math.min(w.length, rd.length);
+    const sent = q.sentMs ?? q.startMs;
+    const measItl = rd.slice(1, n).map((t, i) => t - rd[i]);
+    const srvItl = w.slice(1, n).map((t, i) => t - w[i]);
+    out.push({
+      meas: rd[0] - q.startMs,
+      srv: w[0] - s.arrival_ms,
+      wire: w[0] - sent,
+      dispatch: sent - q.startMs,
+      readLag: rd[0] - w[0],
+      chunkLag: rd.slice(0, n).map((t, i) => t - w[i]),
+      srvRead: s.arrival_ms - sent,
+      measItl,
+      srvItl,
+      itlErr: measItl.map((x, i) => x - srvItl[i]),
+    });
+  }
+  return out;
+}

@@ -6,7 +6,7 @@
  * before connection acquisition). Each run first warms up one wave on its own connections (vLLM's --num-warmups <conc>,
  * the connections kept); only requests that arrived from the run's time zero on are compared.
  *
- * Every client request is matched to the server's record of it (by its chunk times: matchRequests), so both truths and
+ * Every client request is matched to the server's record of it (by its chunk times: matchRequests in common.ts), so both truths and
  * every error are per request and exact at the p99 too. Times across the two processes are on the shared epoch clock
  * (performance.timeOrigin + performance.now() in both).
  * - wire truth: from the request's body leaving the client (its write to a connected socket) to the server's write of
@@ -22,9 +22,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runBenchmark, type RequestRecordOut } from '../src/loadgen/index.ts';
+import { runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator, type RequestRecord } from '../src/simulator/index.ts';
-import { mean, percentileLinear } from './common.ts';
+import { matchRequests, mean, percentileLinear } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -82,10 +82,12 @@ try {
     const recs = ((await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[]).filter((x) => x.arrival_ms >= from && x.chunk_ms.length);
     const lag = (await (await fetch(`${emu.url}/benchops/lag`)).json()) as { p99_ms: number };
     const origin = (r.benchops.origin_unix_s ?? 0) * 1000;
+    // every request on the epoch clock (ms): the run's origin plus its own start and chunk times
     const pairs = matchRequests(
-      (r.requests ?? []).filter((x) => x.success && x.chunk_times.length),
+      (r.requests ?? [])
+        .filter((x) => x.success && x.chunk_times.length)
+        .map((q) => ({ startMs: origin + q.start_time * 1000, sentMs: origin + (q.sent_time ?? q.start_time) * 1000, readsMs: q.chunk_times.map((t) => origin + (q.start_time + t) * 1000) })),
       recs,
-      origin,
     );
     const sc = r.benchops.self_check;
     const m = pairs;
@@ -114,89 +116,4 @@ try {
   }
 } finally {
   await emu.stop();
-}
-
-/** One client request matched to the server's record of it (ms; cross-process times on the shared epoch clock). */
-interface Pair {
-  /** The client's TTFT (vLLM's clock). */
-  meas: number;
-  /** The server's own TTFT: arrival stamp → first chunk written. */
-  srv: number;
-  /** From the request's body leaving the client to the server's first chunk write: TTFT with no client error in it. */
-  wire: number;
-  /** Client: clock start → body on a connected socket. */
-  dispatch: number;
-  /** Client: first chunk written by the server → read by the client. */
-  readLag: number;
-  /** Body left the client → the server's arrival stamp (the server reading late). */
-  srvRead: number;
-  measItl: number[];
-  srvItl: number[];
-  /** Per chunk: client ITL − server ITL. */
-  itlErr: number[];
-}
-
-/**
- * Matches each client request to the server record that served it, by the chunk times: a request's read times follow
- * its record's write times chunk by chunk at a small lag, while any other record's jittered ITLs drift away within a
- * few chunks. Candidates: records whose first write is within 100 ms before (0.5 ms after) the first read and whose
- * arrival is after the client sent (1 ms of slack: a stamp is taken after the write or parse it records returned, so a
- * preempted server stamps late); cost = mean |read − write| over the chunks; pairs are taken cheapest first, each once.
- */
-function matchRequests(reqs: RequestRecordOut[], recs: RequestRecord[], origin: number): Pair[] {
-  // chunk_ms has one entry per token; tokens a late stream merged into one chunk share their chunk's write time
-  const byFirst = recs
-    .map((x) => ({ ...x, chunk_ms: x.chunk_ms.filter((t, i) => i === 0 || t !== x.chunk_ms[i - 1]) }))
-    .sort((x, y) => x.chunk_ms[0] - y.chunk_ms[0]);
-  const firsts = byFirst.map((x) => x.chunk_ms[0]);
-  const reads = reqs.map((q) => q.chunk_times.map((t) => origin + (q.start_time + t) * 1000));
-  const cand: [number, number, number][] = [];
-  reqs.forEach((q, ci) => {
-    const rd = reads[ci];
-    const sent = origin + (q.sent_time ?? q.start_time) * 1000;
-    let lo = 0;
-    let hi = firsts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (firsts[mid] < rd[0] - 100) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let si = lo; si < firsts.length && firsts[si] <= rd[0] + 0.5; si++) {
-      const w = byFirst[si].chunk_ms;
-      if (byFirst[si].arrival_ms < sent - 1) continue;
-      const n = Math.min(w.length, rd.length);
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += Math.abs(rd[i] - w[i]);
-      cand.push([sum / n, ci, si]);
-    }
-  });
-  cand.sort((x, y) => x[0] - y[0]);
-  const usedC = new Set<number>();
-  const usedS = new Set<number>();
-  const out: Pair[] = [];
-  for (const [, ci, si] of cand) {
-    if (usedC.has(ci) || usedS.has(si)) continue;
-    usedC.add(ci);
-    usedS.add(si);
-    const q = reqs[ci];
-    const s = byFirst[si];
-    const rd = reads[ci];
-    const w = s.chunk_ms;
-    const n = Math.min(w.length, rd.length);
-    const sent = origin + (q.sent_time ?? q.start_time) * 1000;
-    const measItl = rd.slice(1, n).map((t, i) => t - rd[i]);
-    const srvItl = w.slice(1, n).map((t, i) => t - w[i]);
-    out.push({
-      meas: q.ttft * 1000,
-      srv: w[0] - s.arrival_ms,
-      wire: w[0] - sent,
-      dispatch: ((q.sent_time ?? q.start_time) - q.start_time) * 1000,
-      readLag: origin + (q.start_time + q.ttft) * 1000 - w[0],
-      srvRead: s.arrival_ms - sent,
-      measItl,
-      srvItl,
-      itlErr: measItl.map((x, i) => x - srvItl[i]),
-    });
-  }
-  return out;
 }

@@ -5,7 +5,10 @@
  * repetition. Errors are a client's figure minus the same figure of the emulator's own per-chunk records of that run
  * (server TTFT = first chunk − arrival), so the emulator's own lateness is not charged to the client.
  *
- * Prints the issue's table: mean/p99 TTFT error at each concurrency, self-check verdicts, client CPU per 1,000 streamed
+ * Prints the issue's table: mean/p99 TTFT error at each concurrency; each client's read lag (every request matched to
+ * the server record that served it by its chunk times, bench/common.ts matchRequests: server's write → client's read of
+ * the first chunk and of every chunk, the client's own share of the error, which the TTFT rows mix with the server's
+ * reading of the client's burst late); self-check verdicts, client CPU per 1,000 streamed
  * chunks and the ratio vLLM/benchops (process CPU, user + kernel, median over repetitions) — over the load alone, as the
  * peer measures its request function's gather (benchops: from the load's first request to its last response), and for
  * benchops' whole run beside it — and non-streaming client CPU per request vs wrk.
@@ -28,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator } from '../src/simulator/index.ts';
 import type { RequestRecord } from '../src/simulator/server.ts';
-import { mean, percentileLinear, runPinned } from './common.ts';
+import { matchRequests, mean, percentileLinear, runPinned, type ClientTiming } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -71,6 +74,8 @@ interface ClientFigures {
   /** the measured run's time zero (Unix s): the emulator's records from it on are the measured requests' */
   origin_unix_s?: number;
   client_gc?: string;
+  /** per request on the epoch clock (ms), matched to the emulator's per-chunk records for the read lag */
+  reqs?: ClientTiming[];
   reliable?: boolean;
   reasons?: string[];
 }
@@ -143,6 +148,10 @@ if (a['as-client']) {
     reasons: r.benchops?.self_check?.reasons,
     origin_unix_s: r.benchops?.origin_unix_s,
     client_gc: r.benchops?.client_gc,
+    reqs: !o.stream ? undefined : ok.map((q) => {
+      const origin = (r.benchops?.origin_unix_s ?? 0) * 1000;
+      return { startMs: origin + q.start_time * 1000, sentMs: origin + (q.sent_time ?? q.start_time) * 1000, readsMs: q.chunk_times.map((t) => origin + (q.start_time + t) * 1000) };
+    }),
   };
   // a pipe's writes are asynchronous: exit once the (large) line is out
   process.stdout.write(JSON.stringify(figures) + '\n', () => process.exit(0));
@@ -179,11 +188,11 @@ let emu = await pinnedEmulator(emuArgs);
 /** Runs a command pinned to the client core (--nice applies to the clients too) and returns its stdout. */
 const pinned = (cmd: string, args: string[]) => runPinned(clientCore, cmd, args, { nice: a.nice });
 
-/** The emulator's TTFTs (first chunk − arrival) of the requests that arrived from `sinceUnixS` on (all without). */
-async function serverTtfts(sinceUnixS?: number): Promise<number[]> {
+/** The emulator's records of the requests that arrived from `sinceUnixS` on (all without) that wrote a chunk. */
+async function serverRecords(sinceUnixS?: number): Promise<RequestRecord[]> {
   const recs = (await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[];
   const from = sinceUnixS === undefined ? -Infinity : sinceUnixS * 1000 - 1;
-  return recs.filter((r) => r.chunk_ms.length && r.arrival_ms >= from).map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+  return recs.filter((r) => r.chunk_ms.length && r.arrival_ms >= from);
 }
 const clearServer = () => fetch(`${emu.url}/benchops/records`, { method: 'DELETE' });
 
@@ -200,7 +209,7 @@ async function vllmPeer(o: { n: number; c: number }): Promise<ClientFigures> {
   return JSON.parse(out.trim().split('\n').at(-1)!);
 }
 
-type Row = { client: string; c: number; meanErr: number; p99Err: number; cpuPerK: number; sysPerK: number; loadPerK: number; loadSysPerK: number; reliable?: boolean; reasons?: string[] };
+type Row = { client: string; c: number; meanErr: number; p99Err: number; readLagMean: number; readLagP99: number; chunkLagMean: number; chunkLagP99: number; matched: number; cpuPerK: number; sysPerK: number; loadPerK: number; loadSysPerK: number; reliable?: boolean; reasons?: string[] };
 const rows: Row[] = [];
 for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
   for (const c of CONCS) {
@@ -213,8 +222,19 @@ for (let rep = 0; rep < (a['non-streaming-only'] ? 0 : REPS); rep++) {
       const inRunWarmups = a['cold-connect'] ? 0 : c;
       const f = who === 'vllm' ? await vllmPeer({ n, c }) : await benchops({ n, c, stream: true, inRunWarmups }, who === 'benchops-pgc' ? 'parallel' : GC === 'parallel' ? 'parallel' : 'single');
       // the peer clears its in-run warm-up's records itself; benchops' measured requests arrive from its time zero on
-      const truth = await serverTtfts(who === 'vllm' || a['cold-connect'] ? undefined : f.origin_unix_s);
+      const recs = await serverRecords(who === 'vllm' || a['cold-connect'] ? undefined : f.origin_unix_s);
+      const truth = recs.map((r) => (r.chunk_ms[0] - r.arrival_ms) / 1000);
+      // each request matched to the server's chunk writes: how late the client read what was written (the part of its
+      // error that is the client's alone, whatever the server's reading of the client's burst added)
+      // (a saturated client reads its first chunk up to hundreds of ms late: a wide window)
+      const m = matchRequests(f.reqs ?? [], recs, 1000);
+      const chunkLag = m.flatMap((x) => x.chunkLag);
       rows.push({
+        readLagMean: mean(m.map((x) => x.readLag)),
+        readLagP99: percentileLinear(m.map((x) => x.readLag), 99),
+        chunkLagMean: mean(chunkLag),
+        chunkLagP99: percentileLinear(chunkLag, 99),
+        matched: m.length / Math.max(1, f.completed),
         client: who,
         c,
         meanErr: (mean(f.ttfts) - mean(truth)) * 1000,
@@ -263,13 +283,16 @@ const nsP = GC === 'both' ? await benchops({ n: 2000, c: 64, stream: false, dura
 await emu.stop();
 
 const f = (x: number) => (Number.isFinite(x) ? (x >= 0 ? '+' : '') + x.toFixed(1) : '—');
-const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
+const avg = (client: string, c: number, k: 'meanErr' | 'p99Err' | 'readLagMean' | 'readLagP99' | 'chunkLagMean' | 'chunkLagP99' | 'matched' | 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => mean(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]));
 console.log(`\nloadgen vs vLLM's request function vs wrk — emulator fixed TTFT 50 ms / ITL ${a.itl} ms, output ${LEN} tokens, ${WAVES} waves per concurrency, ${REPS} repetition(s)`);
 console.log(`server on core ${a['server-core']} (${a['server-workers']} worker process(es)), clients on core ${clientCore}; ${a['cold-connect'] ? 'first wave connects inside the measurement' : 'measured runs warmed up on their own connections (--num-warmups <conc>)'}; benchops GC ${GC === 'both' ? 'single-threaded (benchops) and parallel (benchops-pgc)' : GC === 'single' ? 'single-threaded' : 'parallel'}; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
 console.log(`\n| | ${CONCS.map((c) => `c=${c}`).join(' | ')} |`);
 console.log(`|---|${CONCS.map(() => '---').join('|')}|`);
 console.log(`| mean TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'meanErr'))} / ${f(avg('vllm', c, 'meanErr'))}`).join(' | ')} |`);
 console.log(`| p99 TTFT error ms, benchops / vLLM client | ${CONCS.map((c) => `${f(avg('benchops', c, 'p99Err'))} / ${f(avg('vllm', c, 'p99Err'))}`).join(' | ')} |`);
+console.log(`| first chunk written → read (client read lag) mean / p99 ms, benchops · vLLM client | ${CONCS.map((c) => `${avg('benchops', c, 'readLagMean').toFixed(2)} / ${avg('benchops', c, 'readLagP99').toFixed(2)} · ${avg('vllm', c, 'readLagMean').toFixed(2)} / ${avg('vllm', c, 'readLagP99').toFixed(2)}`).join(' | ')} |`);
+console.log(`| every chunk written → read mean / p99 ms, benchops · vLLM client | ${CONCS.map((c) => `${avg('benchops', c, 'chunkLagMean').toFixed(2)} / ${avg('benchops', c, 'chunkLagP99').toFixed(2)} · ${avg('vllm', c, 'chunkLagMean').toFixed(2)} / ${avg('vllm', c, 'chunkLagP99').toFixed(2)}`).join(' | ')} |`);
+console.log(`| requests matched to a server record, benchops / vLLM client | ${CONCS.map((c) => `${(avg('benchops', c, 'matched') * 100).toFixed(0)} % / ${(avg('vllm', c, 'matched') * 100).toFixed(0)} %`).join(' | ')} |`);
 console.log(`| benchops self-check | ${CONCS.map((c) => rows.filter((r) => r.client === 'benchops' && r.c === c).map((r) => (r.reliable ? 'green' : 'red')).join(', ')).join(' | ')} |`);
 // CPU figures: the median over repetitions (a shared machine's neighbours inflate single runs)
 const med = (client: string, c: number, k: 'cpuPerK' | 'sysPerK' | 'loadPerK' | 'loadSysPerK') => percentileLinear(rows.filter((r) => r.client === client && r.c === c).map((r) => r[k]), 50);

@@ -10,7 +10,9 @@ function does (vllm/benchmarks/lib/endpoint_request_func.py, async_request_opena
 - latency ends at the last chunk; concurrency is a semaphore around each request (vLLM's --max-concurrency) with
   every request scheduled at once (request rate inf).
 
-Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time.
+Prints one JSON line: per-request ttft/latency/itl (seconds), chunks, process CPU seconds over the load, wall time, and
+per request its clock start and chunk read times on the epoch clock (ms, time.time()'s; the emulator stamps its records
+on the same clock), from which the caller matches each request to the server's chunk writes.
 Run: python3 bench/peers/vllm_client.py URL MODEL NUM_PROMPTS CONCURRENCY OUTPUT_LEN [--no-stream] [--warmup]
        [--num-warmups K] [--measure-pause]
 (--warmup: max(1024, CONCURRENCY) unmeasured requests first, max(256, CONCURRENCY) at once, in its own session, then DELETE /benchops/records
@@ -58,8 +60,9 @@ async def one(session, url, model, prompt, output_len, stream):
     payload = {"model": model, "prompt": prompt, "max_tokens": output_len, "ignore_eos": True, "temperature": 0.0, "stream": stream}
     if stream:
         payload["stream_options"] = {"include_usage": True}
-    res = {"ttft": 0.0, "itl": [], "latency": 0.0, "chunks": 0, "ok": False, "output_tokens": 0}
+    res = {"ttft": 0.0, "itl": [], "latency": 0.0, "chunks": 0, "ok": False, "output_tokens": 0, "reads": []}
     st = time.perf_counter()
+    res["start"] = st
     last = st
     try:
         async with session.post(url=url, json=payload) as r:
@@ -85,6 +88,7 @@ async def one(session, url, model, prompt, output_len, stream):
                     obj = json.loads(chunk)
                     if obj.get("choices"):
                         now = time.perf_counter()
+                        res["reads"].append(now)
                         if res["chunks"] == 0:
                             res["ttft"] = now - st
                         else:
@@ -98,6 +102,10 @@ async def one(session, url, model, prompt, output_len, stream):
     except Exception as e:  # counted as a failure, like vLLM's function
         res["error"] = repr(e)
     return res
+
+
+# perf_counter (what the request function times with) → the epoch clock the emulator stamps its records on
+CLOCK = time.time() - time.perf_counter()
 
 
 async def main():
@@ -151,6 +159,8 @@ async def main():
         "latencies": [r["latency"] for r in ok],
         "itls": [x for r in ok for x in r["itl"]],
         "chunks": sum(r["chunks"] for r in ok),
+        # per request on the epoch clock (ms), for matching to the emulator's per-chunk records (bench/common.ts)
+        "reqs": [{"startMs": (CLOCK + r["start"]) * 1000, "readsMs": [(CLOCK + t) * 1000 for t in r["reads"]]} for r in ok],
         "cpu_s": cpu,
         "sys_s": sys_cpu,
         "wall_s": wall,
