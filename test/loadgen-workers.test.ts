@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateMetrics, distribution, mergeParts, mergeReports, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
 import os from 'node:os';
-import { normaliseOptions } from '../src/loadgen/runner.ts';
+import { clientCores, coresWarning, normaliseOptions } from '../src/loadgen/runner.ts';
+import { summaryTable } from '../src/loadgen/report.ts';
 import { defaultWorkers, splitSlots } from '../src/loadgen/workers.ts';
 import { spawnEmulator, type EmulatorProcess, type RequestRecord } from '../src/simulator/index.ts';
 
@@ -122,6 +123,14 @@ describe('worker threads', () => {
     expect(four.benchops.self_check.reasons).toEqual(workerReasons);
     expect(four.benchops.reliable).toBe(workerReasons.length === 0);
     expect(one.benchops.self_checks).toBeUndefined();
+    // workers beyond the cores this process may use are said back (CI machines have 2: four take turns)
+    const cores = clientCores();
+    expect(four.benchops.client_cores).toBe(cores);
+    expect(four.benchops.warnings).toEqual(4 > cores ? [coresWarning(4, cores)] : undefined);
+    if (4 > cores) expect(summaryTable(four)).toContain(`Warning: 4 worker threads on ${cores} core(s)`);
+    expect(summaryTable(four)).toContain(`4 on ${cores} core(s)`);
+    expect(one.benchops.warnings).toBeUndefined();
+    expect(one.benchops.client_cores).toBeUndefined();
     // the chunks the workers read are the chunks of the merged records
     expect(four.benchops.chunks).toBe(four.requests!.reduce((a, q) => a + q.chunk_times.length, 0));
   }, 120_000);

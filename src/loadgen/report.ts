@@ -55,6 +55,10 @@ export interface BenchopsExtras {
   client_share?: ClientShare;
   /** Worker threads the load ran on. */
   workers?: number;
+  /** Cores this process may run on (its CPU affinity), when the run used worker threads. */
+  client_cores?: number;
+  /** What the run could not do as asked and what that means for its figures (the verdict stays the measured one's). */
+  warnings?: string[];
   /** Chunks read in the run. */
   chunks?: number;
   /** The run's time zero (the origin of start_time and scheduled_time) as Unix seconds: merges align parts by it. */
@@ -215,7 +219,7 @@ export function summaryTable(r: BenchmarkReport): string {
   const sc = r.benchops.self_check;
   rows.push(['Event-loop lag mean / p99 (ms):', `${num(sc.event_loop_lag_ms.mean)} / ${num(sc.event_loop_lag_ms.p99)}`]);
   rows.push(['Client CPU mean / peak (core):', `${num(sc.cpu_mean)} / ${num(sc.cpu_peak)}`]);
-  if (r.benchops.workers !== undefined) rows.push(['Client worker threads:', String(r.benchops.workers)]);
+  if (r.benchops.workers !== undefined) rows.push(['Client worker threads:', String(r.benchops.workers) + (r.benchops.client_cores !== undefined ? ` on ${r.benchops.client_cores} core(s)` : '')]);
   if (r.benchops.client_gc !== undefined) rows.push(['Client GC:', r.benchops.client_gc]);
   if (sc.chunks_per_cpu_s) rows.push(['Client chunks per CPU-second:', num(sc.chunks_per_cpu_s, 0)]);
   const cs = r.benchops.client_share;
@@ -232,6 +236,7 @@ export function summaryTable(r: BenchmarkReport): string {
   rows.push(['Tokenizer:', `${r.benchops.tokenizer.id} (${r.benchops.tokenizer.source})`]);
   rows.push(['Output tokens from:', r.benchops.output_token_source]);
   rows.push(['Measurement:', r.benchops.reliable ? 'reliable' : `UNRELIABLE (${sc.reasons.join('; ')})`]);
+  for (const w of r.benchops.warnings ?? []) rows.push(['Warning:', w]);
   const width = 50;
   const title = r.benchops.predicted ? ' Predicted Benchmark Result ' : ' Serving Benchmark Result ';
   const lines = [title.padStart((width + title.length) / 2, '=').padEnd(width, '=')];
