@@ -4,22 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { matchRequests, type ClientTiming, type ServerTiming } from '../bench/common.ts';
-
-/** A small seeded generator (mulberry32): the streams' jitter differs per record but not per run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng } from '../src/loadgen/rng.ts';
 
 /** `n` requests that all arrive in one wave, ITL 10 ms ± 10 %, and the client's view of each with known lags. */
 function wave(n: number, readLag: (i: number, k: number) => number) {
-  const r = rng(7);
+  const g = new Rng(7);
+  const r = () => g.next();
   const recs: ServerTiming[] = [];
   const reqs: (ClientTiming & { id: number })[] = [];
   for (let i = 0; i < n; i++) {
