@@ -6,9 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calculateMetrics, distribution, mergeParts, mergeReports, runBenchmark, type RequestOutput } from '../src/loadgen/index.ts';
 import os from 'node:os';
-import { clientCores, coresWarning, normaliseOptions } from '../src/loadgen/runner.ts';
+import { coresWarning, normaliseOptions } from '../src/loadgen/runner.ts';
 import { summaryTable } from '../src/loadgen/report.ts';
-import { defaultWorkers, splitSlots } from '../src/loadgen/workers.ts';
+import { clientCores, defaultWorkers, splitSlots } from '../src/loadgen/workers.ts';
 import { spawnEmulator, type EmulatorProcess, type RequestRecord } from '../src/simulator/index.ts';
 
 const out = (o: Partial<RequestOutput>): RequestOutput => ({

@@ -3,7 +3,6 @@
  * in this thread (one worker) or on worker threads (`workers` > 1, see workers.ts); either way the per-request records
  * are merged exactly (merge.ts) and each share's self-check is judged against the run's own TTFT/ITL scale.
  */
-import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { closeTarget, preopenTarget, sendRequest } from './client.ts';
 import { bundledCounter, loadSamples, type DatasetOptions, type Sample, type TokenCounter } from './dataset.ts';
@@ -14,7 +13,7 @@ import { addMetricFields, REPORT_VERSION, runFields, type BenchmarkReport, type 
 import { arrivalTimes, checkSchedule, type ScheduleOptions } from './schedule.ts';
 import { combineChecks, DEFAULT_LIMITS, judge, type ClientShare, type SelfCheckLimits } from './selfcheck.ts';
 import { tokenCounterFor } from './tokenizer.ts';
-import { defaultWorkers, runOnWorkers, splitSlots } from './workers.ts';
+import { clientCores, defaultWorkers, runOnWorkers, splitSlots } from './workers.ts';
 
 /** Options, named after `vllm bench serve` flags (snake_case). */
 export interface BenchmarkOptions extends Omit<DatasetOptions, 'num_prompts' | 'seed'>, Omit<ScheduleOptions, 'seed'> {
@@ -505,11 +504,6 @@ export function workloadOf(o: BenchmarkOptions, numPrompts: number): Record<stri
   const w: Record<string, unknown> = { num_prompts: numPrompts };
   for (const k of keys) if (o[k] !== undefined) w[k] = o[k] === Infinity ? 'inf' : o[k];
   return w;
-}
-
-/** Cores this process may run on (its CPU affinity: `taskset`, a container's cpuset). */
-export function clientCores(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
 /**

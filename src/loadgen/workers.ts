@@ -22,9 +22,14 @@ type FromWorker =
 
 type ToWorker = { type: 'go'; originEpochMs: number } | { type: 'abort' };
 
+/** Cores this process may run on (its CPU affinity: `taskset`, a container's cpuset). */
+export function clientCores(): number {
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
 /** Default worker count: the machine's cores, keeping one for the server when it runs on this machine. */
 export function defaultWorkers(baseUrl: string): number {
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  const cores = clientCores();
   const host = new URL(baseUrl).hostname.replace(/^\[|\]$/g, '');
   const local = host === 'localhost' || host === '::1' || host.startsWith('127.') || host === '0.0.0.0' || Object.values(os.networkInterfaces()).some((l) => l?.some((a) => a.address === host));
   return Math.max(1, local ? cores - 1 : cores);
