@@ -132,11 +132,14 @@ export interface MatchedRequest {
  * few chunks. Candidates: records whose first write is within `maxLagMs` before (0.5 ms after) the first read and whose
  * arrival is after the client sent (1 ms of slack: a stamp is taken after the write or parse it records returned, so a
  * preempted server stamps late); a chunk cannot be read before it was written, so a candidate with any read more than
- * `clockSlackMs` before its write is not one (of 256 simultaneous streams at ITL 10 ms ± 10 %, 37 were paired wrongly
- * when an early read only cost as much as a late one); cost = mean (read − write) over the chunks; pairs are taken
- * cheapest first, each once.
+ * `slackMs` before its write is not one (of 256 simultaneous streams at ITL 10 ms ± 10 %, 37 were paired wrongly when
+ * an early read only cost as much as a late one). The slack is the same 1 ms: the emulator stamps a chunk when its
+ * write returned, and the client on another core may read it first (0.2 ms left 2 of 20 one-stream requests
+ * unmatched; the processes' epoch clocks agree within 0.05 ms), and an early read inside it costs 10× a late one
+ * (another stream's record reads early about as often as late; one late stamp barely moves the true pair's cost).
+ * Cost = mean of those over the chunks; pairs are taken cheapest first, each once.
  */
-export function matchRequests(reqs: readonly ClientTiming[], recs: readonly ServerTiming[], maxLagMs = 100, clockSlackMs = 0.2): MatchedRequest[] {
+export function matchRequests(reqs: readonly ClientTiming[], recs: readonly ServerTiming[], maxLagMs = 100, slackMs = 1): MatchedRequest[] {
   const byFirst = recs
     .filter((x) => x.chunk_ms.length)
     .map((x) => ({ arrival_ms: x.arrival_ms, chunk_ms: x.chunk_ms.filter((t, i) => i === 0 || t !== x.chunk_ms[i - 1]) }))
@@ -154,16 +157,16 @@ export function matchRequests(reqs: readonly ClientTiming[], recs: readonly Serv
       if (firsts[mid] < rd[0] - maxLagMs) lo = mid + 1;
       else hi = mid;
     }
-    for (let si = lo; si < firsts.length && firsts[si] <= rd[0] + clockSlackMs; si++) {
+    for (let si = lo; si < firsts.length && firsts[si] <= rd[0] + slackMs; si++) {
       const w = byFirst[si].chunk_ms;
-      if (byFirst[si].arrival_ms < sent - 1) continue;
+      if (byFirst[si].arrival_ms < sent - slackMs) continue;
       const n = Math.min(w.length, rd.length);
       let sum = 0;
       let i = 0;
       for (; i < n; i++) {
         const d = rd[i] - w[i];
-        if (d < -clockSlackMs) break;
-        sum += Math.max(0, d);
+        if (d < -slackMs) break;
+        sum += d >= 0 ? d : -10 * d;
       }
       if (i === n) cand.push([sum / n, ci, si]);
     }

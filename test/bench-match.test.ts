@@ -24,8 +24,10 @@ function wave(n: number, readLag: (i: number, k: number) => number) {
 }
 
 describe('matchRequests', () => {
-  it('pairs every request of a simultaneous wave with its own record and reports the lags put in', () => {
-    const lag = (i: number, k: number) => 0.05 + ((i * 7 + k * 3) % 10) / 10; // 0.05–0.95 ms, varying per chunk
+  it('pairs every request of a simultaneous wave with its own record (a late server stamp too) and reports the lags put in', () => {
+    // 0.05–0.95 ms, varying per chunk; every 17th stream has one chunk the server stamped 0.5 ms after the client read
+    // it (the emulator stamps when its write returned; a preempted server stamps late)
+    const lag = (i: number, k: number) => (i % 17 === 3 && k === 5 ? -0.5 : 0.05 + ((i * 7 + k * 3) % 10) / 10);
     const { recs, reqs } = wave(256, lag);
     // the server's records in another order than the client's
     const shuffled = recs.map((x, i) => ({ x, k: (i * 97) % 256 })).sort((a, b) => a.k - b.k).map((y) => y.x);
@@ -53,10 +55,13 @@ describe('matchRequests', () => {
     expect(p.dispatch).toBe(0);
   });
 
-  it('leaves unmatched a request read later than the window, or one whose record arrived before it was sent', () => {
+  it('leaves unmatched a request read later than the window, read before the write, or whose record arrived before it was sent', () => {
     const recs: ServerTiming[] = [{ arrival_ms: 0, chunk_ms: [50, 60] }];
     expect(matchRequests([{ startMs: -1, readsMs: [200, 210] }], recs)).toHaveLength(0);
     expect(matchRequests([{ startMs: -1, readsMs: [200, 210] }], recs, 1000)).toHaveLength(1);
     expect(matchRequests([{ startMs: 5, readsMs: [50.2, 60.2] }], recs)).toHaveLength(0);
+    // a read more than the slack (1 ms) before its write is not this record's
+    expect(matchRequests([{ startMs: -1, readsMs: [50.2, 58.8] }], recs)).toHaveLength(0);
+    expect(matchRequests([{ startMs: -1, readsMs: [50.2, 59.2] }], recs)).toHaveLength(1);
   });
 });
