@@ -199,7 +199,8 @@ const clearServer = () => fetch(`${emu.url}/benchops/records`, { method: 'DELETE
 const GC = a.gc!;
 if (!['single', 'parallel', 'both'].includes(GC)) throw new Error('--gc is single, parallel or both');
 async function benchops(o: { n: number; c: number; stream: boolean; duration?: number; len?: number; inRunWarmups?: number }, gc: 'single' | 'parallel' = GC === 'parallel' ? 'parallel' : 'single'): Promise<ClientFigures> {
-  const flags = gc === 'single' ? ['--single-threaded-gc'] : [];
+  // as bin/benchops.js runs `bench` (single: with V8's memory reducer off too)
+  const flags = gc === 'single' ? ['--single-threaded-gc', '--no-memory-reducer'] : [];
   const out = await pinned(process.execPath, [...flags, '--import', 'tsx', path.join(HERE, 'loadgen-vs-vllm.ts'), '--as-client', JSON.stringify({ url: emu.url, len: LEN, warm: !a['no-warm'], ...o })]);
   // (o.len overrides LEN: the non-streaming comparison sends one token, like wrk's body)
   return JSON.parse(out.trim().split('\n').at(-1)!);

@@ -77,6 +77,8 @@ export interface BenchopsExtras {
   connections_at_start?: number;
   /** The load process's garbage collector: `single-threaded` (`--single-threaded-gc`, the CLI's default) or `parallel`. */
   client_gc?: 'single-threaded' | 'parallel';
+  /** False when the load process runs without V8's memory reducer (`--no-memory-reducer`, the CLI's default for a load). */
+  client_memory_reducer?: boolean;
   started_at: string;
   finished_at: string;
   endpoint_url: string;
@@ -220,7 +222,7 @@ export function summaryTable(r: BenchmarkReport): string {
   rows.push(['Event-loop lag mean / p99 (ms):', `${num(sc.event_loop_lag_ms.mean)} / ${num(sc.event_loop_lag_ms.p99)}`]);
   rows.push(['Client CPU mean / peak (core):', `${num(sc.cpu_mean)} / ${num(sc.cpu_peak)}`]);
   if (r.benchops.workers !== undefined) rows.push(['Client worker threads:', String(r.benchops.workers) + (r.benchops.client_cores !== undefined ? ` on ${r.benchops.client_cores} core(s)` : '')]);
-  if (r.benchops.client_gc !== undefined) rows.push(['Client GC:', r.benchops.client_gc]);
+  if (r.benchops.client_gc !== undefined) rows.push(['Client GC:', r.benchops.client_gc + (r.benchops.client_memory_reducer === false ? ', no memory reducer' : '')]);
   if (sc.chunks_per_cpu_s) rows.push(['Client chunks per CPU-second:', num(sc.chunks_per_cpu_s, 0)]);
   const cs = r.benchops.client_share;
   if (cs) {

@@ -444,6 +444,7 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
         warmup_requests: n.warm,
         connections_at_start: results.reduce((a, r) => a + r.connectionsAtStart, 0),
         client_gc: singleThreadedGc() ? 'single-threaded' : 'parallel',
+        client_memory_reducer: !process.execArgv.includes('--no-memory-reducer'),
         started_at: startedAt.toISOString(),
         finished_at: new Date().toISOString(),
         endpoint_url: n.url.href,
