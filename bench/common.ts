@@ -97,6 +97,11 @@ export interface ClientTiming {
   readsMs: number[];
 }
 
+/** A benchops per-request record on the epoch clock (`originMs`: the run's time zero, benchops.origin_unix_s × 1000). */
+export function clientTimingOf(q: { start_time: number; sent_time?: number; chunk_times: number[] }, originMs: number): ClientTiming {
+  return { startMs: originMs + q.start_time * 1000, sentMs: originMs + (q.sent_time ?? q.start_time) * 1000, readsMs: q.chunk_times.map((t) => originMs + (q.start_time + t) * 1000) };
+}
+
 /** The emulator's record of one request (its /benchops/records entry, epoch ms). */
 export interface ServerTiming {
   arrival_ms: number;

@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator, type RequestRecord } from '../src/simulator/index.ts';
-import { matchRequests, mean, percentileLinear } from './common.ts';
+import { clientTimingOf, matchRequests, mean, percentileLinear } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -82,11 +82,8 @@ try {
     const recs = ((await (await fetch(`${emu.url}/benchops/records`)).json()) as RequestRecord[]).filter((x) => x.arrival_ms >= from && x.chunk_ms.length);
     const lag = (await (await fetch(`${emu.url}/benchops/lag`)).json()) as { p99_ms: number };
     const origin = (r.benchops.origin_unix_s ?? 0) * 1000;
-    // every request on the epoch clock (ms): the run's origin plus its own start and chunk times
     const pairs = matchRequests(
-      (r.requests ?? [])
-        .filter((x) => x.success && x.chunk_times.length)
-        .map((q) => ({ startMs: origin + q.start_time * 1000, sentMs: origin + (q.sent_time ?? q.start_time) * 1000, readsMs: q.chunk_times.map((t) => origin + (q.start_time + t) * 1000) })),
+      (r.requests ?? []).filter((x) => x.success && x.chunk_times.length).map((q) => clientTimingOf(q, origin)),
       recs,
     );
     const sc = r.benchops.self_check;

@@ -31,7 +31,7 @@ import { parseArgs } from 'node:util';
 import { runBenchmark } from '../src/loadgen/index.ts';
 import { spawnEmulator } from '../src/simulator/index.ts';
 import type { RequestRecord } from '../src/simulator/server.ts';
-import { matchRequests, mean, percentileLinear, runPinned, type ClientTiming } from './common.ts';
+import { clientTimingOf, matchRequests, mean, percentileLinear, runPinned, type ClientTiming } from './common.ts';
 
 const { values: a } = parseArgs({
   options: {
@@ -148,10 +148,7 @@ if (a['as-client']) {
     reasons: r.benchops?.self_check?.reasons,
     origin_unix_s: r.benchops?.origin_unix_s,
     client_gc: r.benchops?.client_gc,
-    reqs: !o.stream ? undefined : ok.map((q) => {
-      const origin = (r.benchops?.origin_unix_s ?? 0) * 1000;
-      return { startMs: origin + q.start_time * 1000, sentMs: origin + (q.sent_time ?? q.start_time) * 1000, readsMs: q.chunk_times.map((t) => origin + (q.start_time + t) * 1000) };
-    }),
+    reqs: o.stream ? ok.map((q) => clientTimingOf(q, (r.benchops?.origin_unix_s ?? 0) * 1000)) : undefined,
   };
   // a pipe's writes are asynchronous: exit once the (large) line is out
   process.stdout.write(JSON.stringify(figures) + '\n', () => process.exit(0));

@@ -410,6 +410,8 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
     const fromUsage = ok.filter((o) => o.output_tokens).length;
     const outputSource = ok.length === 0 ? 'none' : fromUsage === ok.length ? 'usage' : fromUsage === 0 ? 'tokenizer' : 'mixed';
     const byIndex = new Map(all.map((r) => [r.out.index!, r]));
+    // the cores this process may use, said beside the worker count (several workers only)
+    const cores = multi ? clientCores() : undefined;
     const report: BenchmarkReport = {
       date: startedAt.toISOString(),
       backend: n.backend,
@@ -435,8 +437,8 @@ export async function runBenchmark(options: BenchmarkOptions, hooks: BenchmarkHo
         self_checks: multi ? results.map((r, i) => ({ worker: i, ...r.selfCheck })) : undefined,
         client_share: clientShare,
         workers: n.workers,
-        client_cores: multi ? clientCores() : undefined,
-        warnings: multi && n.workers > clientCores() ? [coresWarning(n.workers, clientCores())] : undefined,
+        client_cores: cores,
+        warnings: cores !== undefined && n.workers > cores ? [coresWarning(n.workers, cores)] : undefined,
         part: part && globalIndex ? { index: part.index, count: part.count, requests: globalIndex.length } : undefined,
         chunks: results.reduce((a, r) => a + r.chunks, 0),
         origin_unix_s: results[0].originEpochMs / 1000,
